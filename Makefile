@@ -1,0 +1,172 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# mxwall: bpf/*.bpf.c -> build/*.bpf.o -> build/*.skel.h -> build/mxwall
+#
+#   make            build the BPF objects, skeletons and build/mxwall
+#   make check      install missing packages (as root), build, run every test
+#   make bench      run the benchmarks (numbers for docs/performance.md)
+#   make fuzz       run the libFuzzer targets (FUZZ_SECONDS each)
+#   make install    PREFIX and DESTDIR aware
+#   make compile_commands.json
+#
+# Quiet unless V=1.
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+CRONDIR ?= $(SYSCONFDIR)/cron.d
+
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+BUILD := build
+WARN := -Wall -Wextra -Werror
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -I$(BUILD) -Ictl -Ibpf -MMD -MP
+LDLIBS := -lbpf -lelf -lz -lnftnl -lmnl -lsqlite3 -lcap
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	    -fno-omit-frame-pointer
+BPF_CFLAGS := -O2 -g -Werror -Wall -target bpf -D__TARGET_ARCH_$(ARCH) \
+	      -I/usr/include/$(MULTIARCH) -Ibpf
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+
+CTL_SRCS := $(wildcard ctl/*.c)
+CTL_LIB_SRCS := $(filter-out ctl/main.c,$(CTL_SRCS))
+CTL_OBJS := $(patsubst ctl/%.c,$(BUILD)/obj/%.o,$(CTL_SRCS))
+ASAN_LIB_OBJS := $(patsubst ctl/%.c,$(BUILD)/asan/obj/%.o,$(CTL_LIB_SRCS))
+
+UNIT_SRCS := $(wildcard selftests/unit/test_*.c)
+UNIT_BINS := $(patsubst selftests/unit/%.c,$(BUILD)/asan/%,$(UNIT_SRCS))
+PROG_SRCS := $(wildcard selftests/prog/test_*.c)
+PROG_BINS := $(patsubst selftests/prog/%.c,$(BUILD)/asan/prog_%,$(PROG_SRCS))
+TEST_HELPER_SRCS := $(wildcard selftests/lib/*.c)
+BENCH_SRCS := $(wildcard selftests/bench/*.c)
+BENCH_BINS := $(patsubst selftests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+FUZZ_SRCS := $(wildcard selftests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst selftests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_SECONDS ?= 60
+
+.PHONY: all check tests deps bench fuzz install uninstall clean compile_commands.json
+
+all: $(BUILD)/mxwall
+
+$(BUILD) $(BUILD)/obj $(BUILD)/asan/obj $(BUILD)/bench $(BUILD)/fuzz:
+	$(Q)mkdir -p $@
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(BUILD)/obj/%.o: ctl/%.c $(SKELS) | $(BUILD)/obj
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/mxwall: $(CTL_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# The same sources under ASan/UBSan, as a library for the test binaries.
+$(BUILD)/asan/obj/%.o: ctl/%.c $(SKELS) | $(BUILD)/asan/obj
+	$(call msg,CC-SAN,$@)
+	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) -c $< -o $@
+
+$(BUILD)/asan/libmxwall.a: $(ASAN_LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/asan/test_%: selftests/unit/test_%.c selftests/unit/test.h $(TEST_HELPER_SRCS) $(BUILD)/asan/libmxwall.a
+	$(call msg,CC-SAN,$@)
+	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) -Iselftests/unit -Iselftests/lib $< $(TEST_HELPER_SRCS) \
+		$(BUILD)/asan/libmxwall.a $(LDLIBS) -o $@
+
+$(BUILD)/asan/prog_test_%: selftests/prog/test_%.c selftests/unit/test.h $(TEST_HELPER_SRCS) $(BUILD)/asan/libmxwall.a $(BPF_OBJS)
+	$(call msg,CC-SAN,$@)
+	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) -Iselftests/unit -Iselftests/lib $< $(TEST_HELPER_SRCS) \
+		$(BUILD)/asan/libmxwall.a $(LDLIBS) -o $@
+
+$(BUILD)/bench/%: selftests/bench/%.c $(CTL_OBJS) | $(BUILD)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Iselftests/unit -Iselftests/lib $< $(TEST_HELPER_SRCS) \
+		$(filter-out $(BUILD)/obj/main.o,$(CTL_OBJS)) $(LDLIBS) -o $@
+
+# libFuzzer needs clang; the parsers are linked in from source.
+$(BUILD)/fuzz/%: selftests/fuzz/%.c $(CTL_LIB_SRCS) $(SKELS) | $(BUILD)/fuzz
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) -std=gnu11 -g -O1 -D_GNU_SOURCE -I$(BUILD) -Ictl -Ibpf \
+		-fsanitize=fuzzer,address,undefined $< $(CTL_LIB_SRCS) $(LDLIBS) -o $@
+
+tests: $(BUILD)/mxwall $(UNIT_BINS) $(PROG_BINS) $(BPF_OBJS) $(BENCH_BINS)
+
+deps:
+	$(Q)scripts/install-deps.sh
+
+# Every test: unit (ASan/UBSan), BPF_PROG_TEST_RUN, parsers, end to end.
+# T=PATTERN runs the suites whose name contains PATTERN.
+check: deps
+	$(Q)$(MAKE) --no-print-directory tests
+	$(Q)selftests/run.sh $(T)
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory tests
+	$(Q)selftests/bench/run.sh
+
+fuzz: $(FUZZ_BINS)
+	$(Q)selftests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+install: $(BUILD)/mxwall
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(CRONDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/mxwall
+	install -m 0755 $(BUILD)/mxwall $(DESTDIR)$(SBINDIR)/mxwall
+	install -m 0644 docs/mxwall.8 $(DESTDIR)$(MANDIR)/man8/mxwall.8
+	install -m 0644 docs/mxwall.conf.5 $(DESTDIR)$(MANDIR)/man5/mxwall.conf.5
+	for f in scripts/*.service scripts/*.timer; do \
+		[ -e "$$f" ] || continue; \
+		sed 's|@SBINDIR@|$(SBINDIR)|g' "$$f" > $(DESTDIR)$(UNITDIR)/$$(basename $$f); \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$f); \
+	done
+	if [ -e scripts/mxwall.cron ]; then \
+		sed 's|@SBINDIR@|$(SBINDIR)|g' scripts/mxwall.cron > $(DESTDIR)$(CRONDIR)/mxwall; \
+		chmod 0644 $(DESTDIR)$(CRONDIR)/mxwall; \
+	fi
+	[ -e $(DESTDIR)$(SYSCONFDIR)/mxwall/mxwall.conf ] || \
+		install -m 0644 scripts/mxwall.conf $(DESTDIR)$(SYSCONFDIR)/mxwall/mxwall.conf
+	[ -e $(DESTDIR)$(SYSCONFDIR)/mxwall/blocklist ] || \
+		install -m 0644 scripts/blocklist $(DESTDIR)$(SYSCONFDIR)/mxwall/blocklist
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/mxwall $(DESTDIR)$(MANDIR)/man8/mxwall.8 \
+		$(DESTDIR)$(MANDIR)/man5/mxwall.conf.5 $(DESTDIR)$(CRONDIR)/mxwall
+	for f in scripts/*.service scripts/*.timer; do \
+		rm -f $(DESTDIR)$(UNITDIR)/$$(basename $$f); done
+
+compile_commands.json:
+	bear -- $(MAKE) -B all
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/asan/obj/*.d $(BUILD)/asan/*.d)
