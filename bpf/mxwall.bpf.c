@@ -1,0 +1,364 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mxwall.bpf.c - the XDP program: find SMTP SYNs, look their source up by
+ * longest prefix, count, and drop those from blocked sources.
+ *
+ * Promises: everything that is not an SMTP SYN (TCP to a configured port,
+ * SYN set, ACK clear) from a source whose longest matching entry is `drop`
+ * passes untouched; a malformed or truncated packet passes and is counted;
+ * observe mode (global or per entry) counts as if dropping but passes.
+ * The global counters are updated at the one verdict exit. Maps are pinned
+ * by name, so a new build of this program attached in place keeps the
+ * entries and counters (layouts: mxwall_shared.h).
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "mxwall_shared.h"
+#include "parse.h"
+
+#ifndef AF_INET
+#define AF_INET 2
+#endif
+
+/* sizes of the capacity-dependent maps are set by the controller at load */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mx_cfg);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} mx_cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mx_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} mx_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MX_V4_CAP_DEFAULT);
+	__type(key, struct mx_key4);
+	__type(value, struct mx_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} mx_h4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MX_V6_CAP_DEFAULT);
+	__type(key, struct mx_key6);
+	__type(value, struct mx_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} mx_h6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MX_BM_WORDS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} mx_bm4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MX_BM_WORDS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} mx_bm6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MX_V4_CAP_DEFAULT + MX_V6_CAP_DEFAULT);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct mx_ctr);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} mx_ctr SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MX_V4_CAP_DEFAULT + MX_V6_CAP_DEFAULT);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct mx_meta);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} mx_meta SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MX_TAGSETS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct mx_tagset);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} mx_tags SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MX_SEEN_SLOTS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct mx_seen);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} mx_seen SEC(".maps");
+
+enum verdict {
+	V_PASS,		/* not ours */
+	V_MALFORMED,	/* a declared header did not fit */
+	V_MISS,		/* SMTP SYN, no entry */
+	V_ALLOW,	/* SMTP SYN, allow entry */
+	V_OBSERVE,	/* SMTP SYN, drop entry in observe mode */
+	V_DROP,		/* SMTP SYN, drop entry */
+};
+
+/* verdict - the one exit: global counters, then the XDP action */
+static __always_inline int verdict(enum verdict v)
+{
+	__u32 zero = 0;
+	struct mx_stats *s = bpf_map_lookup_elem(&mx_stats, &zero);
+
+	if (!s)
+		return v == V_DROP ? XDP_DROP : XDP_PASS;
+	s->seen++;
+	if (v >= V_MISS)
+		s->syn++;
+	switch (v) {
+	case V_MALFORMED:
+		s->malformed++;
+		break;
+	case V_ALLOW:
+		s->allowed++;
+		break;
+	case V_OBSERVE:
+		s->observed++;
+		break;
+	case V_DROP:
+		s->dropped++;
+		return XDP_DROP;
+	default:
+		break;
+	}
+	s->passed++;
+	return XDP_PASS;
+}
+
+/* port_match - is the destination port (network order) in the set */
+static __always_inline int port_match(const struct mx_cfg *cfg, __u16 dport)
+{
+	__u16 p = bpf_ntohs(dport);
+	int i;
+
+#pragma unroll
+	for (i = 0; i < MX_PORTS_MAX_BPF; i++) {
+		if (i >= cfg->nports)
+			break;
+		if (cfg->ports[i] == p)
+			return 1;
+	}
+	return 0;
+}
+
+static __always_inline int bm_test(void *bm, __u32 bit)
+{
+	__u32 word = bit / 64;
+	__u64 *w = bpf_map_lookup_elem(bm, &word);
+
+	return w && (*w >> (bit & 63)) & 1;
+}
+
+/* lookup4 - longest match of an IPv4 source (host order) */
+static __always_inline struct mx_val *lookup4(const struct mx_cfg *cfg,
+					      __u32 src)
+{
+	struct mx_key4 k;
+	struct mx_val *v;
+	__u32 i, n = cfg->n4, plen;
+
+	if (!n || !bm_test(&mx_bm4, mx_bm4_bit(src)))
+		return NULL;
+	for (i = 0; i < 33; i++) {
+		if (i >= n)
+			break;
+		plen = cfg->plen4[i];
+		if (plen == 0 || plen > 32)
+			break;
+		k.plen = plen;
+		*(__u32 *)k.addr = bpf_htonl(plen == 32 ?
+					     src : src & ~(0xffffffffU >> plen));
+		v = bpf_map_lookup_elem(&mx_h4, &k);
+		if (v)
+			return v;
+	}
+	return NULL;
+}
+
+/* mask64 - the first plen bits (0..64) of a big-endian 64-bit word */
+static __always_inline __u64 mask64(__u32 plen)
+{
+	if (plen >= 64)
+		return ~0ULL;
+	if (plen == 0)
+		return 0;
+	return bpf_cpu_to_be64(~0ULL << (64 - plen));
+}
+
+/* lookup6 - longest match of an IPv6 source */
+static __always_inline struct mx_val *lookup6(const struct mx_cfg *cfg,
+					      const struct ipv6hdr *ip6)
+{
+	struct mx_key6 k = {};
+	struct mx_val *v;
+	__u64 hi, lo;
+	__u32 i, n = cfg->n6, plen;
+
+	if (!n)
+		return NULL;
+	__builtin_memcpy(&hi, &ip6->saddr.in6_u.u6_addr8[0], 8);
+	__builtin_memcpy(&lo, &ip6->saddr.in6_u.u6_addr8[8], 8);
+	if (!(cfg->flags & MX_CFG_BM6_OFF) &&
+	    !bm_test(&mx_bm6, mx_bm6_bit(bpf_ntohl(ip6->saddr.in6_u.u6_addr32[0]))))
+		return NULL;
+	for (i = 0; i < 129; i++) {
+		if (i >= n)
+			break;
+		plen = cfg->plen6[i];
+		if (plen == 0 || plen > 128)
+			break;
+		k.plen = plen;
+		if (plen <= 64) {
+			__u64 m = mask64(plen);
+
+			*(__u64 *)&k.addr[0] = hi & m;
+			*(__u64 *)&k.addr[8] = 0;
+		} else {
+			*(__u64 *)&k.addr[0] = hi;
+			*(__u64 *)&k.addr[8] = lo & mask64(plen - 64);
+		}
+		v = bpf_map_lookup_elem(&mx_h6, &k);
+		if (v)
+			return v;
+	}
+	return NULL;
+}
+
+/* seen_record - note a passing SMTP SYN source (direct-mapped, bounded) */
+static __always_inline void seen_record(__u32 family, const __u32 *w,
+					__u64 now)
+{
+	struct mx_seen *s;
+	__u32 slot;
+	__u32 *sw;
+
+	slot = mx_seen_slot(w[0] ^ w[1] ^ w[2] ^ w[3]);
+	s = bpf_map_lookup_elem(&mx_seen, &slot);
+	if (!s)
+		return;
+	sw = (__u32 *)s->addr;
+	/* a source that keeps knocking dirties its line once a second */
+	if (s->family == family && s->when + 1000000000ULL > now &&
+	    sw[0] == w[0] && sw[1] == w[1] && sw[2] == w[2] && sw[3] == w[3])
+		return;
+	sw[0] = w[0];
+	sw[1] = w[1];
+	sw[2] = w[2];
+	sw[3] = w[3];
+	s->family = family;
+	s->when = now;
+}
+
+SEC("xdp")
+int mxwall_xdp(struct xdp_md *ctx)
+{
+	struct cursor c = {
+		.pos = (void *)(long)ctx->data,
+		.end = (void *)(long)ctx->data_end,
+	};
+	struct ipv6hdr *ip6 = NULL;
+	struct iphdr *ip = NULL;
+	struct tcphdr *th = NULL;
+	const struct mx_cfg *cfg;
+	struct mx_val *v;
+	struct mx_ctr *ctr;
+	__u32 zero = 0, len = 0, idx, sa[4] = {};
+	void *l3;
+	__u64 now;
+	int proto, family;
+
+	proto = parse_eth(&c);
+	if (proto == MX_P_SHORT)
+		return verdict(V_MALFORMED);
+	l3 = c.pos;
+	if (proto == bpf_htons(ETH_P_IP)) {
+		proto = parse_ip4(&c, &ip, &len);
+	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		proto = parse_ip6(&c, &ip6, &len);
+	} else {
+		return verdict(V_PASS);
+	}
+	if (proto == MX_P_SHORT)
+		return verdict(V_MALFORMED);
+	if (proto != IPPROTO_TCP)
+		return verdict(V_PASS);
+	if (parse_tcp(&c, &th))
+		return verdict(V_MALFORMED);
+	/* the headers must also lie inside the declared datagram length */
+	if (c.pos - l3 > len)
+		return verdict(V_MALFORMED);
+	/* tcp[13] & (SYN|ACK) == SYN */
+	if (!th->syn || th->ack)
+		return verdict(V_PASS);
+	cfg = bpf_map_lookup_elem(&mx_cfg, &zero);
+	if (!cfg || !port_match(cfg, th->dest))
+		return verdict(V_PASS);
+
+	/* branch on the pointer: the verifier tracks it, not the family */
+	if (ip) {
+		family = 4;
+		sa[0] = ip->saddr;
+		v = lookup4(cfg, bpf_ntohl(sa[0]));
+	} else if (ip6) {
+		family = 6;
+		__builtin_memcpy(sa, &ip6->saddr, 16);
+		v = lookup6(cfg, ip6);
+	} else {
+		return verdict(V_PASS);
+	}
+	if (!v) {
+		now = bpf_ktime_get_coarse_ns();
+		seen_record(family, sa, now);
+		return verdict(V_MISS);
+	}
+
+	now = bpf_ktime_get_coarse_ns();
+	idx = bpf_get_smp_processor_id() * cfg->cap + v->id;
+	ctr = bpf_map_lookup_elem(&mx_ctr, &idx);
+	if (ctr) {
+		ctr->packets++;
+		ctr->bytes += len;
+		ctr->last_hit = now;
+	}
+	if (v->action == MX_VAL_ALLOW) {
+		seen_record(family, sa, now);
+		return verdict(V_ALLOW);
+	}
+	if ((cfg->flags & MX_CFG_OBSERVE) || (v->flags & MX_VAL_OBSERVE)) {
+		seen_record(family, sa, now);
+		return verdict(V_OBSERVE);
+	}
+	return verdict(V_DROP);
+}
+
+char LICENSE[] SEC("license") = "GPL";
