@@ -86,17 +86,24 @@ static const char *ex_host(const char *p, const char *end, struct cidr *ip)
 	return r;
 }
 
-/* ex_server_fields - skip " I=[..]:p", " Ci=N", " U=x" after a host part */
+/*
+ * ex_server_fields - skip " I=[..]:p", " Ci=N", " U=x" after a host part;
+ * each ends at a space or at the ": " that starts a reply
+ */
 static const char *ex_server_fields(const char *q, const char *end)
 {
 	const char *r;
 
 	while (q && q < end) {
 		if ((r = LIT(q, end, " I=")) || (r = LIT(q, end, " Ci=")) ||
-		    (r = LIT(q, end, " U=")))
-			q = sc_token(r, end);
-		else
+		    (r = LIT(q, end, " U="))) {
+			q = r;
+			while (q < end && *q != ' ' &&
+			       !(*q == ':' && q + 1 < end && q[1] == ' '))
+				q++;
+		} else {
 			break;
+		}
 	}
 	return q;
 }
