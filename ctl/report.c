@@ -362,8 +362,9 @@ static void fmt_date(int64_t t, char *buf, size_t len)
 
 void report_print_text(FILE *f, const struct report *r)
 {
-	char a[64], b[64], n1[32], n2[32], pct[16];
+	char a[64], b[64], n1[32], n2[32], pct[16], lbl[160];
 	size_t i;
+	int w = 14;
 
 	fprintf(f, "mxwall weekly report for %s\n", r->host);
 	fmt_local(r->to, b, sizeof(b));
@@ -390,16 +391,21 @@ void report_print_text(FILE *f, const struct report *r)
 	else
 		fprintf(f, "Promotions:     unknown (no controller database)\n");
 	if (r->ndays) {
+		/* a run of days without a snapshot prints as "Tue .. to Thu .." */
+		for (i = 0; i < r->ndays; i++)
+			if (r->days[i].end > next_midnight(r->days[i].start))
+				w = 32;
 		fprintf(f, "\nDrops per day:\n");
 		for (i = 0; i < r->ndays; i++) {
 			fmt_day(r->days[i].start, a, sizeof(a));
 			fmt_thousands(r->days[i].dropped, n1, sizeof(n1));
 			if (r->days[i].end > next_midnight(r->days[i].start)) {
 				fmt_day(r->days[i].end - 1, b, sizeof(b));
-				fprintf(f, "  %s to %s  %12s\n", a, b, n1);
+				snprintf(lbl, sizeof(lbl), "%s to %s", a, b);
 			} else {
-				fprintf(f, "  %s  %12s\n", a, n1);
+				snprintf(lbl, sizeof(lbl), "%s", a);
 			}
+			fprintf(f, "  %-*s  %12s\n", w, lbl, n1);
 		}
 	}
 	fputc('\n', f);
