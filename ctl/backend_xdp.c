@@ -1,0 +1,1425 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * backend_xdp.c - the XDP backend: pinned maps under be->pin_dir, one
+ * pinned bpf_link per interface, entries with their metadata and per-CPU
+ * counters (layouts and the lookup design: bpf/mxwall_shared.h).
+ *
+ * Promises (besides those of backend.h):
+ *  - Everything lives in pins: maps as PIN_DIR/<map name>, links as
+ *    PIN_DIR/link_<ifname>. The filter keeps working with no process
+ *    running; any later process sees the same entries, metadata and counts.
+ *  - Attaching to an interface that already carries our link swaps in the
+ *    newly loaded program with bpf_link_update(): maps and counters stay.
+ *  - A pin directory made by another layout (MX_LAYOUT) is refused with a
+ *    message saying so, never reset.
+ *  - apply() writes the hashes with the batch API, and on any failure undoes
+ *    what it did before returning: all or nothing.
+ * The userspace mirror of the entries is the mx_meta array (mmapped): it
+ * says which ids are in use, and the summary bitmaps, the list of prefix
+ * lengths present and the free ids are all derived from it.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <dirent.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/if_link.h>
+#include <linux/magic.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "backend.h"
+#include "mxwall.skel.h"
+#include "mxwall_shared.h"
+
+enum {
+	M_CFG, M_STATS, M_H4, M_H6, M_BM4, M_BM6, M_CTR, M_META, M_TAGS,
+	M_SEEN, M_NR
+};
+
+static const char *const map_names[M_NR] = {
+	[M_CFG] = MX_MAP_CFG,	[M_STATS] = MX_MAP_STATS,
+	[M_H4] = MX_MAP_H4,	[M_H6] = MX_MAP_H6,
+	[M_BM4] = MX_MAP_BM4,	[M_BM6] = MX_MAP_BM6,
+	[M_CTR] = MX_MAP_CTR,	[M_META] = MX_MAP_META,
+	[M_TAGS] = MX_MAP_TAGS,	[M_SEEN] = MX_MAP_SEEN,
+};
+
+struct xdp_priv {
+	int fd[M_NR];
+	struct mx_cfg cfg;		/* as read at open */
+	unsigned int ncpus;
+	__u64 *bm4, *bm6;		/* mmapped summaries */
+	struct mx_ctr *ctr;		/* [cpu * cap + id] */
+	struct mx_meta *meta;		/* [id] */
+	struct mx_tagset *tags;		/* [tagset] */
+	struct mx_seen *seen;		/* [slot] */
+	size_t len[M_NR];		/* mmapped lengths */
+};
+
+static struct xdp_priv *priv(struct backend *be)
+{
+	return be->priv;
+}
+
+/* ensure_bpffs - mount bpffs at /sys/fs/bpf when the pin dir needs it */
+static int ensure_bpffs(const char *pin_dir)
+{
+	struct statfs sfs;
+
+	if (strncmp(pin_dir, "/sys/fs/bpf", 11))
+		return 0;
+	if (!statfs("/sys/fs/bpf", &sfs) && sfs.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700"))
+		return -errno;
+	return 0;
+}
+
+static int pin_path(const struct backend *be, const char *name, char *buf,
+		    size_t len)
+{
+	return path_join(buf, len, be->pin_dir, name);
+}
+
+static size_t map_bytes(size_t value_size, size_t entries)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t n = ((value_size + 7) & ~(size_t)7) * entries;
+
+	return (n + page - 1) / page * page;
+}
+
+static void *map_mmap(int fd, size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void xdp_close(struct backend *be)
+{
+	struct xdp_priv *p = priv(be);
+	void *maps[M_NR] = {
+		[M_BM4] = NULL,
+	};
+	int i;
+
+	if (!p)
+		return;
+	maps[M_BM4] = p->bm4;
+	maps[M_BM6] = p->bm6;
+	maps[M_CTR] = p->ctr;
+	maps[M_META] = p->meta;
+	maps[M_TAGS] = p->tags;
+	maps[M_SEEN] = p->seen;
+	for (i = 0; i < M_NR; i++) {
+		if (maps[i])
+			munmap(maps[i], p->len[i]);
+		if (p->fd[i] >= 0)
+			close(p->fd[i]);
+	}
+	free(p);
+	be->priv = NULL;
+}
+
+static int read_cfg(struct xdp_priv *p, struct mx_cfg *cfg)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(p->fd[M_CFG], &zero, cfg))
+		return -errno;
+	return 0;
+}
+
+static int write_cfg(struct xdp_priv *p, const struct mx_cfg *cfg)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(p->fd[M_CFG], &zero, cfg, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+/* expected (type, key size, value size) of each pinned map */
+static const struct {
+	__u32 type, key, value;
+} map_shape[M_NR] = {
+	[M_CFG] = { BPF_MAP_TYPE_ARRAY, 4, sizeof(struct mx_cfg) },
+	[M_STATS] = { BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(struct mx_stats) },
+	[M_H4] = { BPF_MAP_TYPE_HASH, sizeof(struct mx_key4),
+		   sizeof(struct mx_val) },
+	[M_H6] = { BPF_MAP_TYPE_HASH, sizeof(struct mx_key6),
+		   sizeof(struct mx_val) },
+	[M_BM4] = { BPF_MAP_TYPE_ARRAY, 4, 8 },
+	[M_BM6] = { BPF_MAP_TYPE_ARRAY, 4, 8 },
+	[M_CTR] = { BPF_MAP_TYPE_ARRAY, 4, sizeof(struct mx_ctr) },
+	[M_META] = { BPF_MAP_TYPE_ARRAY, 4, sizeof(struct mx_meta) },
+	[M_TAGS] = { BPF_MAP_TYPE_ARRAY, 4, sizeof(struct mx_tagset) },
+	[M_SEEN] = { BPF_MAP_TYPE_ARRAY, 4, sizeof(struct mx_seen) },
+};
+
+/* open_pins - open every pinned map, check its layout, mmap the arrays */
+static int open_pins(struct backend *be, struct xdp_priv *p)
+{
+	struct bpf_map_info info;
+	__u32 ilen, want_entries;
+	char path[4096];
+	int i, err, ncpus;
+
+	for (i = 0; i < M_NR; i++) {
+		err = pin_path(be, map_names[i], path, sizeof(path));
+		if (err)
+			return err;
+		p->fd[i] = bpf_obj_get(path);
+		if (p->fd[i] < 0) {
+			err = -errno;
+			if (err == -ENOENT && i > 0) {
+				log_err("%s: pinned map %s is missing: the pin "
+					"directory is incomplete (remove it to "
+					"start over; this loses entries and "
+					"counters)", be->pin_dir, map_names[i]);
+				return -EPROTO;
+			}
+			return err;
+		}
+		memset(&info, 0, sizeof(info));
+		ilen = sizeof(info);
+		if (bpf_obj_get_info_by_fd(p->fd[i], &info, &ilen))
+			return -errno;
+		if (info.type != map_shape[i].type ||
+		    info.key_size != map_shape[i].key ||
+		    info.value_size != map_shape[i].value)
+			goto layout;
+	}
+	err = read_cfg(p, &p->cfg);
+	if (err)
+		return err;
+	if (p->cfg.magic != MX_MAGIC || p->cfg.layout != MX_LAYOUT)
+		goto layout;
+	ncpus = libbpf_num_possible_cpus();
+	if (ncpus <= 0)
+		return ncpus ? ncpus : -EINVAL;
+	if (p->cfg.ncpus != (__u32)ncpus) {
+		log_err("%s: maps were made for %u CPUs, this machine has %d "
+			"(remove the pin directory to start over)",
+			be->pin_dir, p->cfg.ncpus, ncpus);
+		return -EPROTO;
+	}
+	p->ncpus = (unsigned int)ncpus;
+	for (i = 0; i < M_NR; i++) {
+		memset(&info, 0, sizeof(info));
+		ilen = sizeof(info);
+		if (bpf_obj_get_info_by_fd(p->fd[i], &info, &ilen))
+			return -errno;
+		switch (i) {
+		case M_H4:
+			want_entries = p->cfg.cap4;
+			break;
+		case M_H6:
+			want_entries = p->cfg.cap6;
+			break;
+		case M_CTR:
+			want_entries = p->cfg.cap * p->cfg.ncpus;
+			break;
+		case M_META:
+			want_entries = p->cfg.cap;
+			break;
+		case M_BM4:
+		case M_BM6:
+			want_entries = MX_BM_WORDS;
+			break;
+		case M_TAGS:
+			want_entries = MX_TAGSETS;
+			break;
+		case M_SEEN:
+			want_entries = MX_SEEN_SLOTS;
+			break;
+		default:
+			want_entries = 1;
+		}
+		if (info.max_entries != want_entries)
+			goto layout;
+		p->len[i] = map_bytes(info.value_size, info.max_entries);
+	}
+	p->bm4 = map_mmap(p->fd[M_BM4], p->len[M_BM4]);
+	p->bm6 = map_mmap(p->fd[M_BM6], p->len[M_BM6]);
+	p->ctr = map_mmap(p->fd[M_CTR], p->len[M_CTR]);
+	p->meta = map_mmap(p->fd[M_META], p->len[M_META]);
+	p->tags = map_mmap(p->fd[M_TAGS], p->len[M_TAGS]);
+	p->seen = map_mmap(p->fd[M_SEEN], p->len[M_SEEN]);
+	if (!p->bm4 || !p->bm6 || !p->ctr || !p->meta || !p->tags || !p->seen)
+		return -errno;
+	return 0;
+layout:
+	log_err("%s: the pinned maps have another layout than this mxwall "
+		"(layout %u) expects; refusing to touch them (detach, then "
+		"remove the pin directory to start over: this loses entries "
+		"and counters)", be->pin_dir, MX_LAYOUT);
+	return -EPROTO;
+}
+
+/* capacity chosen at create time: $MXWALL_CAPACITY (IPv4 entries) */
+static void choose_capacity(__u32 *cap4, __u32 *cap6)
+{
+	const char *s = secure_getenv("MXWALL_CAPACITY");
+	uint64_t v;
+
+	*cap4 = MX_V4_CAP_DEFAULT;
+	*cap6 = MX_V6_CAP_DEFAULT;
+	if (s && !parse_u64(s, 1024, 64ULL * 1024 * 1024, &v)) {
+		*cap4 = (__u32)v;
+		*cap6 = (__u32)(v / 8 > 1024 ? v / 8 : 1024);
+	}
+}
+
+/* load_skel - open and load the program, reusing (or making) the pins */
+static int load_skel(struct backend *be, const struct mx_cfg *cfg,
+		     struct mxwall_bpf **out)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = be->pin_dir);
+	struct mxwall_bpf *skel;
+	int err;
+
+	skel = mxwall_bpf__open_opts(&opts);
+	if (!skel)
+		return -errno;
+	bpf_map__set_max_entries(skel->maps.mx_h4, cfg->cap4);
+	bpf_map__set_max_entries(skel->maps.mx_h6, cfg->cap6);
+	bpf_map__set_max_entries(skel->maps.mx_ctr, cfg->cap * cfg->ncpus);
+	bpf_map__set_max_entries(skel->maps.mx_meta, cfg->cap);
+	err = mxwall_bpf__load(skel);
+	if (err) {
+		mxwall_bpf__destroy(skel);
+		return err;
+	}
+	*out = skel;
+	return 0;
+}
+
+static void remove_pins(const struct backend *be)
+{
+	char path[4096];
+	struct dirent *d;
+	DIR *dir;
+	int fd;
+
+	dir = opendir(be->pin_dir);
+	if (!dir)
+		return;
+	while ((d = readdir(dir))) {
+		if (d->d_name[0] == '.')
+			continue;
+		if (pin_path(be, d->d_name, path, sizeof(path)))
+			continue;
+		if (!strncmp(d->d_name, MX_LINK_PREFIX,
+			     strlen(MX_LINK_PREFIX))) {
+			fd = bpf_obj_get(path);
+			if (fd >= 0) {
+				bpf_link_detach(fd);
+				close(fd);
+			}
+		}
+		unlink(path);
+	}
+	closedir(dir);
+	rmdir(be->pin_dir);
+}
+
+/* create_pins - make the maps and pin them, with the default config */
+static int create_pins(struct backend *be)
+{
+	struct mxwall_bpf *skel = NULL;
+	struct mx_cfg cfg = {
+		.magic = MX_MAGIC,
+		.layout = MX_LAYOUT,
+		.nports = 1,
+		.ports = { 25 },
+	};
+	__u32 zero = 0;
+	int err, ncpus;
+
+	ncpus = libbpf_num_possible_cpus();
+	if (ncpus <= 0)
+		return ncpus ? ncpus : -EINVAL;
+	cfg.ncpus = (__u32)ncpus;
+	choose_capacity(&cfg.cap4, &cfg.cap6);
+	cfg.cap = cfg.cap4 + cfg.cap6;
+	err = mkdir_p(be->pin_dir, 0700);
+	if (err)
+		return err;
+	err = load_skel(be, &cfg, &skel);
+	if (err)
+		goto fail;
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.mx_cfg), &zero, &cfg,
+				BPF_ANY)) {
+		err = -errno;
+		goto fail;
+	}
+	mxwall_bpf__destroy(skel);
+	return 0;
+fail:
+	if (skel)
+		mxwall_bpf__destroy(skel);
+	remove_pins(be);
+	return err;
+}
+
+static int xdp_open(struct backend *be, bool create)
+{
+	struct xdp_priv *p;
+	char path[4096];
+	int err, i;
+
+	err = ensure_bpffs(be->pin_dir);
+	if (err)
+		return err;
+	err = pin_path(be, MX_MAP_CFG, path, sizeof(path));
+	if (err)
+		return err;
+	if (access(path, F_OK)) {
+		if (errno != ENOENT)
+			return -errno;
+		if (!create)
+			return -ENOENT;
+		err = create_pins(be);
+		if (err)
+			return err;
+	}
+	p = xcalloc(1, sizeof(*p));
+	for (i = 0; i < M_NR; i++)
+		p->fd[i] = -1;
+	be->priv = p;
+	err = open_pins(be, p);
+	if (err) {
+		xdp_close(be);
+		return err;
+	}
+	return 0;
+}
+
+/* ---- interfaces ---- */
+
+static int link_ifindex(int lfd)
+{
+	struct bpf_link_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(lfd, &info, &len))
+		return -errno;
+	if (info.type != BPF_LINK_TYPE_XDP)
+		return -EINVAL;
+	return (int)info.xdp.ifindex;
+}
+
+static enum mx_attach_mode query_mode(int ifindex)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+	if (bpf_xdp_query(ifindex, 0, &q))
+		return MX_MODE_AUTO;
+	if (q.attach_mode == XDP_ATTACHED_DRV ||
+	    q.attach_mode == XDP_ATTACHED_HW)
+		return MX_MODE_NATIVE;
+	if (q.attach_mode == XDP_ATTACHED_SKB)
+		return MX_MODE_GENERIC;
+	if (q.attach_mode == XDP_ATTACHED_MULTI)
+		return q.drv_prog_id ? MX_MODE_NATIVE : MX_MODE_GENERIC;
+	return MX_MODE_AUTO;
+}
+
+static int xdp_attach(struct backend *be, const char *ifname,
+		      enum mx_attach_mode mode)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	LIBBPF_OPTS(bpf_link_create_opts, lopts);
+	struct xdp_priv *p = priv(be);
+	struct mxwall_bpf *skel = NULL;
+	char name[64], path[4096];
+	int ifindex, lfd = -1, prog_fd, err;
+
+	if (strlen(ifname) >= IF_NAMESIZE || strchr(ifname, '/'))
+		return -ENODEV;
+	ifindex = (int)if_nametoindex(ifname);
+	if (!ifindex)
+		return -ENODEV;
+	snprintf(name, sizeof(name), MX_LINK_PREFIX "%s", ifname);
+	err = pin_path(be, name, path, sizeof(path));
+	if (err)
+		return err;
+	err = load_skel(be, &p->cfg, &skel);
+	if (err) {
+		if (err == -EINVAL)
+			log_err("%s: cannot load the XDP program over the "
+				"pinned maps (another layout?)", be->pin_dir);
+		return err;
+	}
+	prog_fd = bpf_program__fd(skel->progs.mxwall_xdp);
+
+	lfd = bpf_obj_get(path);
+	if (lfd >= 0) {
+		if (link_ifindex(lfd) == ifindex) {
+			/* upgrade in place: maps and counters stay */
+			if (bpf_link_update(lfd, prog_fd, NULL))
+				err = -errno;
+			goto out;
+		}
+		/* the interface went away since: a stale pin */
+		bpf_link_detach(lfd);
+		close(lfd);
+		lfd = -1;
+		unlink(path);
+	}
+
+	if (!bpf_xdp_query(ifindex, 0, &q) &&
+	    q.attach_mode != XDP_ATTACHED_NONE) {
+		log_warn("%s already has an XDP program (id %u) that is not "
+			 "mxwall's; detach it first", ifname,
+			 q.prog_id ? q.prog_id : q.drv_prog_id);
+		err = -EBUSY;
+		goto out;
+	}
+	if (mode == MX_MODE_AUTO || mode == MX_MODE_NATIVE) {
+		lopts.flags = XDP_FLAGS_DRV_MODE;
+		lfd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &lopts);
+	}
+	if (lfd < 0 && (mode == MX_MODE_AUTO || mode == MX_MODE_GENERIC)) {
+		lopts.flags = XDP_FLAGS_SKB_MODE;
+		lfd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &lopts);
+	}
+	if (lfd < 0) {
+		err = -errno;
+		if (err == -EEXIST)
+			err = -EBUSY;
+		goto out;
+	}
+	if (bpf_obj_pin(lfd, path)) {
+		err = -errno;
+		bpf_link_detach(lfd);
+	}
+out:
+	if (lfd >= 0)
+		close(lfd);
+	mxwall_bpf__destroy(skel);
+	return err;
+}
+
+static int xdp_detach(struct backend *be, const char *ifname)
+{
+	char name[64], path[4096];
+	int lfd, err;
+
+	if (strlen(ifname) >= IF_NAMESIZE || strchr(ifname, '/'))
+		return -ENODEV;
+	snprintf(name, sizeof(name), MX_LINK_PREFIX "%s", ifname);
+	err = pin_path(be, name, path, sizeof(path));
+	if (err)
+		return err;
+	lfd = bpf_obj_get(path);
+	if (lfd < 0)
+		return -errno;
+	if (bpf_link_detach(lfd) && errno != ENOLINK)
+		err = -errno;
+	close(lfd);
+	if (!err && unlink(path))
+		err = -errno;
+	return err;
+}
+
+static int xdp_set_config(struct backend *be, const struct mx_dp_config *c)
+{
+	struct xdp_priv *p = priv(be);
+	struct mx_cfg cfg;
+	size_t i;
+	int err;
+
+	if (c->nports < 1 || c->nports > MX_PORTS_MAX_BPF)
+		return -EINVAL;
+	for (i = 0; i < c->nports; i++)
+		if (!c->ports[i])
+			return -EINVAL;
+	err = read_cfg(p, &cfg);
+	if (err)
+		return err;
+	memset(cfg.ports, 0, sizeof(cfg.ports));
+	for (i = 0; i < c->nports; i++)
+		cfg.ports[i] = c->ports[i];
+	cfg.nports = (__u32)c->nports;
+	if (c->observe)
+		cfg.flags |= MX_CFG_OBSERVE;
+	else
+		cfg.flags &= ~MX_CFG_OBSERVE;
+	err = write_cfg(p, &cfg);
+	if (!err)
+		p->cfg = cfg;
+	return err;
+}
+
+static int read_stats(struct xdp_priv *p, struct mx_counters *out)
+{
+	struct mx_stats *s;
+	__u32 zero = 0;
+	unsigned int i;
+
+	s = xcalloc(p->ncpus, sizeof(*s));
+	if (bpf_map_lookup_elem(p->fd[M_STATS], &zero, s)) {
+		free(s);
+		return -errno;
+	}
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < p->ncpus; i++) {
+		out->seen += s[i].seen;
+		out->syn += s[i].syn;
+		out->dropped += s[i].dropped;
+		out->allowed += s[i].allowed;
+		out->observed += s[i].observed;
+		out->passed += s[i].passed;
+		out->malformed += s[i].malformed;
+	}
+	free(s);
+	return 0;
+}
+
+static int xdp_status(struct backend *be, struct mx_status *st)
+{
+	struct xdp_priv *p = priv(be);
+	struct mx_cfg cfg;
+	char path[4096];
+	struct dirent *d;
+	struct mx_iface *ifc;
+	size_t plen = strlen(MX_LINK_PREFIX);
+	__u32 id;
+	DIR *dir;
+	int err, lfd;
+
+	memset(st, 0, sizeof(*st));
+	st->backend = "xdp";
+	snprintf(st->why, sizeof(st->why), "%s", be->why);
+	err = read_cfg(p, &cfg);
+	if (err)
+		return err;
+	dir = opendir(be->pin_dir);
+	if (!dir)
+		return -errno;
+	while ((d = readdir(dir)) && st->nifaces < MX_IFACES_MAX) {
+		if (strncmp(d->d_name, MX_LINK_PREFIX, plen))
+			continue;
+		if (pin_path(be, d->d_name, path, sizeof(path)))
+			continue;
+		lfd = bpf_obj_get(path);
+		if (lfd < 0)
+			continue;
+		ifc = &st->ifaces[st->nifaces++];
+		snprintf(ifc->name, sizeof(ifc->name), "%s", d->d_name + plen);
+		ifc->ifindex = link_ifindex(lfd);
+		if (ifc->ifindex < 0)
+			ifc->ifindex = 0;
+		ifc->mode = ifc->ifindex ? query_mode(ifc->ifindex) :
+					   MX_MODE_AUTO;
+		close(lfd);
+	}
+	closedir(dir);
+	for (id = 0; id < cfg.nports && id < MX_PORTS_MAX; id++)
+		st->cfg.ports[id] = cfg.ports[id];
+	st->cfg.nports = cfg.nports;
+	st->cfg.observe = cfg.flags & MX_CFG_OBSERVE;
+	for (id = 0; id < cfg.cap; id++) {
+		if (!p->meta[id].family)
+			continue;
+		if (p->meta[id].origin == MX_ORIGIN_STATIC)
+			st->entries_static++;
+		else
+			st->entries_dynamic++;
+	}
+	st->capacity = (size_t)cfg.cap4 + cfg.cap6;
+	return read_stats(p, &st->counters);
+}
+
+/* ---- entries ---- */
+
+/* index: open addressing from (family, plen, addr) to id */
+struct index {
+	__u32 *slot;		/* id + 1; 0 empty; UINT32_MAX deleted */
+	size_t mask;
+	const struct mx_meta *meta;
+	const struct cidr **pend;	/* [id]: planned, not in meta yet */
+};
+
+static __u64 net_hash(const __u8 *addr, __u8 family, __u8 plen)
+{
+	__u64 h = 0xcbf29ce484222325ULL ^ ((__u64)family << 8 | plen);
+	int i;
+
+	for (i = 0; i < 16; i += 4) {
+		__u32 w;
+
+		memcpy(&w, addr + i, 4);
+		h = (h ^ w) * 0x100000001b3ULL;
+		h ^= h >> 29;
+	}
+	return h * 0x9e3779b97f4a7c15ULL;
+}
+
+static bool meta_is(const struct mx_meta *m, const struct cidr *c)
+{
+	return m->family == c->family && m->plen == c->plen &&
+	       !memcmp(m->addr, c->addr, 16);
+}
+
+static bool index_match(const struct index *ix, __u32 id,
+			const struct cidr *c)
+{
+	const struct cidr *pc = ix->pend ? ix->pend[id] : NULL;
+
+	if (pc)
+		return pc->family == c->family && pc->plen == c->plen &&
+		       !memcmp(pc->addr, c->addr, 16);
+	return meta_is(&ix->meta[id], c);
+}
+
+static void index_init(struct index *ix, const struct mx_meta *meta,
+		       size_t want)
+{
+	size_t n = 64;
+
+	while (n < want * 2)
+		n <<= 1;
+	ix->slot = xcalloc(n, sizeof(*ix->slot));
+	ix->mask = n - 1;
+	ix->meta = meta;
+	ix->pend = NULL;
+}
+
+/* index_find - the slot of c, or of the empty slot where it would go */
+static size_t index_find(const struct index *ix, const struct cidr *c)
+{
+	size_t i = net_hash(c->addr, c->family, c->plen) & ix->mask;
+	size_t tomb = SIZE_MAX;
+	__u32 s;
+
+	for (;; i = (i + 1) & ix->mask) {
+		s = ix->slot[i];
+		if (!s)
+			return tomb != SIZE_MAX ? tomb : i;
+		if (s == UINT32_MAX) {
+			if (tomb == SIZE_MAX)
+				tomb = i;
+			continue;
+		}
+		if (index_match(ix, s - 1, c))
+			return i;
+	}
+}
+
+static __u32 index_get(const struct index *ix, const struct cidr *c)
+{
+	size_t i = net_hash(c->addr, c->family, c->plen) & ix->mask;
+	__u32 s;
+
+	for (;; i = (i + 1) & ix->mask) {
+		s = ix->slot[i];
+		if (!s)
+			return UINT32_MAX;
+		if (s != UINT32_MAX && index_match(ix, s - 1, c))
+			return s - 1;
+	}
+}
+
+static void index_put(struct index *ix, const struct cidr *c, __u32 id)
+{
+	ix->slot[index_find(ix, c)] = id + 1;
+}
+
+static void index_del(struct index *ix, const struct cidr *c)
+{
+	size_t i = net_hash(c->addr, c->family, c->plen) & ix->mask;
+	__u32 s;
+
+	for (;; i = (i + 1) & ix->mask) {
+		s = ix->slot[i];
+		if (!s)
+			return;
+		if (s != UINT32_MAX && index_match(ix, s - 1, c)) {
+			ix->slot[i] = UINT32_MAX;
+			return;
+		}
+	}
+}
+
+static void meta_cidr(const struct mx_meta *m, struct cidr *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->family = m->family;
+	c->plen = m->plen;
+	memcpy(c->addr, m->addr, 16);
+}
+
+static void key4_of(const struct cidr *c, struct mx_key4 *k)
+{
+	k->plen = c->plen;
+	memcpy(k->addr, c->addr, 4);
+}
+
+static void key6_of(const struct cidr *c, struct mx_key6 *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->plen = c->plen;
+	memcpy(k->addr, c->addr, 16);
+}
+
+static void val_of(const struct mx_meta *m, __u32 id, struct mx_val *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->id = id;
+	v->action = m->action;
+	v->flags = m->observe ? MX_VAL_OBSERVE : 0;
+}
+
+/* tagset_find - the tagset holding tags, making one; 0 for none */
+static int tagset_find(struct xdp_priv *p, const char *tags, __u16 *out)
+{
+	int i, fre = -1;
+
+	if (!tags[0]) {
+		*out = 0;
+		return 0;
+	}
+	for (i = 1; i < MX_TAGSETS; i++) {
+		if (!p->tags[i].tags[0]) {
+			if (fre < 0)
+				fre = i;
+			continue;
+		}
+		if (!strncmp(p->tags[i].tags, tags, MX_TAGS_LEN_BPF)) {
+			*out = (__u16)i;
+			return 0;
+		}
+	}
+	if (fre < 0)
+		return -ENOSPC;
+	snprintf(p->tags[fre].tags, MX_TAGS_LEN_BPF, "%s", tags);
+	*out = (__u16)fre;
+	return 0;
+}
+
+/* tagsets_gc - forget tagsets that no entry uses */
+static void tagsets_gc(struct xdp_priv *p)
+{
+	__u8 *used = xcalloc(MX_TAGSETS, 1);
+	__u32 id;
+	int i;
+
+	for (id = 0; id < p->cfg.cap; id++)
+		if (p->meta[id].family)
+			used[p->meta[id].tagset] = 1;
+	for (i = 1; i < MX_TAGSETS; i++)
+		if (!used[i])
+			memset(p->tags[i].tags, 0, sizeof(p->tags[i].tags));
+	free(used);
+}
+
+static void bm_set_range(__u64 *bm, __u32 first, __u32 count)
+{
+	__u32 b = first, end = first + count;
+
+	while (b < end && (b & 63))
+		bm[b / 64] |= 1ULL << (b & 63), b++;
+	while (b + 64 <= end)
+		bm[b / 64] = ~0ULL, b += 64;
+	while (b < end)
+		bm[b / 64] |= 1ULL << (b & 63), b++;
+}
+
+/*
+ * summaries_rebuild - recompute the summary bitmaps and the lists of prefix
+ * lengths present from mx_meta, and publish them. Called after the hashes
+ * changed: a bit or a length appears only once its entries are in the hash
+ * (never a false miss), and goes only once none is left.
+ */
+static int summaries_rebuild(struct xdp_priv *p)
+{
+	__u64 *bm4 = xcalloc(MX_BM_WORDS, 8), *bm6 = xcalloc(MX_BM_WORDS, 8);
+	__u32 cnt4[33] = { 0 }, cnt6[129] = { 0 }, id, hi, a, i, n;
+	const struct mx_meta *m;
+	struct mx_cfg cfg;
+	bool bm6_off = false;
+	int err, pl;
+
+	for (id = 0; id < p->cfg.cap; id++) {
+		m = &p->meta[id];
+		if (!m->family)
+			continue;
+		if (m->family == AF_INET) {
+			memcpy(&a, m->addr, 4);
+			a = ntohl(a);
+			cnt4[m->plen]++;
+			if (m->plen >= 24)
+				bm_set_range(bm4, mx_bm4_bit(a), 1);
+			else
+				bm_set_range(bm4, mx_bm4_bit(a),
+					     1U << (24 - m->plen));
+		} else {
+			memcpy(&hi, m->addr, 4);
+			hi = ntohl(hi);
+			cnt6[m->plen]++;
+			if (m->plen >= 32) {
+				bm_set_range(bm6, mx_bm6_bit(hi), 1);
+			} else if (m->plen >= MX_BM6_MIN_PLEN) {
+				n = 1U << (32 - m->plen);
+				for (i = 0; i < n; i++)
+					bm_set_range(bm6, mx_bm6_bit(hi + i), 1);
+			} else {
+				bm6_off = true;
+			}
+		}
+	}
+	/* publish the bits: whole 64-bit words, each store atomic */
+	for (i = 0; i < MX_BM_WORDS; i++) {
+		if (p->bm4[i] != bm4[i])
+			__atomic_store_n(&p->bm4[i], bm4[i], __ATOMIC_RELEASE);
+		if (p->bm6[i] != bm6[i])
+			__atomic_store_n(&p->bm6[i], bm6[i], __ATOMIC_RELEASE);
+	}
+	free(bm4);
+	free(bm6);
+	err = read_cfg(p, &cfg);
+	if (err)
+		return err;
+	/*
+	 * XXX: the program may read the list while this update copies it in;
+	 * a torn read costs a missed or an extra probe for that one packet.
+	 */
+	memset(cfg.plen4, 0, sizeof(cfg.plen4));
+	memset(cfg.plen6, 0, sizeof(cfg.plen6));
+	for (n = 0, pl = 32; pl >= 1; pl--)
+		if (cnt4[pl])
+			cfg.plen4[n++] = (__u8)pl;
+	cfg.n4 = n;
+	for (n = 0, pl = 128; pl >= 1; pl--)
+		if (cnt6[pl])
+			cfg.plen6[n++] = (__u8)pl;
+	cfg.n6 = n;
+	if (bm6_off)
+		cfg.flags |= MX_CFG_BM6_OFF;
+	else
+		cfg.flags &= ~MX_CFG_BM6_OFF;
+	err = write_cfg(p, &cfg);
+	if (!err)
+		p->cfg = cfg;
+	return err;
+}
+
+/* the kernel-side changes of one apply(), per family, for rollback */
+struct batch {
+	void *keys;		/* mx_key4[] or mx_key6[] */
+	struct mx_val *vals;
+	size_t n;
+	size_t ksz;
+};
+
+static void batch_init(struct batch *b, size_t ksz, size_t cap)
+{
+	b->keys = xcalloc(cap ? cap : 1, ksz);
+	b->vals = xcalloc(cap ? cap : 1, sizeof(struct mx_val));
+	b->n = 0;
+	b->ksz = ksz;
+}
+
+static void batch_free(struct batch *b)
+{
+	free(b->keys);
+	free(b->vals);
+}
+
+static void batch_push(struct batch *b, const struct cidr *c,
+		       const struct mx_val *v)
+{
+	void *k = (char *)b->keys + b->n * b->ksz;
+
+	if (c->family == AF_INET)
+		key4_of(c, k);
+	else
+		key6_of(c, k);
+	if (v)
+		b->vals[b->n] = *v;
+	b->n++;
+}
+
+/* batch_update - update b[from..to); *done = how many went in */
+static int batch_update(int fd, const struct batch *b, size_t from,
+			size_t to, size_t *done)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o, .elem_flags = BPF_ANY);
+	size_t off = from;
+	__u32 cnt;
+
+	*done = 0;
+	while (off < to) {
+		cnt = (__u32)(to - off > 65536 ? 65536 : to - off);
+		if (bpf_map_update_batch(fd, (char *)b->keys + off * b->ksz,
+					 &b->vals[off], &cnt, &o)) {
+			int err = -errno;
+
+			*done += cnt;
+			return err == -E2BIG ? -ENOSPC : err;
+		}
+		*done += cnt;
+		off += cnt;
+	}
+	return 0;
+}
+
+/* batch_delete - delete b[from..to); *done = how many went */
+static int batch_delete(int fd, const struct batch *b, size_t from,
+			size_t to, size_t *done)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	size_t off = from;
+	__u32 cnt;
+
+	*done = 0;
+	while (off < to) {
+		cnt = (__u32)(to - off > 65536 ? 65536 : to - off);
+		if (bpf_map_delete_batch(fd, (char *)b->keys + off * b->ksz,
+					 &cnt, &o)) {
+			int err = -errno;
+
+			*done += cnt;
+			return err;
+		}
+		*done += cnt;
+		off += cnt;
+	}
+	return 0;
+}
+
+/* check_cidr - a valid, masked network of a known family */
+static int check_cidr(const struct cidr *c)
+{
+	struct cidr m = *c;
+	int i;
+
+	if (c->family != AF_INET && c->family != AF_INET6)
+		return -EINVAL;
+	if (c->plen < 1 || c->plen > cidr_maxlen(c))
+		return -EINVAL;
+	if (cidr_mask(&m))
+		return -EINVAL;
+	if (c->family == AF_INET)
+		for (i = 4; i < 16; i++)
+			if (c->addr[i])
+				return -EINVAL;
+	return 0;
+}
+
+/* undo_one - put a key back to v, or take it out when v is NULL */
+static void undo_one(struct xdp_priv *p, const struct cidr *c,
+		     const struct mx_val *v)
+{
+	struct mx_key4 k4;
+	struct mx_key6 k6;
+	void *k;
+	int fd;
+
+	if (c->family == AF_INET) {
+		key4_of(c, &k4);
+		k = &k4;
+		fd = p->fd[M_H4];
+	} else {
+		key6_of(c, &k6);
+		k = &k6;
+		fd = p->fd[M_H6];
+	}
+	if (v)
+		bpf_map_update_elem(fd, k, v, BPF_ANY);
+	else
+		bpf_map_delete_elem(fd, k);
+}
+
+static int xdp_apply(struct backend *be, const struct mx_entry *add,
+		     size_t nadd, const struct cidr *del, size_t ndel)
+{
+	struct xdp_priv *p = priv(be);
+	__u32 cap = p->cfg.cap, id, *add_id = NULL, *del_id = NULL;
+	__u32 *free_ids = NULL, nfree = 0, next_free = 0;
+	struct mx_meta *old = NULL;	/* saved meta of add_id[] */
+	bool *is_new = NULL, *existed = NULL;
+	struct batch up4, up6, rm4, rm6;
+	size_t cur4 = 0, cur6 = 0, used = 0, i, j, done4 = 0, done6 = 0;
+	size_t rdone4 = 0, rdone6 = 0;
+	struct index ix;
+	struct mx_val v;
+	struct cidr c;
+	int err = 0;
+	unsigned int cpu;
+
+	for (i = 0; i < nadd; i++) {
+		err = check_cidr(&add[i].net);
+		if (err)
+			return err;
+		if (add[i].action != MX_ACT_DROP &&
+		    add[i].action != MX_ACT_ALLOW)
+			return -EINVAL;
+		if (add[i].origin != MX_ORIGIN_STATIC &&
+		    add[i].origin != MX_ORIGIN_DYNAMIC)
+			return -EINVAL;
+		if (memchr(add[i].tags, '\0', MX_TAGS_LEN) == NULL)
+			return -EINVAL;
+	}
+	for (i = 0; i < ndel; i++) {
+		err = check_cidr(&del[i]);
+		if (err)
+			return err;
+	}
+
+	/* the current entries and free ids, from mx_meta */
+	for (id = 0; id < cap; id++)
+		used += p->meta[id].family != 0;
+	index_init(&ix, p->meta, used + nadd);
+	ix.pend = xcalloc(cap, sizeof(*ix.pend));
+	free_ids = xcalloc(cap, sizeof(*free_ids));
+	for (id = 0; id < cap; id++) {
+		const struct mx_meta *m = &p->meta[id];
+
+		if (!m->family) {
+			free_ids[nfree++] = id;
+			continue;
+		}
+		meta_cidr(m, &c);
+		index_put(&ix, &c, id);
+		if (m->family == AF_INET)
+			cur4++;
+		else
+			cur6++;
+	}
+
+	batch_init(&rm4, sizeof(struct mx_key4), ndel);
+	batch_init(&rm6, sizeof(struct mx_key6), ndel);
+	batch_init(&up4, sizeof(struct mx_key4), nadd);
+	batch_init(&up6, sizeof(struct mx_key6), nadd);
+	del_id = xcalloc(ndel + 1, sizeof(*del_id));
+	add_id = xcalloc(nadd + 1, sizeof(*add_id));
+	is_new = xcalloc(nadd + 1, sizeof(*is_new));
+	existed = xcalloc(nadd + 1, sizeof(*existed));
+	old = xcalloc(nadd + 1, sizeof(*old));
+
+	/* plan the deletions: every one must exist */
+	for (i = 0; i < ndel; i++) {
+		id = index_get(&ix, &del[i]);
+		if (id == UINT32_MAX) {
+			err = -ENOENT;
+			goto out;
+		}
+		del_id[i] = id;
+		index_del(&ix, &del[i]);
+		val_of(&p->meta[id], id, &v);
+		batch_push(del[i].family == AF_INET ? &rm4 : &rm6, &del[i], &v);
+		if (del[i].family == AF_INET)
+			cur4--;
+		else
+			cur6--;
+	}
+	/* plan the additions: new ids, or the existing entry replaced */
+	for (i = 0; i < nadd; i++) {
+		const struct cidr *n = &add[i].net;
+
+		id = index_get(&ix, n);
+		if (id == UINT32_MAX) {
+			if (next_free >= nfree) {
+				err = -ENOSPC;
+				goto out;
+			}
+			id = free_ids[next_free++];
+			is_new[i] = true;
+			ix.pend[id] = n;
+			index_put(&ix, n, id);
+			if (n->family == AF_INET)
+				cur4++;
+			else
+				cur6++;
+		} else {
+			/* in the table before this call (or a repeat) */
+			existed[i] = !ix.pend[id];
+		}
+		add_id[i] = id;
+	}
+	if (cur4 > p->cfg.cap4 || cur6 > p->cfg.cap6) {
+		err = -ENOSPC;
+		goto out;
+	}
+
+	/* 1. deletions in the kernel; mx_meta keeps them until the end */
+	err = batch_delete(p->fd[M_H4], &rm4, 0, rm4.n, &rdone4);
+	if (!err)
+		err = batch_delete(p->fd[M_H6], &rm6, 0, rm6.n, &rdone6);
+	if (err)
+		goto undo_del;
+
+	/* 2. metadata of the additions (old copies kept for the undo) */
+	for (i = 0; i < nadd; i++) {
+		struct mx_meta nm;
+
+		id = add_id[i];
+		old[i] = p->meta[id];
+		memset(&nm, 0, sizeof(nm));
+		memcpy(nm.addr, add[i].net.addr, 16);
+		nm.family = add[i].net.family;
+		nm.plen = add[i].net.plen;
+		nm.action = add[i].action == MX_ACT_ALLOW ? MX_VAL_ALLOW :
+							    MX_VAL_DROP;
+		nm.origin = add[i].origin;
+		nm.observe = add[i].observe;
+		nm.added = add[i].added;
+		nm.expires = add[i].expires;
+		err = tagset_find(p, add[i].tags, &nm.tagset);
+		if (err) {
+			j = i;
+			goto undo_meta;
+		}
+		if (is_new[i]) {
+			/* a new entry starts from zero */
+			for (cpu = 0; cpu < p->ncpus; cpu++)
+				memset(&p->ctr[(size_t)cpu * cap + id], 0,
+				       sizeof(struct mx_ctr));
+		}
+		p->meta[id] = nm;
+		val_of(&nm, id, &v);
+		batch_push(nm.family == AF_INET ? &up4 : &up6, &add[i].net,
+			   &v);
+	}
+
+	/* 3. additions in the kernel */
+	err = batch_update(p->fd[M_H4], &up4, 0, up4.n, &done4);
+	if (!err)
+		err = batch_update(p->fd[M_H6], &up6, 0, up6.n, &done6);
+	if (err)
+		goto undo_add;
+
+	/* 4. commit: forget the deleted entries, publish the summaries */
+	for (i = 0; i < ndel; i++)
+		memset(&p->meta[del_id[i]], 0, sizeof(struct mx_meta));
+	err = summaries_rebuild(p);
+	if (err)
+		log_warn("cannot update the lookup summary: %s",
+			 strerror(-err));
+	err = 0;
+	tagsets_gc(p);
+	goto out;
+
+undo_add:
+	/*
+	 * Rare path, one key at a time: take every addition out again
+	 * (newest first), then put back the values that entries which
+	 * existed before had; the first occurrence holds the original.
+	 */
+	for (i = nadd; i-- > 0;)
+		if (!existed[i])
+			undo_one(p, &add[i].net, NULL);
+	for (i = nadd; i-- > 0;) {
+		if (!existed[i])
+			continue;
+		val_of(&old[i], add_id[i], &v);
+		undo_one(p, &add[i].net, &v);
+	}
+	j = nadd;
+undo_meta:
+	while (j-- > 0)
+		p->meta[add_id[j]] = old[j];
+	tagsets_gc(p);
+undo_del:
+	for (i = 0; i < rdone4; i++)
+		bpf_map_update_elem(p->fd[M_H4],
+				    (char *)rm4.keys + i * rm4.ksz,
+				    &rm4.vals[i], BPF_ANY);
+	for (i = 0; i < rdone6; i++)
+		bpf_map_update_elem(p->fd[M_H6],
+				    (char *)rm6.keys + i * rm6.ksz,
+				    &rm6.vals[i], BPF_ANY);
+out:
+	batch_free(&rm4);
+	batch_free(&rm6);
+	batch_free(&up4);
+	batch_free(&up6);
+	free(ix.slot);
+	free(ix.pend);
+	free(free_ids);
+	free(del_id);
+	free(add_id);
+	free(is_new);
+	free(existed);
+	free(old);
+	return err;
+}
+
+/* mono_to_unix - a bpf_ktime_get_coarse_ns() stamp as unix seconds */
+static int64_t mono_to_unix(__u64 ns)
+{
+	struct timespec mono, real;
+	__s64 now_ns, age;
+
+	if (!ns)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &real);
+	now_ns = (__s64)mono.tv_sec * 1000000000LL + mono.tv_nsec;
+	age = now_ns - (__s64)ns;
+	if (age < 0)
+		age = 0;
+	return (int64_t)real.tv_sec - age / 1000000000LL;
+}
+
+static void sum_ctr(struct xdp_priv *p, __u32 id, struct mx_entry *e)
+{
+	__u64 last = 0;
+	unsigned int cpu;
+
+	e->packets = e->bytes = 0;
+	for (cpu = 0; cpu < p->ncpus; cpu++) {
+		const struct mx_ctr *ct = &p->ctr[(size_t)cpu * p->cfg.cap + id];
+
+		e->packets += ct->packets;
+		e->bytes += ct->bytes;
+		if (ct->last_hit > last)
+			last = ct->last_hit;
+	}
+	e->last_hit = mono_to_unix(last);
+}
+
+static int xdp_dump(struct backend *be, struct mx_entry **out, size_t *n)
+{
+	struct xdp_priv *p = priv(be);
+	struct mx_entry *v = NULL, *e;
+	size_t cnt = 0, alloc = 0;
+	const struct mx_meta *m;
+	__u32 id;
+
+	for (id = 0; id < p->cfg.cap; id++) {
+		m = &p->meta[id];
+		if (!m->family)
+			continue;
+		if (cnt == alloc) {
+			alloc = alloc ? alloc * 2 : 256;
+			v = xreallocarray(v, alloc, sizeof(*v));
+		}
+		e = &v[cnt++];
+		memset(e, 0, sizeof(*e));
+		meta_cidr(m, &e->net);
+		e->action = m->action == MX_VAL_ALLOW ? MX_ACT_ALLOW :
+							MX_ACT_DROP;
+		e->origin = m->origin;
+		e->observe = m->observe;
+		if (m->tagset && m->tagset < MX_TAGSETS)
+			snprintf(e->tags, sizeof(e->tags), "%.*s",
+				 MX_TAGS_LEN_BPF - 1, p->tags[m->tagset].tags);
+		e->added = m->added;
+		e->expires = m->expires;
+		sum_ctr(p, id, e);
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+static int xdp_zero_counters(struct backend *be, const struct cidr *nets,
+			     size_t n)
+{
+	struct xdp_priv *p = priv(be);
+	struct index ix;
+	struct cidr c;
+	unsigned int cpu;
+	size_t i;
+	__u32 id, *ids;
+
+	if (!n) {
+		memset(p->ctr, 0, (size_t)p->cfg.cap * p->ncpus *
+				  sizeof(struct mx_ctr));
+		return 0;
+	}
+	ids = xcalloc(n, sizeof(*ids));
+	index_init(&ix, p->meta, p->cfg.cap);
+	for (id = 0; id < p->cfg.cap; id++) {
+		if (!p->meta[id].family)
+			continue;
+		meta_cidr(&p->meta[id], &c);
+		index_put(&ix, &c, id);
+	}
+	for (i = 0; i < n; i++) {
+		ids[i] = index_get(&ix, &nets[i]);
+		if (ids[i] == UINT32_MAX) {
+			free(ids);
+			free(ix.slot);
+			return -ENOENT;
+		}
+	}
+	for (i = 0; i < n; i++)
+		for (cpu = 0; cpu < p->ncpus; cpu++)
+			memset(&p->ctr[(size_t)cpu * p->cfg.cap + ids[i]], 0,
+			       sizeof(struct mx_ctr));
+	free(ids);
+	free(ix.slot);
+	return 0;
+}
+
+static int xdp_seen(struct backend *be, const struct cidr *host,
+		    int64_t *when)
+{
+	struct xdp_priv *p = priv(be);
+	const struct mx_seen *s;
+	__u32 w[4] = { 0 }, fam;
+
+	if (host->family != AF_INET && host->family != AF_INET6)
+		return -EINVAL;
+	if (host->family == AF_INET) {
+		memcpy(w, host->addr, 4);
+		fam = 4;
+	} else {
+		memcpy(w, host->addr, 16);
+		fam = 6;
+	}
+	s = &p->seen[mx_seen_slot(w[0] ^ w[1] ^ w[2] ^ w[3])];
+	if (s->family != fam || !s->when || memcmp(s->addr, w, 16))
+		return -ENOENT;
+	*when = mono_to_unix(s->when);
+	return 0;
+}
+
+static int xdp_destroy(struct backend *be)
+{
+	char path[4096];
+	int err;
+
+	err = pin_path(be, MX_MAP_CFG, path, sizeof(path));
+	if (err)
+		return err;
+	remove_pins(be);
+	if (!access(be->pin_dir, F_OK))
+		return -EBUSY;
+	return 0;
+}
+
+const struct backend_ops backend_xdp_ops = {
+	.name = "xdp",
+	.open = xdp_open,
+	.close = xdp_close,
+	.attach = xdp_attach,
+	.detach = xdp_detach,
+	.set_config = xdp_set_config,
+	.status = xdp_status,
+	.apply = xdp_apply,
+	.dump = xdp_dump,
+	.zero_counters = xdp_zero_counters,
+	.seen = xdp_seen,
+	.destroy = xdp_destroy,
+};

@@ -1,0 +1,742 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_xdp.c - the XDP program through BPF_PROG_TEST_RUN with described
+ * frames: each case states the verdict and the exact global and per-entry
+ * counters it must leave. The table is populated with the real
+ * backend_xdp apply(), in a pin directory of our own that is removed at
+ * the end (also when a case fails).
+ */
+#include <arpa/inet.h>
+#include <signal.h>
+#include <time.h>
+
+#include "test.h"
+#include "../prog/xdp_harness.h"
+
+__attribute__((weak)) struct mx_globals_opt mx_opt = {
+	.pin_dir = "/nonexistent",
+	.state_dir = "/nonexistent",
+};
+
+static struct xh H;
+
+enum cls { C_PASS, C_MALF, C_MISS, C_ALLOW, C_OBS, C_DROP };
+
+static const char *const cls_name[] = {
+	"pass", "malformed", "miss", "allow", "observe", "drop",
+};
+
+static void read_counters(struct mx_counters *c)
+{
+	struct mx_status st;
+
+	memset(c, 0, sizeof(*c));
+	if (H.be.ops->status(&H.be, &st) == 0)
+		*c = st.counters;
+}
+
+/* entry_counts - packets and bytes of one entry, from dump(); -1 if absent */
+static int entry_counts(const char *net, __u64 *pk, __u64 *by, int64_t *last)
+{
+	struct mx_entry *v = NULL;
+	struct cidr c;
+	char err[64];
+	size_t n = 0, i;
+	int found = -1;
+
+	if (cidr_parse(net, 0, &c, err, sizeof(err)) < 0)
+		return -1;
+	if (H.be.ops->dump(&H.be, &v, &n))
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (!cidr_cmp(&v[i].net, &c)) {
+			*pk = v[i].packets;
+			*by = v[i].bytes;
+			if (last)
+				*last = v[i].last_hit;
+			found = 0;
+		}
+	}
+	free(v);
+	return found;
+}
+
+/*
+ * check_pkt - run one frame; check the XDP action, the change of every
+ * global counter, and, if hit is set, the packets and bytes of that entry.
+ */
+static void check_pkt(const char *desc, const void *buf, size_t len,
+		      enum cls want, const char *hit, size_t iplen)
+{
+	struct mx_counters a, b;
+	__u64 pk0 = 0, by0 = 0, pk1 = 0, by1 = 0;
+	__u32 ret = 0;
+	char d[256];
+	int err;
+
+	read_counters(&a);
+	if (hit && entry_counts(hit, &pk0, &by0, NULL)) {
+		TEST_FAIL(desc, "entry %s is not in the table", hit);
+		return;
+	}
+	err = xh_run(H.prog_fd, buf, len, 1, &ret, NULL);
+	if (err) {
+		TEST_FAIL(desc, "test run: %s", strerror(-err));
+		return;
+	}
+	read_counters(&b);
+	snprintf(d, sizeof(d), "%s: %s", desc, cls_name[want]);
+	if (ret != (want == C_DROP ? XDP_DROP : XDP_PASS)) {
+		TEST_FAIL(d, "action %u, expected %s", ret,
+			  want == C_DROP ? "XDP_DROP" : "XDP_PASS");
+		return;
+	}
+	if (b.seen - a.seen != 1 ||
+	    b.syn - a.syn != (want >= C_MISS) ||
+	    b.dropped - a.dropped != (want == C_DROP) ||
+	    b.allowed - a.allowed != (want == C_ALLOW) ||
+	    b.observed - a.observed != (want == C_OBS) ||
+	    b.passed - a.passed != (want != C_DROP) ||
+	    b.malformed - a.malformed != (want == C_MALF)) {
+		TEST_FAIL(d, "counter deltas seen %llu syn %llu dropped %llu "
+			  "allowed %llu observed %llu passed %llu malformed %llu",
+			  (unsigned long long)(b.seen - a.seen),
+			  (unsigned long long)(b.syn - a.syn),
+			  (unsigned long long)(b.dropped - a.dropped),
+			  (unsigned long long)(b.allowed - a.allowed),
+			  (unsigned long long)(b.observed - a.observed),
+			  (unsigned long long)(b.passed - a.passed),
+			  (unsigned long long)(b.malformed - a.malformed));
+		return;
+	}
+	if (hit) {
+		entry_counts(hit, &pk1, &by1, NULL);
+		if (pk1 - pk0 != 1 || by1 - by0 != iplen) {
+			TEST_FAIL(d, "entry %s: +%llu packets +%llu bytes, "
+				  "expected +1 and +%zu", hit,
+				  (unsigned long long)(pk1 - pk0),
+				  (unsigned long long)(by1 - by0), iplen);
+			return;
+		}
+	}
+	TEST_OK(d);
+}
+
+/* the table every case runs against */
+static const struct {
+	const char *net;
+	int action;
+	bool observe;
+} table[] = {
+	{ "192.0.2.1", MX_ACT_DROP, false },
+	{ "198.51.100.0/24", MX_ACT_DROP, false },
+	{ "198.51.100.77", MX_ACT_ALLOW, false },
+	{ "203.0.113.0/25", MX_ACT_DROP, true },
+	{ "10.0.0.0/8", MX_ACT_DROP, false },
+	{ "10.9.8.0/21", MX_ACT_ALLOW, false },
+	{ "2001:db8:1::1", MX_ACT_DROP, false },
+	{ "2001:db8:2::/48", MX_ACT_DROP, false },
+	{ "2001:db8:2::77", MX_ACT_ALLOW, false },
+	{ "2001:db8:3::/64", MX_ACT_DROP, true },
+	{ "2001:db8:4:8000::/49", MX_ACT_DROP, false },
+	{ "2001:db8:5::5:0/112", MX_ACT_DROP, false },
+};
+
+static void test_populate(void)
+{
+	struct mx_entry e[ARRAY_SIZE(table)];
+	size_t i;
+	int err;
+
+	for (i = 0; i < ARRAY_SIZE(table); i++)
+		xh_entry(&e[i], table[i].net, table[i].action,
+			 table[i].observe, "test");
+	err = H.be.ops->apply(&H.be, e, ARRAY_SIZE(table), NULL, 0);
+	ASSERT_EQ(err, 0, "apply the test table");
+}
+
+struct pcase {
+	const char *desc;
+	struct pkt_opts o;
+	enum cls want;
+	const char *hit;
+};
+
+#define V4(s) .family = 4, .src = (s)
+#define V6(s) .family = 6, .src = (s)
+
+static const struct pcase cases[] = {
+	{ "v4 SYN from a blocked host", { V4("192.0.2.1") }, C_DROP,
+	  "192.0.2.1" },
+	{ "v4 SYN from inside a blocked /24", { V4("198.51.100.9") }, C_DROP,
+	  "198.51.100.0/24" },
+	{ "v4 SYN from an allow exception inside a blocked /24",
+	  { V4("198.51.100.77") }, C_ALLOW, "198.51.100.77" },
+	{ "v4 SYN from inside a blocked /8", { V4("10.200.3.4") }, C_DROP,
+	  "10.0.0.0/8" },
+	{ "v4 SYN from an allowed /21 inside a blocked /8",
+	  { V4("10.9.15.255") }, C_ALLOW, "10.9.8.0/21" },
+	{ "v4 SYN just outside the allowed /21", { V4("10.9.16.0") },
+	  C_DROP, "10.0.0.0/8" },
+	{ "v4 SYN from an unblocked host", { V4("192.0.2.2") }, C_MISS,
+	  NULL },
+	{ "v4 SYN from an unblocked host next to a /24",
+	  { V4("198.51.101.1") }, C_MISS, NULL },
+	{ "v4 SYN from a per-entry observe netblock", { V4("203.0.113.5") },
+	  C_OBS, "203.0.113.0/25" },
+	{ "v4 SYN just outside the observe /25", { V4("203.0.113.128") },
+	  C_MISS, NULL },
+	{ "v4 ACK from a blocked host", { V4("192.0.2.1"), .flags = 0x10 },
+	  C_PASS, NULL },
+	{ "v4 SYN-ACK from a blocked host",
+	  { V4("192.0.2.1"), .flags = 0x12 }, C_PASS, NULL },
+	{ "v4 RST from a blocked host", { V4("192.0.2.1"), .flags = 0x04 },
+	  C_PASS, NULL },
+	{ "v4 SYN+FIN from a blocked host (SYN set, ACK clear)",
+	  { V4("192.0.2.1"), .flags = 0x03 }, C_DROP, "192.0.2.1" },
+	{ "v4 SYN to port 80 from a blocked host",
+	  { V4("192.0.2.1"), .dport = 80 }, C_PASS, NULL },
+	{ "v4 SYN to port 587 (not configured) from a blocked host",
+	  { V4("192.0.2.1"), .dport = 587 }, C_PASS, NULL },
+	{ "v4 UDP to port 25 from a blocked host",
+	  { V4("192.0.2.1"), .proto = IPPROTO_UDP }, C_PASS, NULL },
+	{ "v4 SYN with 802.1Q from a blocked host",
+	  { V4("192.0.2.1"), .nvlan = 1 }, C_DROP, "192.0.2.1" },
+	{ "v4 SYN with QinQ (802.1ad + 802.1Q) from a blocked host",
+	  { V4("192.0.2.1"), .nvlan = 2, .vlan_proto = ETH_P_8021AD },
+	  C_DROP, "192.0.2.1" },
+	{ "v4 SYN with two 802.1Q tags from a blocked host",
+	  { V4("192.0.2.1"), .nvlan = 2 }, C_DROP, "192.0.2.1" },
+	{ "v4 SYN under three VLAN tags (beyond the bound) passes",
+	  { V4("192.0.2.1"), .nvlan = 3 }, C_PASS, NULL },
+	{ "v4 SYN with 4 bytes of IP options", { V4("192.0.2.1"), .ipopt = 4 },
+	  C_DROP, "192.0.2.1" },
+	{ "v4 SYN with 40 bytes of IP options (IHL 15)",
+	  { V4("192.0.2.1"), .ipopt = 40 }, C_DROP, "192.0.2.1" },
+	{ "v4 SYN with 20 bytes of TCP options",
+	  { V4("192.0.2.1"), .tcpopt = 20 }, C_DROP, "192.0.2.1" },
+	{ "v4 SYN with payload (TFO-like)",
+	  { V4("192.0.2.1"), .tcpopt = 20, .payload = 100 }, C_DROP,
+	  "192.0.2.1" },
+	{ "v4 first fragment carrying a SYN", { V4("192.0.2.1"), .frag = 1 },
+	  C_DROP, "192.0.2.1" },
+	{ "v4 non-first fragment from a blocked host",
+	  { V4("192.0.2.1"), .frag = 2 }, C_PASS, NULL },
+	{ "v6 SYN from a blocked host", { V6("2001:db8:1::1") }, C_DROP,
+	  "2001:db8:1::1" },
+	{ "v6 SYN from a neighbour of a blocked host",
+	  { V6("2001:db8:1::2") }, C_MISS, NULL },
+	{ "v6 SYN from inside a blocked /48", { V6("2001:db8:2:ffff::9") },
+	  C_DROP, "2001:db8:2::/48" },
+	{ "v6 SYN from an allow exception inside a blocked /48",
+	  { V6("2001:db8:2::77") }, C_ALLOW, "2001:db8:2::77" },
+	{ "v6 SYN from inside a blocked /49", { V6("2001:db8:4:8001::1") },
+	  C_DROP, "2001:db8:4:8000::/49" },
+	{ "v6 SYN just outside a blocked /49", { V6("2001:db8:4:7fff::1") },
+	  C_MISS, NULL },
+	{ "v6 SYN from inside a blocked /112", { V6("2001:db8:5::5:abcd") },
+	  C_DROP, "2001:db8:5::5:0/112" },
+	{ "v6 SYN from an unblocked host", { V6("2001:db8:9::1") }, C_MISS,
+	  NULL },
+	{ "v6 SYN from a per-entry observe /64", { V6("2001:db8:3::5") },
+	  C_OBS, "2001:db8:3::/64" },
+	{ "v6 SYN-ACK from a blocked host",
+	  { V6("2001:db8:1::1"), .flags = 0x12 }, C_PASS, NULL },
+	{ "v6 SYN to port 443 from a blocked host",
+	  { V6("2001:db8:1::1"), .dport = 443 }, C_PASS, NULL },
+	{ "v6 SYN with QinQ from a blocked host",
+	  { V6("2001:db8:1::1"), .nvlan = 2, .vlan_proto = ETH_P_8021AD },
+	  C_DROP, "2001:db8:1::1" },
+	{ "v6 SYN after hop-by-hop", { V6("2001:db8:1::1"), .nnext = 1,
+	  .next = { IPPROTO_HOPOPTS } }, C_DROP, "2001:db8:1::1" },
+	{ "v6 SYN after hop-by-hop, routing",
+	  { V6("2001:db8:1::1"), .nnext = 2,
+	    .next = { IPPROTO_HOPOPTS, IPPROTO_ROUTING } }, C_DROP,
+	  "2001:db8:1::1" },
+	{ "v6 SYN after hop, dst, routing",
+	  { V6("2001:db8:1::1"), .nnext = 3,
+	    .next = { IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_ROUTING } },
+	  C_DROP, "2001:db8:1::1" },
+	{ "v6 SYN after hop, dst, routing, first fragment",
+	  { V6("2001:db8:1::1"), .nnext = 4,
+	    .next = { IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_ROUTING,
+		      IPPROTO_FRAGMENT } }, C_DROP, "2001:db8:1::1" },
+	{ "v6 SYN after hop, dst, routing, fragment, AH",
+	  { V6("2001:db8:1::1"), .nnext = 5,
+	    .next = { IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_ROUTING,
+		      IPPROTO_FRAGMENT, IPPROTO_AH } }, C_DROP,
+	  "2001:db8:1::1" },
+	{ "v6 SYN after 6 extension headers",
+	  { V6("2001:db8:1::1"), .nnext = 6,
+	    .next = { IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_ROUTING,
+		      IPPROTO_FRAGMENT, IPPROTO_AH, IPPROTO_DSTOPTS } },
+	  C_DROP, "2001:db8:1::1" },
+	{ "v6 SYN after 8 extension headers (the bound)",
+	  { V6("2001:db8:1::1"), .nnext = 8,
+	    .next = { IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_ROUTING,
+		      IPPROTO_ROUTING, IPPROTO_FRAGMENT, IPPROTO_AH,
+		      IPPROTO_AH, IPPROTO_DSTOPTS } },
+	  C_DROP, "2001:db8:1::1" },
+	{ "v6 SYN after 9 extension headers (too long) passes as malformed",
+	  { V6("2001:db8:1::1"), .nnext = 9,
+	    .next = { IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_ROUTING,
+		      IPPROTO_ROUTING, IPPROTO_FRAGMENT, IPPROTO_AH,
+		      IPPROTO_AH, IPPROTO_DSTOPTS, IPPROTO_DSTOPTS } },
+	  C_MALF, NULL },
+	{ "v6 non-first fragment from a blocked host",
+	  { V6("2001:db8:1::1"), .frag = 2, .nnext = 1,
+	    .next = { IPPROTO_FRAGMENT } }, C_PASS, NULL },
+	{ "v6 UDP to port 25 from a blocked host",
+	  { V6("2001:db8:1::1"), .proto = IPPROTO_UDP }, C_PASS, NULL },
+};
+
+static void test_cases(void)
+{
+	struct pkt p;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		if (pkt_build(&p, &cases[i].o)) {
+			TEST_FAIL(cases[i].desc, "cannot build the frame");
+			continue;
+		}
+		check_pkt(cases[i].desc, p.buf, p.len, cases[i].want,
+			  cases[i].hit, p.iplen);
+	}
+}
+
+static void test_not_ip(void)
+{
+	__u8 arp[60] = { 0 };
+
+	memset(arp, 0xff, 6);
+	arp[12] = 0x08;
+	arp[13] = 0x06;
+	check_pkt("ARP frame", arp, sizeof(arp), C_PASS, NULL, 0);
+}
+
+static void set_ports(const __u16 *ports, size_t n, bool observe)
+{
+	struct mx_dp_config c = { .nports = n, .observe = observe };
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		c.ports[i] = ports[i];
+	ASSERT_EQ(H.be.ops->set_config(&H.be, &c), 0, "set_config");
+}
+
+static void test_ports_and_observe(void)
+{
+	static const __u16 smtp3[] = { 25, 465, 587 }, smtp1[] = { 25 };
+	struct pkt_opts o = { V4("192.0.2.1") };
+	struct mx_status st;
+	struct pkt p;
+
+	set_ports(smtp3, 3, false);
+	ASSERT_EQ(H.be.ops->status(&H.be, &st), 0, "status");
+	ASSERT_EQ(st.cfg.nports, 3, "status shows three ports");
+	o.dport = 465;
+	pkt_build(&p, &o);
+	check_pkt("v4 SYN to 465 (configured)", p.buf, p.len, C_DROP,
+		  "192.0.2.1", p.iplen);
+	o.dport = 587;
+	pkt_build(&p, &o);
+	check_pkt("v4 SYN to 587 (configured)", p.buf, p.len, C_DROP,
+		  "192.0.2.1", p.iplen);
+	o.dport = 25;
+	pkt_build(&p, &o);
+	check_pkt("v4 SYN to 25 (still configured)", p.buf, p.len, C_DROP,
+		  "192.0.2.1", p.iplen);
+
+	set_ports(smtp1, 1, true);
+	ASSERT_EQ(H.be.ops->status(&H.be, &st), 0, "status");
+	ASSERT_TRUE(st.cfg.observe, "status shows global observe");
+	check_pkt("global observe: v4 SYN from a blocked host", p.buf, p.len,
+		  C_OBS, "192.0.2.1", p.iplen);
+	o.src = "198.51.100.77";
+	pkt_build(&p, &o);
+	check_pkt("global observe: allow exception still allowed", p.buf,
+		  p.len, C_ALLOW, "198.51.100.77", p.iplen);
+	o.src = "192.0.2.99";
+	pkt_build(&p, &o);
+	check_pkt("global observe: unblocked host", p.buf, p.len, C_MISS,
+		  NULL, 0);
+	set_ports(smtp1, 1, false);
+	o.src = "192.0.2.1";
+	o.dport = 465;
+	pkt_build(&p, &o);
+	check_pkt("v4 SYN to 465 after the set went back to 25", p.buf, p.len,
+		  C_PASS, NULL, 0);
+}
+
+/*
+ * truncate - every cut of a frame short of its last header byte is
+ * malformed: once with the declared IP length left as it was (the frame is
+ * shorter than the datagram) and once with it patched to the cut (a short
+ * datagram whose headers do not fit).
+ */
+static void truncate_all(const char *what, const struct pkt_opts *o)
+{
+	struct pkt full, p;
+	char desc[160];
+	size_t cut, fails = 0, runs = 0;
+	int patch, passed0 = test_passed;
+
+	if (pkt_build(&full, o)) {
+		TEST_FAIL(what, "cannot build the frame");
+		return;
+	}
+	for (patch = 0; patch < 2; patch++) {
+		for (cut = ETH_HLEN; cut < full.len; cut++) {
+			size_t before = (size_t)test_failed;
+
+			p = full;
+			p.len = cut;
+			if (patch) {
+				size_t min = o->family == 4 ? 4 : 6;
+
+				if (cut < full.l3 + min ||
+				    (o->family == 6 && cut < full.l3 + 40))
+					continue;
+				pkt_set_iplen(&p, o->family, cut - full.l3);
+			}
+			snprintf(desc, sizeof(desc), "%s cut at %zu of %zu%s",
+				 what, cut, full.len,
+				 patch ? " (IP length patched)" : "");
+			check_pkt(desc, p.buf, p.len, C_MALF, NULL, 0);
+			fails += (size_t)test_failed != before;
+			runs++;
+		}
+	}
+	/* one pass for the lot; each failure was reported on its own */
+	test_passed = passed0;
+	snprintf(desc, sizeof(desc), "%s: %zu truncations all malformed", what,
+		 runs);
+	if (!fails)
+		TEST_OK(desc);
+}
+
+static void test_truncated(void)
+{
+	struct pkt_opts v4 = { V4("192.0.2.1"), .nvlan = 2, .ipopt = 8,
+			       .tcpopt = 12 };
+	struct pkt_opts v4plain = { V4("192.0.2.1") };
+	struct pkt_opts v6 = { V6("2001:db8:1::1"), .nvlan = 1, .nnext = 4,
+			       .next = { IPPROTO_HOPOPTS, IPPROTO_ROUTING,
+					 IPPROTO_FRAGMENT, IPPROTO_AH },
+			       .tcpopt = 8 };
+	struct pkt_opts v6plain = { V6("2001:db8:1::1") };
+	struct pkt p;
+
+	truncate_all("v4 QinQ + IP options + TCP options", &v4);
+	truncate_all("v4 plain", &v4plain);
+	truncate_all("v6 VLAN + 4 extension headers + TCP options", &v6);
+	truncate_all("v6 plain", &v6plain);
+
+	/* declared lengths that lie */
+	pkt_build(&p, &v4plain);
+	p.buf[p.l3] = 0x44;	/* IHL 4 < 5 */
+	check_pkt("v4 IHL 4", p.buf, p.len, C_MALF, NULL, 0);
+	pkt_build(&p, &v4plain);
+	p.buf[p.l3] = 0x55;	/* version 5 */
+	check_pkt("v4 header with version 5", p.buf, p.len, C_MALF, NULL, 0);
+	pkt_build(&p, &v6plain);
+	p.buf[p.l3] = 0x40;	/* version 4 in an IPv6 ethertype */
+	check_pkt("IPv6 ethertype with version 4", p.buf, p.len, C_MALF, NULL,
+		  0);
+	pkt_build(&p, &v4plain);
+	p.buf[p.l4 + 12] = 0x40;	/* data offset 4 < 5 */
+	check_pkt("TCP data offset 4", p.buf, p.len, C_MALF, NULL, 0);
+	pkt_build(&p, &v4plain);
+	p.buf[p.l4 + 12] = 0x60;	/* data offset 6: options missing */
+	check_pkt("TCP data offset past the frame", p.buf, p.len, C_MALF,
+		  NULL, 0);
+	pkt_build(&p, &v4plain);
+	pkt_set_iplen(&p, 4, 19);
+	check_pkt("v4 total length below the IHL", p.buf, p.len, C_MALF, NULL,
+		  0);
+	/* Ethernet padding after a short datagram is not a header */
+	pkt_build(&p, &v4plain);
+	memset(p.buf + p.len, 0, 6);
+	p.len += 6;
+	check_pkt("v4 SYN with Ethernet padding", p.buf, p.len, C_DROP,
+		  "192.0.2.1", p.iplen);
+}
+
+static void test_entries(void)
+{
+	struct pkt_opts o = { V4("192.0.2.1") };
+	struct mx_entry e[3], *v = NULL;
+	struct cidr c;
+	struct pkt p;
+	__u64 pk = 0, by = 0, pk2 = 0, by2 = 0;
+	int64_t last = 0, when = 0;
+	size_t n = 0;
+	char err[64];
+
+	/* counters and last_hit read back */
+	ASSERT_EQ(entry_counts("192.0.2.1", &pk, &by, &last), 0, "dump");
+	ASSERT_TRUE(pk > 0 && by >= pk * 40, "blocked host has counts");
+	ASSERT_TRUE(llabs((long long)(last - time(NULL))) < 5,
+		    "last_hit is now");
+	ASSERT_EQ(entry_counts("192.0.2.2", &pk2, &by2, NULL), -1,
+		  "an unlisted host is not in the dump");
+
+	/* replacing an entry keeps its counters */
+	xh_entry(&e[0], "192.0.2.1", MX_ACT_DROP, false, "a,bad-helo");
+	e[0].origin = MX_ORIGIN_DYNAMIC;
+	e[0].expires = 2000000000;
+	ASSERT_EQ(H.be.ops->apply(&H.be, e, 1, NULL, 0), 0, "re-add");
+	ASSERT_EQ(entry_counts("192.0.2.1", &pk2, &by2, NULL), 0, "dump");
+	ASSERT_U64(pk2, pk, "re-adding keeps the packet count");
+	ASSERT_EQ(H.be.ops->dump(&H.be, &v, &n), 0, "dump");
+	for (size_t i = 0; i < n; i++) {
+		char buf[CIDR_STRLEN];
+
+		if (strcmp(cidr_format(&v[i].net, buf, sizeof(buf)),
+			   "192.0.2.1"))
+			continue;
+		ASSERT_STR(v[i].tags, "a,bad-helo", "tags replaced");
+		ASSERT_EQ(v[i].origin, MX_ORIGIN_DYNAMIC, "origin replaced");
+		ASSERT_EQ(v[i].expires, 2000000000, "expires replaced");
+	}
+	free(v);
+
+	/* zero one entry's counters */
+	cidr_parse("192.0.2.1", 0, &c, err, sizeof(err));
+	ASSERT_EQ(H.be.ops->zero_counters(&H.be, &c, 1), 0, "zero one");
+	entry_counts("192.0.2.1", &pk2, &by2, &last);
+	ASSERT_U64(pk2, 0, "zeroed packets");
+	ASSERT_EQ(last, 0, "zeroed last_hit");
+	entry_counts("198.51.100.0/24", &pk2, &by2, NULL);
+	ASSERT_TRUE(pk2 > 0, "another entry keeps its counts");
+
+	/* seen: SYN sources that passed */
+	cidr_parse("192.0.2.2", 0, &c, err, sizeof(err));
+	ASSERT_EQ(H.be.ops->seen(&H.be, &c, &when), 0,
+		  "a passed SYN source is seen");
+	ASSERT_TRUE(llabs((long long)(when - time(NULL))) < 5,
+		    "seen time is now");
+	cidr_parse("2001:db8:9::1", 0, &c, err, sizeof(err));
+	ASSERT_EQ(H.be.ops->seen(&H.be, &c, &when), 0, "v6 source seen");
+	cidr_parse("192.0.2.200", 0, &c, err, sizeof(err));
+	ASSERT_EQ(H.be.ops->seen(&H.be, &c, &when), -ENOENT,
+		  "a silent host is not seen");
+
+	/* unblock: the entry goes, the source passes */
+	cidr_parse("192.0.2.1", 0, &c, err, sizeof(err));
+	ASSERT_EQ(H.be.ops->apply(&H.be, NULL, 0, &c, 1), 0, "unblock");
+	pkt_build(&p, &o);
+	check_pkt("v4 SYN from an unblocked former entry", p.buf, p.len,
+		  C_MISS, NULL, 0);
+	ASSERT_EQ(H.be.ops->apply(&H.be, NULL, 0, &c, 1), -ENOENT,
+		  "unblocking a missing entry fails");
+
+	/* the id is reused and the new entry starts at zero */
+	xh_entry(&e[0], "192.0.2.1", MX_ACT_DROP, false, "");
+	ASSERT_EQ(H.be.ops->apply(&H.be, e, 1, NULL, 0), 0, "block again");
+	entry_counts("192.0.2.1", &pk2, &by2, NULL);
+	ASSERT_U64(pk2, 0, "a new entry starts from zero");
+	check_pkt("v4 SYN from the blocked-again host", p.buf, p.len, C_DROP,
+		  "192.0.2.1", p.iplen);
+
+	/* all or nothing: a bad entry in a list changes nothing */
+	xh_entry(&e[0], "192.0.2.50", MX_ACT_DROP, false, "");
+	xh_entry(&e[1], "192.0.2.51", MX_ACT_DROP, false, "");
+	xh_entry(&e[2], "192.0.2.52", MX_ACT_DROP, false, "");
+	e[2].net.plen = 33;
+	ASSERT_EQ(H.be.ops->apply(&H.be, e, 3, NULL, 0), -EINVAL,
+		  "a /33 is refused");
+	ASSERT_EQ(entry_counts("192.0.2.50", &pk2, &by2, NULL), -1,
+		  "nothing of the bad list went in");
+	xh_entry(&e[2], "192.0.2.52", MX_ACT_DROP, false, "");
+	e[2].net.addr[3] = 53;
+	e[2].net.plen = 31;	/* host bits set */
+	ASSERT_EQ(H.be.ops->apply(&H.be, e, 3, NULL, 0), -EINVAL,
+		  "host bits under the mask are refused");
+	/* a delete of a missing entry in the same call: nothing changes */
+	cidr_parse("192.0.2.200", 0, &c, err, sizeof(err));
+	xh_entry(&e[2], "192.0.2.52", MX_ACT_DROP, false, "");
+	ASSERT_EQ(H.be.ops->apply(&H.be, e, 3, &c, 1), -ENOENT,
+		  "add plus a bad delete fails");
+	ASSERT_EQ(entry_counts("192.0.2.50", &pk2, &by2, NULL), -1,
+		  "and adds nothing");
+}
+
+/* fill the kernel table behind the backend's back so that apply() fails */
+static void test_rollback(void)
+{
+	struct mx_status st0, st1;
+	struct mx_entry *e;
+	struct mx_key4 k = { .plen = 32 };
+	struct mx_val v = { .id = 0, .action = MX_VAL_ALLOW };
+	char path[256];
+	size_t i, n0, n1, n4, free_slots;
+	struct pkt_opts o = { V4("192.0.2.1") };
+	struct pkt p;
+	int fd, err;
+	struct mx_entry *d0 = NULL, *d1 = NULL;
+
+	H.be.ops->status(&H.be, &st0);
+	H.be.ops->dump(&H.be, &d0, &n0);
+	snprintf(path, sizeof(path), "%s/%s", H.pin_dir, MX_MAP_H4);
+	fd = bpf_obj_get(path);
+	ASSERT_TRUE(fd >= 0, "open the pinned v4 hash");
+	/* leave room for 10 of the 40 entries we will try to add */
+	free_slots = 10;
+	for (i = 0, n4 = 0; i < n0; i++)
+		n4 += d0[i].net.family == AF_INET;
+	for (i = 0; n4 + i + free_slots < 1024; i++) {
+		__u32 a = htonl(0x64400000 + (__u32)i);	/* 100.64.x.y */
+
+		memcpy(k.addr, &a, 4);
+		if (bpf_map_update_elem(fd, &k, &v, BPF_NOEXIST))
+			break;
+	}
+	e = calloc(41, sizeof(*e));
+	/* a change of an existing entry, then 40 new ones */
+	xh_entry(&e[0], "192.0.2.1", MX_ACT_ALLOW, false, "changed");
+	for (i = 1; i < 41; i++) {
+		char net[32];
+
+		snprintf(net, sizeof(net), "192.0.2.%zu", 100 + i);
+		xh_entry(&e[i], net, MX_ACT_DROP, false, "rollback");
+	}
+	err = H.be.ops->apply(&H.be, e, 41, NULL, 0);
+	ASSERT_EQ(err, -ENOSPC, "apply into a full kernel table fails");
+	H.be.ops->status(&H.be, &st1);
+	ASSERT_EQ(st1.entries_static + st1.entries_dynamic,
+		  st0.entries_static + st0.entries_dynamic,
+		  "entry count unchanged");
+	H.be.ops->dump(&H.be, &d1, &n1);
+	ASSERT_EQ(n1, n0, "dump unchanged");
+	/* last_hit is converted against the clock: compare the rest */
+	for (i = 0; i < n0 && i < n1; i++)
+		d0[i].last_hit = d1[i].last_hit = 0;
+	ASSERT_TRUE(n1 == n0 && !memcmp(d0, d1, n0 * sizeof(*d0)),
+		    "every entry as before");
+	free(d0);
+	free(d1);
+	pkt_build(&p, &o);
+	check_pkt("after the rollback the host is blocked as before", p.buf,
+		  p.len, C_DROP, "192.0.2.1", p.iplen);
+	o.src = "192.0.2.101";
+	pkt_build(&p, &o);
+	check_pkt("after the rollback a refused addition is absent", p.buf,
+		  p.len, C_MISS, NULL, 0);
+	/* clean the raw keys out again */
+	for (i = 0; i < 1024; i++) {
+		__u32 a = htonl(0x64400000 + (__u32)i);
+
+		memcpy(k.addr, &a, 4);
+		bpf_map_delete_elem(fd, &k);
+	}
+	close(fd);
+	/* the backend's own capacity check */
+	e = realloc(e, 1100 * sizeof(*e));
+	for (i = 0; i < 1100; i++) {
+		char net[32];
+
+		snprintf(net, sizeof(net), "100.65.%zu.%zu", i / 256, i % 256);
+		xh_entry(&e[i], net, MX_ACT_DROP, false, "");
+	}
+	ASSERT_EQ(H.be.ops->apply(&H.be, e, 1100, NULL, 0), -ENOSPC,
+		  "more entries than the capacity: table full");
+	H.be.ops->status(&H.be, &st1);
+	ASSERT_EQ(st1.entries_static + st1.entries_dynamic,
+		  st0.entries_static + st0.entries_dynamic,
+		  "entry count unchanged");
+	free(e);
+}
+
+/* a new build of the program over the same pins keeps entries and counts */
+static void test_reload(void)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = H.pin_dir);
+	struct mxwall_bpf *s2;
+	struct pkt_opts o = { V4("198.51.100.9") };
+	struct pkt p;
+	__u64 pk0 = 0, by0 = 0, pk1 = 0, by1 = 0;
+	__u32 ret = 0;
+	struct mx_cfg cfg;
+	__u32 zero = 0;
+
+	bpf_map_lookup_elem(H.cfg_fd, &zero, &cfg);
+	s2 = mxwall_bpf__open_opts(&opts);
+	bpf_map__set_max_entries(s2->maps.mx_h4, cfg.cap4);
+	bpf_map__set_max_entries(s2->maps.mx_h6, cfg.cap6);
+	bpf_map__set_max_entries(s2->maps.mx_ctr, cfg.cap * cfg.ncpus);
+	bpf_map__set_max_entries(s2->maps.mx_meta, cfg.cap);
+	ASSERT_EQ(mxwall_bpf__load(s2), 0, "load a second program instance");
+	entry_counts("198.51.100.0/24", &pk0, &by0, NULL);
+	pkt_build(&p, &o);
+	xh_run(bpf_program__fd(s2->progs.mxwall_xdp), p.buf, p.len, 1, &ret,
+	       NULL);
+	ASSERT_EQ(ret, XDP_DROP, "the new program drops with the old table");
+	entry_counts("198.51.100.0/24", &pk1, &by1, NULL);
+	ASSERT_U64(pk1, pk0 + 1, "and counts on from the old counters");
+	mxwall_bpf__destroy(s2);
+}
+
+/* a pin directory of another layout is refused, not reset */
+static void test_layout(void)
+{
+	struct backend be2;
+	struct mx_cfg cfg, bad;
+	__u32 zero = 0;
+
+	bpf_map_lookup_elem(H.cfg_fd, &zero, &cfg);
+	bad = cfg;
+	bad.layout = MX_LAYOUT + 1000;
+	bpf_map_update_elem(H.cfg_fd, &zero, &bad, BPF_ANY);
+	memset(&be2, 0, sizeof(be2));
+	be2.ops = &backend_xdp_ops;
+	be2.pin_dir = H.pin_dir;
+	be2.state_dir = H.state_dir;
+	be2.lock_fd = -1;
+	log_set_level(MX_LOG_ERR + 1);
+	ASSERT_EQ(be2.ops->open(&be2, true), -EPROTO,
+		  "another layout is refused");
+	log_set_level(MX_LOG_INFO);
+	bpf_map_update_elem(H.cfg_fd, &zero, &cfg, BPF_ANY);
+	ASSERT_EQ(be2.ops->open(&be2, false), 0, "the right layout opens");
+	if (be2.priv)
+		be2.ops->close(&be2);
+}
+
+static void on_signal(int sig)
+{
+	xh_teardown(&H);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+int main(void)
+{
+	if (geteuid()) {
+		printf("FAIL - needs root (BPF_PROG_TEST_RUN, bpffs)\n");
+		printf("0 passed, 1 failed\n");
+		return 1;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	signal(SIGPIPE, on_signal);
+	if (xh_setup(&H, 1024)) {
+		xh_teardown(&H);
+		printf("FAIL - cannot set up the XDP test table\n");
+		printf("0 passed, 1 failed\n");
+		return 1;
+	}
+	TEST_RUN(test_populate);
+	TEST_RUN(test_cases);
+	TEST_RUN(test_not_ip);
+	TEST_RUN(test_ports_and_observe);
+	TEST_RUN(test_truncated);
+	TEST_RUN(test_entries);
+	TEST_RUN(test_rollback);
+	TEST_RUN(test_reload);
+	TEST_RUN(test_layout);
+	xh_teardown(&H);
+	return test_finish();
+}
