@@ -58,8 +58,7 @@ static int dump_or_fail(const char *cmd, struct backend *be,
 static int add_entries(int argc, char **argv, enum mx_action action)
 {
 	const char *cmd = argv[0];
-	static const struct option opts[] = {
-		{ "dynamic", no_argument, NULL, 'd' },
+	static const struct option block_opts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "observe", no_argument, NULL, 'o' },
 		{ "static", no_argument, NULL, 's' },
@@ -67,8 +66,16 @@ static int add_entries(int argc, char **argv, enum mx_action action)
 		{ "ttl", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static const struct option allow_opts[] = {
+		{ "dynamic", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "static", no_argument, NULL, 's' },
+		{ "tag", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
 	bool is_block = action == MX_ACT_DROP, stat = !is_block, observe = false;
 	bool seen_static = false, seen_dynamic = false;
+	const struct option *opts;
 	char tags[MX_TAGS_LEN] = "";
 	uint64_t ttl = 0;
 	struct mx_entry *add = NULL;
@@ -77,11 +84,10 @@ static int add_entries(int argc, char **argv, enum mx_action action)
 	int c, i, n, rc;
 	time_t now;
 
+	opts = is_block ? block_opts : allow_opts;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
-			if (is_block)
-				cmd_bad_option(cmd, '?', argv);
 			seen_dynamic = true;
 			stat = false;
 			break;
@@ -103,8 +109,6 @@ static int add_entries(int argc, char **argv, enum mx_action action)
 				       "  --dynamic        removed by the weekly reset\n");
 			return EXIT_OK;
 		case 'o':
-			if (!is_block)
-				cmd_bad_option(cmd, '?', argv);
 			observe = true;
 			break;
 		case 's':
@@ -115,8 +119,6 @@ static int add_entries(int argc, char **argv, enum mx_action action)
 			cmd_add_tags(cmd, tags, sizeof(tags), optarg);
 			break;
 		case 'T':
-			if (!is_block)
-				cmd_bad_option(cmd, '?', argv);
 			if (parse_duration(optarg, &ttl) || ttl == 0)
 				log_usage("%s: --ttl %s: expected a duration such as 90s, 15m, 2h, 30d or 1w",
 					  cmd, optarg);
