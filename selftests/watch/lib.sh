@@ -24,6 +24,9 @@ t_init() {
 	[ -x "$MXWALL" ] || { echo "FAIL - $MXWALL not built"; echo "0 passed, 1 failed"; exit 1; }
 	command -v sqlite3 >/dev/null || { echo "FAIL - sqlite3 missing"; echo "0 passed, 1 failed"; exit 1; }
 	T_DIR=$(mktemp -d /tmp/mxwall-watch-test.XXXXXX)
+	# a private copy: a rebuild in the tree must not pull it away mid-test
+	cp "$MXWALL" "$T_DIR/mxwall" || { echo "FAIL - copy $MXWALL"; echo "0 passed, 1 failed"; exit 1; }
+	MXWALL=$T_DIR/mxwall
 	export MXWALL_PIN_DIR=/sys/fs/bpf/mxwall-test-$$-$RANDOM
 	export MXWALL_STATE_DIR=$T_DIR/state
 	export MXWALL_FAKE_NOW=$T_DIR/now
