@@ -12,8 +12,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "cmdline.h"
 #include "commands.h"
+#include "config.h"
+#include "db.h"
 #include "mxwall.h"
+#include "report.h"
 #include "stats.h"
 
 int stats_bucket(uint64_t retries)
@@ -235,4 +239,156 @@ void stats_print_json(FILE *f, const struct stats_result *res, int days)
 		fprintf(f, "}}");
 	}
 	fprintf(f, "\n]}\n");
+}
+
+/* ---- the command: events of the last N days from the database */
+
+struct load {
+	struct stats_event *ev;
+	size_t n, cap;
+	char **tags;		/* distinct tag lists, interned */
+	size_t ntags, tagcap;
+	uint64_t bad;		/* addresses that did not parse */
+};
+
+/* intern - one copy of each distinct tag list (there are few) */
+static const char *intern(struct load *l, const char *tags)
+{
+	size_t i;
+
+	for (i = l->ntags; i > 0; i--)
+		if (!strcmp(l->tags[i - 1], tags))
+			return l->tags[i - 1];
+	if (l->ntags == l->tagcap) {
+		l->tagcap = l->tagcap ? l->tagcap * 2 : 32;
+		l->tags = xreallocarray(l->tags, l->tagcap, sizeof(*l->tags));
+	}
+	l->tags[l->ntags] = xstrdup(tags);
+	return l->tags[l->ntags++];
+}
+
+static int load_event(void *arg, const struct db_event *e)
+{
+	struct load *l = arg;
+	struct stats_event *s;
+	char err[128];
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 4096;
+		l->ev = xreallocarray(l->ev, l->cap, sizeof(*l->ev));
+	}
+	s = &l->ev[l->n];
+	if (cidr_parse(e->ip, CIDR_HOST_ONLY, &s->src, err, sizeof(err)) < 0) {
+		l->bad++;
+		return 0;
+	}
+	s->time = e->time;
+	s->tags = intern(l, e->tags);
+	l->n++;
+	return 0;
+}
+
+static void stats_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: mxwall stats persistence [--days N] [--json] [--config FILE]\n\n"
+		"How persistent refused sources are, from the controller's database: of\n"
+		"the sources that tried at least twice (tries are connections at least\n"
+		"5 s after the source's previous rejection), the share that came back\n"
+		"1, 2, 3, 4, 5-10 and more times; one row for all, one per reason tag.\n"
+		"  --days N         the last N days (default 28)\n"
+		"  --json           an object with the counts per row\n"
+		"  --config FILE    mxwall.conf, for the database path (default\n"
+		"                   " MX_CONF_DEFAULT ")\n");
+}
+
+int cmd_stats(int argc, char **argv)
+{
+	const char *cmd = "stats persistence", *conf = NULL;
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "days", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct stats_result res = { 0 };
+	struct load l = { 0 };
+	struct mx_config cfg;
+	struct mx_db *db = NULL;
+	uint64_t days = STATS_DAYS_DEFAULT;
+	bool json = false;
+	int64_t now = (int64_t)time(NULL);
+	size_t i;
+	int c, rc, err;
+
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		stats_usage(stdout);
+		return EXIT_OK;
+	}
+	if (argc < 2 || strcmp(argv[1], "persistence"))
+		log_usage("stats: %s: unknown statistic (expected 'persistence')",
+			  argc < 2 ? "(none)" : argv[1]);
+	argc--;
+	argv++;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 'd':
+			if (parse_u64(optarg, 1, 36500, &days))
+				log_usage("%s: --days %s: expected 1 to 36500",
+					  cmd, optarg);
+			break;
+		case 'h':
+			stats_usage(stdout);
+			return EXIT_OK;
+		case 'j':
+			json = true;
+			break;
+		default:
+			cmd_bad_option(cmd, c, argv);
+		}
+	}
+	if (optind < argc)
+		log_usage("%s: %s: unexpected argument", cmd, argv[optind]);
+	rc = report_load_config(cmd, conf, &cfg);
+	if (rc)
+		return rc;
+	rc = report_open_db(cmd, &cfg, false, &db);
+	config_free(&cfg);
+	if (rc)
+		return rc;
+	if (!db) {
+		log_err("%s: no controller database yet (run 'mxwall watch' "
+			"first)", cmd);
+		return EXIT_RUNTIME;
+	}
+	err = db_events_since(db, now - (int64_t)days * 86400, load_event, &l);
+	if (err) {
+		log_err("%s: cannot read the events: %s", cmd, db_errmsg(db));
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+	if (l.bad)
+		log_warn("%s: %llu events with an unreadable address skipped",
+			 cmd, (unsigned long long)l.bad);
+	stats_persistence(l.ev, l.n, &res);
+	if (json)
+		stats_print_json(stdout, &res, (int)days);
+	else
+		stats_print(stdout, &res);
+	if (fflush(stdout)) {
+		log_err("%s: cannot write: %s", cmd, strerror(errno));
+		rc = EXIT_RUNTIME;
+	}
+	stats_result_free(&res);
+out:
+	for (i = 0; i < l.ntags; i++)
+		free(l.tags[i]);
+	free(l.tags);
+	free(l.ev);
+	db_close(db);
+	return rc;
 }
