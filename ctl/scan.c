@@ -132,6 +132,8 @@ static bool valid_date(int y, int mo, int d, int h, int mi, int sec)
 	static const int mdays[] = { 31, 29, 31, 30, 31, 30,
 				     31, 31, 30, 31, 30, 31 };
 
+	if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 || y % 400 == 0)))
+		return false;
 	return y >= 1970 && y <= 9999 && mo >= 1 && mo <= 12 && d >= 1 &&
 	       d <= mdays[mo - 1] && h >= 0 && h <= 23 && mi >= 0 &&
 	       mi <= 59 && sec >= 0 && sec <= 60;
@@ -299,7 +301,7 @@ static bool syslog_time(struct scanner *s, const char *p, const char *end,
 {
 	int mo, d, h, mi, sec, y;
 	const char *q;
-	int64_t t;
+	int64_t t = 0;
 
 	if (end - p < 15 || p[3] != ' ')
 		return false;
@@ -322,20 +324,16 @@ static bool syslog_time(struct scanner *s, const char *p, const char *end,
 		if (!q)
 			return false;
 	}
-	y = s->ref_year;
-	if (!valid_date(y, mo, d, h, mi, sec) ||
-	    (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 || y % 400 == 0))))
-		y--;
-	if (!valid_date(y, mo, d, h, mi, sec))
-		return false;
-	t = local_time(&s->ctx, y, mo, d, h, mi, sec);
-	if (t > s->ref_time + SECS_PER_DAY) {
-		/* later than the file was written: last year */
-		y--;
-		if (mo == 2 && d == 29)
-			return false;
+	/* the latest year (Feb 29: leap year) not after the reference */
+	for (y = s->ref_year; y > s->ref_year - 8; y--) {
+		if (!valid_date(y, mo, d, h, mi, sec))
+			continue;
 		t = local_time(&s->ctx, y, mo, d, h, mi, sec);
+		if (t <= s->ref_time + SECS_PER_DAY)
+			break;
 	}
+	if (y == s->ref_year - 8)
+		return false;
 	*out = t;
 	*next = q;
 	return true;
@@ -486,6 +484,7 @@ static int scan_line(struct scanner *s, const char *p, const char *end,
 		mta = MTA_EXIM;
 	}
 	m.time = t;
+	m.linelen = (size_t)(end - p);
 	ev->mta = mta_name[mta];
 	switch (mta) {
 	case MTA_POSTFIX_SMTPD:
@@ -690,16 +689,16 @@ void scan_classify(struct scan_event *ev, const char *p, const char *end)
 		C("greylist", "greylist"),
 		C("helo command rejected", "bad-helo"),
 		C("invalid helo", "bad-helo"),
+		C("relay access denied", "relay"),
+		C("relaying denied", "relay"),
+		C("relaying temporarily denied", "relay"),
+		C("relay not permitted", "relay"),
 		C("cannot find your", "baddns"),
 		C("reverse hostname", "baddns"),
 		C("reverse dns", "baddns"),
 		C("ptr record", "baddns"),
 		C("name lookup failed", "baddns"),
 		C("name possibly forged", "baddns"),
-		C("relay access denied", "relay"),
-		C("relaying denied", "relay"),
-		C("relaying temporarily denied", "relay"),
-		C("relay not permitted", "relay"),
 		C("user unknown", "unknown-user"),
 		C("unknown user", "unknown-user"),
 		C("no such user", "unknown-user"),

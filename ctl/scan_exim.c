@@ -32,6 +32,7 @@
  *	    advertised (or "MECH authentication mechanism not supported"):
  *	    old Exims do not escape '"' in CMD, so the *last* " H=" is taken
  *	    and what follows its host part must be that fixed server text.
+ *	    These shapes refuse lines of SCAN_CUT_LEN bytes or more.
  *	SMTP protocol synchronization error (...): rejected "CMD" H=HOST
  *	    next input="...": text on both sides, so exactly one " H=".
  *	MSGID F=<a> H=HOST P=smtp rejected by local_scan(): exactly one " H=".
@@ -43,8 +44,6 @@
 #include "mxwall.h"
 #include "scan_int.h"
 
-/* longest line for which the last " H=" is trusted (truncation) */
-#define EX_LAST_ANCHOR_LEN 1000
 
 static bool name_char(char c)
 {
@@ -52,10 +51,16 @@ static bool name_char(char c)
 	       sc_digit(c) || c == '-' || c == '.' || c == '_';
 }
 
-/* ex_host - the host part at p; the byte after it, or NULL */
+/*
+ * ex_host - the host part at p; the byte after it, or NULL.
+ * A HELO from a host in helo_accept_junk_hosts may hold ") [" itself
+ * ("(x) [203.0.113.9] (y) [ADDR]"): when a HELO is present and ") ["
+ * occurs again later in the line, the line is ambiguous and fails closed.
+ */
 static const char *ex_host(const char *p, const char *end, struct cidr *ip)
 {
 	const char *q = p, *r;
+	bool helo = false;
 
 	if (q < end && *q != '(' && *q != '[') {
 		while (q < end && name_char(*q))
@@ -74,6 +79,7 @@ static const char *ex_host(const char *p, const char *end, struct cidr *ip)
 		if (r >= end || r + 1 >= end || r[1] != ' ')
 			return NULL;
 		q = r + 2;
+		helo = true;
 	}
 	if (q >= end || *q != '[')
 		return NULL;
@@ -83,6 +89,10 @@ static const char *ex_host(const char *p, const char *end, struct cidr *ip)
 	r++;
 	if (r < end && *r == ':' && r + 1 < end && sc_digit(r[1]))
 		r = sc_digits(r + 1, end);
+	if (r < end && *r != ' ' && *r != ':' && *r != ')')
+		return NULL;
+	if (helo && FIND(r, end, ") ["))
+		return NULL;
 	return r;
 }
 
@@ -143,13 +153,13 @@ static int ex_after_host(struct scan_ctx *c, const char *q, const char *end,
 		return SCAN_EVENT;
 	}
 	if ((v = FIND(q, end, " rejected "))) {
+		scan_classify(ev, v + 10, end);
 		if ((r = LIT(v, end, " rejected RCPT ")) && c->ntraps) {
 			re = r;
 			while (re < end && *re != ' ' && *re != ':')
 				re++;
 			scan_spamtrap(c, ev, r, (size_t)(re - r));
 		}
-		scan_classify(ev, v + 10, end);
 		return SCAN_EVENT;
 	}
 	if ((v = FIND(q, end, " sender verify fail "))) {
@@ -190,7 +200,7 @@ int scan_exim(struct scan_ctx *c, const struct scan_msg *m,
 	}
 	if ((q = LIT(p, end, "SMTP protocol error in \""))) {
 		/* a syslog cut could have removed the real host part */
-		if (end - p > EX_LAST_ANCHOR_LEN)
+		if (SCAN_CUT_RISK(m))
 			return SCAN_UNPARSED;
 		r = RFIND(q, end, " H=");
 		if (!r)
@@ -214,7 +224,7 @@ int scan_exim(struct scan_ctx *c, const struct scan_msg *m,
 		if ((q = LIT(r, end, "connection from H="))) {
 			q = ex_host(q, end, &ev->ip);
 		} else {
-			if (COUNT(p, end, " H=") != 1)
+			if (SCAN_CUT_RISK(m) || COUNT(p, end, " H=") != 1)
 				return SCAN_UNPARSED;
 			q = FIND(r, end, " H=");
 			q = q ? ex_host(q + 3, end, &ev->ip) : NULL;
@@ -255,6 +265,8 @@ int scan_exim(struct scan_ctx *c, const struct scan_msg *m,
 		return SCAN_EVENT;
 	}
 	if ((q = LIT(p, end, "no host name found for IP address "))) {
+		if (SCAN_CUT_RISK(m))
+			return SCAN_UNPARSED;	/* the address ends the line */
 		if (!scan_addr(q, (size_t)(sc_token(q, end) - q), &ev->ip))
 			return SCAN_UNPARSED;
 		SCAN_TAG(ev, "baddns");
@@ -271,7 +283,7 @@ int scan_exim(struct scan_ctx *c, const struct scan_msg *m,
 		/* local_scan / sa-exim: the sender precedes the host */
 		if (!FIND(q, end, " rejected "))
 			return SCAN_NONE;
-		if (COUNT(p, end, " H=") != 1)
+		if (SCAN_CUT_RISK(m) || COUNT(p, end, " H=") != 1)
 			return SCAN_UNPARSED;
 		r = FIND(p, end, " H=");
 		if (!ex_host(r + 3, end, &ev->ip))
@@ -280,7 +292,7 @@ int scan_exim(struct scan_ctx *c, const struct scan_msg *m,
 		return SCAN_EVENT;
 	}
 	if ((q = LIT(p, end, "SA: Action: "))) {
-		if (COUNT(q, end, "(host=") != 1)
+		if (SCAN_CUT_RISK(m) || COUNT(q, end, "(host=") != 1)
 			return SCAN_UNPARSED;
 		r = FIND(q, end, "(host=") + 6;
 		/* "(host=NAME [ADDR])": NAME may be "NULL" */

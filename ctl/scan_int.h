@@ -29,7 +29,19 @@ struct scan_msg {
 	uint32_t pid;		/* 0 when the line has none */
 	int64_t time;		/* 0 when the line carries no time stamp */
 	bool prog_path;		/* "postfix/smtpd": a Postfix component */
+	size_t linelen;		/* the whole line, prefix included */
 };
+
+/*
+ * Syslog daemons cut long lines (RFC 3164: 1024 bytes; RFC 5424 receivers
+ * take at least 480). In a shape where the client's text comes before the
+ * client address, or where the address ends the line, a cut placed by a
+ * client that pads its text can leave a forged anchor, or half an
+ * address, at the end. Such shapes refuse lines this long: a padded line
+ * is cut at or above it, and refused (fail closed).
+ */
+#define SCAN_CUT_LEN 480
+#define SCAN_CUT_RISK(m) ((m)->linelen >= SCAN_CUT_LEN)
 
 /* cross-line state: a direct-mapped table, a colliding key evicts */
 #define SCAN_KV_SLOTS 4096

@@ -42,11 +42,13 @@ static bool is_sid(const char *p, const char *end)
 	return true;
 }
 
-/* os_addr - "ADDR" or "[ADDR]" up to the next space */
+/* os_addr - "ADDR" or "[ADDR]" up to the next space (a cut line has none) */
 static bool os_addr(const char *p, const char *end, struct cidr *ip)
 {
 	const char *e = sc_token(p, end);
 
+	if (e >= end)
+		return false;
 	if (e - p >= 2 && *p == '[' && e[-1] == ']')
 		return scan_addr(p + 1, (size_t)(e - p - 2), ip);
 	return scan_addr(p, (size_t)(e - p), ip);

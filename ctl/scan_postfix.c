@@ -210,6 +210,8 @@ static int pf_warning(struct scan_ctx *c, const struct scan_msg *m,
 		q = LIT(q, end, " does not resolve to address ");
 		if (!q)
 			return SCAN_NONE;
+		if (SCAN_CUT_RISK(m))
+			return SCAN_UNPARSED;	/* the address may end the line */
 		a = q;
 		while (q < end && *q != ':' && *q != ' ')
 			q++;

@@ -32,9 +32,10 @@ int scan_postgrey(struct scan_ctx *c, const struct scan_msg *m,
 	if (!q)
 		return SCAN_UNPARSED;
 	q += 17;
+	/* a ',' ends the address; without one the line may be cut */
 	a = memchr(q, ',', (size_t)(end - q));
 	if (!a)
-		a = end;
+		return SCAN_UNPARSED;
 	if (!scan_addr(q, (size_t)(a - q), &ev->ip))
 		return SCAN_UNPARSED;
 	SCAN_TAG(ev, "greylist");

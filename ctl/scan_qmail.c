@@ -30,6 +30,8 @@ static int rblsmtpd(const char *p, const char *end, struct scan_event *ev)
 	}
 	if ((q = LIT(t, end, " blocked "))) {
 		z = sc_token(q, end);
+		if (z >= end)
+			return SCAN_UNPARSED;	/* cut inside the address? */
 		if (!scan_addr(q, (size_t)(z - q), &ev->ip))
 			return SCAN_UNPARSED;
 		if (!scan_zone_tag(ev, p, t))
@@ -50,7 +52,9 @@ static int qmail_smtpd(const char *p, const char *end, struct scan_event *ev)
 	if (!scan_addr(q, (size_t)(a - q), &ev->ip))
 		return SCAN_UNPARSED;
 	q = LIT(a, end, " rbl: ");
-	if (!q || !scan_zone_tag(ev, q, end))
+	if (!q)
+		return SCAN_UNPARSED;
+	if (!scan_zone_tag(ev, q, end))
 		SCAN_TAG(ev, "dnsbl");
 	return SCAN_EVENT;
 }

@@ -18,7 +18,8 @@
  *	QID: from=<a>, size=0, ..., nrcpts=0, ..., relay=NAME [ADDR]
  *	    the event, when the same pid:QID had a pending line (bounded
  *	    table); the last ", relay=" must end the line.
- *	    (Both "last relay=" shapes refuse lines over SM_SPLIT_LEN.)
+ *	Shapes with the client's text before relay= refuse lines of
+ *	SCAN_CUT_LEN bytes or more (a cut could leave a forged relay=).
  *	QID: rejecting commands from NAME [ADDR] due to pre-greeting traffic
  *	QID: NAME [ADDR][ (may be forged)] did not issue MAIL/EXPN/VRFY/ETRN
  *	QID: NAME [ADDR]: possible SMTP attack: command=AUTH, count=5
@@ -29,9 +30,6 @@
 #include <string.h>
 
 #include "scan_int.h"
-
-/* shorter than the piece size of Sendmail's sm_syslog() */
-#define SM_SPLIT_LEN 900
 
 /* sm_relay - "NAME [ADDR]" or "[ADDR]" then optional " (may be forged)" */
 static const char *sm_relay(const char *p, const char *end, struct cidr *ip)
@@ -93,7 +91,8 @@ int scan_sendmail(struct scan_ctx *c, const struct scan_msg *m,
 		r = FIND(q, end, ", reject=");
 		if (!r)
 			return SCAN_NONE;	/* discard, quarantine, ... */
-		if (COUNT(p, end, ", relay=") != 1)
+		/* arg1 comes first: a cut could leave only a forged relay= */
+		if (SCAN_CUT_RISK(m) || COUNT(p, end, ", relay=") != 1)
 			return SCAN_UNPARSED;
 		a = FIND(p, end, ", relay=") + 8;
 		a = sm_relay(a, end, &ev->ip);
@@ -110,11 +109,11 @@ int scan_sendmail(struct scan_ctx *c, const struct scan_msg *m,
 	}
 	if (LIT(p, end, "AUTH failure (") || LIT(p, end, "from=<")) {
 		/*
-		 * Sendmail splits messages over ~1000 bytes into pieces; a
-		 * cut could end the line in the client's user= text with a
-		 * forged relay= of its own. Long lines fail closed.
+		 * A cut line (syslog, or sm_syslog()'s pieces of ~1000 bytes)
+		 * could end in the client's user= text with a forged relay=
+		 * of its own: long lines fail closed.
 		 */
-		if (end - p > SM_SPLIT_LEN)
+		if (SCAN_CUT_RISK(m))
 			return SCAN_UNPARSED;
 		r = RFIND(p, end, ", relay=");
 		if (!r)
