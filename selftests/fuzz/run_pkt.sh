@@ -1,0 +1,21 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# run_pkt.sh - the long run of the packet fuzzer: the XDP program through
+# BPF_PROG_TEST_RUN against the reference model (selftests/prog/
+# test_pktfuzz.c) for SECONDS with a fresh seed (printed, so a run can be
+# repeated with -s SEED). Disagreements are saved as hex reproducers under
+# build/pktfuzz-fail-SEED-N.hex; replay one with
+#   build/asan/prog_test_pktfuzz --replay FILE
+#
+# usage: selftests/fuzz/run_pkt.sh [SECONDS [SEED]]   (needs root)
+set -u
+cd "$(dirname "$0")/../.." || exit 2
+secs=${1:-${FUZZ_SECONDS:-60}}
+seed=${2:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
+bin=build/asan/prog_test_pktfuzz
+if [ ! -x "$bin" ]; then
+	make --no-print-directory "$bin" || exit 1
+fi
+echo "fuzz: prog_test_pktfuzz for ${secs}s, seed $seed"
+ASAN_OPTIONS=detect_leaks=1 "$bin" -t "$secs" -s "$seed"
