@@ -11,6 +11,9 @@
 #   192.0.2.5  relay  6 tries 1 day apart (6 .. 1 days ago)     5 more
 #   192.0.2.6  relay  2 tries 20 and 19 days ago                1 more
 # --days 28 counts all five persistent sources, --days 7 only .2, .3, .5.
+# Also `mxwall metrics` over the same database: promotions and expiries,
+# and the lag behind the log (none when read to the end; the age of the
+# first unread line and the unread bytes after lines the watcher missed).
 . "$(dirname "$0")/../watch/lib.sh"
 t_init
 command -v python3 >/dev/null || t_fatal "python3 missing"
@@ -73,4 +76,22 @@ MXWALL_STATE_DIR=$T_DIR/empty "$MXWALL" stats persistence > /dev/null 2> "$T_DIR
 check_eq "no database: exit 1" "$?" 1
 check "no database: says what to do" grep -q "run 'mxwall watch' first" "$T_DIR/nodb.err"
 [ -n "${TEST_VERBOSE:-}" ] && cat "$T_DIR/s28"
+
+# --- metrics: lag behind the log from the watcher's read position
+"$MXWALL" metrics --config "$CONF" > "$T_DIR/m1" 2> "$T_DIR/m1.err"
+check_eq "metrics: exit 0" "$?" 0
+check "metrics: promotions from the database" grep -qx 'mxwall_promotions_total 0' "$T_DIR/m1"
+check "metrics: expiries from the database" grep -qx 'mxwall_expiries_total 0' "$T_DIR/m1"
+check "metrics: no lag when the log is read to its end" \
+	grep -qx "mxwall_log_lag_seconds{log=\"$LOG\"} 0.000" "$T_DIR/m1"
+check "metrics: no unread bytes" grep -qx "mxwall_log_lag_bytes{log=\"$LOG\"} 0" "$T_DIR/m1"
+line=$(reject_line 192.0.2.9 relay $(( $(date +%s) - 100 )))
+echo "$line" >> "$LOG"
+"$MXWALL" metrics --config "$CONF" --out "$T_DIR/mxwall.prom"
+check_eq "metrics --out: exit 0" "$?" 0
+check "metrics: unread bytes after the position" \
+	grep -qx "mxwall_log_lag_bytes{log=\"$LOG\"} $(( ${#line} + 1 ))" "$T_DIR/mxwall.prom"
+lag=$(sed -n "s|^mxwall_log_lag_seconds{log=\"$LOG\"} ||p" "$T_DIR/mxwall.prom")
+check "metrics: lag is the age of the first unread line (~100 s, got $lag)" \
+	python3 -c "import sys; assert 99 <= float(sys.argv[1]) < 160" "$lag"
 t_done
