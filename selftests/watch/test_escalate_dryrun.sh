@@ -1,0 +1,55 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# test_escalate_dryrun.sh - netblock escalation (N promoted hosts in one
+# /24 or /48 block the block, not when it covers the allowlist), and
+# --dry-run: it logs what it would block and changes nothing (no entry,
+# no database, no pid file).
+. "$(dirname "$0")/lib.sh"
+t_init
+
+cat > "$CONF" <<EOC
+log = $LOG
+threshold = 2
+escalate = 3
+require_seen = no
+allow = 198.51.100.200
+blocklist = $T_DIR/blocklist
+EOC
+echo "192.0.2.0/24" > "$T_DIR/blocklist"
+
+# dry-run first: same config, nothing may change
+rejects 203.0.113.1 2
+rejects 203.0.113.2 2 zen
+"$MXWALL" watch --dry-run --config "$CONF" - < "$LOG" 2> "$T_DIR/watch-dry.err"
+check_eq "dry-run exits 0" "$?" 0
+check "dry-run says what it would block" grep -q "dry-run: would block 203.0.113.1 (a,relay)" "$T_DIR/watch-dry.err"
+check "dry-run names the reasons" grep -q "dry-run: would block 203.0.113.2 (a,zen.spamhaus.org)" "$T_DIR/watch-dry.err"
+check_eq "dry-run: no database" "$(ls "$DB" 2>/dev/null)" ""
+check_eq "dry-run: no pins" "$(ls "$MXWALL_PIN_DIR" 2>/dev/null)" ""
+: > "$LOG"
+
+start_watch || t_done
+check "core list" listed 192.0.2.0/24
+rejects 203.0.113.1 2
+rejects 203.0.113.2 2
+check "two hosts" wait_listed 203.0.113.2
+check_not "two hosts do not escalate" listed 203.0.113.0/24
+rejects 203.0.113.3 2 zen
+check "third host" wait_listed 203.0.113.3
+check "third host escalates to the /24" wait_listed 203.0.113.0/24
+check_eq "netblock tags: a + the hosts' reasons" "$(tags_of 203.0.113.0/24)" "[a] [relay] [zen.spamhaus.org]"
+check_eq "escalation in the actions log" "$(sql "SELECT count(*) FROM actions WHERE action = 'escalate' AND cidr = '203.0.113.0/24'")" 1
+
+# IPv6: /48
+for h in 1 2 3; do rejects 2001:db8:1:$h::5 2; done
+check "v6 escalates to the /48" wait_listed 2001:db8:1::/48
+
+# a /24 holding an allowlisted address is not escalated
+for h in 1 2 3; do rejects 198.51.100.$h 2; done
+check "hosts next to the allowlist" wait_listed 198.51.100.3
+sleep 0.3
+check_not "no escalation over the allowlist" listed 198.51.100.0/24
+check "escalation refusal logged" grep -q "not escalating to 198.51.100.0/24: in the allowlist" "$W_ERR"
+stop_watch
+t_done
