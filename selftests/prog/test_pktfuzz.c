@@ -276,25 +276,35 @@ static int tent_parse(unsigned int i, struct mx_entry *e)
 	return 0;
 }
 
-/* phase_enter - apply the table changes and the config of phase p */
+static bool wanted(size_t i, int p)
+{
+	return tents[i].phase_add <= p &&
+	       (!tents[i].phase_del || tents[i].phase_del > p);
+}
+
+/*
+ * phase_enter - bring the table to what phase p wants (entries added and
+ * removed, from any phase to any other) and set its config
+ */
 static int phase_enter(int p)
 {
-	struct mx_entry add[NT];
+	struct mx_entry add[NT], tmp;
 	struct cidr del[NT];
 	struct mx_dp_config dc;
 	size_t nadd = 0, ndel = 0, i;
 	int err;
 
 	for (i = 0; i < NT; i++) {
-		if (tents[i].phase_add == p && (!tents[i].phase_del ||
-						tents[i].phase_del > p)) {
+		bool present = ments[i].family != 0;
+
+		if (wanted(i, p) && !present) {
 			if (tent_parse((unsigned int)i, &add[nadd]))
 				return -EINVAL;
 			nadd++;
-		} else if (tents[i].phase_del == p && tents[i].phase_add < p) {
-			if (tent_parse((unsigned int)i, &add[NT - 1]))
+		} else if (!wanted(i, p) && present) {
+			if (tent_parse((unsigned int)i, &tmp))
 				return -EINVAL;
-			del[ndel++] = add[NT - 1].net;
+			del[ndel++] = tmp.net;
 		}
 	}
 	err = H.be.ops->apply(&H.be, add, nadd, del, ndel);
@@ -316,8 +326,7 @@ static int phase_enter(int p)
 	for (i = 0; i < NT; i++) {
 		struct mx_entry e;
 
-		if (tents[i].phase_add > p ||
-		    (tents[i].phase_del && tents[i].phase_del <= p)) {
+		if (!wanted(i, p)) {
 			if (ments[i].family) {
 				mpk[i] = 0;	/* its counters went with it */
 				mby[i] = 0;
@@ -325,6 +334,10 @@ static int phase_enter(int p)
 			memset(&ments[i], 0, sizeof(ments[i]));
 			continue;
 		}
+		if (ments[i].family)
+			continue;	/* kept, with its counters */
+		mpk[i] = 0;		/* a new entry starts from zero */
+		mby[i] = 0;
 		tent_parse((unsigned int)i, &e);
 		ments[i].family = e.net.family == AF_INET ? 4 : 6;
 		ments[i].plen = e.net.plen;
@@ -950,9 +963,8 @@ static int replay(const char *path)
 	fclose(in);
 	if (p < 0 || p > 2)
 		p = 0;
-	for (int k = 0; k <= p; k++)
-		if (phase_enter(k))
-			return -1;
+	if (phase_enter(p))
+		return -1;
 	printf("replaying %zu bytes in phase %d\n", len, p);
 	hexline(f, len);
 	return check_frame(f, len, "replayed");
