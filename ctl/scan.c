@@ -65,7 +65,6 @@ struct scanner *scanner_new(const struct scan_opts *o)
 	struct scanner *s = xcalloc(1, sizeof(*s));
 	size_t i, j;
 
-	s->ctx.kv = xcalloc(SCAN_KV_SLOTS, sizeof(*s->ctx.kv));
 	if (o && o->nspamtraps) {
 		s->ctx.traps = xcalloc(o->nspamtraps, sizeof(char *));
 		for (i = 0; i < o->nspamtraps; i++) {
@@ -779,7 +778,7 @@ struct scan_kv *scan_kv_get(struct scan_ctx *c, const char *k, size_t n)
 {
 	struct scan_kv *e;
 
-	if (n == 0 || n > SCAN_KEY_MAX)
+	if (n == 0 || n > SCAN_KEY_MAX || !c->kv)
 		return NULL;
 	e = &c->kv[kv_slot(k, n)];
 	if (!e->used || e->klen != n || memcmp(e->key, k, n))
@@ -794,6 +793,9 @@ struct scan_kv *scan_kv_put(struct scan_ctx *c, const char *k, size_t n)
 
 	if (n == 0 || n > SCAN_KEY_MAX)
 		return NULL;
+	/* allocated on first use: most logs never need it */
+	if (!c->kv)
+		c->kv = xcalloc(SCAN_KV_SLOTS, sizeof(*c->kv));
 	e = &c->kv[kv_slot(k, n)];
 	memset(e, 0, sizeof(*e));
 	memcpy(e->key, k, n);

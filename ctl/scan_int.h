@@ -56,7 +56,7 @@ struct scan_kv {
 
 /* what the parsers may reach in the scanner */
 struct scan_ctx {
-	struct scan_kv *kv;		/* SCAN_KV_SLOTS entries */
+	struct scan_kv *kv;		/* SCAN_KV_SLOTS entries, or NULL */
 	char **traps;			/* lower-case spamtrap addresses */
 	size_t ntraps;
 	int64_t cache_key;		/* local-time conversion cache */
