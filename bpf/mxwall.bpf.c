@@ -46,12 +46,13 @@ struct {
 } mx_stats SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, MX_V4_CAP_DEFAULT);
-	__type(key, struct mx_key4);
-	__type(value, struct mx_val);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MX_V4_CAP_DEFAULT / 4);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct mx_bkt4);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} mx_h4 SEC(".maps");
+} mx_t4 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -108,7 +109,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, MX_SEEN_SLOTS);
+	__uint(max_entries, MX_SEEN_SETS);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct mx_seen);
@@ -179,30 +180,53 @@ static __always_inline int bm_test(void *bm, __u32 bit)
 	return w && (*w >> (bit & 63)) & 1;
 }
 
-/* lookup4 - longest match of an IPv4 source (host order) */
-static __always_inline struct mx_val *lookup4(const struct mx_cfg *cfg,
-					      __u32 src)
+/* t4_probe - is (plen, a) in bucket b; its meta word in *meta */
+static __always_inline int t4_probe(__u32 b, __u32 a, __u32 plen,
+				    __u32 *meta)
 {
-	struct mx_key4 k;
-	struct mx_val *v;
-	__u32 i, n = cfg->n4, plen;
+	struct mx_bkt4 *bk = bpf_map_lookup_elem(&mx_t4, &b);
+	__u64 s;
+	int j;
+
+	if (!bk)
+		return 0;
+#pragma unroll
+	for (j = 0; j < MX_T4_SLOTS; j++) {
+		/* one 64-bit load: the controller stores slots whole */
+		s = bk->slot[j];
+		if ((__u32)s == a && MX_T4_PLEN((__u32)(s >> 32)) == plen) {
+			*meta = (__u32)(s >> 32);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* lookup4 - longest match of an IPv4 source (host order) */
+static __always_inline int lookup4(const struct mx_cfg *cfg, __u32 src,
+				   struct mx_val *out)
+{
+	__u32 i, n = cfg->n4, plen, a, mask = cfg->nb4 - 1, meta = 0;
 
 	if (!n || !bm_test(&mx_bm4, mx_bm4_bit(src)))
-		return NULL;
+		return 0;
 	for (i = 0; i < 33; i++) {
 		if (i >= n)
 			break;
 		plen = cfg->plen4[i];
 		if (plen == 0 || plen > 32)
 			break;
-		k.plen = plen;
-		*(__u32 *)k.addr = bpf_htonl(plen == 32 ?
-					     src : src & ~(0xffffffffU >> plen));
-		v = bpf_map_lookup_elem(&mx_h4, &k);
-		if (v)
-			return v;
+		a = plen == 32 ? src : src & ~(0xffffffffU >> plen);
+		if (t4_probe(mx_t4_b1(a, plen, mask), a, plen, &meta) ||
+		    t4_probe(mx_t4_b2(a, plen, mask), a, plen, &meta)) {
+			out->id = MX_T4_ID(meta);
+			out->action = meta & MX_T4_ALLOW ? MX_VAL_ALLOW :
+							   MX_VAL_DROP;
+			out->flags = meta & MX_T4_OBSERVE ? MX_VAL_OBSERVE : 0;
+			return 1;
+		}
 	}
-	return NULL;
+	return 0;
 }
 
 /* mask64 - the first plen bits (0..64) of a big-endian 64-bit word */
@@ -216,8 +240,8 @@ static __always_inline __u64 mask64(__u32 plen)
 }
 
 /* lookup6 - longest match of an IPv6 source */
-static __always_inline struct mx_val *lookup6(const struct mx_cfg *cfg,
-					      const struct ipv6hdr *ip6)
+static __always_inline int lookup6(const struct mx_cfg *cfg,
+				   const struct ipv6hdr *ip6, struct mx_val *out)
 {
 	struct mx_key6 k = {};
 	struct mx_val *v;
@@ -225,12 +249,12 @@ static __always_inline struct mx_val *lookup6(const struct mx_cfg *cfg,
 	__u32 i, n = cfg->n6, plen;
 
 	if (!n)
-		return NULL;
+		return 0;
 	__builtin_memcpy(&hi, &ip6->saddr.in6_u.u6_addr8[0], 8);
 	__builtin_memcpy(&lo, &ip6->saddr.in6_u.u6_addr8[8], 8);
 	if (!(cfg->flags & MX_CFG_BM6_OFF) &&
 	    !bm_test(&mx_bm6, mx_bm6_bit(bpf_ntohl(ip6->saddr.in6_u.u6_addr32[0]))))
-		return NULL;
+		return 0;
 	for (i = 0; i < 129; i++) {
 		if (i >= n)
 			break;
@@ -248,35 +272,48 @@ static __always_inline struct mx_val *lookup6(const struct mx_cfg *cfg,
 			*(__u64 *)&k.addr[8] = lo & mask64(plen - 64);
 		}
 		v = bpf_map_lookup_elem(&mx_h6, &k);
-		if (v)
-			return v;
+		if (v) {
+			*out = *v;
+			return 1;
+		}
 	}
-	return NULL;
+	return 0;
 }
 
-/* seen_record - note a passing SMTP SYN source (direct-mapped, bounded) */
+/*
+ * seen_record - note a passing SMTP SYN source in the bounded record
+ * (mxwall_shared.h): refresh its slot, or replace the oldest of its set.
+ * A source already noted this second costs one read of a cached line.
+ */
 static __always_inline void seen_record(__u32 family, const __u32 *w,
 					__u64 now)
 {
+	int v6 = family == 6, j;
+	__u32 tag = mx_seen_tag(v6, w), set = mx_seen_set(tag, v6);
+	__u32 stamp = (__u32)(now >> MX_SEEN_SHIFT) << 1 | v6;
+	__u32 oldest = 0xffffffffU, victim = 0, st;
 	struct mx_seen *s;
-	__u32 slot;
-	__u32 *sw;
+	__u64 x;
 
-	slot = mx_seen_slot(w[0] ^ w[1] ^ w[2] ^ w[3]);
-	s = bpf_map_lookup_elem(&mx_seen, &slot);
+	s = bpf_map_lookup_elem(&mx_seen, &set);
 	if (!s)
 		return;
-	sw = (__u32 *)s->addr;
-	/* a source that keeps knocking dirties its line once a second */
-	if (s->family == family && s->when + 1000000000ULL > now &&
-	    sw[0] == w[0] && sw[1] == w[1] && sw[2] == w[2] && sw[3] == w[3])
-		return;
-	sw[0] = w[0];
-	sw[1] = w[1];
-	sw[2] = w[2];
-	sw[3] = w[3];
-	s->family = family;
-	s->when = now;
+#pragma unroll
+	for (j = 0; j < MX_SEEN_WAYS; j++) {
+		x = s->slot[j];
+		st = (__u32)(x >> 32);
+		if ((__u32)x == tag && (st & 1) == (__u32)v6) {
+			if (st != stamp)
+				s->slot[j] = (__u64)stamp << 32 | tag;
+			return;
+		}
+		if (st < oldest) {
+			oldest = st;
+			victim = j;
+		}
+	}
+	if (victim < MX_SEEN_WAYS)
+		s->slot[victim] = (__u64)stamp << 32 | tag;
 }
 
 SEC("xdp")
@@ -290,12 +327,12 @@ int mxwall_xdp(struct xdp_md *ctx)
 	struct iphdr *ip = NULL;
 	struct tcphdr *th = NULL;
 	const struct mx_cfg *cfg;
-	struct mx_val *v;
+	struct mx_val v;
 	struct mx_ctr *ctr;
 	__u32 zero = 0, len = 0, idx, sa[4] = {};
 	void *l3;
 	__u64 now;
-	int proto, family;
+	int proto, family, hit;
 
 	proto = parse_eth(&c);
 	if (proto == MX_P_SHORT)
@@ -328,33 +365,35 @@ int mxwall_xdp(struct xdp_md *ctx)
 	if (ip) {
 		family = 4;
 		sa[0] = ip->saddr;
-		v = lookup4(cfg, bpf_ntohl(sa[0]));
+		hit = lookup4(cfg, bpf_ntohl(sa[0]), &v);
 	} else if (ip6) {
 		family = 6;
 		__builtin_memcpy(sa, &ip6->saddr, 16);
-		v = lookup6(cfg, ip6);
+		hit = lookup6(cfg, ip6, &v);
 	} else {
 		return verdict(V_PASS);
 	}
-	if (!v) {
+	if (!hit) {
+#ifndef NO_SEEN
 		now = bpf_ktime_get_coarse_ns();
 		seen_record(family, sa, now);
+#endif
 		return verdict(V_MISS);
 	}
 
 	now = bpf_ktime_get_coarse_ns();
-	idx = bpf_get_smp_processor_id() * cfg->cap + v->id;
+	idx = bpf_get_smp_processor_id() * cfg->cap + v.id;
 	ctr = bpf_map_lookup_elem(&mx_ctr, &idx);
 	if (ctr) {
 		ctr->packets++;
 		ctr->bytes += len;
 		ctr->last_hit = now;
 	}
-	if (v->action == MX_VAL_ALLOW) {
+	if (v.action == MX_VAL_ALLOW) {
 		seen_record(family, sa, now);
 		return verdict(V_ALLOW);
 	}
-	if ((cfg->flags & MX_CFG_OBSERVE) || (v->flags & MX_VAL_OBSERVE)) {
+	if ((cfg->flags & MX_CFG_OBSERVE) || (v.flags & MX_VAL_OBSERVE)) {
 		seen_record(family, sa, now);
 		return verdict(V_OBSERVE);
 	}

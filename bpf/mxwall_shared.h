@@ -14,9 +14,15 @@
  *  - a summary bitmap per family (MX_MAP_BM4: one bit per IPv4 /24 that any
  *    entry touches; MX_MAP_BM6: one bit per hash of the IPv6 /32) answers
  *    most misses from one cache-resident 2 MiB array;
- *  - an exact hash per family keyed by (prefix length, masked address),
+ *  - an exact table per family keyed by (prefix length, masked address),
  *    probed from the longest prefix length present down, using the list of
- *    lengths present kept in the config map; a host hit is one hash lookup;
+ *    lengths present kept in the config map; a host hit is one probe.
+ *    IPv4 (MX_MAP_T4): our own two-choice table in an mmapped array of
+ *    64-byte buckets with eight 8-byte slots, so a probe reads one or two
+ *    cache lines that do not depend on each other (a kernel hash reads a
+ *    bucket, then an element); the controller writes a slot with one
+ *    atomic 64-bit store. IPv6 (MX_MAP_H6, far fewer entries): a kernel
+ *    hash, written with the batch API;
  *  - per-entry counters in a plain array indexed by cpu * capacity + id, so
  *    each CPU writes its own cache lines (no bouncing) and the lookup is
  *    inlined (one memory access);
@@ -27,6 +33,17 @@
 
 #include <linux/types.h>
 
+/* mx_mix32 - a bijection on 32 bits with good avalanche (lowbias32) */
+static inline __u32 mx_mix32(__u32 x)
+{
+	x ^= x >> 16;
+	x *= 0x7feb352dU;
+	x ^= x >> 15;
+	x *= 0x846ca68bU;
+	x ^= x >> 16;
+	return x;
+}
+
 /* bump on any change of a pinned layout below */
 #define MX_LAYOUT 1
 #define MX_MAGIC 0x6d78776cU	/* "mxwl" */
@@ -34,14 +51,14 @@
 /* map names: also the file names of the pins (< 16 characters) */
 #define MX_MAP_CFG "mx_cfg"		/* array[1] of struct mx_cfg */
 #define MX_MAP_STATS "mx_stats"	/* percpu array[1] of struct mx_stats */
-#define MX_MAP_H4 "mx_h4"		/* hash mx_key4 -> mx_val */
+#define MX_MAP_T4 "mx_t4"		/* array[nb4] of struct mx_bkt4 */
 #define MX_MAP_H6 "mx_h6"		/* hash mx_key6 -> mx_val */
 #define MX_MAP_BM4 "mx_bm4"		/* array[MX_BM_WORDS] of __u64 */
 #define MX_MAP_BM6 "mx_bm6"		/* array[MX_BM_WORDS] of __u64 */
 #define MX_MAP_CTR "mx_ctr"		/* array[ncpus * cap] of mx_ctr */
 #define MX_MAP_META "mx_meta"		/* array[cap] of struct mx_meta */
 #define MX_MAP_TAGS "mx_tags"		/* array[MX_TAGSETS] of mx_tagset */
-#define MX_MAP_SEEN "mx_seen"		/* array[MX_SEEN_SLOTS] of mx_seen */
+#define MX_MAP_SEEN "mx_seen"		/* array[MX_SEEN_SETS] of mx_seen */
 /* the link of interface IFNAME is pinned as MX_LINK_PREFIX IFNAME */
 #define MX_LINK_PREFIX "link_"
 
@@ -64,8 +81,9 @@
 #define MX_PORTS_MAX_BPF 8
 #define MX_TAGSETS 16384
 #define MX_TAGS_LEN_BPF 64
-#define MX_SEEN_SLOTS (64U * 1024)	/* recent SYN sources, direct-mapped */
-#define MX_SEEN_MULT 0x61c88647U
+/* recent SYN sources: 2048 sets of 8 slots (128 KiB, stays in cache) */
+#define MX_SEEN_SETS 2048U
+#define MX_SEEN_WAYS 8
 
 /* parser bounds */
 #define MX_VLAN_MAX 2
@@ -81,7 +99,7 @@ struct mx_cfg {
 	__u32 flags;		/* MX_CFG_* */
 	__u32 nports;
 	__u16 ports[MX_PORTS_MAX_BPF];	/* SMTP ports, host order */
-	__u32 cap4;		/* capacity of mx_h4 */
+	__u32 cap4;		/* IPv4 entries (mx_t4 has cap4 / 4 buckets) */
 	__u32 cap6;		/* capacity of mx_h6 */
 	__u32 cap;		/* ids 0..cap-1 = cap4 + cap6 */
 	__u32 ncpus;		/* mx_ctr has ncpus * cap entries */
@@ -90,6 +108,7 @@ struct mx_cfg {
 	__u8 plen4[33];
 	__u8 plen6[129];
 	__u8 pad[2];
+	__u32 nb4;		/* buckets of mx_t4, a power of two */
 };
 
 /* global counters, index by field; summed over CPUs by the controller */
@@ -103,10 +122,34 @@ struct mx_stats {
 	__u64 malformed;
 };
 
-struct mx_key4 {
-	__u32 plen;
-	__u8 addr[4];		/* network order, host bits clear */
+/*
+ * One IPv4 slot: (meta << 32) | address in host order, host bits clear;
+ * 0 = free. meta: bits 0-5 prefix length (1..32), bit 6 allow, bit 7
+ * observe, bits 8-31 the entry id.
+ */
+#define MX_T4_SLOTS 8
+#define MX_T4_PLEN(meta) ((meta) & 0x3f)
+#define MX_T4_ALLOW 0x40
+#define MX_T4_OBSERVE 0x80
+#define MX_T4_ID(meta) ((meta) >> 8)
+#define MX_T4_ID_MAX 0xffffffU
+/* buckets: the power of two at or above cap4 / 4 (load at most 1/2) */
+
+struct mx_bkt4 {
+	__u64 slot[MX_T4_SLOTS];
 };
+
+
+/* the two candidate buckets of (plen, masked address in host order) */
+static inline __u32 mx_t4_b1(__u32 a, __u32 plen, __u32 mask)
+{
+	return mx_mix32(a ^ (plen * 0x9e3779b9U)) & mask;
+}
+
+static inline __u32 mx_t4_b2(__u32 a, __u32 plen, __u32 mask)
+{
+	return mx_mix32(a ^ (plen * 0x9e3779b9U) ^ 0x5bd1e995U) & mask;
+}
 
 struct mx_key6 {
 	__u32 plen;
@@ -151,13 +194,31 @@ struct mx_tagset {
 	char tags[MX_TAGS_LEN_BPF];	/* comma list, NUL terminated */
 };
 
-/* one slot of the recent SMTP SYN record; slot = hash(source) */
+/*
+ * The record of recent SMTP SYN sources: a set-associative cache, the set
+ * chosen by a hash of the source, the least recently written of its eight
+ * slots replaced. A slot is (stamp << 32) | tag: tag is the IPv4 address
+ * (as loaded from the packet) or a 32-bit hash of the IPv6 address; stamp is
+ * (bpf_ktime_get_coarse_ns() >> 30) << 1 | is_v6 (units of 1.07 s).
+ */
 struct mx_seen {
-	__u8 addr[16];
-	__u32 family;		/* 4 or 6; 0 empty */
-	__u32 pad;
-	__u64 when;		/* bpf_ktime_get_coarse_ns() */
+	__u64 slot[MX_SEEN_WAYS];
 };
+
+#define MX_SEEN_SHIFT 30
+
+/* mx_seen_tag - the tag of a source; w: its address as four raw words */
+static inline __u32 mx_seen_tag(int v6, const __u32 *w)
+{
+	return v6 ? mx_mix32(w[0] ^ mx_mix32(w[1] ^ mx_mix32(w[2] ^
+							      mx_mix32(w[3])))) :
+		    w[0];
+}
+
+static inline __u32 mx_seen_set(__u32 tag, int v6)
+{
+	return mx_mix32(tag ^ (v6 ? 0xa5a5a5a5U : 0)) & (MX_SEEN_SETS - 1);
+}
 
 /* mx_bm4 bit of an IPv4 address in host order */
 static inline __u32 mx_bm4_bit(__u32 addr_host)
@@ -171,10 +232,5 @@ static inline __u32 mx_bm6_bit(__u32 hi_host)
 	return (__u32)(hi_host * MX_BM6_MULT) >> (32 - MX_BM_BITS_LOG2);
 }
 
-/* mx_seen slot of a source: fold the address, multiply, take high bits */
-static inline __u32 mx_seen_slot(__u32 fold)
-{
-	return (__u32)(fold * MX_SEEN_MULT) >> 16;
-}
 
 #endif /* MXWALL_SHARED_H */

@@ -40,17 +40,18 @@
 #include <bpf/libbpf.h>
 
 #include "backend.h"
+#include "backend_xdp.h"
 #include "mxwall.skel.h"
 #include "mxwall_shared.h"
 
 enum {
-	M_CFG, M_STATS, M_H4, M_H6, M_BM4, M_BM6, M_CTR, M_META, M_TAGS,
+	M_CFG, M_STATS, M_T4, M_H6, M_BM4, M_BM6, M_CTR, M_META, M_TAGS,
 	M_SEEN, M_NR
 };
 
 static const char *const map_names[M_NR] = {
 	[M_CFG] = MX_MAP_CFG,	[M_STATS] = MX_MAP_STATS,
-	[M_H4] = MX_MAP_H4,	[M_H6] = MX_MAP_H6,
+	[M_T4] = MX_MAP_T4,	[M_H6] = MX_MAP_H6,
 	[M_BM4] = MX_MAP_BM4,	[M_BM6] = MX_MAP_BM6,
 	[M_CTR] = MX_MAP_CTR,	[M_META] = MX_MAP_META,
 	[M_TAGS] = MX_MAP_TAGS,	[M_SEEN] = MX_MAP_SEEN,
@@ -60,6 +61,7 @@ struct xdp_priv {
 	int fd[M_NR];
 	struct mx_cfg cfg;		/* as read at open */
 	unsigned int ncpus;
+	struct mx_bkt4 *t4;		/* mmapped IPv4 table */
 	__u64 *bm4, *bm6;		/* mmapped summaries */
 	struct mx_ctr *ctr;		/* [cpu * cap + id] */
 	struct mx_meta *meta;		/* [id] */
@@ -71,6 +73,25 @@ struct xdp_priv {
 static struct xdp_priv *priv(struct backend *be)
 {
 	return be->priv;
+}
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+/*
+ * prefault - make the pages of a big fresh allocation in one call: a page
+ * fault per 4 KiB costs tens of microseconds in some virtual machines, and
+ * a 1M-entry load touches tens of thousands of pages. Best effort.
+ */
+static void prefault(void *p, size_t len)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	uintptr_t a = ((uintptr_t)p + page - 1) & ~(uintptr_t)(page - 1);
+	uintptr_t e = ((uintptr_t)p + len) & ~(uintptr_t)(page - 1);
+
+	if (len >= (1U << 20) && e > a)
+		madvise((void *)a, e - a, MADV_POPULATE_WRITE);
 }
 
 /* ensure_bpffs - mount bpffs at /sys/fs/bpf when the pin dir needs it */
@@ -118,6 +139,7 @@ static void xdp_close(struct backend *be)
 
 	if (!p)
 		return;
+	maps[M_T4] = p->t4;
 	maps[M_BM4] = p->bm4;
 	maps[M_BM6] = p->bm6;
 	maps[M_CTR] = p->ctr;
@@ -158,8 +180,7 @@ static const struct {
 } map_shape[M_NR] = {
 	[M_CFG] = { BPF_MAP_TYPE_ARRAY, 4, sizeof(struct mx_cfg) },
 	[M_STATS] = { BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(struct mx_stats) },
-	[M_H4] = { BPF_MAP_TYPE_HASH, sizeof(struct mx_key4),
-		   sizeof(struct mx_val) },
+	[M_T4] = { BPF_MAP_TYPE_ARRAY, 4, sizeof(struct mx_bkt4) },
 	[M_H6] = { BPF_MAP_TYPE_HASH, sizeof(struct mx_key6),
 		   sizeof(struct mx_val) },
 	[M_BM4] = { BPF_MAP_TYPE_ARRAY, 4, 8 },
@@ -224,8 +245,8 @@ static int open_pins(struct backend *be, struct xdp_priv *p)
 		if (bpf_obj_get_info_by_fd(p->fd[i], &info, &ilen))
 			return -errno;
 		switch (i) {
-		case M_H4:
-			want_entries = p->cfg.cap4;
+		case M_T4:
+			want_entries = p->cfg.nb4;
 			break;
 		case M_H6:
 			want_entries = p->cfg.cap6;
@@ -244,7 +265,7 @@ static int open_pins(struct backend *be, struct xdp_priv *p)
 			want_entries = MX_TAGSETS;
 			break;
 		case M_SEEN:
-			want_entries = MX_SEEN_SLOTS;
+			want_entries = MX_SEEN_SETS;
 			break;
 		default:
 			want_entries = 1;
@@ -253,13 +274,15 @@ static int open_pins(struct backend *be, struct xdp_priv *p)
 			goto layout;
 		p->len[i] = map_bytes(info.value_size, info.max_entries);
 	}
+	p->t4 = map_mmap(p->fd[M_T4], p->len[M_T4]);
 	p->bm4 = map_mmap(p->fd[M_BM4], p->len[M_BM4]);
 	p->bm6 = map_mmap(p->fd[M_BM6], p->len[M_BM6]);
 	p->ctr = map_mmap(p->fd[M_CTR], p->len[M_CTR]);
 	p->meta = map_mmap(p->fd[M_META], p->len[M_META]);
 	p->tags = map_mmap(p->fd[M_TAGS], p->len[M_TAGS]);
 	p->seen = map_mmap(p->fd[M_SEEN], p->len[M_SEEN]);
-	if (!p->bm4 || !p->bm6 || !p->ctr || !p->meta || !p->tags || !p->seen)
+	if (!p->t4 || !p->bm4 || !p->bm6 || !p->ctr || !p->meta || !p->tags ||
+	    !p->seen)
 		return -errno;
 	return 0;
 layout:
@@ -278,7 +301,8 @@ static void choose_capacity(__u32 *cap4, __u32 *cap6)
 
 	*cap4 = MX_V4_CAP_DEFAULT;
 	*cap6 = MX_V6_CAP_DEFAULT;
-	if (s && !parse_u64(s, 1024, 64ULL * 1024 * 1024, &v)) {
+	/* ids are 24 bits in an IPv4 slot: at most 8M + 1M entries */
+	if (s && !parse_u64(s, 1024, 8ULL * 1024 * 1024, &v)) {
 		*cap4 = (__u32)v;
 		*cap6 = (__u32)(v / 8 > 1024 ? v / 8 : 1024);
 	}
@@ -295,7 +319,7 @@ static int load_skel(struct backend *be, const struct mx_cfg *cfg,
 	skel = mxwall_bpf__open_opts(&opts);
 	if (!skel)
 		return -errno;
-	bpf_map__set_max_entries(skel->maps.mx_h4, cfg->cap4);
+	bpf_map__set_max_entries(skel->maps.mx_t4, cfg->nb4);
 	bpf_map__set_max_entries(skel->maps.mx_h6, cfg->cap6);
 	bpf_map__set_max_entries(skel->maps.mx_ctr, cfg->cap * cfg->ncpus);
 	bpf_map__set_max_entries(skel->maps.mx_meta, cfg->cap);
@@ -306,6 +330,13 @@ static int load_skel(struct backend *be, const struct mx_cfg *cfg,
 	}
 	*out = skel;
 	return 0;
+}
+
+int backend_xdp_load(struct backend *be, struct mxwall_bpf **out)
+{
+	if (!be->priv || be->ops != &backend_xdp_ops)
+		return -EINVAL;
+	return load_skel(be, &priv(be)->cfg, out);
 }
 
 static void remove_pins(const struct backend *be)
@@ -356,6 +387,8 @@ static int create_pins(struct backend *be)
 	cfg.ncpus = (__u32)ncpus;
 	choose_capacity(&cfg.cap4, &cfg.cap6);
 	cfg.cap = cfg.cap4 + cfg.cap6;
+	for (cfg.nb4 = 1; cfg.nb4 < cfg.cap4 / 4; cfg.nb4 <<= 1)
+		;
 	err = mkdir_p(be->pin_dir, 0700);
 	if (err)
 		return err;
@@ -649,9 +682,15 @@ static int xdp_status(struct backend *be, struct mx_status *st)
 
 /* ---- entries ---- */
 
-/* index: open addressing from (family, plen, addr) to id */
+/*
+ * index: open addressing from (family, plen, addr) to id. A slot is
+ * (tag << 32) | (id + 1), the tag being the high half of the hash, so a
+ * probe rarely has to read an entry to compare; 0 empty, IX_TOMB deleted.
+ */
+#define IX_TOMB UINT64_MAX
+
 struct index {
-	__u32 *slot;		/* id + 1; 0 empty; UINT32_MAX deleted */
+	__u64 *slot;
 	size_t mask;
 	const struct mx_meta *meta;
 	const struct cidr **pend;	/* [id]: planned, not in meta yet */
@@ -678,11 +717,15 @@ static bool meta_is(const struct mx_meta *m, const struct cidr *c)
 	       !memcmp(m->addr, c->addr, 16);
 }
 
-static bool index_match(const struct index *ix, __u32 id,
+static bool index_match(const struct index *ix, __u64 s, __u64 h,
 			const struct cidr *c)
 {
-	const struct cidr *pc = ix->pend ? ix->pend[id] : NULL;
+	__u32 id = (__u32)s - 1;
+	const struct cidr *pc;
 
+	if (s == IX_TOMB || (s >> 32) != (h >> 32))
+		return false;
+	pc = ix->pend ? ix->pend[id] : NULL;
 	if (pc)
 		return pc->family == c->family && pc->plen == c->plen &&
 		       !memcmp(pc->addr, c->addr, 16);
@@ -697,65 +740,60 @@ static void index_init(struct index *ix, const struct mx_meta *meta,
 	while (n < want * 2)
 		n <<= 1;
 	ix->slot = xcalloc(n, sizeof(*ix->slot));
+	prefault(ix->slot, n * sizeof(*ix->slot));
 	ix->mask = n - 1;
 	ix->meta = meta;
 	ix->pend = NULL;
 }
 
-/* index_find - the slot of c, or of the empty slot where it would go */
-static size_t index_find(const struct index *ix, const struct cidr *c)
+static void index_prefetch(const struct index *ix, const struct cidr *c)
 {
-	size_t i = net_hash(c->addr, c->family, c->plen) & ix->mask;
-	size_t tomb = SIZE_MAX;
-	__u32 s;
+	__builtin_prefetch(&ix->slot[net_hash(c->addr, c->family, c->plen) &
+				     ix->mask]);
+}
+
+/* index_pos - the slot holding c, or SIZE_MAX; *empty: where it would go */
+static size_t index_pos(const struct index *ix, const struct cidr *c,
+			size_t *empty)
+{
+	__u64 h = net_hash(c->addr, c->family, c->plen), s;
+	size_t i = h & ix->mask, tomb = SIZE_MAX;
 
 	for (;; i = (i + 1) & ix->mask) {
 		s = ix->slot[i];
-		if (!s)
-			return tomb != SIZE_MAX ? tomb : i;
-		if (s == UINT32_MAX) {
-			if (tomb == SIZE_MAX)
-				tomb = i;
-			continue;
+		if (!s) {
+			if (empty)
+				*empty = tomb != SIZE_MAX ? tomb : i;
+			return SIZE_MAX;
 		}
-		if (index_match(ix, s - 1, c))
+		if (s == IX_TOMB && tomb == SIZE_MAX)
+			tomb = i;
+		if (index_match(ix, s, h, c))
 			return i;
 	}
 }
 
 static __u32 index_get(const struct index *ix, const struct cidr *c)
 {
-	size_t i = net_hash(c->addr, c->family, c->plen) & ix->mask;
-	__u32 s;
+	size_t i = index_pos(ix, c, NULL);
 
-	for (;; i = (i + 1) & ix->mask) {
-		s = ix->slot[i];
-		if (!s)
-			return UINT32_MAX;
-		if (s != UINT32_MAX && index_match(ix, s - 1, c))
-			return s - 1;
-	}
+	return i == SIZE_MAX ? UINT32_MAX : (__u32)ix->slot[i] - 1;
 }
 
 static void index_put(struct index *ix, const struct cidr *c, __u32 id)
 {
-	ix->slot[index_find(ix, c)] = id + 1;
+	__u64 h = net_hash(c->addr, c->family, c->plen);
+	size_t e = 0, i = index_pos(ix, c, &e);
+
+	ix->slot[i == SIZE_MAX ? e : i] = (h >> 32 << 32) | (id + 1);
 }
 
 static void index_del(struct index *ix, const struct cidr *c)
 {
-	size_t i = net_hash(c->addr, c->family, c->plen) & ix->mask;
-	__u32 s;
+	size_t i = index_pos(ix, c, NULL);
 
-	for (;; i = (i + 1) & ix->mask) {
-		s = ix->slot[i];
-		if (!s)
-			return;
-		if (s != UINT32_MAX && index_match(ix, s - 1, c)) {
-			ix->slot[i] = UINT32_MAX;
-			return;
-		}
-	}
+	if (i != SIZE_MAX)
+		ix->slot[i] = IX_TOMB;
 }
 
 static void meta_cidr(const struct mx_meta *m, struct cidr *c)
@@ -766,10 +804,106 @@ static void meta_cidr(const struct mx_meta *m, struct cidr *c)
 	memcpy(c->addr, m->addr, 16);
 }
 
-static void key4_of(const struct cidr *c, struct mx_key4 *k)
+/* ---- the IPv4 table (mxwall_shared.h): slots written whole ---- */
+
+struct t4_undo {
+	__u64 *slot;
+	__u64 old;
+};
+
+struct t4_log {
+	struct t4_undo *v;
+	size_t n, alloc;
+};
+
+static __u32 host4(const struct cidr *c)
 {
-	k->plen = c->plen;
-	memcpy(k->addr, c->addr, 4);
+	__u32 a;
+
+	memcpy(&a, c->addr, 4);
+	return ntohl(a);
+}
+
+/* t4_find - the slot holding c, or NULL */
+static __u64 *t4_find(struct xdp_priv *p, const struct cidr *c)
+{
+	__u32 a = host4(c), mask = p->cfg.nb4 - 1, b[2], i, j, meta;
+	__u64 x;
+
+	b[0] = mx_t4_b1(a, c->plen, mask);
+	b[1] = mx_t4_b2(a, c->plen, mask);
+	for (i = 0; i < 2; i++) {
+		for (j = 0; j < MX_T4_SLOTS; j++) {
+			x = p->t4[b[i]].slot[j];
+			meta = (__u32)(x >> 32);
+			if (x && (__u32)x == a && MX_T4_PLEN(meta) == c->plen)
+				return &p->t4[b[i]].slot[j];
+		}
+	}
+	return NULL;
+}
+
+static void t4_prefetch(struct xdp_priv *p, const struct cidr *c)
+{
+	__u32 a = host4(c), mask = p->cfg.nb4 - 1;
+
+	__builtin_prefetch(&p->t4[mx_t4_b1(a, c->plen, mask)]);
+	__builtin_prefetch(&p->t4[mx_t4_b2(a, c->plen, mask)]);
+}
+
+/*
+ * t4_free - a free slot for c in the less loaded of its two buckets (two
+ * choices keep the fullest bucket near half full at half load)
+ */
+static __u64 *t4_free(struct xdp_priv *p, const struct cidr *c)
+{
+	__u32 a = host4(c), mask = p->cfg.nb4 - 1, b[2], i, j, used[2];
+
+	b[0] = mx_t4_b1(a, c->plen, mask);
+	b[1] = mx_t4_b2(a, c->plen, mask);
+	for (i = 0; i < 2; i++)
+		for (j = 0, used[i] = 0; j < MX_T4_SLOTS; j++)
+			used[i] += p->t4[b[i]].slot[j] != 0;
+	i = used[1] < used[0];
+	for (j = 0; j < MX_T4_SLOTS; j++)
+		if (!p->t4[b[i]].slot[j])
+			return &p->t4[b[i]].slot[j];
+	return NULL;
+}
+
+/* t4_store - one atomic store the program sees whole; logged for undo */
+static void t4_store(struct t4_log *log, __u64 *slot, __u64 v)
+{
+	if (log) {
+		if (log->n == log->alloc) {
+			log->alloc = log->alloc ? log->alloc * 2 : 1024;
+			log->v = xreallocarray(log->v, log->alloc,
+					       sizeof(*log->v));
+		}
+		log->v[log->n].slot = slot;
+		log->v[log->n].old = *slot;
+		log->n++;
+	}
+	__atomic_store_n(slot, v, __ATOMIC_RELEASE);
+}
+
+static void t4_undo(struct t4_log *log)
+{
+	while (log->n > 0) {
+		log->n--;
+		t4_store(NULL, log->v[log->n].slot, log->v[log->n].old);
+	}
+}
+
+static __u64 t4_slot(const struct cidr *c, const struct mx_meta *m, __u32 id)
+{
+	__u32 meta = c->plen | id << 8;
+
+	if (m->action == MX_VAL_ALLOW)
+		meta |= MX_T4_ALLOW;
+	if (m->observe)
+		meta |= MX_T4_OBSERVE;
+	return (__u64)meta << 32 | host4(c);
 }
 
 static void key6_of(const struct cidr *c, struct mx_key6 *k)
@@ -923,7 +1057,7 @@ static int summaries_rebuild(struct xdp_priv *p)
 
 /* the kernel-side changes of one apply(), per family, for rollback */
 struct batch {
-	void *keys;		/* mx_key4[] or mx_key6[] */
+	void *keys;		/* mx_key6[] */
 	struct mx_val *vals;
 	size_t n;
 	size_t ksz;
@@ -948,10 +1082,7 @@ static void batch_push(struct batch *b, const struct cidr *c,
 {
 	void *k = (char *)b->keys + b->n * b->ksz;
 
-	if (c->family == AF_INET)
-		key4_of(c, k);
-	else
-		key6_of(c, k);
+	key6_of(c, k);
 	if (v)
 		b->vals[b->n] = *v;
 	b->n++;
@@ -1024,28 +1155,17 @@ static int check_cidr(const struct cidr *c)
 	return 0;
 }
 
-/* undo_one - put a key back to v, or take it out when v is NULL */
-static void undo_one(struct xdp_priv *p, const struct cidr *c,
-		     const struct mx_val *v)
+/* undo_one6 - put an IPv6 key back to v, or take it out when v is NULL */
+static void undo_one6(struct xdp_priv *p, const struct cidr *c,
+		      const struct mx_val *v)
 {
-	struct mx_key4 k4;
 	struct mx_key6 k6;
-	void *k;
-	int fd;
 
-	if (c->family == AF_INET) {
-		key4_of(c, &k4);
-		k = &k4;
-		fd = p->fd[M_H4];
-	} else {
-		key6_of(c, &k6);
-		k = &k6;
-		fd = p->fd[M_H6];
-	}
+	key6_of(c, &k6);
 	if (v)
-		bpf_map_update_elem(fd, k, v, BPF_ANY);
+		bpf_map_update_elem(p->fd[M_H6], &k6, v, BPF_ANY);
 	else
-		bpf_map_delete_elem(fd, k);
+		bpf_map_delete_elem(p->fd[M_H6], &k6);
 }
 
 static int xdp_apply(struct backend *be, const struct mx_entry *add,
@@ -1056,12 +1176,13 @@ static int xdp_apply(struct backend *be, const struct mx_entry *add,
 	__u32 *free_ids = NULL, nfree = 0, next_free = 0;
 	struct mx_meta *old = NULL;	/* saved meta of add_id[] */
 	bool *is_new = NULL, *existed = NULL;
-	struct batch up4, up6, rm4, rm6;
-	size_t cur4 = 0, cur6 = 0, used = 0, i, j, done4 = 0, done6 = 0;
-	size_t rdone4 = 0, rdone6 = 0;
+	struct batch up6, rm6;
+	struct t4_log log = { 0 };
+	size_t cur4 = 0, cur6 = 0, used = 0, i, j, done6 = 0, rdone6 = 0;
 	struct index ix;
 	struct mx_val v;
 	struct cidr c;
+	__u64 *slot;
 	int err = 0;
 	unsigned int cpu;
 
@@ -1090,6 +1211,7 @@ static int xdp_apply(struct backend *be, const struct mx_entry *add,
 	index_init(&ix, p->meta, used + nadd);
 	ix.pend = xcalloc(cap, sizeof(*ix.pend));
 	free_ids = xcalloc(cap, sizeof(*free_ids));
+	prefault(free_ids, cap * sizeof(*free_ids));
 	for (id = 0; id < cap; id++) {
 		const struct mx_meta *m = &p->meta[id];
 
@@ -1105,15 +1227,21 @@ static int xdp_apply(struct backend *be, const struct mx_entry *add,
 			cur6++;
 	}
 
-	batch_init(&rm4, sizeof(struct mx_key4), ndel);
 	batch_init(&rm6, sizeof(struct mx_key6), ndel);
-	batch_init(&up4, sizeof(struct mx_key4), nadd);
 	batch_init(&up6, sizeof(struct mx_key6), nadd);
 	del_id = xcalloc(ndel + 1, sizeof(*del_id));
 	add_id = xcalloc(nadd + 1, sizeof(*add_id));
 	is_new = xcalloc(nadd + 1, sizeof(*is_new));
 	existed = xcalloc(nadd + 1, sizeof(*existed));
 	old = xcalloc(nadd + 1, sizeof(*old));
+	prefault(add_id, (nadd + 1) * sizeof(*add_id));
+	prefault(is_new, (nadd + 1) * sizeof(*is_new));
+	prefault(existed, (nadd + 1) * sizeof(*existed));
+	prefault(old, (nadd + 1) * sizeof(*old));
+	/* the undo log: one record per IPv4 change at most */
+	log.alloc = nadd + ndel + 1;
+	log.v = xcalloc(log.alloc, sizeof(*log.v));
+	prefault(log.v, log.alloc * sizeof(*log.v));
 
 	/* plan the deletions: every one must exist */
 	for (i = 0; i < ndel; i++) {
@@ -1124,16 +1252,21 @@ static int xdp_apply(struct backend *be, const struct mx_entry *add,
 		}
 		del_id[i] = id;
 		index_del(&ix, &del[i]);
-		val_of(&p->meta[id], id, &v);
-		batch_push(del[i].family == AF_INET ? &rm4 : &rm6, &del[i], &v);
-		if (del[i].family == AF_INET)
+		if (del[i].family == AF_INET) {
 			cur4--;
-		else
+		} else {
+			val_of(&p->meta[id], id, &v);
+			batch_push(&rm6, &del[i], &v);
 			cur6--;
+		}
 	}
 	/* plan the additions: new ids, or the existing entry replaced */
 	for (i = 0; i < nadd; i++) {
 		const struct cidr *n = &add[i].net;
+
+		/* random reads: start the one 16 entries ahead now */
+		if (i + 16 < nadd)
+			index_prefetch(&ix, &add[i + 16].net);
 
 		id = index_get(&ix, n);
 		if (id == UINT32_MAX) {
@@ -1160,17 +1293,24 @@ static int xdp_apply(struct backend *be, const struct mx_entry *add,
 		goto out;
 	}
 
-	/* 1. deletions in the kernel; mx_meta keeps them until the end */
-	err = batch_delete(p->fd[M_H4], &rm4, 0, rm4.n, &rdone4);
-	if (!err)
-		err = batch_delete(p->fd[M_H6], &rm6, 0, rm6.n, &rdone6);
+	/* 1. deletions in the tables; mx_meta keeps them until the end */
+	for (i = 0; i < ndel; i++) {
+		if (del[i].family != AF_INET)
+			continue;
+		slot = t4_find(p, &del[i]);
+		if (slot)
+			t4_store(&log, slot, 0);
+	}
+	err = batch_delete(p->fd[M_H6], &rm6, 0, rm6.n, &rdone6);
 	if (err)
 		goto undo_del;
 
-	/* 2. metadata of the additions (old copies kept for the undo) */
+	/* 2. metadata and IPv4 slots of the additions (old copies kept) */
 	for (i = 0; i < nadd; i++) {
 		struct mx_meta nm;
 
+		if (i + 16 < nadd && add[i + 16].net.family == AF_INET)
+			t4_prefetch(p, &add[i + 16].net);
 		id = add_id[i];
 		old[i] = p->meta[id];
 		memset(&nm, 0, sizeof(nm));
@@ -1195,15 +1335,26 @@ static int xdp_apply(struct backend *be, const struct mx_entry *add,
 				       sizeof(struct mx_ctr));
 		}
 		p->meta[id] = nm;
-		val_of(&nm, id, &v);
-		batch_push(nm.family == AF_INET ? &up4 : &up6, &add[i].net,
-			   &v);
+		if (nm.family == AF_INET) {
+			/* a new net has no slot yet: skip the search */
+			slot = is_new[i] ? NULL : t4_find(p, &add[i].net);
+			if (!slot)
+				slot = t4_free(p, &add[i].net);
+			if (!slot) {
+				/* both buckets full: the table is too full */
+				err = -ENOSPC;
+				j = i + 1;
+				goto undo_meta;
+			}
+			t4_store(&log, slot, t4_slot(&add[i].net, &nm, id));
+		} else {
+			val_of(&nm, id, &v);
+			batch_push(&up6, &add[i].net, &v);
+		}
 	}
 
-	/* 3. additions in the kernel */
-	err = batch_update(p->fd[M_H4], &up4, 0, up4.n, &done4);
-	if (!err)
-		err = batch_update(p->fd[M_H6], &up6, 0, up6.n, &done6);
+	/* 3. IPv6 additions in the kernel hash */
+	err = batch_update(p->fd[M_H6], &up6, 0, up6.n, &done6);
 	if (err)
 		goto undo_add;
 
@@ -1220,18 +1371,18 @@ static int xdp_apply(struct backend *be, const struct mx_entry *add,
 
 undo_add:
 	/*
-	 * Rare path, one key at a time: take every addition out again
-	 * (newest first), then put back the values that entries which
-	 * existed before had; the first occurrence holds the original.
+	 * Rare path, one key at a time: take every IPv6 addition out again,
+	 * then put back the values that entries which existed before had
+	 * (newest first, so the first occurrence's original value stays).
 	 */
 	for (i = nadd; i-- > 0;)
-		if (!existed[i])
-			undo_one(p, &add[i].net, NULL);
+		if (!existed[i] && add[i].net.family == AF_INET6)
+			undo_one6(p, &add[i].net, NULL);
 	for (i = nadd; i-- > 0;) {
-		if (!existed[i])
+		if (!existed[i] || add[i].net.family != AF_INET6)
 			continue;
 		val_of(&old[i], add_id[i], &v);
-		undo_one(p, &add[i].net, &v);
+		undo_one6(p, &add[i].net, &v);
 	}
 	j = nadd;
 undo_meta:
@@ -1239,19 +1390,15 @@ undo_meta:
 		p->meta[add_id[j]] = old[j];
 	tagsets_gc(p);
 undo_del:
-	for (i = 0; i < rdone4; i++)
-		bpf_map_update_elem(p->fd[M_H4],
-				    (char *)rm4.keys + i * rm4.ksz,
-				    &rm4.vals[i], BPF_ANY);
 	for (i = 0; i < rdone6; i++)
 		bpf_map_update_elem(p->fd[M_H6],
 				    (char *)rm6.keys + i * rm6.ksz,
 				    &rm6.vals[i], BPF_ANY);
+	t4_undo(&log);
 out:
-	batch_free(&rm4);
 	batch_free(&rm6);
-	batch_free(&up4);
 	batch_free(&up6);
+	free(log.v);
 	free(ix.slot);
 	free(ix.pend);
 	free(free_ids);
@@ -1263,24 +1410,32 @@ out:
 	return err;
 }
 
-/* mono_to_unix - a bpf_ktime_get_coarse_ns() stamp as unix seconds */
-static int64_t mono_to_unix(__u64 ns)
+/* clock_offset - unix ns minus CLOCK_MONOTONIC ns, now */
+static __s64 clock_offset(void)
 {
 	struct timespec mono, real;
-	__s64 now_ns, age;
 
-	if (!ns)
-		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	clock_gettime(CLOCK_REALTIME, &real);
-	now_ns = (__s64)mono.tv_sec * 1000000000LL + mono.tv_nsec;
-	age = now_ns - (__s64)ns;
-	if (age < 0)
-		age = 0;
-	return (int64_t)real.tv_sec - age / 1000000000LL;
+	return ((__s64)real.tv_sec - mono.tv_sec) * 1000000000LL +
+	       (real.tv_nsec - mono.tv_nsec);
 }
 
-static void sum_ctr(struct xdp_priv *p, __u32 id, struct mx_entry *e)
+/* mono_to_unix - a bpf_ktime_get_coarse_ns() stamp as unix seconds */
+static int64_t mono_to_unix_off(__u64 ns, __s64 off)
+{
+	if (!ns)
+		return 0;
+	return (int64_t)(((__s64)ns + off) / 1000000000LL);
+}
+
+static int64_t mono_to_unix(__u64 ns)
+{
+	return mono_to_unix_off(ns, clock_offset());
+}
+
+static void sum_ctr(struct xdp_priv *p, __u32 id, struct mx_entry *e,
+		    __s64 off)
 {
 	__u64 last = 0;
 	unsigned int cpu;
@@ -1294,27 +1449,27 @@ static void sum_ctr(struct xdp_priv *p, __u32 id, struct mx_entry *e)
 		if (ct->last_hit > last)
 			last = ct->last_hit;
 	}
-	e->last_hit = mono_to_unix(last);
+	e->last_hit = mono_to_unix_off(last, off);
 }
 
 static int xdp_dump(struct backend *be, struct mx_entry **out, size_t *n)
 {
 	struct xdp_priv *p = priv(be);
-	struct mx_entry *v = NULL, *e;
+	struct mx_entry *v, *e;
 	size_t cnt = 0, alloc = 0;
 	const struct mx_meta *m;
+	__s64 off = clock_offset();
 	__u32 id;
 
-	for (id = 0; id < p->cfg.cap; id++) {
+	for (id = 0; id < p->cfg.cap; id++)
+		alloc += p->meta[id].family != 0;
+	v = xcalloc(alloc + 1, sizeof(*v));
+	prefault(v, (alloc + 1) * sizeof(*v));
+	for (id = 0; id < p->cfg.cap && cnt < alloc; id++) {
 		m = &p->meta[id];
 		if (!m->family)
 			continue;
-		if (cnt == alloc) {
-			alloc = alloc ? alloc * 2 : 256;
-			v = xreallocarray(v, alloc, sizeof(*v));
-		}
 		e = &v[cnt++];
-		memset(e, 0, sizeof(*e));
 		meta_cidr(m, &e->net);
 		e->action = m->action == MX_VAL_ALLOW ? MX_ACT_ALLOW :
 							MX_ACT_DROP;
@@ -1325,7 +1480,7 @@ static int xdp_dump(struct backend *be, struct mx_entry **out, size_t *n)
 				 MX_TAGS_LEN_BPF - 1, p->tags[m->tagset].tags);
 		e->added = m->added;
 		e->expires = m->expires;
-		sum_ctr(p, id, e);
+		sum_ctr(p, id, e, off);
 	}
 	*out = v;
 	*n = cnt;
@@ -1377,22 +1532,25 @@ static int xdp_seen(struct backend *be, const struct cidr *host,
 {
 	struct xdp_priv *p = priv(be);
 	const struct mx_seen *s;
-	__u32 w[4] = { 0 }, fam;
+	__u32 w[4] = { 0 }, tag, st;
+	int v6, j;
+	__u64 x;
 
 	if (host->family != AF_INET && host->family != AF_INET6)
 		return -EINVAL;
-	if (host->family == AF_INET) {
-		memcpy(w, host->addr, 4);
-		fam = 4;
-	} else {
-		memcpy(w, host->addr, 16);
-		fam = 6;
+	v6 = host->family == AF_INET6;
+	memcpy(w, host->addr, v6 ? 16 : 4);
+	tag = mx_seen_tag(v6, w);
+	s = &p->seen[mx_seen_set(tag, v6)];
+	for (j = 0; j < MX_SEEN_WAYS; j++) {
+		x = __atomic_load_n(&s->slot[j], __ATOMIC_RELAXED);
+		st = (__u32)(x >> 32);
+		if (x && (__u32)x == tag && (st & 1) == (__u32)v6) {
+			*when = mono_to_unix((__u64)(st >> 1) << MX_SEEN_SHIFT);
+			return 0;
+		}
 	}
-	s = &p->seen[mx_seen_slot(w[0] ^ w[1] ^ w[2] ^ w[3])];
-	if (s->family != fam || !s->when || memcmp(s->addr, w, 16))
-		return -ENOENT;
-	*when = mono_to_unix(s->when);
-	return 0;
+	return -ENOENT;
 }
 
 static int xdp_destroy(struct backend *be)

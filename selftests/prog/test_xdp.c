@@ -563,46 +563,49 @@ static void test_entries(void)
 		  "and adds nothing");
 }
 
-/* fill the kernel table behind the backend's back so that apply() fails */
+/*
+ * fill the kernel's IPv6 hash behind the backend's back so that apply()
+ * fails half-way, after its IPv4 changes: everything must be undone
+ */
 static void test_rollback(void)
 {
 	struct mx_status st0, st1;
-	struct mx_entry *e;
-	struct mx_key4 k = { .plen = 32 };
+	struct mx_entry *e, *d0 = NULL, *d1 = NULL;
+	struct mx_key6 k = { .plen = 128 };
 	struct mx_val v = { .id = 0, .action = MX_VAL_ALLOW };
-	char path[256];
-	size_t i, n0, n1, n4, free_slots;
 	struct pkt_opts o = { V4("192.0.2.1") };
+	size_t i, n0 = 0, n1 = 0, n6, free_slots = 10;
+	char path[256], net[64];
 	struct pkt p;
 	int fd, err;
-	struct mx_entry *d0 = NULL, *d1 = NULL;
 
 	H.be.ops->status(&H.be, &st0);
 	H.be.ops->dump(&H.be, &d0, &n0);
-	snprintf(path, sizeof(path), "%s/%s", H.pin_dir, MX_MAP_H4);
+	snprintf(path, sizeof(path), "%s/%s", H.pin_dir, MX_MAP_H6);
 	fd = bpf_obj_get(path);
-	ASSERT_TRUE(fd >= 0, "open the pinned v4 hash");
-	/* leave room for 10 of the 40 entries we will try to add */
-	free_slots = 10;
-	for (i = 0, n4 = 0; i < n0; i++)
-		n4 += d0[i].net.family == AF_INET;
-	for (i = 0; n4 + i + free_slots < 1024; i++) {
-		__u32 a = htonl(0x64400000 + (__u32)i);	/* 100.64.x.y */
-
-		memcpy(k.addr, &a, 4);
+	ASSERT_TRUE(fd >= 0, "open the pinned v6 hash");
+	for (i = 0, n6 = 0; i < n0; i++)
+		n6 += d0[i].net.family == AF_INET6;
+	/* leave room for 10 of the 40 IPv6 entries we will try to add */
+	inet_pton(AF_INET6, "2001:db8:ffff::", k.addr);
+	for (i = 0; n6 + i + free_slots < 1024; i++) {
+		k.addr[14] = (__u8)(i >> 8);
+		k.addr[15] = (__u8)i;
 		if (bpf_map_update_elem(fd, &k, &v, BPF_NOEXIST))
 			break;
 	}
-	e = calloc(41, sizeof(*e));
-	/* a change of an existing entry, then 40 new ones */
+	e = calloc(61, sizeof(*e));
+	/* a change of an existing entry, 20 new IPv4, 40 new IPv6 */
 	xh_entry(&e[0], "192.0.2.1", MX_ACT_ALLOW, false, "changed");
-	for (i = 1; i < 41; i++) {
-		char net[32];
-
+	for (i = 1; i < 21; i++) {
 		snprintf(net, sizeof(net), "192.0.2.%zu", 100 + i);
 		xh_entry(&e[i], net, MX_ACT_DROP, false, "rollback");
 	}
-	err = H.be.ops->apply(&H.be, e, 41, NULL, 0);
+	for (i = 21; i < 61; i++) {
+		snprintf(net, sizeof(net), "2001:db8:eeee::%zx", i);
+		xh_entry(&e[i], net, MX_ACT_DROP, false, "rollback");
+	}
+	err = H.be.ops->apply(&H.be, e, 61, NULL, 0);
 	ASSERT_EQ(err, -ENOSPC, "apply into a full kernel table fails");
 	H.be.ops->status(&H.be, &st1);
 	ASSERT_EQ(st1.entries_static + st1.entries_dynamic,
@@ -622,21 +625,23 @@ static void test_rollback(void)
 		  p.len, C_DROP, "192.0.2.1", p.iplen);
 	o.src = "192.0.2.101";
 	pkt_build(&p, &o);
-	check_pkt("after the rollback a refused addition is absent", p.buf,
+	check_pkt("after the rollback a refused v4 addition is absent", p.buf,
+		  p.len, C_MISS, NULL, 0);
+	o.family = 6;
+	o.src = "2001:db8:eeee::15";
+	pkt_build(&p, &o);
+	check_pkt("after the rollback a refused v6 addition is absent", p.buf,
 		  p.len, C_MISS, NULL, 0);
 	/* clean the raw keys out again */
 	for (i = 0; i < 1024; i++) {
-		__u32 a = htonl(0x64400000 + (__u32)i);
-
-		memcpy(k.addr, &a, 4);
+		k.addr[14] = (__u8)(i >> 8);
+		k.addr[15] = (__u8)i;
 		bpf_map_delete_elem(fd, &k);
 	}
 	close(fd);
 	/* the backend's own capacity check */
 	e = realloc(e, 1100 * sizeof(*e));
 	for (i = 0; i < 1100; i++) {
-		char net[32];
-
 		snprintf(net, sizeof(net), "100.65.%zu.%zu", i / 256, i % 256);
 		xh_entry(&e[i], net, MX_ACT_DROP, false, "");
 	}
@@ -646,28 +651,43 @@ static void test_rollback(void)
 	ASSERT_EQ(st1.entries_static + st1.entries_dynamic,
 		  st0.entries_static + st0.entries_dynamic,
 		  "entry count unchanged");
+	/* up to the capacity it fits (two-choice buckets at half load) */
+	for (i = 0; i < 1100; i++)
+		e[i].net.addr[0] = 101;
+	n1 = 1024 - (st0.entries_static + st0.entries_dynamic - n6);
+	ASSERT_EQ(H.be.ops->apply(&H.be, e, n1, NULL, 0), 0,
+		  "fill the v4 table to its capacity");
+	o.family = 4;
+	o.src = "101.65.0.7";
+	pkt_build(&p, &o);
+	check_pkt("a host of the full table drops", p.buf, p.len, C_DROP,
+		  "101.65.0.7", p.iplen);
+	{
+		struct cidr *dl = calloc(n1, sizeof(*dl));
+
+		for (i = 0; i < n1; i++)
+			dl[i] = e[i].net;
+		ASSERT_EQ(H.be.ops->apply(&H.be, NULL, 0, dl, n1), 0,
+			  "and empty it again");
+		free(dl);
+	}
+	check_pkt("the removed host passes", p.buf, p.len, C_MISS, NULL, 0);
 	free(e);
 }
 
 /* a new build of the program over the same pins keeps entries and counts */
 static void test_reload(void)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = H.pin_dir);
-	struct mxwall_bpf *s2;
+	struct mxwall_bpf *s2 = NULL;
 	struct pkt_opts o = { V4("198.51.100.9") };
 	struct pkt p;
 	__u64 pk0 = 0, by0 = 0, pk1 = 0, by1 = 0;
 	__u32 ret = 0;
-	struct mx_cfg cfg;
-	__u32 zero = 0;
 
-	bpf_map_lookup_elem(H.cfg_fd, &zero, &cfg);
-	s2 = mxwall_bpf__open_opts(&opts);
-	bpf_map__set_max_entries(s2->maps.mx_h4, cfg.cap4);
-	bpf_map__set_max_entries(s2->maps.mx_h6, cfg.cap6);
-	bpf_map__set_max_entries(s2->maps.mx_ctr, cfg.cap * cfg.ncpus);
-	bpf_map__set_max_entries(s2->maps.mx_meta, cfg.cap);
-	ASSERT_EQ(mxwall_bpf__load(s2), 0, "load a second program instance");
+	ASSERT_EQ(backend_xdp_load(&H.be, &s2), 0,
+		  "load a second program instance");
+	if (!s2)
+		return;
 	entry_counts("198.51.100.0/24", &pk0, &by0, NULL);
 	pkt_build(&p, &o);
 	xh_run(bpf_program__fd(s2->progs.mxwall_xdp), p.buf, p.len, 1, &ret,

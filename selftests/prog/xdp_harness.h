@@ -26,6 +26,7 @@
 #include <bpf/libbpf.h>
 
 #include "backend.h"
+#include "backend_xdp.h"
 #include "cidr.h"
 #include "mxwall.h"
 #include "mxwall.skel.h"
@@ -40,14 +41,14 @@ struct xh {
 	int cfg_fd;
 };
 
-/* xh_setup - a fresh pin dir with capacity cap4 and the program loaded */
+/*
+ * xh_setup - a fresh pin dir with capacity cap4 (0: the default capacity)
+ * and the program loaded
+ */
 static inline int xh_setup(struct xh *h, unsigned int cap4)
 {
 	static int seq;
-	LIBBPF_OPTS(bpf_object_open_opts, opts);
-	struct mx_cfg cfg;
 	char capbuf[32], path[256];
-	__u32 zero = 0;
 	int err;
 
 	memset(h, 0, sizeof(*h));
@@ -56,7 +57,10 @@ static inline int xh_setup(struct xh *h, unsigned int cap4)
 	snprintf(h->state_dir, sizeof(h->state_dir), "/tmp/mxwall-test-%d",
 		 (int)getpid());
 	snprintf(capbuf, sizeof(capbuf), "%u", cap4);
-	setenv("MXWALL_CAPACITY", capbuf, 1);
+	if (cap4)
+		setenv("MXWALL_CAPACITY", capbuf, 1);
+	else
+		unsetenv("MXWALL_CAPACITY");
 	h->be.ops = &backend_xdp_ops;
 	h->be.pin_dir = h->pin_dir;
 	h->be.state_dir = h->state_dir;
@@ -67,19 +71,11 @@ static inline int xh_setup(struct xh *h, unsigned int cap4)
 			strerror(-err));
 		return err;
 	}
-	opts.pin_root_path = h->pin_dir;
-	h->skel = mxwall_bpf__open_opts(&opts);
-	if (!h->skel)
-		return -errno;
 	snprintf(path, sizeof(path), "%s/%s", h->pin_dir, MX_MAP_CFG);
 	h->cfg_fd = bpf_obj_get(path);
-	if (h->cfg_fd < 0 || bpf_map_lookup_elem(h->cfg_fd, &zero, &cfg))
+	if (h->cfg_fd < 0)
 		return -errno;
-	bpf_map__set_max_entries(h->skel->maps.mx_h4, cfg.cap4);
-	bpf_map__set_max_entries(h->skel->maps.mx_h6, cfg.cap6);
-	bpf_map__set_max_entries(h->skel->maps.mx_ctr, cfg.cap * cfg.ncpus);
-	bpf_map__set_max_entries(h->skel->maps.mx_meta, cfg.cap);
-	err = mxwall_bpf__load(h->skel);
+	err = backend_xdp_load(&h->be, &h->skel);
 	if (err) {
 		fprintf(stderr, "program load: %s\n", strerror(-err));
 		return err;
