@@ -87,20 +87,28 @@ static int os_event(const char *what, const char *end, struct scan_event *ev)
 	return SCAN_NONE;
 }
 
-/* first token that starts with "address=", before command=/result= */
-static const char *os_address_field(const char *p, const char *end)
+/*
+ * os_address_field - the token starting with "address=" among those
+ * before command=/result=. *n counts them: more than one means a user=
+ * value held a space after all, and the caller fails closed.
+ */
+static const char *os_address_field(const char *p, const char *end, int *n)
 {
-	const char *q = p;
+	const char *q = p, *a = NULL;
 
+	*n = 0;
 	while (q && q < end) {
-		if (LIT(q, end, "address="))
-			return q + 8;
+		if (LIT(q, end, "address=")) {
+			if (!a)
+				a = q + 8;
+			(*n)++;
+		}
 		if (LIT(q, end, "command=") || LIT(q, end, "result="))
-			return NULL;
+			break;
 		q = sc_token(q, end);
 		q = q < end ? q + 1 : NULL;
 	}
-	return NULL;
+	return a;
 }
 
 static int os_smtp_in(struct scan_ctx *c, const char *p, const char *end,
@@ -160,7 +168,8 @@ int scan_opensmtpd(struct scan_ctx *c, const struct scan_msg *m,
 {
 	const char *p = m->p, *end = m->end, *q, *what, *a;
 	struct scan_kv *kv;
-	int r;
+	struct cidr ip;
+	int r, n;
 
 	if ((q = LIT(p, end, "smtp-in: ")))
 		return os_smtp_in(c, q, end, ev);
@@ -169,8 +178,8 @@ int scan_opensmtpd(struct scan_ctx *c, const struct scan_msg *m,
 	if (LIT(what, end, "event="))
 		what += 6;
 	if (LIT(what, end, "connected ")) {
-		a = os_address_field(what, end);
-		if (!a || !os_addr(a, end, &ev->ip))
+		a = os_address_field(what, end, &n);
+		if (!a || n != 1 || !os_addr(a, end, &ev->ip))
 			return SCAN_NONE;
 		kv = scan_kv_put(c, p, 16);
 		if (kv)
@@ -184,15 +193,23 @@ int scan_opensmtpd(struct scan_ctx *c, const struct scan_msg *m,
 	r = os_event(what, end, ev);
 	if (r != SCAN_EVENT)
 		return r;
-	a = os_address_field(what, end);
-	if (a) {
-		if (!os_addr(a, end, &ev->ip))
+	/*
+	 * The session's connect line is the source. Formats that repeat
+	 * the address must agree with it; without a connect line the
+	 * repeated address alone counts (2016-2018 logs cut mid-session).
+	 */
+	a = os_address_field(what, end, &n);
+	if (a && (n != 1 || !os_addr(a, end, &ip)))
+		return SCAN_UNPARSED;
+	kv = scan_kv_get(c, p, 16);
+	if (kv) {
+		if (a && memcmp(&ip, &kv->ip, sizeof(ip)))
 			return SCAN_UNPARSED;
+		ev->ip = kv->ip;
 		return SCAN_EVENT;
 	}
-	kv = scan_kv_get(c, p, 16);
-	if (!kv)
+	if (!a)
 		return SCAN_UNPARSED;	/* connect line not seen */
-	ev->ip = kv->ip;
+	ev->ip = ip;
 	return SCAN_EVENT;
 }
