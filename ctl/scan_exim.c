@@ -149,6 +149,11 @@ static int ex_after_host(struct scan_ctx *c, const char *q, const char *end,
 
 	/* the verb follows server fields and possibly F=<attacker> */
 	if ((v = FIND(q, end, " temporarily rejected "))) {
+		/* our own trouble: callouts, lookups, local problems */
+		if (FIND(v, end, "Could not complete") ||
+		    FIND(v, end, "Temporary local problem") ||
+		    FIND(v, end, "temporary lookup failure"))
+			return SCAN_NONE;
 		scan_classify(ev, v, end);
 		return SCAN_EVENT;
 	}

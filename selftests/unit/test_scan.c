@@ -155,6 +155,7 @@ static void test_exim(void)
 		{ "spamtrap", EX "H=(x) [192.0.2.52] F=<a@b> rejected RCPT <trap@example.org>: Unknown user", "192.0.2.52", NULL, "unknown-user,spamtrap" },
 		{ "dnsbl", EX "[2249] H=([192.0.2.53]) [192.0.2.53]:52391 I=[198.51.100.1]:25 F=<a@b> rejected RCPT <c@d>: rejected found in dnsbl zen.spamhaus.org", "192.0.2.53", NULL, "zen.spamhaus.org" },
 		{ "temporarily rejected greylist", EX "H=(x) [192.0.2.54] F=<a@b> temporarily rejected RCPT <c@d>: greylisted", "192.0.2.54", NULL, "greylist" },
+		{ "callout defer: none", EX "H=(x) [192.0.2.54] F=<a@b> temporarily rejected RCPT <c@d>: Could not complete recipient verify callout", NULL, NULL, NULL },
 		{ "sender verify", EX "H=(pc01) [192.0.2.55] sender verify fail for <a@b.example>: Unknown user", "192.0.2.55", NULL, "bad-sender" },
 		{ "after DATA", EX "1Unmew-0000ea-SE H=x.example [192.0.2.56]:32706 I=[198.51.100.1]:25 F=<a@b> rejected after DATA: This message contains a virus", "192.0.2.56", NULL, "other" },
 		{ "dropped by ACL", EX "H=[192.0.2.57]:62839 dropped by 'connect' ACL: Country is banned", "192.0.2.57", NULL, "other" },
