@@ -528,7 +528,7 @@ int scanner_feed(struct scanner *s, const char *line, size_t len,
 	int r;
 
 	s->st.lines++;
-	while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+	while (line && len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 		len--;
 	if (!line || len == 0) {
 		s->st.ignored++;
