@@ -161,11 +161,14 @@ static inline const char *sc_digits(const char *p, const char *end)
 	return q && q > p ? q : NULL;
 }
 
-/* sc_token - skip to the next space (or end); never NULL for non-NULL p */
+/* sc_token - skip to the next space (or end); NULL for NULL p */
 static inline const char *sc_token(const char *p, const char *end)
 {
-	const char *q = p ? memchr(p, ' ', (size_t)(end - p)) : NULL;
+	const char *q;
 
+	if (!p)
+		return NULL;
+	q = memchr(p, ' ', (size_t)(end - p));
 	return q ? q : end;
 }
 
