@@ -1216,8 +1216,7 @@ static int nft_apply(struct backend *be, const struct mx_entry *add,
 			x->bytes = old[i].bytes;
 			x->last_ms = old[i].last_hit ?
 				     (now - old[i].last_hit) * 1000 : -1;
-			pl.dels[nd + out].net = x->net;
-			pl.ndel++;
+			pl.dels[nd + pl.ndel++].net = x->net;
 		}
 		if (!pl.maps[f][x->net.plen]) {
 			pl.maps[f][x->net.plen] = true;

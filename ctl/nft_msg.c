@@ -134,6 +134,24 @@ static void done(struct nftm_buf *b, struct nlmsghdr *nlh)
 	b->len += NLMSG_ALIGN(nlh->nlmsg_len);
 }
 
+/*
+ * canon_elems - libnftnl 1.2.4 numbers the elements of a list 1, 2, 3...;
+ * the kernel ignores the number, but libnftnl's own parser (and the uapi)
+ * wants NFTA_LIST_ELEM on each: write that, so our messages parse back
+ */
+static void canon_elems(struct nlmsghdr *nlh)
+{
+	struct nlattr *a, *el;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		if (mnl_attr_get_type(a) != NFTA_SET_ELEM_LIST_ELEMENTS)
+			continue;
+		mnl_attr_for_each_nested(el, a)
+			el->nla_type = (uint16_t)((el->nla_type & ~NLA_TYPE_MASK) |
+						  NFTA_LIST_ELEM);
+	}
+}
+
 void nftm_batch_begin(struct nftm_buf *b)
 {
 	done(b, nftnl_batch_begin(room(b), b->seq++));
@@ -412,6 +430,7 @@ void nftm_ports(struct nftm_buf *b, const uint16_t *ports, size_t n)
 		nlh = hdr(b, NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_ACK,
 			  "set ports", NFTM_SET_PORTS);
 		nftnl_set_elems_nlmsg_build_payload(nlh, s);
+		canon_elems(nlh);
 		done(b, nlh);
 	}
 	nftnl_set_free(s);
@@ -767,6 +786,7 @@ void nftm_elems(struct nftm_buf *b, bool add, int family, int plen,
 			  (add ? NLM_F_CREATE : 0) | NLM_F_ACK,
 			  add ? "add" : "delete", name);
 		nftnl_set_elems_nlmsg_build_payload(nlh, s);
+		canon_elems(nlh);
 		done(b, nlh);
 		nftnl_set_free(s);
 		r = &b->recs[b->nrecs - 1];

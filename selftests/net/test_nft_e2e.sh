@@ -279,10 +279,14 @@ check_eq "failed load left the previous entries" "$(mx list --json)" "$before"
 check_not "no entry of the failed load is there" bash -c \
 	"$(declare -f mx); SRV=$SRV STATE=$STATE PIN=$PIN MXWALL=$MXWALL; mx list | grep -q '10.6[02]'"
 srv nft delete map netdev mxwall d4_20
+# the same load plus an entry that exists: it is replaced, counters kept
+echo 10.9.1.0/24 >>"$STATE/load.txt"
 check "the same load applies once the obstacle is gone" mx load "$STATE/load.txt"
+check_eq "load over an existing entry keeps its counter" \
+	"$(packets_of 10.9.1.0/24)" "$n_net"
 check "loaded entries listed" bash -c \
 	"$(declare -f mx); SRV=$SRV STATE=$STATE PIN=$PIN MXWALL=$MXWALL; mx list | grep -q '^10.61.0.0/20'"
-check_eq "loaded /20 blocks" "$(connect 10.9.0.2 10.9.0.1)" ok
+check_eq "clean source still connects after the load" "$(connect 10.9.0.2 10.9.0.1)" ok
 
 # --- unblock, zero counters via report? flush ---
 check "unblock the host" mx unblock 10.9.2.7
