@@ -82,6 +82,15 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MX_BM_WORDS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} mx_bl4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, MX_V4_CAP_DEFAULT + MX_V6_CAP_DEFAULT);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
@@ -109,10 +118,10 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, MX_SEEN_SETS);
+	__uint(max_entries, MX_SEEN_SLOTS);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
-	__type(value, struct mx_seen);
+	__type(value, __u64);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } mx_seen SEC(".maps");
 
@@ -217,6 +226,8 @@ static __always_inline int lookup4(const struct mx_cfg *cfg, __u32 src,
 		if (plen == 0 || plen > 32)
 			break;
 		a = plen == 32 ? src : src & ~(0xffffffffU >> plen);
+		if (!bm_test(&mx_bl4, mx_bl4_bit(a, plen)))
+			continue;
 		if (t4_probe(mx_t4_b1(a, plen, mask), a, plen, &meta) ||
 		    t4_probe(mx_t4_b2(a, plen, mask), a, plen, &meta)) {
 			out->id = MX_T4_ID(meta);
@@ -282,38 +293,20 @@ static __always_inline int lookup6(const struct mx_cfg *cfg,
 
 /*
  * seen_record - note a passing SMTP SYN source in the bounded record
- * (mxwall_shared.h): refresh its slot, or replace the oldest of its set.
- * A source already noted this second costs one read of a cached line.
+ * (mxwall_shared.h); a source already noted this second costs one read of
+ * a cached line.
  */
 static __always_inline void seen_record(__u32 family, const __u32 *w,
 					__u64 now)
 {
-	int v6 = family == 6, j;
-	__u32 tag = mx_seen_tag(v6, w), set = mx_seen_set(tag, v6);
+	int v6 = family == 6;
+	__u32 tag = mx_seen_tag(v6, w), slot = mx_seen_slot(tag, v6);
 	__u32 stamp = (__u32)(now >> MX_SEEN_SHIFT) << 1 | v6;
-	__u32 oldest = 0xffffffffU, victim = 0, st;
-	struct mx_seen *s;
-	__u64 x;
+	__u64 *s, x = (__u64)stamp << 32 | tag;
 
-	s = bpf_map_lookup_elem(&mx_seen, &set);
-	if (!s)
-		return;
-#pragma unroll
-	for (j = 0; j < MX_SEEN_WAYS; j++) {
-		x = s->slot[j];
-		st = (__u32)(x >> 32);
-		if ((__u32)x == tag && (st & 1) == (__u32)v6) {
-			if (st != stamp)
-				s->slot[j] = (__u64)stamp << 32 | tag;
-			return;
-		}
-		if (st < oldest) {
-			oldest = st;
-			victim = j;
-		}
-	}
-	if (victim < MX_SEEN_WAYS)
-		s->slot[victim] = (__u64)stamp << 32 | tag;
+	s = bpf_map_lookup_elem(&mx_seen, &slot);
+	if (s && *s != x)
+		*s = x;
 }
 
 SEC("xdp")

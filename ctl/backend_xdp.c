@@ -45,14 +45,15 @@
 #include "mxwall_shared.h"
 
 enum {
-	M_CFG, M_STATS, M_T4, M_H6, M_BM4, M_BM6, M_CTR, M_META, M_TAGS,
-	M_SEEN, M_NR
+	M_CFG, M_STATS, M_T4, M_H6, M_BM4, M_BM6, M_BL4, M_CTR, M_META,
+	M_TAGS, M_SEEN, M_NR
 };
 
 static const char *const map_names[M_NR] = {
 	[M_CFG] = MX_MAP_CFG,	[M_STATS] = MX_MAP_STATS,
 	[M_T4] = MX_MAP_T4,	[M_H6] = MX_MAP_H6,
 	[M_BM4] = MX_MAP_BM4,	[M_BM6] = MX_MAP_BM6,
+	[M_BL4] = MX_MAP_BL4,
 	[M_CTR] = MX_MAP_CTR,	[M_META] = MX_MAP_META,
 	[M_TAGS] = MX_MAP_TAGS,	[M_SEEN] = MX_MAP_SEEN,
 };
@@ -62,11 +63,11 @@ struct xdp_priv {
 	struct mx_cfg cfg;		/* as read at open */
 	unsigned int ncpus;
 	struct mx_bkt4 *t4;		/* mmapped IPv4 table */
-	__u64 *bm4, *bm6;		/* mmapped summaries */
+	__u64 *bm4, *bm6, *bl4;		/* mmapped summaries */
 	struct mx_ctr *ctr;		/* [cpu * cap + id] */
 	struct mx_meta *meta;		/* [id] */
 	struct mx_tagset *tags;		/* [tagset] */
-	struct mx_seen *seen;		/* [slot] */
+	__u64 *seen;			/* [slot] */
 	size_t len[M_NR];		/* mmapped lengths */
 };
 
@@ -142,6 +143,7 @@ static void xdp_close(struct backend *be)
 	maps[M_T4] = p->t4;
 	maps[M_BM4] = p->bm4;
 	maps[M_BM6] = p->bm6;
+	maps[M_BL4] = p->bl4;
 	maps[M_CTR] = p->ctr;
 	maps[M_META] = p->meta;
 	maps[M_TAGS] = p->tags;
@@ -185,10 +187,11 @@ static const struct {
 		   sizeof(struct mx_val) },
 	[M_BM4] = { BPF_MAP_TYPE_ARRAY, 4, 8 },
 	[M_BM6] = { BPF_MAP_TYPE_ARRAY, 4, 8 },
+	[M_BL4] = { BPF_MAP_TYPE_ARRAY, 4, 8 },
 	[M_CTR] = { BPF_MAP_TYPE_ARRAY, 4, sizeof(struct mx_ctr) },
 	[M_META] = { BPF_MAP_TYPE_ARRAY, 4, sizeof(struct mx_meta) },
 	[M_TAGS] = { BPF_MAP_TYPE_ARRAY, 4, sizeof(struct mx_tagset) },
-	[M_SEEN] = { BPF_MAP_TYPE_ARRAY, 4, sizeof(struct mx_seen) },
+	[M_SEEN] = { BPF_MAP_TYPE_ARRAY, 4, 8 },
 };
 
 /* open_pins - open every pinned map, check its layout, mmap the arrays */
@@ -259,13 +262,14 @@ static int open_pins(struct backend *be, struct xdp_priv *p)
 			break;
 		case M_BM4:
 		case M_BM6:
+		case M_BL4:
 			want_entries = MX_BM_WORDS;
 			break;
 		case M_TAGS:
 			want_entries = MX_TAGSETS;
 			break;
 		case M_SEEN:
-			want_entries = MX_SEEN_SETS;
+			want_entries = MX_SEEN_SLOTS;
 			break;
 		default:
 			want_entries = 1;
@@ -277,11 +281,12 @@ static int open_pins(struct backend *be, struct xdp_priv *p)
 	p->t4 = map_mmap(p->fd[M_T4], p->len[M_T4]);
 	p->bm4 = map_mmap(p->fd[M_BM4], p->len[M_BM4]);
 	p->bm6 = map_mmap(p->fd[M_BM6], p->len[M_BM6]);
+	p->bl4 = map_mmap(p->fd[M_BL4], p->len[M_BL4]);
 	p->ctr = map_mmap(p->fd[M_CTR], p->len[M_CTR]);
 	p->meta = map_mmap(p->fd[M_META], p->len[M_META]);
 	p->tags = map_mmap(p->fd[M_TAGS], p->len[M_TAGS]);
 	p->seen = map_mmap(p->fd[M_SEEN], p->len[M_SEEN]);
-	if (!p->t4 || !p->bm4 || !p->bm6 || !p->ctr || !p->meta || !p->tags ||
+	if (!p->t4 || !p->bm4 || !p->bm6 || !p->bl4 || !p->ctr || !p->meta || !p->tags ||
 	    !p->seen)
 		return -errno;
 	return 0;
@@ -985,6 +990,7 @@ static void bm_set_range(__u64 *bm, __u32 first, __u32 count)
 static int summaries_rebuild(struct xdp_priv *p)
 {
 	__u64 *bm4 = xcalloc(MX_BM_WORDS, 8), *bm6 = xcalloc(MX_BM_WORDS, 8);
+	__u64 *bl4 = xcalloc(MX_BM_WORDS, 8);
 	__u32 cnt4[33] = { 0 }, cnt6[129] = { 0 }, id, hi, a, i, n;
 	const struct mx_meta *m;
 	struct mx_cfg cfg;
@@ -999,6 +1005,7 @@ static int summaries_rebuild(struct xdp_priv *p)
 			memcpy(&a, m->addr, 4);
 			a = ntohl(a);
 			cnt4[m->plen]++;
+			bm_set_range(bl4, mx_bl4_bit(a, m->plen), 1);
 			if (m->plen >= 24)
 				bm_set_range(bm4, mx_bm4_bit(a), 1);
 			else
@@ -1025,9 +1032,12 @@ static int summaries_rebuild(struct xdp_priv *p)
 			__atomic_store_n(&p->bm4[i], bm4[i], __ATOMIC_RELEASE);
 		if (p->bm6[i] != bm6[i])
 			__atomic_store_n(&p->bm6[i], bm6[i], __ATOMIC_RELEASE);
+		if (p->bl4[i] != bl4[i])
+			__atomic_store_n(&p->bl4[i], bl4[i], __ATOMIC_RELEASE);
 	}
 	free(bm4);
 	free(bm6);
+	free(bl4);
 	err = read_cfg(p, &cfg);
 	if (err)
 		return err;
@@ -1531,9 +1541,8 @@ static int xdp_seen(struct backend *be, const struct cidr *host,
 		    int64_t *when)
 {
 	struct xdp_priv *p = priv(be);
-	const struct mx_seen *s;
 	__u32 w[4] = { 0 }, tag, st;
-	int v6, j;
+	int v6;
 	__u64 x;
 
 	if (host->family != AF_INET && host->family != AF_INET6)
@@ -1541,16 +1550,12 @@ static int xdp_seen(struct backend *be, const struct cidr *host,
 	v6 = host->family == AF_INET6;
 	memcpy(w, host->addr, v6 ? 16 : 4);
 	tag = mx_seen_tag(v6, w);
-	s = &p->seen[mx_seen_set(tag, v6)];
-	for (j = 0; j < MX_SEEN_WAYS; j++) {
-		x = __atomic_load_n(&s->slot[j], __ATOMIC_RELAXED);
-		st = (__u32)(x >> 32);
-		if (x && (__u32)x == tag && (st & 1) == (__u32)v6) {
-			*when = mono_to_unix((__u64)(st >> 1) << MX_SEEN_SHIFT);
-			return 0;
-		}
-	}
-	return -ENOENT;
+	x = __atomic_load_n(&p->seen[mx_seen_slot(tag, v6)], __ATOMIC_RELAXED);
+	st = (__u32)(x >> 32);
+	if (!x || (__u32)x != tag || (st & 1) != (__u32)v6)
+		return -ENOENT;
+	*when = mono_to_unix((__u64)(st >> 1) << MX_SEEN_SHIFT);
+	return 0;
 }
 
 static int xdp_destroy(struct backend *be)
