@@ -13,11 +13,23 @@
  * /16 to /28, a few IPv6 hosts and /48s; loaded with the real backend
  * apply(), whose time is reported too.
  *
- * usage: bench_xdp [-q] [-r ROUNDS] [-s SIZE,...]
+ * veth: with the largest table, packets per second that one CPU drops
+ * on a veth pair in a namespace of our own: bench_gen makes the frames
+ * (live-frame BPF_PROG_TEST_RUN, a new source each, redirected into one
+ * end), the other end runs the program under test in native mode, both
+ * on the same CPU; the empty program is measured the same way.
+ *
+ * usage: bench_xdp [-n] [-q] [-r ROUNDS] [-s SIZE,...]
+ *   -n   no veth measurement
  *   -q   quick: fewer repeats (a smoke run, numbers are rough)
  */
+#include <fcntl.h>
 #include <getopt.h>
+#include <net/if.h>
+#include <sched.h>
 #include <time.h>
+
+#include <linux/if_link.h>
 
 #include "../prog/xdp_harness.h"
 #include "mxbench.skel.h"
@@ -28,6 +40,8 @@ __attribute__((weak)) struct mx_globals_opt mx_opt = {
 };
 
 static unsigned int rounds = 5;
+static bool do_veth = true;
+static __u32 veth_frames = 4U << 20;
 static __u32 hot_repeat = 1000000;
 static __u32 flood_repeat = 1U << 20;
 
@@ -171,7 +185,127 @@ static void counters(struct xh *h, struct mx_counters *c)
 		*c = st.counters;
 }
 
-static int bench_size(size_t n, struct mxbench_bpf *bs)
+/* sh - run a shell command; -1 if it did not exit 0 */
+static int sh(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* gen_run - send n frames through bench_gen; Mpps on this one CPU */
+static int gen_run(struct mxbench_bpf *bs, const struct frame *f, int ifa,
+		   __u32 n, double *mpps)
+{
+	struct xdp_md ctx = { .data_end = (__u32)f->p.len,
+			      .ingress_ifindex = (__u32)ifa };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f->p.buf,
+		    .data_size_in = (__u32)f->p.len, .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx), .repeat = n,
+		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
+	bs->bss->seq = 0;
+	bs->bss->base = f->base;
+	bs->bss->nsrc = f->nsrc;
+	bs->bss->gen_ifindex = (__u32)ifa;
+	if (bpf_prog_test_run_opts(bpf_program__fd(bs->progs.bench_gen), &o))
+		return -errno;
+	/*
+	 * the kernel's own timer: ns per frame, receiver's softirq work
+	 * included, time spent preempted by other tasks left out
+	 */
+	*mpps = o.duration ? 1000.0 / o.duration : 0;
+	return 0;
+}
+
+/*
+ * veth - Mpps dropped by one CPU on a veth pair (generator and receiver on
+ * the same CPU), for the empty program and ours, floods of f[]
+ */
+static int veth(struct xh *h, struct mxbench_bpf *bs, const struct frame *f,
+		int nf)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = XDP_FLAGS_DRV_MODE);
+	char ns[64], path[128];
+	int self = -1, nsfd = -1, ifa, ifb, i, k, lfd, err = 0;
+	struct mx_counters c0, c1;
+	cpu_set_t cpus, saved;
+	double mpps[2];
+
+	snprintf(ns, sizeof(ns), "mxwall-bench-%d", (int)getpid());
+	if (sh("ip netns add %s && ip -n %s link add mxbA type veth peer "
+	       "name mxbB && ip -n %s link set mxbA up && ip -n %s link set "
+	       "mxbB up", ns, ns, ns, ns)) {
+		fprintf(stderr, "veth: cannot make namespace %s\n", ns);
+		err = -1;
+		goto out;
+	}
+	snprintf(path, sizeof(path), "/run/netns/%s", ns);
+	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	nsfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (self < 0 || nsfd < 0 || setns(nsfd, CLONE_NEWNET)) {
+		err = -errno;
+		goto out;
+	}
+	ifa = (int)if_nametoindex("mxbA");
+	ifb = (int)if_nametoindex("mxbB");
+	/* generator and receiver on one CPU, as a loaded server would be */
+	sched_getaffinity(0, sizeof(saved), &saved);
+	CPU_ZERO(&cpus);
+	CPU_SET(0, &cpus);
+	sched_setaffinity(0, sizeof(cpus), &cpus);
+	for (i = 0; i < nf; i++) {
+		for (k = 0; k < 2; k++) {
+			int pfd = k ? h->prog_fd :
+				      bpf_program__fd(bs->progs.bench_empty);
+
+			lfd = bpf_link_create(pfd, ifb, BPF_XDP, &lo);
+			if (lfd < 0) {
+				err = -errno;
+				fprintf(stderr, "veth: attach: %s\n",
+					strerror(errno));
+				goto restore;
+			}
+			counters(h, &c0);
+			err = gen_run(bs, &f[i], ifa, veth_frames, &mpps[k]);
+			counters(h, &c1);
+			close(lfd);
+			if (err) {
+				fprintf(stderr, "veth: live frames: %s\n",
+					strerror(-err));
+				goto restore;
+			}
+			if (k)
+				printf("| veth, 1 CPU | %-26s | mxwall %5.2f Mpps "
+				       "| empty %5.2f Mpps | %5.2f | %llu of "
+				       "%u frames seen, %.1f%% dropped\n",
+				       f[i].name, mpps[1], mpps[0],
+				       mpps[0] / mpps[1],
+				       (unsigned long long)(c1.seen - c0.seen),
+				       veth_frames, c1.seen - c0.seen ?
+				       100.0 * (double)(c1.dropped -
+					c0.dropped) / (double)(c1.seen -
+					c0.seen) : 0.0);
+		}
+	}
+restore:
+	sched_setaffinity(0, sizeof(saved), &saved);
+	if (setns(self, CLONE_NEWNET))
+		err = -errno;
+out:
+	if (self >= 0)
+		close(self);
+	if (nsfd >= 0)
+		close(nsfd);
+	sh("ip netns del %s 2>/dev/null", ns);
+	fflush(stdout);
+	return err;
+}
+
+static int bench_size(size_t n, struct mxbench_bpf *bs, bool last)
 {
 	struct table_mix tm;
 	struct mx_entry *e;
@@ -269,6 +403,11 @@ static int bench_size(size_t n, struct mxbench_bpf *bs)
 		}
 	}
 	err = 0;
+	if (do_veth && last) {
+		printf("# veth pair, %u frames per run, a new source each "
+		       "(1M unlisted, or the table's hosts)\n", veth_frames);
+		err = veth(&h, bs, fr, 2);
+	}
 out:
 	xh_teardown(&h);
 	return err;
@@ -281,11 +420,15 @@ int main(int argc, char **argv)
 	char *s, *tok;
 	int c, err = 0;
 
-	while ((c = getopt(argc, argv, "qr:s:")) != -1) {
+	while ((c = getopt(argc, argv, "nqr:s:")) != -1) {
 		switch (c) {
+		case 'n':
+			do_veth = false;
+			break;
 		case 'q':
 			hot_repeat = 100000;
 			flood_repeat = 1U << 17;
+			veth_frames = 1U << 20;
 			rounds = 3;
 			break;
 		case 'r':
@@ -304,7 +447,7 @@ int main(int argc, char **argv)
 			free(s);
 			break;
 		default:
-			fprintf(stderr, "usage: bench_xdp [-q] [-r ROUNDS] "
+			fprintf(stderr, "usage: bench_xdp [-n] [-q] [-r ROUNDS] "
 					"[-s SIZE,...]\n");
 			return 2;
 		}
@@ -325,7 +468,7 @@ int main(int argc, char **argv)
 	printf("| entries | pattern | packet | mxwall ns | empty ns | extra ns "
 	       "| ratio | check\n|---|---|---|---|---|---|---|---|\n");
 	for (i = 0; i < nsizes && !err; i++)
-		err = bench_size(sizes[i], bs);
+		err = bench_size(sizes[i], bs, i + 1 == nsizes);
 	mxbench_bpf__destroy(bs);
 	return err ? 1 : 0;
 }
