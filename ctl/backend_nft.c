@@ -949,16 +949,21 @@ static int nft_status(struct backend *be, struct mx_status *st)
 
 /* ---- apply ---- */
 
+/* key_cmp - map order: family, prefix length, then address */
+static int key_cmp(const struct cidr *x, const struct cidr *y)
+{
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	if (x->plen != y->plen)
+		return x->plen < y->plen ? -1 : 1;
+	return memcmp(x->addr, y->addr, sizeof(x->addr));
+}
+
 static int elem_cmp(const void *a, const void *b)
 {
 	const struct nftm_elem *x = a, *y = b;
-	int c;
+	int c = key_cmp(&x->net, &y->net);
 
-	if (x->net.family != y->net.family)
-		return x->net.family < y->net.family ? -1 : 1;
-	if (x->net.plen != y->net.plen)
-		return x->net.plen < y->net.plen ? -1 : 1;
-	c = memcmp(x->net.addr, y->net.addr, sizeof(x->net.addr));
 	if (c)
 		return c;
 	/* the later of two equal entries wins: keep the input order */
@@ -996,7 +1001,7 @@ static bool in_sorted(const struct nftm_elem *v, size_t n,
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int r = cidr_cmp(&v[mid].net, c);
+		int r = key_cmp(&v[mid].net, c);
 
 		if (!r)
 			return true;
@@ -1086,6 +1091,61 @@ static int lookup_existing(struct nftb *p, struct nftm_elem *adds,
 	}
 	return err;
 }
+
+static int row_cmp(const void *a, const void *b)
+{
+	return key_cmp(&((const struct mx_entry *)a)->net,
+		       &((const struct mx_entry *)b)->net);
+}
+
+/*
+ * lookup_by_dump - the same answer as lookup_existing for many adds: read
+ * each map that has adds whole and merge (adds are sorted by map, then
+ * address), which beats one request per entry for a bulk load
+ */
+static int lookup_by_dump(struct nftb *p, struct nftm_elem *adds, size_t nadd,
+			  bool *found, struct mx_entry *old)
+{
+	size_t i = 0, j;
+	int err;
+
+	while (i < nadd) {
+		const struct cidr *n = &adds[i].net;
+		struct rows rows = { .now = now_s() };
+		size_t end = i, r = 0;
+
+		while (end < nadd && adds[end].net.family == n->family &&
+		       adds[end].net.plen == n->plen)
+			end++;
+		if (!p->have[fam_idx(n->family)][n->plen]) {
+			i = end;
+			continue;
+		}
+		err = dump_map(p, n->family, n->plen, false, &rows);
+		if (err && err != -ENOENT) {
+			free(rows.v);
+			return err;
+		}
+		qsort(rows.v, rows.n, sizeof(*rows.v), row_cmp);
+		for (j = i; j < end; j++) {
+			int c = 1;
+
+			while (r < rows.n &&
+			       (c = key_cmp(&rows.v[r].net, &adds[j].net)) < 0)
+				r++;
+			if (r < rows.n && !c) {
+				found[j] = true;
+				old[j] = rows.v[r];
+			}
+		}
+		free(rows.v);
+		i = end;
+	}
+	return 0;
+}
+
+/* above this many adds, reading the maps whole is cheaper than asking */
+#define NFT_LOOKUP_DUMP_MIN 2048
 
 struct apply_plan {
 	struct nftm_elem *dels;
@@ -1197,7 +1257,10 @@ static int nft_apply(struct backend *be, const struct mx_entry *add,
 	}
 	found = xcalloc(na + 1, sizeof(*found));
 	old = xcalloc(na + 1, sizeof(*old));
-	err = lookup_existing(p, pl.adds, na, found, old);
+	if (na >= NFT_LOOKUP_DUMP_MIN)
+		err = lookup_by_dump(p, pl.adds, na, found, old);
+	else
+		err = lookup_existing(p, pl.adds, na, found, old);
 	if (err)
 		goto out;
 
