@@ -190,11 +190,55 @@ static void test_file(void)
 	config_free(&c);
 }
 
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	size_t n;
+
+	if (!f)
+		return NULL;
+	buf = calloc(1, 1 << 20);
+	n = fread(buf, 1, (1 << 20) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* every key is documented in mxwall.conf(5) and the sample config */
+static void test_documented(void)
+{
+	char *man = slurp("docs/mxwall.conf.5");
+	char *sample = slurp("scripts/mxwall.conf");
+	char key[64], pat[80];
+	size_t i;
+
+	ASSERT_TRUE(man != NULL, "docs/mxwall.conf.5 readable (run from the tree)");
+	ASSERT_TRUE(sample != NULL, "scripts/mxwall.conf readable");
+	for (i = 0; man && sample && config_key_names[i]; i++) {
+		snprintf(key, sizeof(key), "%s", config_key_names[i]);
+		if (strstr(key, ".TAG"))
+			strstr(key, ".TAG")[1] = '\0';	/* "threshold." */
+		snprintf(pat, sizeof(pat), "Ic %s", key);
+		if (!strstr(man, pat))
+			TEST_FAIL(key, "not in docs/mxwall.conf.5");
+		else
+			TEST_OK(key);
+		if (!strstr(sample, key))
+			TEST_FAIL(key, "not in scripts/mxwall.conf");
+		else
+			TEST_OK(key);
+	}
+	free(man);
+	free(sample);
+}
+
 int main(void)
 {
 	TEST_RUN(test_defaults);
 	TEST_RUN(test_full);
 	TEST_RUN(test_errors);
 	TEST_RUN(test_file);
+	TEST_RUN(test_documented);
 	return test_finish();
 }
