@@ -670,8 +670,13 @@ static int nft_set_config(struct backend *be, const struct mx_dp_config *cfg)
 static int nft_destroy(struct backend *be)
 {
 	struct nftb *p = be->priv;
-	int err = run_batch(p, fill_destroy, NULL);
+	int err = table_exists(p);
 
+	/* gone already: nothing to do, and nothing to complain about */
+	if (err == -ENOENT)
+		return 0;
+	if (!err)
+		err = run_batch(p, fill_destroy, NULL);
 	if (err == -ENOENT)
 		err = 0;
 	if (!err)
@@ -746,7 +751,73 @@ static int dump_map(struct nftb *p, int family, int plen, bool reset,
 	return err;
 }
 
+static int gen_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+		if (mnl_attr_get_type(a) == NFTA_GEN_ID &&
+		    !mnl_attr_validate(a, MNL_TYPE_U32))
+			*(uint32_t *)data = ntohl(mnl_attr_get_u32(a));
+	return MNL_CB_OK;
+}
+
+/* gen_id - the ruleset generation: it moves with every committed batch */
+static int gen_id(struct nftb *p, uint32_t *id)
+{
+	char req[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	uint32_t seq = p->seq++;
+	int ret;
+
+	nlh = nftnl_nlmsg_build_hdr(req, NFT_MSG_GETGEN, AF_UNSPEC, 0, seq);
+	if (mnl_socket_sendto(p->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n = nl_recv(p);
+
+		if (n < 0)
+			return (int)n;
+		errno = 0;
+		ret = mnl_cb_run(p->rbuf, (size_t)n, seq, p->portid, gen_cb,
+				 id);
+		if (ret < 0)
+			return errno ? -errno : -EIO;
+		/* one NEWGEN message, no ack asked */
+		return 0;
+	}
+}
+
+static int dump_maps(struct nftb *p, bool reset, struct rows *rows);
+
+/*
+ * dump_all - every map, as one snapshot: the maps are read one after the
+ * other, so the generation is read before and after and the whole read
+ * done again when a batch was committed in between
+ */
 static int dump_all(struct nftb *p, bool reset, struct rows *rows)
+{
+	uint32_t g0 = 0, g1 = 0;
+	int tries, err;
+
+	for (tries = 0; tries < DUMP_RETRIES; tries++) {
+		rows->n = 0;
+		err = gen_id(p, &g0);
+		if (!err)
+			err = dump_maps(p, reset, rows);
+		if (!err)
+			err = gen_id(p, &g1);
+		/* a reset is not repeated: counters read and zeroed stay so */
+		if (err || reset || g0 == g1)
+			return err;
+		err = maps_refresh(p);
+		if (err)
+			return err;
+	}
+	return -EBUSY;
+}
+
+static int dump_maps(struct nftb *p, bool reset, struct rows *rows)
 {
 	int f, plen, err;
 
