@@ -7,6 +7,7 @@
 #   make bench      run the benchmarks (numbers for docs/performance.md)
 #   make fuzz       run the libFuzzer targets (FUZZ_SECONDS each)
 #   make install    PREFIX and DESTDIR aware
+#   make demo       a lab with a real Postfix: the weekly report in a minute
 #   make compile_commands.json
 #
 # Quiet unless V=1.
@@ -156,6 +157,12 @@ install: $(BUILD)/mxwall
 		install -m 0644 scripts/mxwall.conf $(DESTDIR)$(SYSCONFDIR)/mxwall/mxwall.conf
 	[ -e $(DESTDIR)$(SYSCONFDIR)/mxwall/blocklist ] || \
 		install -m 0644 scripts/blocklist $(DESTDIR)$(SYSCONFDIR)/mxwall/blocklist
+
+# A throwaway lab: namespaces, a real Postfix, misbehaving clients for a
+# minute, then the weekly report and the retry statistics (as root).
+.PHONY: demo
+demo: $(BUILD)/mxwall
+	$(Q)scripts/demo.sh $(DEMO_SECONDS)
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/mxwall $(DESTDIR)$(MANDIR)/man8/mxwall.8 \
