@@ -79,7 +79,10 @@ _net_cleanup()
 	for c in "${_cleanups[@]}"; do
 		eval "$c" >/dev/null 2>&1 || true
 	done
-	[ -n "$LISTEN_PID" ] && kill "$LISTEN_PID" 2>/dev/null
+	if [ -n "$LISTEN_PID" ]; then
+		kill "$LISTEN_PID" 2>/dev/null
+		wait "$LISTEN_PID" 2>/dev/null
+	fi
 	ip netns del "$NS_CLI" 2>/dev/null
 	ip netns del "$NS_SRV" 2>/dev/null
 	[ -d "$PIN_DIR" ] && rm -rf "$PIN_DIR"
@@ -139,7 +142,8 @@ net_listen()
 {
 	local port=$1 i
 
-	ns_srv python3 -c '
+	# nsenter execs python3 in place, so $! is the listener itself
+	nsenter --net="/run/netns/$NS_SRV" python3 -c '
 import socket, sys
 s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
