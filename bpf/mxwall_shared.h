@@ -96,6 +96,7 @@ static inline __u32 mx_mix32(__u32 x)
 /* struct mx_cfg.flags */
 #define MX_CFG_OBSERVE 0x1	/* global observe mode */
 #define MX_CFG_BM6_OFF 0x2	/* IPv6 summary unusable: probe every time */
+#define MX_CFG_DIRTY 0x4	/* an apply() is under way, or died half-way */
 
 struct mx_cfg {
 	__u32 magic;		/* MX_MAGIC */

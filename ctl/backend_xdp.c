@@ -1059,6 +1059,8 @@ static int summaries_rebuild(struct xdp_priv *p)
 		cfg.flags |= MX_CFG_BM6_OFF;
 	else
 		cfg.flags &= ~MX_CFG_BM6_OFF;
+	/* the tables agree with mx_meta again */
+	cfg.flags &= ~MX_CFG_DIRTY;
 	err = write_cfg(p, &cfg);
 	if (!err)
 		p->cfg = cfg;
@@ -1178,6 +1180,98 @@ static void undo_one6(struct xdp_priv *p, const struct cidr *c,
 		bpf_map_delete_elem(p->fd[M_H6], &k6);
 }
 
+/* set_dirty - mark (or unmark) an apply() under way in mx_cfg */
+static int set_dirty(struct xdp_priv *p, bool on)
+{
+	struct mx_cfg cfg;
+	int err = read_cfg(p, &cfg);
+
+	if (err)
+		return err;
+	if (on)
+		cfg.flags |= MX_CFG_DIRTY;
+	else
+		cfg.flags &= ~MX_CFG_DIRTY;
+	return write_cfg(p, &cfg);
+}
+
+/*
+ * repair - make the tables agree with mx_meta after an apply() that died
+ * half-way (kill -9, power): mx_meta is the record of what should be
+ * there. A slot or an IPv6 key that no entry owns goes; an entry without
+ * its slot or key gets it. The half-done change ends up either done or
+ * undone per entry, never as a table that says one thing and a list that
+ * says another.
+ */
+static int repair(struct xdp_priv *p)
+{
+	__u32 b, j, meta, id, nb = p->cfg.nb4;
+	struct mx_key6 k6, next;
+	struct mx_val v;
+	struct cidr c;
+	__u64 x, *slot;
+	int fd = p->fd[M_H6], err = 0;
+	bool first = true;
+
+	/* IPv4 slots first: keep those whose id owns them */
+	for (b = 0; b < nb; b++) {
+		for (j = 0; j < MX_T4_SLOTS; j++) {
+			x = p->t4[b].slot[j];
+			if (!x)
+				continue;
+			meta = (__u32)(x >> 32);
+			id = MX_T4_ID(meta);
+			memset(&c, 0, sizeof(c));
+			c.family = AF_INET;
+			c.plen = (__u8)MX_T4_PLEN(meta);
+			x = htonl((__u32)x);
+			memcpy(c.addr, &x, 4);
+			if (id >= p->cfg.cap || !meta_is(&p->meta[id], &c))
+				t4_store(NULL, &p->t4[b].slot[j], 0);
+		}
+	}
+	/* IPv6 keys: the same */
+	while (!bpf_map_get_next_key(fd, first ? NULL : &k6, &next)) {
+		first = false;
+		k6 = next;
+		if (bpf_map_lookup_elem(fd, &next, &v))
+			continue;
+		memset(&c, 0, sizeof(c));
+		c.family = AF_INET6;
+		c.plen = (__u8)next.plen;
+		memcpy(c.addr, next.addr, 16);
+		if (v.id >= p->cfg.cap || !meta_is(&p->meta[v.id], &c))
+			bpf_map_delete_elem(fd, &next);
+	}
+	/* then every entry gets its slot or key, with its current action */
+	for (id = 0; id < p->cfg.cap; id++) {
+		const struct mx_meta *m = &p->meta[id];
+
+		if (!m->family)
+			continue;
+		meta_cidr(m, &c);
+		if (m->family == AF_INET) {
+			slot = t4_find(p, &c);
+			if (!slot)
+				slot = t4_free(p, &c);
+			if (!slot) {
+				err = -ENOSPC;
+				continue;
+			}
+			t4_store(NULL, slot, t4_slot(&c, m, id));
+		} else {
+			key6_of(&c, &k6);
+			val_of(m, id, &v);
+			if (bpf_map_update_elem(fd, &k6, &v, BPF_ANY))
+				err = -errno;
+		}
+	}
+	tagsets_gc(p);
+	if (!err)
+		err = summaries_rebuild(p);
+	return err;
+}
+
 static int xdp_apply(struct backend *be, const struct mx_entry *add,
 		     size_t nadd, const struct cidr *del, size_t ndel)
 {
@@ -1214,6 +1308,18 @@ static int xdp_apply(struct backend *be, const struct mx_entry *add,
 		if (err)
 			return err;
 	}
+
+	/* a previous apply() died half-way: mend the tables first */
+	if (read_cfg(p, &p->cfg) == 0 && (p->cfg.flags & MX_CFG_DIRTY)) {
+		log_warn("an earlier change of the table did not finish; "
+			 "repairing it from the entry list");
+		err = repair(p);
+		if (err)
+			return err;
+	}
+	err = set_dirty(p, true);
+	if (err)
+		return err;
 
 	/* the current entries and free ids, from mx_meta */
 	for (id = 0; id < cap; id++)
@@ -1406,6 +1512,9 @@ undo_del:
 				    &rm6.vals[i], BPF_ANY);
 	t4_undo(&log);
 out:
+	/* a failed call put everything back: the tables agree with mx_meta */
+	if (err)
+		set_dirty(p, false);
 	batch_free(&rm6);
 	batch_free(&up6);
 	free(log.v);

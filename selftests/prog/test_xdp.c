@@ -675,6 +675,68 @@ static void test_rollback(void)
 	free(e);
 }
 
+/*
+ * an apply() killed half-way leaves mx_cfg marked dirty and the tables out
+ * of step with the entry list; the next apply() mends them from the list
+ */
+static void test_repair(void)
+{
+	struct mx_meta m = { .family = AF_INET, .plen = 32,
+			     .action = MX_VAL_DROP,
+			     .origin = MX_ORIGIN_DYNAMIC };
+	struct pkt_opts o = { V4("192.0.2.222") };
+	struct mx_bkt4 bk;
+	struct mx_cfg cfg;
+	char path[256];
+	struct pkt p;
+	__u32 zero = 0, id, b, a, j;
+	int fd_meta, fd_t4;
+
+	snprintf(path, sizeof(path), "%s/%s", H.pin_dir, MX_MAP_META);
+	fd_meta = bpf_obj_get(path);
+	snprintf(path, sizeof(path), "%s/%s", H.pin_dir, MX_MAP_T4);
+	fd_t4 = bpf_obj_get(path);
+	ASSERT_TRUE(fd_meta >= 0 && fd_t4 >= 0, "open the pinned maps");
+	bpf_map_lookup_elem(H.cfg_fd, &zero, &cfg);
+
+	/* an entry in the list whose slot never got written */
+	inet_pton(AF_INET, "192.0.2.222", m.addr);
+	id = cfg.cap - 1;
+	ASSERT_EQ(bpf_map_update_elem(fd_meta, &id, &m, BPF_ANY), 0,
+		  "write a listed entry without its slot");
+	/* a slot whose entry is not in the list */
+	a = 0xc00002dfU;	/* 192.0.2.223 */
+	b = mx_t4_b1(a, 32, cfg.nb4 - 1);
+	bpf_map_lookup_elem(fd_t4, &b, &bk);
+	for (j = 0; j < MX_T4_SLOTS && bk.slot[j]; j++)
+		;
+	ASSERT_TRUE(j < MX_T4_SLOTS, "a free slot for the orphan");
+	if (j < MX_T4_SLOTS) {
+		bk.slot[j] = (__u64)(32 | (cfg.cap - 2) << 8) << 32 | a;
+		bpf_map_update_elem(fd_t4, &b, &bk, BPF_ANY);
+	}
+	cfg.flags |= MX_CFG_DIRTY;
+	bpf_map_update_elem(H.cfg_fd, &zero, &cfg, BPF_ANY);
+
+	pkt_build(&p, &o);
+	check_pkt("before the repair the unwritten entry is not enforced",
+		  p.buf, p.len, C_MISS, NULL, 0);
+	log_set_level(MX_LOG_ERR + 1);
+	ASSERT_EQ(H.be.ops->apply(&H.be, NULL, 0, NULL, 0), 0,
+		  "the next apply() repairs");
+	log_set_level(MX_LOG_INFO);
+	check_pkt("after the repair the listed entry drops", p.buf, p.len,
+		  C_DROP, "192.0.2.222", p.iplen);
+	o.src = "192.0.2.223";
+	pkt_build(&p, &o);
+	check_pkt("after the repair the orphan slot is gone", p.buf, p.len,
+		  C_MISS, NULL, 0);
+	bpf_map_lookup_elem(H.cfg_fd, &zero, &cfg);
+	ASSERT_TRUE(!(cfg.flags & MX_CFG_DIRTY), "the mark is cleared");
+	close(fd_meta);
+	close(fd_t4);
+}
+
 /* a new build of the program over the same pins keeps entries and counts */
 static void test_reload(void)
 {
@@ -755,6 +817,7 @@ int main(void)
 	TEST_RUN(test_truncated);
 	TEST_RUN(test_entries);
 	TEST_RUN(test_rollback);
+	TEST_RUN(test_repair);
 	TEST_RUN(test_reload);
 	TEST_RUN(test_layout);
 	xh_teardown(&H);
