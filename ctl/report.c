@@ -565,8 +565,12 @@ static int report_build(const struct report_opts *o, struct backend *be,
 		if (rows[i].packets)
 			rows[k++] = rows[i];
 	n = k;
-	if (o->v4len || o->v6len)
+	if (o->v4len || o->v6len) {
+		/* merge in address order: the united tags come out the same
+		 * whatever order the backend dumped the entries in */
+		table_sort_address(rows, n);
 		n = table_aggregate(rows, n, o->v4len, o->v6len);
+	}
 	table_sort_packets(rows, n);
 	if (o->top && n > o->top)
 		n = (size_t)o->top;

@@ -11,6 +11,8 @@
 # archive and the clear (MXWALL_TEST_CRASH_AFTER=archive) recovered by the
 # next run with exactly one report; a failing sendmail (exit 1, archive
 # kept); and the metrics file.
+# REPORT_BACKEND=nft runs the same on the nftables backend
+# (test_report_nft.sh does that).
 set -u
 . "$(dirname "$0")/../net/lib.sh"
 
@@ -20,7 +22,14 @@ SRV4=10.250.0.1
 SRV6=fd00:250::1
 net_setup || { echo "FAIL - namespace setup"; net_finish; }
 net_add_src 10.250.1.7 10.250.1.9 10.250.2.5 10.250.4.4 fd00:250::77
-check "attach" mxw attach veth0 --mode generic
+BACKEND=${REPORT_BACKEND:-xdp}
+if [ "$BACKEND" = nft ]; then
+	check "attach (nft)" mxw --backend nft attach veth0
+else
+	check "attach (xdp)" mxw --backend xdp attach veth0 --mode generic
+fi
+uses_backend() { mxw status 2>&1 | grep -qiE "backend:? +$1"; }
+check "the backend in use is $BACKEND" uses_backend "$BACKEND"
 check "block dynamic" mxw block 10.250.1.7 --tag njabl
 check "block dynamic" mxw block 10.250.1.9 --tag cbl
 check "block static netblock" mxw block 10.250.2.0/24 --static
