@@ -140,6 +140,7 @@ static const struct {
 	{ "2001:db8:3::/64", MX_ACT_DROP, true },
 	{ "2001:db8:4:8000::/49", MX_ACT_DROP, false },
 	{ "2001:db8:5::5:0/112", MX_ACT_DROP, false },
+	{ "2c0f:f000::/20", MX_ACT_DROP, false },
 };
 
 static void test_populate(void)
@@ -238,6 +239,10 @@ static const struct pcase cases[] = {
 	  C_DROP, "2001:db8:5::5:0/112" },
 	{ "v6 SYN from an unblocked host", { V6("2001:db8:9::1") }, C_MISS,
 	  NULL },
+	{ "v6 SYN from inside a blocked /20", { V6("2c0f:ffff:1::1") }, C_DROP,
+	  "2c0f:f000::/20" },
+	{ "v6 SYN just outside a blocked /20", { V6("2c0f:e000::1") }, C_MISS,
+	  NULL },
 	{ "v6 SYN from a per-entry observe /64", { V6("2001:db8:3::5") },
 	  C_OBS, "2001:db8:3::/64" },
 	{ "v6 SYN-ACK from a blocked host",
@@ -303,6 +308,37 @@ static void test_cases(void)
 		check_pkt(cases[i].desc, p.buf, p.len, cases[i].want,
 			  cases[i].hit, p.iplen);
 	}
+}
+
+/* an IPv6 entry shorter than /16 turns the IPv6 summary off, and back */
+static void test_short_v6(void)
+{
+	struct pkt_opts o = { V6("2400:1:2::3") };
+	struct mx_entry e;
+	struct pkt p;
+
+	xh_entry(&e, "2400::/12", MX_ACT_DROP, false, "");
+	ASSERT_EQ(H.be.ops->apply(&H.be, &e, 1, NULL, 0), 0, "block a v6 /12");
+	pkt_build(&p, &o);
+	check_pkt("v6 SYN inside a blocked /12", p.buf, p.len, C_DROP,
+		  "2400::/12", p.iplen);
+	o.src = "2001:db8:1::1";
+	pkt_build(&p, &o);
+	check_pkt("v6 host still blocked with the summary off", p.buf, p.len,
+		  C_DROP, "2001:db8:1::1", p.iplen);
+	o.src = "2001:db8:9::1";
+	pkt_build(&p, &o);
+	check_pkt("v6 miss with the summary off", p.buf, p.len, C_MISS, NULL,
+		  0);
+	ASSERT_EQ(H.be.ops->apply(&H.be, NULL, 0, &e.net, 1), 0,
+		  "unblock the /12");
+	o.src = "2400:1:2::3";
+	pkt_build(&p, &o);
+	check_pkt("v6 SYN from the former /12", p.buf, p.len, C_MISS, NULL, 0);
+	o.src = "2001:db8:1::1";
+	pkt_build(&p, &o);
+	check_pkt("v6 host blocked with the summary back on", p.buf, p.len,
+		  C_DROP, "2001:db8:1::1", p.iplen);
 }
 
 static void test_not_ip(void)
@@ -813,6 +849,7 @@ int main(void)
 	TEST_RUN(test_populate);
 	TEST_RUN(test_cases);
 	TEST_RUN(test_not_ip);
+	TEST_RUN(test_short_v6);
 	TEST_RUN(test_ports_and_observe);
 	TEST_RUN(test_truncated);
 	TEST_RUN(test_entries);
