@@ -130,7 +130,7 @@ static int write_durable(const char *dir, const char *name, const char *data,
 static int read_small(const char *dir, const char *name, char **out)
 {
 	char path[4096], *buf = NULL;
-	size_t len = 0, cap = 0;
+	size_t len = 0, cap = 0, r;
 	FILE *f;
 	int err;
 
@@ -145,8 +145,7 @@ static int read_small(const char *dir, const char *name, char **out)
 			cap = cap ? cap * 2 : 8192;
 			buf = xreallocarray(buf, cap, 1);
 		}
-		size_t r = fread(buf + len, 1, cap - len - 1, f);
-
+		r = fread(buf + len, 1, cap - len - 1, f);
 		len += r;
 		if (r == 0)
 			break;
