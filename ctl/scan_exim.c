@@ -147,6 +147,14 @@ static int ex_after_host(struct scan_ctx *c, const char *q, const char *end,
 {
 	const char *v, *r, *re;
 
+	/*
+	 * Delivery attempts name the remote server with the same H= field:
+	 * "H=mx.remote [ADDR]: SMTP error from remote mail server after ...",
+	 * "H=mx.remote [ADDR] Connection refused". Never the client's event.
+	 */
+	if (LIT(q, end, ": ") || FIND(q, end, "from remote mail server") ||
+	    LIT(q, end, " Connection ") || LIT(q, end, " TLS error"))
+		return SCAN_NONE;
 	/* the verb follows server fields and possibly F=<attacker> */
 	if ((v = FIND(q, end, " temporarily rejected "))) {
 		/* our own trouble: callouts, lookups, local problems */

@@ -171,6 +171,10 @@ static void test_exim(void)
 		{ "sync connection", EX "SMTP protocol synchronization error (input sent without waiting for greeting): rejected connection from H=[192.0.2.65]:25936 I=[198.51.100.1]:25 input=\"GET / HTTP/1.1\\r\\n\"", "192.0.2.65", NULL, "protocol" },
 		{ "no host name", EX "no host name found for IP address 192.0.2.66", "192.0.2.66", NULL, "baddns" },
 		{ "no IP address", EX "no IP address found for host x.example (during SMTP connection from [192.0.2.67]:49390 I=[198.51.100.1]:25)", "192.0.2.67", NULL, "baddns" },
+		{ "outbound failure: none", EX "1Ai79e-0000Dq-8i ** x@remote.example R=dnslookup T=remote_smtp H=mx.remote.example [198.51.100.7]: SMTP error from remote mail server after RCPT TO:<x@remote.example>: 550 5.1.1 User unknown", NULL, NULL, NULL },
+		{ "outbound defer: none", EX "1Ai79e-0000Dq-8i == x@remote.example R=dnslookup T=remote_smtp defer (-44) H=mx.remote.example [198.51.100.7]: SMTP error from remote mail server after RCPT TO:<x@remote.example>: 450 4.2.0 Greylisted", NULL, NULL, NULL },
+		{ "remote host error: none", EX "1Ai79e-0000Dq-8i H=mx.remote.example [198.51.100.7]: SMTP error from remote mail server after RCPT TO:<x@remote.example>: 550 Message rejected here", NULL, NULL, NULL },
+		{ "remote host refused: none", EX "1Ai79e-0000Dq-8i H=mx.remote.example [198.51.100.7] Connection refused", NULL, NULL, NULL },
 		{ "delivery: none", EX "1Ai79e-0000Dq-8i <= a@b.example H=x.example [192.0.2.68] P=esmtp S=1234", NULL, NULL, NULL },
 		{ "journal", "mx exim[3751842]: 2021-07-17 23:20:49 plain_server authenticator failed for ([192.0.2.17]) [192.0.2.69]: 535 Incorrect authentication data", "192.0.2.69", NULL, "auth" },
 		{ "syslog exim4", "Aug 14 09:00:00 mx exim4[8003]: [8003] no MAIL in SMTP connection from (User) [192.0.2.70]:20042 I=[198.51.100.1]:25 D=0.349s", "192.0.2.70", "exim", "protocol" },
@@ -197,6 +201,8 @@ static void test_sendmail(void)
 		{ "other pid, same qid", "Aug 14 09:00:00 mx sendmail[1]: rA37ZTSC026254: from=<a@b>, size=0, class=0, nrcpts=0, proto=ESMTP, daemon=MTA, relay=h.example [192.0.2.82]", NULL, NULL, NULL },
 		{ "trigger", "Aug 14 09:00:00 mx sendmail[26254]: rA37ZTSC026254: from=<a@b>, size=0, class=0, nrcpts=0, proto=ESMTP, daemon=MTA, relay=h.example [192.0.2.82]", "192.0.2.82", NULL, "spamtrap,unknown-user" },
 		{ "trigger only once", "Aug 14 09:00:00 mx sendmail[26254]: rA37ZTSC026254: from=<a@b>, size=0, class=0, nrcpts=0, proto=ESMTP, daemon=MTA, relay=h.example [192.0.2.82]", NULL, NULL, NULL },
+		{ "outbound failure: none", SM "to=<x@remote.example>, delay=00:00:01, xdelay=00:00:01, mailer=esmtp, pri=120, relay=mx.remote.example. [198.51.100.7], dsn=5.1.1, stat=User unknown", NULL, NULL, NULL },
+		{ "outbound sent: none", SM "to=<x@remote.example>, ctladdr=<me@example.com> (1000/1000), delay=00:00:01, mailer=esmtp, relay=mx.remote.example. [198.51.100.7], dsn=2.0.0, stat=Sent (Ok)", NULL, NULL, NULL },
 		{ "ident fails closed", SM "ruleset=check_rcpt, arg1=<x@example.org>, relay=joe@host.example [192.0.2.83], reject=550 5.7.1 <x@example.org>... Relaying denied.", NULL, NULL, NULL },
 	};
 
