@@ -106,6 +106,8 @@ struct watch {
 
 	struct active *act;
 	size_t nact;
+	struct pending *pend;	/* promotions not yet in the filter */
+	size_t npend;
 
 	struct cidr *own;	/* the machine's addresses */
 	size_t nown;
@@ -349,6 +351,15 @@ static const char *protected(struct watch *w, const struct cidr *net)
 	return NULL;
 }
 
+/* a promotion decided, on its way into the filter */
+struct pending {
+	struct mx_entry e;
+	uint64_t hits, level, ttl;
+	char kind[16];		/* promote, escalate */
+	char msg[160];
+	char dur[64];
+};
+
 /* ---- the filter ---- */
 
 static int lock_take(struct watch *w)
@@ -544,11 +555,10 @@ static int block(struct watch *w, const struct cidr *net, const char *reasons,
 		 const char *why, uint64_t hits, const char *kind)
 {
 	struct mx_entry e = { 0 };
-	struct db_entry de = { 0 };
+	struct pending *pd;
 	char text[CIDR_STRLEN], dur[64], msg[160];
 	uint64_t ttl, level;
 	const char *p;
-	int err;
 
 	cidr_format(net, text, sizeof(text));
 	cap_prune(w);
@@ -599,30 +609,84 @@ static int block(struct watch *w, const struct cidr *net, const char *reasons,
 		w->promo_times[w->npromo++] = w->now;
 		return 0;
 	}
-	err = be_apply(w, &e, 1, NULL, 0);
-	if (err) {
-		log_err("cannot block %s: %s", text, backend_strerror(err));
-		return err;
-	}
-	db_begin(w->db);
-	snprintf(de.cidr, sizeof(de.cidr), "%s", text);
-	snprintf(de.tags, sizeof(de.tags), "%s", e.tags);
-	de.added = e.added;
-	de.expires = e.expires;
-	de.hits = hits;
-	de.level = level;
-	if (db_entry_add(w->db, &de))
-		log_warn("database: %s", db_errmsg(w->db));
-	action_log(w, net, kind, msg, e.expires);
-	/* a promotion is committed at once, with the events behind it */
-	commit(w);
-	active_add(w, de.id, &e);
+	/* into the filter with the others of this pass: flush_pending() */
+	w->pend = xreallocarray(w->pend, w->npend + 1, sizeof(*w->pend));
+	pd = &w->pend[w->npend++];
+	memset(pd, 0, sizeof(*pd));
+	pd->e = e;
+	pd->hits = hits;
+	pd->level = level;
+	pd->ttl = ttl;
+	snprintf(pd->kind, sizeof(pd->kind), "%s", kind);
+	snprintf(pd->msg, sizeof(pd->msg), "%s", msg);
+	snprintf(pd->dur, sizeof(pd->dur), "%s", dur);
+	active_add(w, 0, &e);
 	w->promo_times = xreallocarray(w->promo_times, w->npromo + 1,
 				       sizeof(*w->promo_times));
 	w->promo_times[w->npromo++] = w->now;
-	log_info("blocked %s (%s) %s%s: %s", text, e.tags, ttl ? "for " : "",
-		 dur, msg);
 	return 0;
+}
+
+/*
+ * flush_pending - the promotions decided since the last flush go into the
+ * filter in one apply() (all or nothing), then into the database with the
+ * events behind them, committed at once.
+ */
+static void flush_pending(struct watch *w)
+{
+	struct mx_entry *add;
+	struct active *a;
+	struct source *s;
+	char text[CIDR_STRLEN];
+	size_t i;
+	int err;
+
+	if (!w->npend)
+		return;
+	add = xcalloc(w->npend, sizeof(*add));
+	for (i = 0; i < w->npend; i++)
+		add[i] = w->pend[i].e;
+	err = be_apply(w, add, w->npend, NULL, 0);
+	free(add);
+	if (err) {
+		for (i = 0; i < w->npend; i++) {
+			cidr_format(&w->pend[i].e.net, text, sizeof(text));
+			log_err("cannot block %s: %s", text,
+				backend_strerror(err));
+			a = active_find(w, &w->pend[i].e.net);
+			if (a)
+				*a = w->act[--w->nact];
+			s = src_get(w, &w->pend[i].e.net, false);
+			if (s)
+				s->blocked = false;
+		}
+		w->npend = 0;
+		return;
+	}
+	db_begin(w->db);
+	for (i = 0; i < w->npend; i++) {
+		const struct pending *pd = &w->pend[i];
+		struct db_entry de = { 0 };
+
+		cidr_format(&pd->e.net, text, sizeof(text));
+		snprintf(de.cidr, sizeof(de.cidr), "%s", text);
+		snprintf(de.tags, sizeof(de.tags), "%s", pd->e.tags);
+		de.added = pd->e.added;
+		de.expires = pd->e.expires;
+		de.hits = pd->hits;
+		de.level = pd->level;
+		if (db_entry_add(w->db, &de))
+			log_warn("database: %s", db_errmsg(w->db));
+		a = active_find(w, &pd->e.net);
+		if (a)
+			a->id = de.id;
+		action_log(w, &pd->e.net, pd->kind, pd->msg, pd->e.expires);
+		log_info("blocked %s (%s) %s%s: %s", text, pd->e.tags,
+			 pd->ttl ? "for " : "", pd->dur, pd->msg);
+	}
+	w->npend = 0;
+	/* a promotion is committed at once, with the events behind it */
+	commit(w);
 }
 
 /* escalate - enough promoted hosts in host's /24 (/48): block the block */
@@ -1101,6 +1165,8 @@ static int on_line(void *arg, struct follow_file *ff, const char *line,
 	mark_dirty(w);
 	if (scanner_feed(fc->sc, line, len, &ev) == 1)
 		event(w, ev.time, &ev.ip, ev.mta, ev.tags, false);
+	if (w->npend >= 1024)
+		flush_pending(w);	/* a backlog: do not hold them back */
 	return 0;
 }
 
@@ -1352,6 +1418,7 @@ static void reload(struct watch *w)
 		config_free(&c);
 		return;
 	}
+	flush_pending(w);
 	commit(w);
 	config_free(&w->cfg);
 	w->cfg = c;
@@ -1487,6 +1554,7 @@ int cmd_watch(int argc, char **argv)
 			      w);
 	db_events_since(w->db, w->now - (int64_t)config_max_window(&w->cfg),
 			replay_one, w);
+	flush_pending(w);
 	if (core_load(w) && !w->dry_run)
 		goto out;
 	reconcile(w);
@@ -1496,7 +1564,7 @@ int cmd_watch(int argc, char **argv)
 
 	followers_open(w);
 	if (follower_run(w->fw, on_line, w) == 0) {
-		save_positions(w);
+		flush_pending(w);
 		commit(w);
 	}
 	for (i = 0; i < nfiles; i++)
@@ -1536,6 +1604,7 @@ int cmd_watch(int argc, char **argv)
 		}
 		if (follower_run(w->fw, on_line, w))
 			break;
+		flush_pending(w);
 		if (w->dirty && ms_since(&w->first_dirty) >=
 				       (int64_t)w->cfg.commit_interval_ms) {
 			save_positions(w);
@@ -1558,6 +1627,7 @@ int cmd_watch(int argc, char **argv)
 		}
 	}
 	sd_notify_send("STOPPING=1");
+	flush_pending(w);
 	db_begin(w->db);
 	save_positions(w);
 	commit(w);
@@ -1584,6 +1654,7 @@ out:
 	for (i = 0; i < w->ntags; i++)
 		free(w->tag_names[i]);
 	free(w->act);
+	free(w->pend);
 	free(w->own);
 	free(w->promo_times);
 	config_free(&w->cfg);
