@@ -118,6 +118,7 @@ def main():
     ex = load_exclusions()
     used = set()
     score = collections.defaultdict(lambda: [0, 0])  # mta -> [matched, expected]
+    skipped = collections.Counter()  # mta -> annotated hostile lines excluded
 
     recs = []
     hosts = {}  # the same text flagged in another fail2ban mode names the host
@@ -186,6 +187,7 @@ def main():
             want = canon(e[0][7:])
         if want:
             if e and e[0] == "skip":
+                skipped[mta] += 1
                 if ips and ips != [want]:
                     fail("%s: excluded line yields wrong host %s (want %s)" % (desc, ips, want))
                 else:
@@ -221,9 +223,9 @@ def main():
             fail("%s:%d: exclusion %s matches no corpus line" % (EXCL, n, k))
 
     print("corpus score (lines yielding the annotated host / annotated hostile lines not excluded):")
-    for mta in sorted(score):
+    for mta in sorted(set(score) | set(skipped)):
         m, e = score[mta]
-        print("  %-10s %3d/%3d" % (mta, m, e))
+        print("  %-10s %3d/%3d   (%d more excluded)" % (mta, m, e, skipped[mta]))
     nskip = sum(1 for v in ex.values() if v[0] == "skip")
     nrep = sum(1 for v in ex.values() if v[0] != "skip")
     print("  exclusions: %d skip, %d report" % (nskip, nrep))
