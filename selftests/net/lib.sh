@@ -4,6 +4,7 @@
 #
 # Source it from a test script (bash). It gives:
 #   net_require CMD...        fail loudly (exit 1) unless root and CMDs exist
+#   $PY                       the python3 to use in tests
 #   net_setup                 two namespaces joined by a veth pair:
 #                               $NS_SRV  veth0  10.250.0.1/16  fd00:250::1/64
 #                               $NS_CLI  veth0  10.250.0.2/16  fd00:250::2/64
@@ -30,6 +31,10 @@
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 MXWALL=${MXWALL:-$TOP/build/mxwall}
+# Debian's python3, not a shim that starts a shell first (pyenv and
+# friends cost a second per call on a busy machine)
+PY=${PY:-/usr/bin/python3}
+[ -x "$PY" ] || PY=$(command -v python3)
 NS_SRV=mxw-srv-$$
 NS_CLI=mxw-cli-$$
 PIN_DIR=/sys/fs/bpf/mxwall-test-$$
@@ -124,6 +129,11 @@ net_setup()
 	# no router solicitations or other chatter to disturb counters
 	ns_srv sysctl -qw net.ipv6.conf.veth0.accept_ra=0 2>/dev/null
 	ns_cli sysctl -qw net.ipv6.conf.veth0.accept_ra=0 2>/dev/null
+	# classic exponential SYN backoff (6.x retransmits SYNs linearly at
+	# first), so a blocked connect sends exactly 2 SYNs: t=0 and t=1 s
+	[ -e /proc/sys/net/ipv4/tcp_syn_linear_timeouts ] &&
+		ns_cli sysctl -qw net.ipv4.tcp_syn_linear_timeouts=0
+	return 0
 }
 
 net_add_src()
@@ -143,7 +153,7 @@ net_listen()
 	local port=$1 i
 
 	# nsenter execs python3 in place, so $! is the listener itself
-	nsenter --net="/run/netns/$NS_SRV" python3 -c '
+	nsenter --net="/run/netns/$NS_SRV" "$PY" -c '
 import socket, sys
 s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -169,7 +179,7 @@ while True:
 
 net_connect()
 {
-	ns_cli python3 -c '
+	ns_cli "$PY" -c '
 import errno, socket, sys
 src, dst, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
 fam = socket.AF_INET6 if ":" in dst else socket.AF_INET
