@@ -367,10 +367,8 @@ int mxwall_xdp(struct xdp_md *ctx)
 		return verdict(V_PASS);
 	}
 	if (!hit) {
-#ifndef NO_SEEN
 		now = bpf_ktime_get_coarse_ns();
 		seen_record(family, sa, now);
-#endif
 		return verdict(V_MISS);
 	}
 
