@@ -30,9 +30,9 @@ blocklist = $T_DIR/none
 EOC
 # syn FROM: one connect attempt to port 25 from FROM; prints ok/timeout/refused
 syn() {
-	ip netns exec "$C" timeout 2 python3 -c '
+	ip netns exec "$C" timeout 8 python3 -c '
 import socket, sys
-s = socket.socket(); s.bind((sys.argv[1], 0)); s.settimeout(1)
+s = socket.socket(); s.bind((sys.argv[1], 0)); s.settimeout(2)
 try:
     s.connect(("10.97.0.1", 25)); print("ok")
 except ConnectionRefusedError: print("refused")
