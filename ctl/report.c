@@ -412,6 +412,12 @@ void report_print_text(FILE *f, const struct report *r)
 		fprintf(f, "No drops this week: no blocked source sent an SMTP SYN.\n");
 		return;
 	}
+	if (!r->nrows) {
+		/* counters leave with their entry (expiry, unblock) */
+		fprintf(f, "No entry in the filter has drops: the entries that "
+			   "dropped this week have left it.\n");
+		return;
+	}
 	if (r->by)
 		fprintf(f, "Top %llu netblocks (%s) by packets:\n",
 			(unsigned long long)r->nrows, r->by);

@@ -191,6 +191,15 @@ static void test_golden_empty(void)
 	out = text_of(&r, true);
 	ASSERT_TRUE(strstr(out, "\"rows\":[]") != NULL, "json: empty rows");
 	free(out);
+	/* drops, but every entry that dropped has expired since */
+	r.totals.dropped = 40;
+	out = text_of(&r, false);
+	ASSERT_TRUE(strstr(out, "\nNo entry in the filter has drops: the "
+				"entries that dropped this week have left it.\n") != NULL,
+		    "drops by entries that left: said so, no empty table");
+	ASSERT_TRUE(strstr(out, "No drops this week") == NULL,
+		    "and not called an empty week");
+	free(out);
 }
 
 /* the first week: no reset yet, no database */
