@@ -18,6 +18,9 @@
  * it finds "archived" (or "pending" with both archive files present)
  * without writing a second report, and one it finds "pending" without the
  * archive starts over under the same NAME: the week is reported once.
+ * A run that finishes an interrupted reset does not mail: the mail went
+ * out before "archived" was written, or the crash hit sendmail itself, and
+ * the archive holds the report either way.
  * MXWALL_TEST_CRASH_AFTER=pending|archive|clear (read with secure_getenv)
  * kills the process with SIGKILL after step 1, 3 or 4, for the tests.
  */
