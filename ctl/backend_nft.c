@@ -428,7 +428,7 @@ static int maps_cb(const struct nlmsghdr *nlh, void *data)
 		name = nftnl_set_get_str(s, NFTNL_SET_NAME);
 		table = nftnl_set_get_str(s, NFTNL_SET_TABLE);
 		if (name && table && !strcmp(table, NFTM_TABLE) &&
-		    !nftm_map_parse(name, &family, &plen))
+		    !nftm_map_parse(name, &family, &plen, NULL))
 			p->have[fam_idx(family)][plen] = true;
 	}
 	nftnl_set_free(s);
@@ -732,22 +732,21 @@ static int elems_cb(const struct nlmsghdr *nlh, void *data)
 static int dump_map(struct nftb *p, int family, int plen, bool reset,
 		    struct rows *rows)
 {
-	struct nftnl_set *s;
-	char name[16];
-	size_t start = rows->n;
-	int err, tries = 0;
+	int shard, err = 0;
 
-	nftm_map_name(name, sizeof(name), family, plen);
-	s = set_ref(name);
 	rows->family = family;
 	rows->plen = plen;
-	do {
-		rows->n = start;
+	for (shard = 0; shard < nftm_shards(plen) && !err; shard++) {
+		struct nftnl_set *s;
+		char name[32];
+
+		nftm_map_name(name, sizeof(name), family, plen, shard);
+		s = set_ref(name);
 		err = dump(p, reset ? NFTM_MSG_GETSETELEM_RESET :
 				      NFT_MSG_GETSETELEM,
 			   elems_payload, s, elems_cb, rows);
-	} while (err == -EINTR && ++tries < DUMP_RETRIES);
-	nftnl_set_free(s);
+		nftnl_set_free(s);
+	}
 	return err;
 }
 
@@ -1020,13 +1019,19 @@ static int nft_status(struct backend *be, struct mx_status *st)
 
 /* ---- apply ---- */
 
-/* key_cmp - map order: family, prefix length, then address */
+/* key_cmp - map order: family, prefix length, shard, then address */
 static int key_cmp(const struct cidr *x, const struct cidr *y)
 {
+	int a, b;
+
 	if (x->family != y->family)
 		return x->family < y->family ? -1 : 1;
 	if (x->plen != y->plen)
 		return x->plen < y->plen ? -1 : 1;
+	a = nftm_shard_of(x);
+	b = nftm_shard_of(y);
+	if (a != b)
+		return a < b ? -1 : 1;
 	return memcmp(x->addr, y->addr, sizeof(x->addr));
 }
 
@@ -1144,11 +1149,12 @@ static int lookup_existing(struct nftb *p, struct nftm_elem *adds,
 		for (; i < nadd && k < NFT_GETS_PER_ROUND; i++) {
 			const struct cidr *n = &adds[i].net;
 			uint8_t key[16];
-			char name[16];
+			char name[32];
 
 			if (!p->have[fam_idx(n->family)][n->plen])
 				continue;
-			nftm_map_name(name, sizeof(name), n->family, n->plen);
+			nftm_map_name(name, sizeof(name), n->family, n->plen,
+				      nftm_shard_of(n));
 			nftm_elem_get(&b, name, n->family, key,
 				      nftm_key(n, key), false);
 			which[k++] = i;
@@ -1427,7 +1433,7 @@ static int nft_zero_counters(struct backend *be, const struct cidr *nets,
 		nftm_init(&b, p->seq);
 		for (; i < n && k < NFT_GETS_PER_ROUND; i++) {
 			uint8_t key[16];
-			char name[16];
+			char name[32];
 
 			if (!net_ok(&nets[i]))
 				continue;
@@ -1442,7 +1448,7 @@ static int nft_zero_counters(struct backend *be, const struct cidr *nets,
 				continue;
 			}
 			nftm_map_name(name, sizeof(name), nets[i].family,
-				      nets[i].plen);
+				      nets[i].plen, nftm_shard_of(&nets[i]));
 			nftm_elem_get(&b, name, nets[i].family, key,
 				      nftm_key(&nets[i], key), true);
 			which[k++] = i;

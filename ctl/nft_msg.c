@@ -509,37 +509,66 @@ void nftm_table_destroy(struct nftm_buf *b)
 	nftnl_table_free(t);
 }
 
-void nftm_map_name(char *buf, size_t len, int family, int plen)
+int nftm_shards(int plen)
 {
-	snprintf(buf, len, "d%c_%d", family == AF_INET ? '4' : '6', plen);
+	return plen >= NFTM_SHARD_MIN_PLEN ? NFTM_SHARDS : 1;
 }
 
-int nftm_map_parse(const char *name, int *family, int *plen)
+/* bit q of an address, counted from the most significant bit */
+static int addr_bit(const uint8_t *addr, int q)
+{
+	return (addr[q / 8] >> (7 - q % 8)) & 1;
+}
+
+int nftm_shard_of(const struct cidr *c)
+{
+	int q, s = 0;
+
+	if (nftm_shards(c->plen) == 1)
+		return 0;
+	/* the lowest NFTM_SHARD_BITS bits of the prefix */
+	for (q = c->plen - NFTM_SHARD_BITS; q < c->plen; q++)
+		s = s << 1 | addr_bit(c->addr, q);
+	return s;
+}
+
+void nftm_map_name(char *buf, size_t len, int family, int plen, int shard)
+{
+	if (nftm_shards(plen) == 1)
+		snprintf(buf, len, "d%c_%d", family == AF_INET ? '4' : '6',
+			 plen);
+	else
+		snprintf(buf, len, "d%c_%d_%02d", family == AF_INET ? '4' : '6',
+			 plen, shard);
+}
+
+int nftm_map_parse(const char *name, int *family, int *plen, int *shard)
 {
 	char *end;
-	long v;
+	long v, sh = 0;
 
 	if (name[0] != 'd' || (name[1] != '4' && name[1] != '6') ||
 	    name[2] != '_' || name[3] < '1' || name[3] > '9')
 		return -EINVAL;
 	v = strtol(name + 3, &end, 10);
-	if (*end || v < 1 || v > (name[1] == '4' ? 32 : 128))
+	if (v < 1 || v > (name[1] == '4' ? 32 : 128))
 		return -EINVAL;
+	if (nftm_shards((int)v) > 1) {
+		/* two digits, 00 to NFTM_SHARDS - 1 */
+		if (end[0] != '_' || end[1] < '0' || end[1] > '9' ||
+		    end[2] < '0' || end[2] > '9' || end[3])
+			return -EINVAL;
+		sh = (end[1] - '0') * 10 + (end[2] - '0');
+		if (sh >= NFTM_SHARDS)
+			return -EINVAL;
+	} else if (*end) {
+		return -EINVAL;
+	}
 	*family = name[1] == '4' ? AF_INET : AF_INET6;
 	*plen = (int)v;
+	if (shard)
+		*shard = (int)sh;
 	return 0;
-}
-
-void nftm_map_add(struct nftm_buf *b, int family, int plen)
-{
-	struct nftnl_set *s;
-	char name[16];
-
-	s = set_new(family == AF_INET ? NFT_TYPE_IPADDR : NFT_TYPE_IP6ADDR,
-		    family == AF_INET ? 4 : 16, NFT_SET_MAP);
-	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
-	nftm_map_name(name, sizeof(name), family, plen);
-	set_emit(b, s, name);
 }
 
 static void mask_of(int family, int plen, uint8_t *mask)
@@ -551,6 +580,116 @@ static void mask_of(int family, int plen, uint8_t *mask)
 
 		mask[i] = bits >= 8 ? 0xff : bits <= 0 ? 0 :
 			  (uint8_t)(0xff << (8 - bits));
+	}
+}
+
+/* shard_bits - the address bits that pick the shard of a prefix length;
+ * with s >= 0, the key of shard s (those bits set as in s) */
+static void shard_bits(int family, int plen, int s, uint8_t *out)
+{
+	int q, len = family == AF_INET ? 4 : 16;
+
+	memset(out, 0, (size_t)len);
+	for (q = plen - NFTM_SHARD_BITS; q < plen; q++)
+		if (s < 0 || (s >> (plen - 1 - q)) & 1)
+			out[q / 8] |= (uint8_t)(0x80 >> (q % 8));
+}
+
+static void dispatch_name(char *buf, size_t len, int family, int plen)
+{
+	snprintf(buf, len, "x%c_%d", family == AF_INET ? '4' : '6', plen);
+}
+
+static void shard_chain_name(char *buf, size_t len, int family, int plen,
+			     int s)
+{
+	snprintf(buf, len, "c%c_%d_%02d", family == AF_INET ? '4' : '6', plen,
+		 s);
+}
+
+/* lookup_rule - saddr, masked to plen, looked up in a verdict map */
+static struct nftnl_rule *lookup_rule(const char *chain, int family,
+				      int plen, const uint8_t *mask,
+				      const char *map)
+{
+	uint32_t off = family == AF_INET ? 12 : 8;
+	uint32_t alen = family == AF_INET ? 4 : 16;
+	struct nftnl_rule *r = rule_new(chain);
+
+	add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, off, alen);
+	if (mask)
+		add_bitwise(r, mask, alen);
+	(void)plen;
+	add_lookup(r, map, true);
+	return r;
+}
+
+void nftm_map_add(struct nftm_buf *b, int family, int plen)
+{
+	int s, n = nftm_shards(plen), max = family == AF_INET ? 32 : 128;
+	uint32_t alen = family == AF_INET ? 4 : 16;
+	uint8_t mask[16];
+	char name[32], chain[32], disp[32];
+
+	mask_of(family, plen, mask);
+	for (s = 0; s < n; s++) {
+		struct nftnl_set *set;
+
+		set = set_new(family == AF_INET ? NFT_TYPE_IPADDR :
+						  NFT_TYPE_IP6ADDR,
+			      alen, NFT_SET_MAP);
+		nftnl_set_set_u32(set, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
+		nftm_map_name(name, sizeof(name), family, plen, s);
+		set_emit(b, set, name);
+	}
+	if (n == 1)
+		return;
+	/* sharded: a chain per shard that looks in its map; a miss returns
+	 * to syn4/syn6 (the dispatch jumps), which goes on with the next
+	 * shorter length */
+	for (s = 0; s < n; s++) {
+		nftm_map_name(name, sizeof(name), family, plen, s);
+		shard_chain_name(chain, sizeof(chain), family, plen, s);
+		chain_emit(b, chain, NULL);
+		rule_emit(b, lookup_rule(chain, family, plen,
+					 plen == max ? NULL : mask, name),
+			  chain);
+	}
+	{
+		struct nftnl_set *set;
+		struct nlmsghdr *nlh;
+
+		set = set_new(family == AF_INET ? NFT_TYPE_IPADDR :
+						  NFT_TYPE_IP6ADDR,
+			      alen, NFT_SET_MAP);
+		nftnl_set_set_u32(set, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
+		dispatch_name(disp, sizeof(disp), family, plen);
+		set_emit(b, set, disp);
+		set = nftnl_set_alloc();
+		if (!set)
+			log_panic("out of memory");
+		nftnl_set_set_str(set, NFTNL_SET_TABLE, NFTM_TABLE);
+		nftnl_set_set_str(set, NFTNL_SET_NAME, disp);
+		for (s = 0; s < n; s++) {
+			struct nftnl_set_elem *el = nftnl_set_elem_alloc();
+			uint8_t key[16];
+
+			if (!el)
+				log_panic("out of memory");
+			shard_bits(family, plen, s, key);
+			shard_chain_name(chain, sizeof(chain), family, plen, s);
+			nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, key, alen);
+			nftnl_set_elem_set_u32(el, NFTNL_SET_ELEM_VERDICT,
+					       NFT_JUMP);
+			nftnl_set_elem_set_str(el, NFTNL_SET_ELEM_CHAIN, chain);
+			nftnl_set_elem_add(set, el);
+		}
+		nlh = hdr(b, NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_ACK,
+			  "fill", disp);
+		nftnl_set_elems_nlmsg_build_payload(nlh, set);
+		canon_elems(nlh);
+		done(b, nlh);
+		nftnl_set_free(set);
 	}
 }
 
@@ -579,18 +718,21 @@ void nftm_syn_chain_rebuild(struct nftm_buf *b, int family,
 	/* longest prefix first: the first map that has the source decides */
 	for (p = max; p >= 1; p--) {
 		uint8_t mask[16];
-		char name[16];
+		char name[32];
 
 		if (!present[p])
 			continue;
-		nftm_map_name(name, sizeof(name), family, p);
-		r = rule_new(chain);
-		add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, off, alen);
-		if (p != max) {
+		if (nftm_shards(p) > 1) {
+			/* the shard's bits pick the chain to jump to */
+			shard_bits(family, p, -1, mask);
+			dispatch_name(name, sizeof(name), family, p);
+			r = lookup_rule(chain, family, p, mask, name);
+		} else {
 			mask_of(family, p, mask);
-			add_bitwise(r, mask, alen);
+			nftm_map_name(name, sizeof(name), family, p, 0);
+			r = lookup_rule(chain, family, p,
+					p == max ? NULL : mask, name);
 		}
-		add_lookup(r, name, true);
 		rule_emit(b, r, chain);
 	}
 }
@@ -765,19 +907,24 @@ static struct nftnl_set_elem *elem_build(const struct nftm_elem *x)
 void nftm_elems(struct nftm_buf *b, bool add, int family, int plen,
 		const struct nftm_elem *el, size_t n)
 {
-	char name[16];
-	size_t i, j;
+	char name[32];
+	size_t i = 0, j;
 
-	nftm_map_name(name, sizeof(name), family, plen);
-	for (i = 0; i < n; i += NFTM_ELEMS_PER_MSG) {
-		size_t cnt = n - i < NFTM_ELEMS_PER_MSG ? n - i :
-							 NFTM_ELEMS_PER_MSG;
+	while (i < n) {
+		int shard = nftm_shard_of(&el[i].net);
+		size_t cnt = 0;
 		struct nftnl_set *s = nftnl_set_alloc();
 		struct nlmsghdr *nlh;
 		struct nftm_rec *r;
 
 		if (!s)
 			log_panic("out of memory");
+		/* a message per run of elements of one shard, at most
+		 * NFTM_ELEMS_PER_MSG: sorted input makes few messages */
+		while (i + cnt < n && cnt < NFTM_ELEMS_PER_MSG &&
+		       nftm_shard_of(&el[i + cnt].net) == shard)
+			cnt++;
+		nftm_map_name(name, sizeof(name), family, plen, shard);
 		nftnl_set_set_str(s, NFTNL_SET_TABLE, NFTM_TABLE);
 		nftnl_set_set_str(s, NFTNL_SET_NAME, name);
 		for (j = 0; j < cnt; j++)
@@ -792,6 +939,7 @@ void nftm_elems(struct nftm_buf *b, bool add, int family, int plen,
 		r = &b->recs[b->nrecs - 1];
 		r->elems = &el[i];
 		r->nelems = cnt;
+		i += cnt;
 	}
 }
 

@@ -109,10 +109,23 @@ void nftm_batch_end(struct nftm_buf *b);
 void nftm_table_create(struct nftm_buf *b, const struct mx_dp_config *cfg);
 void nftm_table_destroy(struct nftm_buf *b);
 
-/* map of one prefix length: d4_24, d6_48 */
-void nftm_map_name(char *buf, size_t len, int family, int plen);
-/* nftm_map_parse - family and prefix length from a map name; -EINVAL */
-int nftm_map_parse(const char *name, int *family, int *plen);
+/*
+ * Maps of one prefix length. A length of NFTM_SHARD_MIN_PLEN or more is
+ * split in NFTM_SHARDS maps by the lowest NFTM_SHARD_BITS bits of the
+ * prefix (d4_32_00 ... d4_32_63), reached through a dispatch map (x4_32)
+ * that jumps to the shard's chain (c4_32_07): the kernel dumps a set by
+ * walking it from the start for every 32 KiB of answer, so a dump costs
+ * the square of a set's size, and small sets keep a million entries
+ * readable. Shorter lengths have one map (d4_8).
+ */
+#define NFTM_SHARD_BITS 6
+#define NFTM_SHARDS (1 << NFTM_SHARD_BITS)
+#define NFTM_SHARD_MIN_PLEN 16
+int nftm_shards(int plen);
+int nftm_shard_of(const struct cidr *c);
+void nftm_map_name(char *buf, size_t len, int family, int plen, int shard);
+/* nftm_map_parse - family, prefix length and shard of a map; -EINVAL */
+int nftm_map_parse(const char *name, int *family, int *plen, int *shard);
 void nftm_map_add(struct nftm_buf *b, int family, int plen);
 /*
  * nftm_syn_chain_rebuild - flush syn4 or syn6 and add its rules again: the
@@ -130,9 +143,9 @@ void nftm_base_chain_add(struct nftm_buf *b, const char *ifname);
 void nftm_base_chain_del(struct nftm_buf *b, const char *ifname);
 
 /*
- * nftm_elems - NEWSETELEM (add) or DELSETELEM messages for elements that
- * all belong to the map of one family and prefix length, several per
- * message. The elements must stay alive as long as the buffer's records.
+ * nftm_elems - NEWSETELEM (add) or DELSETELEM messages for elements of one
+ * family and prefix length, several per message, each message to the
+ * elements' shard (sort by shard first for the fewest messages). The elements must stay alive as long as the buffer's records.
  */
 void nftm_elems(struct nftm_buf *b, bool add, int family, int plen,
 		const struct nftm_elem *el, size_t n);

@@ -270,15 +270,16 @@ check "metadata replaced" bash -c \
 
 # --- a batch the kernel refuses half-way changes nothing ---
 before=$(mx list --json)
-# a map of the name mxwall would use for /20, but of another type: the
-# kernel refuses the elements added to it, in the middle of the batch
-srv nft add map netdev mxwall d4_20 '{ type ipv4_addr : ipv4_addr; }'
+# a map of the name mxwall would use for 10.61.0.0/20 (shard 16), but of
+# another type: the kernel refuses the elements added to it, in the middle
+# of the batch
+srv nft add map netdev mxwall d4_20_16 '{ type ipv4_addr : ipv4_addr; }'
 printf '10.60.0.0/24\n10.61.0.0/20\n10.62.0.1\n' >"$STATE/load.txt"
 check_not "load with an entry the kernel refuses fails" mx load "$STATE/load.txt"
 check_eq "failed load left the previous entries" "$(mx list --json)" "$before"
 check_not "no entry of the failed load is there" bash -c \
 	"$(declare -f mx); SRV=$SRV STATE=$STATE PIN=$PIN MXWALL=$MXWALL; mx list | grep -q '10.6[02]'"
-srv nft delete map netdev mxwall d4_20
+srv nft delete map netdev mxwall d4_20_16
 # the same load plus an entry that exists: it is replaced, counters kept
 echo 10.9.1.0/24 >>"$STATE/load.txt"
 check "the same load applies once the obstacle is gone" mx load "$STATE/load.txt"

@@ -130,14 +130,21 @@ static void test_elements_round_trip(void)
 
 	nftm_init(&b, 100);
 	nftm_elems(&b, true, AF_INET, 24, el, 3);
-	ASSERT_EQ(msg_count(&b), 1, "three elements, one message");
-	ASSERT_EQ(b.nrecs, 1, "one record");
+	/* three shards: 100 & 63 = 36, 113 & 63 = 49, 2 */
+	ASSERT_EQ(msg_count(&b), 3, "one message per shard");
+	ASSERT_EQ(b.nrecs, 3, "one record each");
 	nlh = msg_at(&b, 0);
 	ASSERT_EQ(msg_cmd(nlh), NFT_MSG_NEWSETELEM, "NEWSETELEM");
 	ASSERT_TRUE(nlh->nlmsg_flags & NLM_F_ACK, "asks for an ack");
 	ASSERT_EQ(nlh->nlmsg_seq, 100, "first sequence number");
 	n = parse_elems(nlh, AF_INET, 24, out, 4, set, sizeof(set));
-	ASSERT_STR(set, "d4_24", "map of /24");
+	ASSERT_STR(set, "d4_24_36", "map of /24, shard 36");
+	n += parse_elems(msg_at(&b, 1), AF_INET, 24, out + n, 4 - n, set,
+			 sizeof(set));
+	ASSERT_STR(set, "d4_24_49", "shard 49");
+	n += parse_elems(msg_at(&b, 2), AF_INET, 24, out + n, 4 - n, set,
+			 sizeof(set));
+	ASSERT_STR(set, "d4_24_02", "shard 2");
 	ASSERT_EQ(n, 3, "three elements parse back");
 	for (i = 0; i < n && i < 3; i++) {
 		ASSERT_EQ(cidr_cmp(&out[i].net, &in[i].net), 0, "network");
@@ -151,8 +158,8 @@ static void test_elements_round_trip(void)
 	ASSERT_U64(out[0].packets, 0, "a new element starts at 0 packets");
 	ASSERT_U64(out[1].packets, 7768, "carried packets");
 	ASSERT_U64(out[1].bytes, 356000, "carried bytes");
-	ASSERT_EQ(b.recs[0].nelems, 3, "record knows its elements");
-	ASSERT_TRUE(b.recs[0].elems == el, "record points at them");
+	ASSERT_EQ(b.recs[1].nelems, 1, "record knows its elements");
+	ASSERT_TRUE(b.recs[1].elems == &el[1], "record points at them");
 	nftm_free(&b);
 }
 
@@ -218,9 +225,10 @@ static void test_elements_chunked(void)
 		memset(&in[i], 0, sizeof(in[i]));
 		in[i].net.family = AF_INET;
 		in[i].net.plen = 32;
+		/* 10.0.0.0 + 64 i: all in shard 0 */
 		in[i].net.addr[0] = 10;
-		in[i].net.addr[2] = (uint8_t)(i >> 8);
-		in[i].net.addr[3] = (uint8_t)i;
+		in[i].net.addr[2] = (uint8_t)(i >> 2);
+		in[i].net.addr[3] = (uint8_t)((i & 3) << 6);
 		in[i].action = MX_ACT_DROP;
 		in[i].origin = MX_ORIGIN_DYNAMIC;
 		/* worst case metadata: the longest tags */
@@ -314,51 +322,131 @@ static void exprs_of(const struct nlmsghdr *nlh, struct expr_list *l,
 
 static void test_syn_chain_longest_first(void)
 {
-	const uint8_t plens[] = { 16, 32, 24, 0, 33 };
-	static const uint8_t m24[4] = { 0xff, 0xff, 0xff, 0 };
-	static const uint8_t m16[4] = { 0xff, 0xff, 0, 0 };
+	const uint8_t plens[] = { 16, 32, 8, 24, 0, 33 };
+	static const uint8_t s32[4] = { 0, 0, 0, 0x3f };
+	static const uint8_t s24[4] = { 0, 0, 0x3f, 0 };
+	static const uint8_t s16[4] = { 0, 0x3f, 0, 0 };
+	static const uint8_t m8[4] = { 0xff, 0, 0, 0 };
 	struct expr_list l;
 	struct nftm_buf b;
 	char chain[32];
 
 	nftm_init(&b, 1);
 	nftm_syn_chain_rebuild(&b, AF_INET, plens, ARRAY_SIZE(plens));
-	/* flush, update @recent4, /32, /24, /16 (0 and 33 ignored) */
-	ASSERT_EQ(msg_count(&b), 5, "flush + update + three lookups");
+	/* flush, update @recent4, /32, /24, /16, /8 (0 and 33 ignored) */
+	ASSERT_EQ(msg_count(&b), 6, "flush + update + four lookups");
 	ASSERT_EQ(msg_cmd(msg_at(&b, 0)), NFT_MSG_DELRULE, "flush first");
 	exprs_of(msg_at(&b, 1), &l, chain, sizeof(chain));
 	ASSERT_STR(chain, "syn4", "rules go to syn4");
 	ASSERT_STR(l.names, "payload,dynset", "update @recent4 { saddr }");
 	exprs_of(msg_at(&b, 2), &l, chain, sizeof(chain));
-	ASSERT_STR(l.names, "payload,lookup", "/32: no mask");
-	ASSERT_STR(l.lookup, "d4_32", "longest first");
+	ASSERT_STR(l.names, "payload,bitwise,lookup", "/32: shard bits");
+	ASSERT_STR(l.lookup, "x4_32", "longest first, its dispatch map");
 	ASSERT_TRUE(l.vmap, "a verdict map");
+	ASSERT_TRUE(l.mask_len == 4 && !memcmp(l.mask, s32, 4),
+		    "/32 shard bits: the last six");
 	exprs_of(msg_at(&b, 3), &l, chain, sizeof(chain));
-	ASSERT_STR(l.names, "payload,bitwise,lookup", "/24: masked");
-	ASSERT_STR(l.lookup, "d4_24", "then /24");
-	ASSERT_TRUE(l.mask_len == 4 && !memcmp(l.mask, m24, 4), "/24 mask");
+	ASSERT_STR(l.lookup, "x4_24", "then /24");
+	ASSERT_TRUE(l.mask_len == 4 && !memcmp(l.mask, s24, 4),
+		    "/24 shard bits");
 	exprs_of(msg_at(&b, 4), &l, chain, sizeof(chain));
-	ASSERT_STR(l.lookup, "d4_16", "then /16");
-	ASSERT_TRUE(l.mask_len == 4 && !memcmp(l.mask, m16, 4), "/16 mask");
+	ASSERT_STR(l.lookup, "x4_16", "then /16");
+	ASSERT_TRUE(l.mask_len == 4 && !memcmp(l.mask, s16, 4),
+		    "/16 shard bits");
+	exprs_of(msg_at(&b, 5), &l, chain, sizeof(chain));
+	ASSERT_STR(l.lookup, "d4_8", "then /8, one map");
+	ASSERT_TRUE(l.mask_len == 4 && !memcmp(l.mask, m8, 4), "/8 mask");
 	nftm_free(&b);
 }
 
-static void test_syn6_mask(void)
+static void test_sharded_map(void)
 {
 	const uint8_t plens[] = { 61 };
 	struct expr_list l;
 	struct nftm_buf b;
 	char chain[32];
-	uint8_t want[16] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xf8 };
+	uint8_t shard_mask[16] = { [6] = 0x01, [7] = 0xf8 };
+	uint8_t net_mask[16] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+				 0xf8 };
+	size_t i, sets = 0, chains = 0, rules = 0, fills = 0;
+	const struct nlmsghdr *nlh;
 
 	nftm_init(&b, 1);
 	nftm_syn_chain_rebuild(&b, AF_INET6, plens, 1);
 	exprs_of(msg_at(&b, 2), &l, chain, sizeof(chain));
 	ASSERT_STR(chain, "syn6", "rules go to syn6");
-	ASSERT_STR(l.lookup, "d6_61", "v6 map");
-	ASSERT_TRUE(l.mask_len == 16 && !memcmp(l.mask, want, 16),
-		    "/61 mask ends in f8");
+	ASSERT_STR(l.lookup, "x6_61", "v6 dispatch map");
+	ASSERT_TRUE(l.mask_len == 16 && !memcmp(l.mask, shard_mask, 16),
+		    "/61 shard bits 55..60");
 	nftm_free(&b);
+
+	nftm_init(&b, 1);
+	nftm_map_add(&b, AF_INET6, 61);
+	for (i = 0; (nlh = msg_at(&b, i)); i++) {
+		switch (msg_cmd(nlh)) {
+		case NFT_MSG_NEWSET:
+			sets++;
+			break;
+		case NFT_MSG_NEWCHAIN:
+			chains++;
+			break;
+		case NFT_MSG_NEWRULE:
+			if (rules++ == 7) {
+				exprs_of(nlh, &l, chain, sizeof(chain));
+				ASSERT_STR(chain, "c6_61_07", "shard chain");
+				ASSERT_STR(l.lookup, "d6_61_07", "shard map");
+				ASSERT_TRUE(l.mask_len == 16 &&
+					    !memcmp(l.mask, net_mask, 16),
+					    "masked to /61");
+			}
+			break;
+		case NFT_MSG_NEWSETELEM: {
+			struct nftnl_set *s = nftnl_set_alloc();
+
+			fills++;
+			ASSERT_EQ(nftnl_set_elems_nlmsg_parse(nlh, s), 0,
+				  "dispatch elements parse");
+			ASSERT_STR(nftnl_set_get_str(s, NFTNL_SET_NAME),
+				   "x6_61", "dispatch map filled");
+			nftnl_set_free(s);
+			break;
+		}
+		}
+	}
+	ASSERT_EQ(sets, NFTM_SHARDS + 1, "a map per shard and the dispatch");
+	ASSERT_EQ(chains, NFTM_SHARDS, "a chain per shard");
+	ASSERT_EQ(rules, NFTM_SHARDS, "a rule per shard chain");
+	ASSERT_EQ(fills, 1, "dispatch filled once");
+	nftm_free(&b);
+
+	nftm_init(&b, 1);
+	nftm_map_add(&b, AF_INET, 8);
+	ASSERT_EQ(msg_count(&b), 1, "a short length: one map");
+	nftm_free(&b);
+}
+
+static void test_shard_of(void)
+{
+	static const struct {
+		const char *net;
+		int shard;
+	} cases[] = {
+		{ "10.0.0.5", 5 },
+		{ "10.0.0.64", 0 },
+		{ "198.51.100.0/24", 36 },
+		{ "203.0.113.0/24", 49 },
+		{ "10.3.0.0/16", 3 },
+		{ "10.0.0.0/8", 0 },		/* not sharded */
+		{ "2001:db8:1::/48", 1 },
+		{ "2001:db8::3f", 63 },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct cidr c = net_of(cases[i].net);
+
+		ASSERT_EQ(nftm_shard_of(&c), cases[i].shard, cases[i].net);
+	}
 }
 
 static void test_table_batch(void)
@@ -493,34 +581,42 @@ static void test_map_names(void)
 {
 	static const struct {
 		const char *name;
-		int ret, family, plen;
+		int ret, family, plen, shard;
 	} cases[] = {
-		{ "d4_24", 0, AF_INET, 24 },
-		{ "d4_32", 0, AF_INET, 32 },
-		{ "d6_128", 0, AF_INET6, 128 },
-		{ "d6_1", 0, AF_INET6, 1 },
-		{ "d4_33", -EINVAL, 0, 0 },
-		{ "d4_0", -EINVAL, 0, 0 },
-		{ "d4_024", -EINVAL, 0, 0 },
-		{ "d6_129", -EINVAL, 0, 0 },
-		{ "d5_8", -EINVAL, 0, 0 },
-		{ "d4_8x", -EINVAL, 0, 0 },
-		{ "ports", -EINVAL, 0, 0 },
-		{ "recent4", -EINVAL, 0, 0 },
+		{ "d4_24_07", 0, AF_INET, 24, 7 },
+		{ "d4_32_63", 0, AF_INET, 32, 63 },
+		{ "d6_128_00", 0, AF_INET6, 128, 0 },
+		{ "d6_1", 0, AF_INET6, 1, 0 },
+		{ "d4_15", 0, AF_INET, 15, 0 },
+		{ "d4_24", -EINVAL, 0, 0, 0 },
+		{ "d4_24_64", -EINVAL, 0, 0, 0 },
+		{ "d4_24_7", -EINVAL, 0, 0, 0 },
+		{ "d4_8_01", -EINVAL, 0, 0, 0 },
+		{ "d4_33_00", -EINVAL, 0, 0, 0 },
+		{ "d4_0", -EINVAL, 0, 0, 0 },
+		{ "d4_024", -EINVAL, 0, 0, 0 },
+		{ "d6_129_00", -EINVAL, 0, 0, 0 },
+		{ "d5_8", -EINVAL, 0, 0, 0 },
+		{ "d4_8x", -EINVAL, 0, 0, 0 },
+		{ "ports", -EINVAL, 0, 0, 0 },
+		{ "recent4", -EINVAL, 0, 0, 0 },
+		{ "x4_32", -EINVAL, 0, 0, 0 },
 	};
 	size_t i;
-	char buf[16];
+	char buf[32];
 
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		int family = 0, plen = 0;
+		int family = 0, plen = 0, shard = -1;
 
-		ASSERT_EQ(nftm_map_parse(cases[i].name, &family, &plen),
+		ASSERT_EQ(nftm_map_parse(cases[i].name, &family, &plen,
+					 &shard),
 			  cases[i].ret, cases[i].name);
 		if (cases[i].ret)
 			continue;
 		ASSERT_EQ(family, cases[i].family, cases[i].name);
 		ASSERT_EQ(plen, cases[i].plen, cases[i].name);
-		nftm_map_name(buf, sizeof(buf), family, plen);
+		ASSERT_EQ(shard, cases[i].shard, cases[i].name);
+		nftm_map_name(buf, sizeof(buf), family, plen, shard);
 		ASSERT_STR(buf, cases[i].name, "name round trip");
 	}
 }
@@ -585,7 +681,8 @@ int main(void)
 	TEST_RUN(test_elements_v6_and_delete);
 	TEST_RUN(test_elements_chunked);
 	TEST_RUN(test_syn_chain_longest_first);
-	TEST_RUN(test_syn6_mask);
+	TEST_RUN(test_sharded_map);
+	TEST_RUN(test_shard_of);
 	TEST_RUN(test_table_batch);
 	TEST_RUN(test_base_chain);
 	TEST_RUN(test_comment);
