@@ -893,9 +893,14 @@ static void final_check(void)
 	struct mx_entry *rows = NULL;
 	struct mx_status st;
 	size_t n = 0, i, k;
+	int err;
 
-	if (H.be.ops->status(&H.be, &st) ||
-	    memcmp(&st.counters, &mstat, sizeof(mstat))) {
+	memset(&st, 0, sizeof(st));
+	err = H.be.ops->status(&H.be, &st);
+	if (err) {
+		printf("FAIL - status(): %s\n", strerror(-err));
+		nfail++;
+	} else if (memcmp(&st.counters, &mstat, sizeof(mstat))) {
 		printf("FAIL - status() counters differ from the model "
 		       "(dropped %llu vs %llu, passed %llu vs %llu)\n",
 		       (unsigned long long)st.counters.dropped,
