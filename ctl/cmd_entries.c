@@ -383,7 +383,8 @@ int cmd_load(int argc, char **argv)
 		add[i].net = nets[i];
 		add[i].action = MX_ACT_DROP;
 		add[i].origin = dynamic ? MX_ORIGIN_DYNAMIC : MX_ORIGIN_STATIC;
-		memcpy(add[i].tags, tags, sizeof(tags));
+		if (tags[0])
+			memcpy(add[i].tags, tags, sizeof(tags));
 		add[i].added = now;
 	}
 	free(nets);
