@@ -165,9 +165,31 @@ expect 1 "$E attach: dummy1: not supported here" env MXWALL_FORCE_XDP_FAIL=1 \
 	nsenter --net="/run/netns/$NS_SRV" "$MXWALL" --pin-dir "$PIN_DIR" --state-dir "$STATE_DIR" attach dummy1
 check "dummy1 not attached after the failure" ns_srv bash -c "! '$MXWALL' --pin-dir '$PIN_DIR' --state-dir '$STATE_DIR' status | grep -q dummy1"
 
+# --- the controller's pid file: running only if alive and an mxwall
+ctl_line() { mxw status | grep '^controller:'; }
+check_eq "no pid file: not running" "$(ctl_line)" "controller: not running"
+echo $$ >"$STATE_DIR/watch.pid"
+check_eq "pid of something else (recycled): not running" "$(ctl_line)" "controller: not running"
+cp "$(command -v sleep)" "$tmp/mxwall-sleep"
+"$tmp/mxwall-sleep" 60 &
+sleeper=$!
+on_cleanup "kill $sleeper"
+echo "$sleeper" >"$STATE_DIR/watch.pid"
+check_eq "live mxwall pid: running" "$(ctl_line)" "controller: running (pid $sleeper)"
+check "status --json says running with the pid" ns_srv bash -c "'$MXWALL' --pin-dir '$PIN_DIR' --state-dir '$STATE_DIR' status --json | grep -q '\"controller\":{\"running\":true,\"pid\":$sleeper}'"
+kill "$sleeper"
+wait "$sleeper" 2>/dev/null
+check_eq "dead pid: not running" "$(ctl_line)" "controller: not running"
+rm -f "$STATE_DIR/watch.pid"
+
 check "flush --all" mxw flush --all
 check "detach dummy0 leaves no pins" mxw detach dummy0
 check "pin dir removed" test ! -e "$PIN_DIR"
+
+# --- a failed attach on a fresh setup leaves nothing behind
+expect 1 "$E attach: dummy1: not supported here" env MXWALL_FORCE_XDP_FAIL=1 \
+	nsenter --net="/run/netns/$NS_SRV" "$MXWALL" --backend xdp --pin-dir "$PIN_DIR" --state-dir "$STATE_DIR" attach dummy1
+check "no pins after a failed first attach" test ! -e "$PIN_DIR"
 
 # --- auto fallback to nftables on a fresh setup
 expect 0 "$E warning: attach: XDP cannot attach to dummy1 (not supported here); using the nftables backend" \
