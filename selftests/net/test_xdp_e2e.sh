@@ -178,6 +178,15 @@ check_eq "observe: still counted" "$(field $V4_HOST packets)" 5
 check "attach --observe=no" mxw attach veth0 --observe=no
 check_eq "enforcing again" "$(connect_all $V6_HOST)" "$V6_HOST=timeout "
 
+# per-entry observe: that entry counts and passes, the others still drop
+check "block --observe" mxw block $V4_FREE --observe
+check_eq "observed entry connects, blocked host does not" "$(connect_all $V4_FREE $V4_HOST)" \
+	"$V4_FREE=ok $V4_HOST=timeout "
+snap
+check_eq "observed entry: action" "$(field $V4_FREE action)" observe
+check_eq "observed entry: counted once" "$(field $V4_FREE packets)" 1
+check "unblock the observed entry" mxw unblock $V4_FREE
+
 # unblock restores one source
 check "unblock the v6 host" mxw unblock $V6_HOST
 check_eq "unblocked v6 host connects" "$(connect_all $V6_HOST)" "$V6_HOST=ok "
