@@ -95,6 +95,31 @@ static int attach_on(struct backend *be, const char *ifname,
 	return err;
 }
 
+/*
+ * warn_mode - an upgrade replaces the program in place and keeps the mode
+ * the interface was attached in; say so when another one was asked for.
+ */
+static void warn_mode(const char *cmd, struct backend *be, const char *ifname,
+		      enum mx_attach_mode want)
+{
+	struct mx_status st;
+	size_t i;
+
+	if (want == MX_MODE_AUTO)
+		return;
+	memset(&st, 0, sizeof(st));
+	if (be->ops->status(be, &st))
+		return;
+	for (i = 0; i < st.nifaces; i++) {
+		if (strcmp(st.ifaces[i].name, ifname) ||
+		    st.ifaces[i].mode == MX_MODE_AUTO ||
+		    st.ifaces[i].mode == want)
+			continue;
+		log_warn("%s: %s stays in %s mode (detach first to change the mode)",
+			 cmd, ifname, mode_name(st.ifaces[i].mode));
+	}
+}
+
 int cmd_attach(int argc, char **argv)
 {
 	const char *cmd = argv[0];
@@ -238,6 +263,7 @@ int cmd_attach(int argc, char **argv)
 	if (err)
 		log_warn("%s: cannot record the backend in %s: %s", cmd,
 			 be.state_dir, strerror(-err));
+	warn_mode(cmd, &be, ifname, mode);
 	backend_close(&be);
 	return EXIT_OK;
 }
@@ -383,8 +409,12 @@ static void status_json(const struct mx_status *st, const char *why,
 	for (i = 0; i < st->nifaces; i++) {
 		printf("%s{\"name\":", i ? "," : "");
 		json_str(stdout, st->ifaces[i].name);
-		printf(",\"ifindex\":%d,\"mode\":\"%s\"}", st->ifaces[i].ifindex,
-		       mode_name(st->ifaces[i].mode));
+		printf(",\"ifindex\":%d,\"mode\":", st->ifaces[i].ifindex);
+		/* auto: the backend has no XDP mode to tell (nft) */
+		if (st->ifaces[i].mode == MX_MODE_AUTO)
+			printf("null}");
+		else
+			printf("\"%s\"}", mode_name(st->ifaces[i].mode));
 	}
 	printf("],\"ports\":[");
 	for (i = 0; i < st->cfg.nports; i++)
@@ -415,9 +445,11 @@ static void status_text(const struct mx_status *st, const char *why, long pid)
 	printf("interfaces: ");
 	if (!st->nifaces)
 		printf("none (run 'mxwall attach IFACE')");
-	for (i = 0; i < st->nifaces; i++)
-		printf("%s%s (%s)", i ? ", " : "", st->ifaces[i].name,
-		       mode_name(st->ifaces[i].mode));
+	for (i = 0; i < st->nifaces; i++) {
+		printf("%s%s", i ? ", " : "", st->ifaces[i].name);
+		if (st->ifaces[i].mode != MX_MODE_AUTO)
+			printf(" (%s)", mode_name(st->ifaces[i].mode));
+	}
 	printf("\nports:      ");
 	for (i = 0; i < st->cfg.nports; i++)
 		printf("%s%u", i ? ", " : "", st->cfg.ports[i]);

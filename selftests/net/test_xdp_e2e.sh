@@ -154,6 +154,13 @@ for r in json.load(sys.stdin):
 before=$(counts)
 check "attach again (upgrade)" mxw attach veth0
 check_eq "upgrade kept entries and counters" "$(counts)" "$before"
+mode=$(mxw status --json | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["interfaces"][0]["mode"])')
+other=native
+[ "$mode" = native ] && other=generic
+check_eq "an upgrade asking for another mode says the mode stays" \
+	"$(mxw attach veth0 --mode $other 2>&1; echo "rc=$?")" \
+	"mxwall: warning: attach: veth0 stays in $mode mode (detach first to change the mode)
+rc=0"
 check_eq "still filtering after the upgrade" "$(connect_all $V4_HOST $V4_FREE)" "$V4_HOST=timeout $V4_FREE=ok "
 snap
 check_eq "counting after the upgrade" "$(field $V4_HOST packets)" 4
