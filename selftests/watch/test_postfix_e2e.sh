@@ -1,0 +1,159 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# test_postfix_e2e.sh - end to end with a real MTA. Debian's Postfix runs
+# in a server namespace with its own config and queue directory, logging
+# to a file (maillog_file); swaks clients from several addresses in a
+# client namespace joined by a veth pair. Some are rejected: a client
+# access map, a bad HELO, relay attempts, and a forger who writes the good
+# client's address into its HELO and MAIL FROM. `mxwall watch` follows
+# Postfix's log with the filter attached to the server side of the veth
+# (the default require_seen: the wire must agree): after enough
+# rejections the bad sources' SYNs are dropped (connects time out, counters
+# grow) while the good source still delivers and is never blocked.
+. "$(dirname "$0")/lib.sh"
+t_init
+for p in postfix swaks; do
+	command -v "$p" >/dev/null || t_fatal "$p is not installed (scripts/install-deps.sh)"
+done
+unset MXWALL_FAKE_NOW	# Postfix writes the real time
+
+S=mxw-ps-$$
+C=mxw-pc-$$
+V=vp$$
+T_NETNS+=("$S" "$C")
+PF=$T_DIR/pf
+SRV=10.99.0.1
+GOOD=10.99.0.10
+ACCESS=10.99.0.11
+BADHELO=10.99.0.12
+RELAY=10.99.0.13
+FORGER=10.99.0.14
+
+ip netns add "$S" && ip netns add "$C" || t_fatal "netns"
+ip link add "$V"s netns "$S" type veth peer name "$V"c netns "$C" || t_fatal "veth"
+ip -n "$S" addr add $SRV/24 dev "$V"s
+for a in $GOOD $ACCESS $BADHELO $RELAY $FORGER; do ip -n "$C" addr add $a/24 dev "$V"c; done
+for ns in "$S" "$C"; do ip -n "$ns" link set lo up; done
+ip -n "$S" link set "$V"s up
+ip -n "$C" link set "$V"c up
+
+# --- Postfix with its own everything ---
+mkdir -p "$PF/spool" "$PF/data"
+chmod 755 "$T_DIR" "$PF"	# postfix (the user) must reach its data_directory
+chown postfix "$PF/data"
+printf '%s REJECT client on our access map\n' "$ACCESS" > "$PF/access"
+cat > "$PF/main.cf" <<EOC
+compatibility_level = 3.6
+queue_directory = $PF/spool
+data_directory = $PF/data
+mail_owner = postfix
+setgid_group = postdrop
+inet_interfaces = $SRV
+inet_protocols = ipv4
+myhostname = mx.e2e.example
+mydomain = e2e.example
+myorigin = e2e.example
+mydestination = e2e.example
+mynetworks = 127.0.0.0/8
+maillog_file = $PF/maillog
+maillog_file_prefixes = $PF
+smtpd_peername_lookup = no
+smtp_dns_support_level = disabled
+smtpd_helo_required = yes
+smtpd_client_restrictions = check_client_access texthash:$PF/access
+smtpd_helo_restrictions = reject_invalid_helo_hostname
+smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination
+local_recipient_maps =
+alias_maps =
+alias_database =
+local_transport = discard:
+default_transport = discard:
+biff = no
+smtputf8_enable = no
+smtpd_banner = mx.e2e.example ESMTP
+EOC
+cat > "$PF/master.cf" <<'EOC'
+smtp      inet  n       -       n       -       -       smtpd
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+proxymap  unix  -       -       n       -       -       proxymap
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+discard   unix  -       -       n       -       -       discard
+postlog   unix-dgram n  -       n       -       1       postlogd
+EOC
+T_EXTRA_CLEANUP='ip netns exec '"$S"' postfix -c '"$PF"' stop >/dev/null 2>&1; [ -s '"$PF"'/spool/pid/master.pid ] && kill -9 $(cat '"$PF"'/spool/pid/master.pid) 2>/dev/null'
+# (Postfix says why it cannot start only to a terminal: hence script(1))
+ip netns exec "$S" script -qec "postfix -c $PF start" /dev/null > "$T_DIR/postfix-start.log" 2>&1 ||
+	t_fatal "postfix start: $(tail -n 5 "$T_DIR/postfix-start.log"; tail -n 5 "$PF/maillog" 2>/dev/null)"
+for i in $(seq 1 100); do
+	ip netns exec "$C" bash -c "exec 3<>/dev/tcp/$SRV/25" 2>/dev/null && break
+	sleep 0.1
+done
+[ -e "$PF/maillog" ] || touch "$PF/maillog"
+
+# --- mxwall watch in the server namespace, on Postfix's log ---
+cat > "$CONF" <<EOC
+log = $PF/maillog
+interface = ${V}s
+threshold = 3
+blocklist = $T_DIR/none
+EOC
+n=${#T_PIDS[@]}
+W_ERR=$T_DIR/watch$n.err
+nsenter --net=/run/netns/"$S" "$MXWALL" watch --config "$CONF" 2> "$W_ERR" &
+W_PID=$!
+T_PIDS+=("$W_PID")
+for i in $(seq 1 200); do grep -q following "$W_ERR" && break; sleep 0.05; done
+check "watcher follows Postfix's log" grep -q "following $PF/maillog" "$W_ERR"
+
+# swaks_from ADDR [swaks args] - one session from ADDR; output in $SW
+swaks_from() {
+	local from=$1; shift
+	SW=$(ip netns exec "$C" swaks --server $SRV --port 25 --local-interface "$from" \
+		--timeout 4 --silent 1 "$@" 2>&1)
+	return $?
+}
+
+# the good client delivers
+check "good client delivers" swaks_from $GOOD --helo good.client.example \
+	--from alice@client.example --to postmaster@e2e.example
+# the bad ones, 4 sessions each
+for i in 1 2 3 4; do
+	swaks_from $ACCESS --helo h.client.example --from a@client.example --to postmaster@e2e.example
+	swaks_from $BADHELO --helo 'bad..helo' --from a@client.example --to postmaster@e2e.example
+	swaks_from $RELAY --helo r.client.example --from a@client.example --to victim@elsewhere.example
+	swaks_from $FORGER --helo "[$GOOD]" --from "spoof@[$GOOD]" --to "victim@[$GOOD]"
+done
+for a in $ACCESS $BADHELO $RELAY $FORGER; do
+	check "$a blocked after its rejections" wait_listed $a 10
+done
+check_not "good client never blocked (forged HELO/MAIL FROM)" listed $GOOD
+check "reasons recorded" bash -c "'$MXWALL' list | grep -q '^$RELAY .*\[relay\]'"
+
+# their SYNs are dropped now; the good client still delivers
+for a in $ACCESS $RELAY; do
+	swaks_from $a --helo x.client.example --from a@client.example --to postmaster@e2e.example
+	rc=$?
+	check "$a: connect fails now (swaks exit $rc)" test "$rc" -ne 0
+	check "$a: says it could not connect" bash -c "grep -qiE 'timed out|timeout|connect' <<<\"\$1\"" _ "$SW"
+done
+pk=$("$MXWALL" list --json | python3 -c '
+import json, sys
+print(sum(e["packets"] for e in json.load(sys.stdin) if e["entry"] in sys.argv[1:]))' $ACCESS $RELAY)
+check "drop counters grew" test "${pk:-0}" -ge 2
+check "good client still delivers" swaks_from $GOOD --helo good.client.example \
+	--from alice@client.example --to postmaster@e2e.example
+check_not "good client still not blocked" listed $GOOD
+
+kill -TERM "$W_PID"; wait "$W_PID"
+check_eq "watch exits 0" "$?" 0
+nsenter --net=/run/netns/"$S" "$MXWALL" detach "$V"s >/dev/null 2>&1
+t_done
