@@ -25,6 +25,60 @@
 #include "mxwall.h"
 #include "table.h"
 
+/* --help texts: the usage line(s) first; test_docs.sh holds them to mxwall(8) */
+static const char block_help[] =
+	"usage: mxwall block CIDR... [--tag TAG] [--ttl DURATION] [--static] [--observe]\n\n"
+	"Drop SMTP SYNs from each CIDR (a host or a netblock).\n"
+	"  --tag TAG        a reason shown in [brackets] (repeatable, or a comma list)\n"
+	"  --ttl DURATION   expire after DURATION (90s, 15m, 2h, 30d, 1w)\n"
+	"  --static         part of the core list: the weekly reset keeps it\n"
+	"                   (default: dynamic, removed by the weekly reset)\n"
+	"  --observe        count as if dropping, but let the packets pass\n";
+
+static const char allow_help[] =
+	"usage: mxwall allow CIDR... [--tag TAG] [--static|--dynamic]\n\n"
+	"An exception inside a blocked netblock: SMTP SYNs from each CIDR pass\n"
+	"(the longest prefix wins) and are counted.\n"
+	"  --tag TAG        a reason shown in [brackets] (repeatable, or a comma list)\n"
+	"  --static         survive the weekly reset (the default for allow)\n"
+	"  --dynamic        removed by the weekly reset\n";
+
+static const char list_help[] =
+	"usage: mxwall list [--json] [--dynamic|--static]\n\n"
+	"Every entry, sorted by address, with its counters and tags.\n"
+	"  --json           a JSON array of entry objects\n"
+	"  --dynamic        only the entries the weekly reset removes\n"
+	"  --static         only the core list\n";
+
+static const char flush_help[] =
+	"usage: mxwall flush --dynamic|--all\n\n"
+	"Remove entries with their counters.\n"
+	"  --dynamic        the dynamic entries (what the weekly reset removes)\n"
+	"  --all            every entry, the core list and exceptions too\n";
+
+static const char unblock_help[] =
+	"usage: mxwall unblock CIDR...\n\n"
+	"Remove the entry for each CIDR (a block or an allow exception), with\n"
+	"its counters. Each must be an entry as listed; nothing changes if one\n"
+	"is not.\n";
+
+static const char load_help[] =
+	"usage: mxwall load FILE [--tag TAG] [--dynamic]\n\n"
+	"Block every CIDR listed in FILE ('-' = stdin): one per line, '#' or ';'\n"
+	"start a comment (Spamhaus DROP style '1.2.3.0/24 ; SBL1'). All or nothing:\n"
+	"the first bad line is reported as FILE:LINE and nothing changes.\n"
+	"  --tag TAG        a reason shown in [brackets] (repeatable, or a comma list)\n"
+	"  --dynamic        removed by the weekly reset (default: static, the core list)\n";
+
+static const char top_help[] =
+	"usage: mxwall top [-n N] [--by /24|/16|/48] [--json]\n\n"
+	"The entries that matched the most packets, live from the counters:\n"
+	"every entry, allow exceptions and the core list included.\n"
+	"  -n N             show N rows (default 20; 0 = all)\n"
+	"  --by /24|/16|/48 sum hosts into netblocks: /24 = IPv4 /24 and IPv6 /48,\n"
+	"                   /16 = IPv4 /16 and IPv6 /32, /48 = IPv6 /48 only\n"
+	"  --json           a JSON array of entry objects\n";
+
 /* apply_or_fail - one apply(); logs and returns the exit status */
 static int apply_or_fail(const char *cmd, struct backend *be,
 			 const struct mx_entry *add, size_t nadd,
@@ -93,20 +147,9 @@ static int add_entries(int argc, char **argv, enum mx_action action)
 			break;
 		case 'h':
 			if (is_block)
-				printf("usage: mxwall block CIDR... [--tag TAG] [--ttl DURATION] [--static] [--observe]\n\n"
-				       "Drop SMTP SYNs from each CIDR (a host or a netblock).\n"
-				       "  --tag TAG        a reason shown in [brackets] (repeatable, or a comma list)\n"
-				       "  --ttl DURATION   expire after DURATION (90s, 15m, 2h, 30d, 1w)\n"
-				       "  --static         part of the core list: the weekly reset keeps it\n"
-				       "                   (default: dynamic, removed by the weekly reset)\n"
-				       "  --observe        count as if dropping, but let the packets pass\n");
+				fputs(block_help, stdout);
 			else
-				printf("usage: mxwall allow CIDR... [--tag TAG] [--static|--dynamic]\n\n"
-				       "An exception inside a blocked netblock: SMTP SYNs from each CIDR pass\n"
-				       "(the longest prefix wins) and are counted.\n"
-				       "  --tag TAG        a reason shown in [brackets] (repeatable, or a comma list)\n"
-				       "  --static         survive the weekly reset (the default for allow)\n"
-				       "  --dynamic        removed by the weekly reset\n");
+				fputs(allow_help, stdout);
 			return EXIT_OK;
 		case 'o':
 			observe = true;
@@ -209,10 +252,7 @@ int cmd_unblock(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
-			printf("usage: mxwall unblock CIDR...\n\n"
-			       "Remove the entry for each CIDR (a block or an allow exception), with\n"
-			       "its counters. Each must be an entry as listed; nothing changes if one\n"
-			       "is not.\n");
+			fputs(unblock_help, stdout);
 			return EXIT_OK;
 		default:
 			cmd_bad_option(cmd, c, argv);
@@ -290,11 +330,7 @@ int cmd_list(int argc, char **argv)
 			origin = c == 's' ? MX_ORIGIN_STATIC : MX_ORIGIN_DYNAMIC;
 			break;
 		case 'h':
-			printf("usage: mxwall list [--json] [--dynamic|--static]\n\n"
-			       "Every entry, sorted by address, with its counters and tags.\n"
-			       "  --json           a JSON array of entry objects\n"
-			       "  --dynamic        only the entries the weekly reset removes\n"
-			       "  --static         only the core list\n");
+			fputs(list_help, stdout);
 			return EXIT_OK;
 		case 'j':
 			json = true;
@@ -353,12 +389,7 @@ int cmd_load(int argc, char **argv)
 			dynamic = true;
 			break;
 		case 'h':
-			printf("usage: mxwall load FILE [--tag TAG] [--dynamic]\n\n"
-			       "Block every CIDR listed in FILE ('-' = stdin): one per line, '#' or ';'\n"
-			       "start a comment (Spamhaus DROP style '1.2.3.0/24 ; SBL1'). All or nothing:\n"
-			       "the first bad line is reported as FILE:LINE and nothing changes.\n"
-			       "  --tag TAG        a reason shown in [brackets] (repeatable, or a comma list)\n"
-			       "  --dynamic        removed by the weekly reset (default: static, the core list)\n");
+			fputs(load_help, stdout);
 			return EXIT_OK;
 		case 't':
 			cmd_add_tags(cmd, tags, sizeof(tags), optarg);
@@ -426,10 +457,7 @@ int cmd_flush(int argc, char **argv)
 			which = c;
 			break;
 		case 'h':
-			printf("usage: mxwall flush --dynamic|--all\n\n"
-			       "Remove entries with their counters.\n"
-			       "  --dynamic        the dynamic entries (what the weekly reset removes)\n"
-			       "  --all            every entry, the core list and exceptions too\n");
+			fputs(flush_help, stdout);
 			return EXIT_OK;
 		default:
 			cmd_bad_option(cmd, c, argv);
@@ -487,13 +515,7 @@ int cmd_top(int argc, char **argv)
 			by = true;
 			break;
 		case 'h':
-			printf("usage: mxwall top [-n N] [--by /24|/16|/48] [--json]\n\n"
-			       "The entries that matched the most packets, live from the counters:\n"
-			       "every entry, allow exceptions and the core list included.\n"
-			       "  -n N             show N rows (default 20; 0 = all)\n"
-			       "  --by /24|/16|/48 sum hosts into netblocks: /24 = IPv4 /24 and IPv6 /48,\n"
-			       "                   /16 = IPv4 /16 and IPv6 /32, /48 = IPv6 /48 only\n"
-			       "  --json           a JSON array of entry objects\n");
+			fputs(top_help, stdout);
 			return EXIT_OK;
 		case 'j':
 			json = true;

@@ -29,6 +29,34 @@
 #pragma weak backend_xdp_ops
 #pragma weak backend_nft_ops
 
+/* --help texts: the usage line(s) first; test_docs.sh holds them to mxwall(8) */
+static const char attach_help[] =
+	"usage: mxwall attach IFACE [--mode native|generic|auto] [--ports 25,465,587]\n"
+	"                     [--observe[=yes|no]]\n\n"
+	"Attach the filter to IFACE (again: replace the program, keep entries and\n"
+	"counters). With the backend left to auto, XDP is tried first and nftables\n"
+	"is used when XDP cannot attach here.\n"
+	"  --mode M         native, generic or auto (default auto: native where the\n"
+	"                   driver supports it, else generic)\n"
+	"  --ports LIST     SMTP ports to filter (default: as before, else 25)\n"
+	"  --observe[=yes|no]  count as if dropping, but pass everything\n"
+	"                   (default: as before, else no)\n";
+
+static const char status_help[] =
+	"usage: mxwall status [--json]\n\n"
+	"The backend in use and why, interfaces and modes, ports, observe mode,\n"
+	"entry counts and capacity, the global counters, and whether the\n"
+	"controller (mxwall watch) is running.\n"
+	"  --json           one JSON object\n";
+
+static const char detach_help[] =
+	"usage: mxwall detach IFACE | --all\n\n"
+	"Take the filter off IFACE (or off every interface). When the last\n"
+	"interface is detached and no entries are left, every trace (pinned\n"
+	"maps, nftables table) is removed; otherwise entries and counters stay\n"
+	"for the next attach.\n"
+	"  --all            detach from every interface\n";
+
 static const char *mode_name(enum mx_attach_mode m)
 {
 	switch (m) {
@@ -145,16 +173,7 @@ int cmd_attach(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
-			printf("usage: mxwall attach IFACE [--mode native|generic|auto] [--ports 25,465,587]\n"
-			       "                     [--observe[=yes|no]]\n\n"
-			       "Attach the filter to IFACE (again: replace the program, keep entries and\n"
-			       "counters). With the backend left to auto, XDP is tried first and nftables\n"
-			       "is used when XDP cannot attach here.\n"
-			       "  --mode M         native, generic or auto (default auto: native where the\n"
-			       "                   driver supports it, else generic)\n"
-			       "  --ports LIST     SMTP ports to filter (default: as before, else 25)\n"
-			       "  --observe[=yes|no]  count as if dropping, but pass everything\n"
-			       "                   (default: as before, else no)\n");
+			fputs(attach_help, stdout);
 			return EXIT_OK;
 		case 'm':
 			if (!strcmp(optarg, "native"))
@@ -289,12 +308,7 @@ int cmd_detach(int argc, char **argv)
 			all = true;
 			break;
 		case 'h':
-			printf("usage: mxwall detach IFACE | --all\n\n"
-			       "Take the filter off IFACE (or off every interface). When the last\n"
-			       "interface is detached and no entries are left, every trace (pinned\n"
-			       "maps, nftables table) is removed; otherwise entries and counters stay\n"
-			       "for the next attach.\n"
-			       "  --all            detach from every interface\n");
+			fputs(detach_help, stdout);
 			return EXIT_OK;
 		default:
 			cmd_bad_option(cmd, c, argv);
@@ -492,11 +506,7 @@ int cmd_status(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
-			printf("usage: mxwall status [--json]\n\n"
-			       "The backend in use and why, interfaces and modes, ports, observe mode,\n"
-			       "entry counts and capacity, the global counters, and whether the\n"
-			       "controller (mxwall watch) is running.\n"
-			       "  --json           one JSON object\n");
+			fputs(status_help, stdout);
 			return EXIT_OK;
 		case 'j':
 			json = true;
