@@ -114,9 +114,20 @@ static void bufsizes(struct nftb *p, size_t len, size_t nmsgs)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
 }
 
+/* nl_drain - drop answers left over by a request that stopped early */
+static void nl_drain(struct nftb *p)
+{
+	while (recv(mnl_socket_get_fd(p->nl), p->rbuf, NFT_RBUF_SIZE,
+		    MSG_DONTWAIT) > 0)
+		;
+}
+
 static int nl_send(struct nftb *p, const struct nftm_buf *b)
 {
-	ssize_t n = mnl_socket_sendto(p->nl, b->data, b->len);
+	ssize_t n;
+
+	nl_drain(p);
+	n = mnl_socket_sendto(p->nl, b->data, b->len);
 
 	if (n < 0)
 		return -errno;
@@ -373,6 +384,7 @@ static int dump(struct nftb *p, uint16_t cmd, void (*payload)(struct nlmsghdr *,
 				    NLM_F_DUMP | NLM_F_ACK, seq);
 	if (payload)
 		payload(nlh, obj);
+	nl_drain(p);
 	if (mnl_socket_sendto(p->nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	for (;;) {

@@ -106,7 +106,7 @@ fam = socket.AF_INET6 if ':' in dst else socket.AF_INET
 s = socket.socket(fam, socket.SOCK_STREAM)
 s.bind((src, 0))
 # the first SYN retransmission comes after 1 s: wait less, send one SYN
-s.settimeout(0.6)
+s.settimeout(0.9)
 try:
     s.connect((dst, port))
     print("ok")
