@@ -142,6 +142,13 @@ expect 0 "$E warning: $tmp/masked.list:1: 203.0.113.7/24 has host bits set; usin
 $E load: 1 entry from $tmp/masked.list" mxw load "$tmp/masked.list" --tag sbl
 check "masked entry loaded as static" ns_srv bash -c "'$MXWALL' --pin-dir '$PIN_DIR' --state-dir '$STATE_DIR' list --static | grep -q '^203.0.113.0/24 .*\[sbl\] \[static\]$'"
 
+out=$(printf '192.0.2.50 ; from stdin\n' | mxw load - --dynamic 2>&1; echo "rc=$?")
+check_eq "load - reads stdin" "$out" "$E load: 1 entry from -
+rc=0"
+check "stdin entry is dynamic" ns_srv bash -c "'$MXWALL' --pin-dir '$PIN_DIR' --state-dir '$STATE_DIR' list --dynamic | grep -q '^192.0.2.50 '"
+expect 0 "" mxw unblock 192.0.2.50
+check "unblock removed it" ns_srv bash -c "! '$MXWALL' --pin-dir '$PIN_DIR' --state-dir '$STATE_DIR' list | grep -q '^192.0.2.50 '"
+
 expect 1 "$E unblock: 192.0.2.55 is not an entry (nothing was changed)" mxw unblock 192.0.2.1 192.0.2.55
 expect 1 "$E unblock: 198.51.100.8 is not an entry (it is inside 198.51.100.0/24; nothing was changed)" \
 	mxw unblock 198.51.100.8
