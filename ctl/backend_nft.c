@@ -1167,8 +1167,7 @@ static int lookup_existing(struct nftb *p, struct nftm_elem *adds,
 				continue;
 			nftm_map_name(name, sizeof(name), n->family, n->plen,
 				      nftm_shard_of(n));
-			nftm_elem_get(&b, name, n->family, key,
-				      nftm_key(n, key), false);
+			nftm_elem_get(&b, name, key, nftm_key(n, key), false);
 			which[k++] = i;
 		}
 		p->seq = b.seq;
@@ -1304,7 +1303,6 @@ static int nft_apply(struct backend *be, const struct mx_entry *add,
 	bool *found = NULL;
 	char net[CIDR_STRLEN];
 	size_t i, na, nd, out;
-	int64_t now = now_s();
 	int err = 0;
 
 	if (!nadd && !ndel)
@@ -1366,8 +1364,6 @@ static int nft_apply(struct backend *be, const struct mx_entry *add,
 			x->carry = true;
 			x->packets = old[i].packets;
 			x->bytes = old[i].bytes;
-			x->last_ms = old[i].last_hit ?
-				     (now - old[i].last_hit) * 1000 : -1;
 			pl.dels[nd + pl.ndel++].net = x->net;
 		}
 		if (!pl.maps[f][x->net.plen]) {
@@ -1461,8 +1457,8 @@ static int nft_zero_counters(struct backend *be, const struct cidr *nets,
 			}
 			nftm_map_name(name, sizeof(name), nets[i].family,
 				      nets[i].plen, nftm_shard_of(&nets[i]));
-			nftm_elem_get(&b, name, nets[i].family, key,
-				      nftm_key(&nets[i], key), true);
+			nftm_elem_get(&b, name, key, nftm_key(&nets[i], key),
+				      true);
 			which[k++] = i;
 		}
 		p->seq = b.seq;
@@ -1535,7 +1531,7 @@ static int nft_seen(struct backend *be, const struct cidr *host,
 		return -EINVAL;
 	nftm_init(&b, p->seq);
 	nftm_elem_get(&b, host->family == AF_INET ? "recent4" : "recent6",
-		      host->family, key, nftm_key(host, key), false);
+		      key, nftm_key(host, key), false);
 	p->seq = b.seq;
 	err = requests(p, &b, seen_cb, &c);
 	nftm_free(&b);

@@ -609,8 +609,7 @@ static void shard_chain_name(char *buf, size_t len, int family, int plen,
 
 /* lookup_rule - saddr, masked to plen, looked up in a verdict map */
 static struct nftnl_rule *lookup_rule(const char *chain, int family,
-				      int plen, const uint8_t *mask,
-				      const char *map)
+				      const uint8_t *mask, const char *map)
 {
 	uint32_t off = family == AF_INET ? 12 : 8;
 	uint32_t alen = family == AF_INET ? 4 : 16;
@@ -619,7 +618,6 @@ static struct nftnl_rule *lookup_rule(const char *chain, int family,
 	add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, off, alen);
 	if (mask)
 		add_bitwise(r, mask, alen);
-	(void)plen;
 	add_lookup(r, map, true);
 	return r;
 }
@@ -651,7 +649,7 @@ void nftm_map_add(struct nftm_buf *b, int family, int plen)
 		nftm_map_name(name, sizeof(name), family, plen, s);
 		shard_chain_name(chain, sizeof(chain), family, plen, s);
 		chain_emit(b, chain, NULL);
-		rule_emit(b, lookup_rule(chain, family, plen,
+		rule_emit(b, lookup_rule(chain, family,
 					 plen == max ? NULL : mask, name),
 			  chain);
 	}
@@ -726,11 +724,11 @@ void nftm_syn_chain_rebuild(struct nftm_buf *b, int family,
 			/* the shard's bits pick the chain to jump to */
 			shard_bits(family, p, -1, mask);
 			dispatch_name(name, sizeof(name), family, p);
-			r = lookup_rule(chain, family, p, mask, name);
+			r = lookup_rule(chain, family, mask, name);
 		} else {
 			mask_of(family, p, mask);
 			nftm_map_name(name, sizeof(name), family, p, 0);
-			r = lookup_rule(chain, family, p,
+			r = lookup_rule(chain, family,
 					p == max ? NULL : mask, name);
 		}
 		rule_emit(b, r, chain);
@@ -943,14 +941,13 @@ void nftm_elems(struct nftm_buf *b, bool add, int family, int plen,
 	}
 }
 
-void nftm_elem_get(struct nftm_buf *b, const char *set, int family,
-		   const uint8_t *key, size_t keylen, bool reset)
+void nftm_elem_get(struct nftm_buf *b, const char *set, const uint8_t *key,
+		   size_t keylen, bool reset)
 {
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nftnl_set_elem *el = nftnl_set_elem_alloc();
 	struct nlmsghdr *nlh;
 
-	(void)family;
 	if (!s || !el)
 		log_panic("out of memory");
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, NFTM_TABLE);

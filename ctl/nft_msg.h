@@ -10,13 +10,16 @@
  *     counter seen, syn, dropped, allowed, observed     (named counters)
  *     set ports       inet_service                      (SMTP port set)
  *     set recent4/6   dynamic, timeout 1h, size 65536   (recent SYN sources)
- *     map d4_N, d6_N  address : verdict, a counter per element (one per prefix
- *                     length N in use; key = source address & /N mask)
+ *     map d4_N, d6_N  address : verdict, a counter per element (one per
+ *                     prefix length N in use; key = source address & /N
+ *                     mask); N >= 16: 64 shards d4_N_00..63 by prefix bits,
+ *                     a dispatch map x4_N and a chain c4_N_SS per shard
  *     chain in_IFACE  hook ingress device IFACE: count seen, jump check
  *     chain check     SMTP SYN (dport @ports, syn without ack): count syn,
  *                     goto syn4 / syn6
- *     chain syn4/6    update @recent; then one vmap lookup per prefix length,
- *                     longest first: the first hit decides (longest match)
+ *     chain syn4/6    update @recent; then a vmap lookup per prefix length
+ *                     (through the shard's chain when sharded), longest
+ *                     first: the first hit decides (longest match)
  *     chain act_drop, act_allow, act_observe   count, then drop or accept
  *
  * Every message added here records what it does (nftm_rec) so that an error
@@ -93,7 +96,6 @@ struct nftm_elem {
 	const struct mx_entry *e;	/* NULL: delete (key only) */
 	bool carry;			/* start the counters at these values */
 	uint64_t packets, bytes;
-	int64_t last_ms;		/* ms since the last hit; < 0: never */
 };
 
 void nftm_init(struct nftm_buf *b, uint32_t seq);
@@ -153,8 +155,8 @@ void nftm_elems(struct nftm_buf *b, bool add, int family, int plen,
  * nftm_elem_get - a GETSETELEM request for one key (reset: the
  * GETSETELEM_RESET variant that zeroes its counters as it reads them)
  */
-void nftm_elem_get(struct nftm_buf *b, const char *set, int family,
-		   const uint8_t *key, size_t keylen, bool reset);
+void nftm_elem_get(struct nftm_buf *b, const char *set, const uint8_t *key,
+		   size_t keylen, bool reset);
 
 /* entry metadata <-> the element's comment (nft shows it as comment "...") */
 int nftm_comment_encode(const struct mx_entry *e, char *buf, size_t len);

@@ -10,7 +10,8 @@
 #     (selftests/bench/tools/synflood.c) through a veth pair into a
 #     namespace where they are dropped by nothing (the IP stack throws
 #     them away: not for this host), by XDP, or by nftables, with the 1M
-#     list loaded. On veth the receive path runs in the sender's context,
+#     list loaded, each on its own veth pair, the runs taking turns. On
+#     veth the receive path runs in the sender's context,
 #     so CPU ns per frame = send cost + receive cost; the rows differ only
 #     on the receive side. Two source mixes: /32 hosts (the first map nft
 #     looks in) and /20 netblocks (nft looks in the /32 and /24 maps first).
@@ -48,9 +49,12 @@ TMP=
 PIN=/sys/fs/bpf/mxwall-test-bench-nft-$$
 
 cleanup() {
-	ip netns del "$SRV" 2>/dev/null
-	ip netns del "$CLI" 2>/dev/null
-	rm -rf "$PIN"
+	local k
+	for k in xdp nft none; do
+		ip netns del "$SRV-$k" 2>/dev/null
+		ip netns del "$CLI-$k" 2>/dev/null
+		rm -rf "$PIN-$k"
+	done
 	[ -n "$TMP" ] && rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -90,34 +94,44 @@ with open(sys.argv[2], "w") as f:
 EOF
 done
 
-ip netns add "$SRV" || die "ip netns add"
-ip netns add "$CLI" || die "ip netns add"
-ip -n "$SRV" link add v0 type veth peer name v1 netns "$CLI" || die veth
-ip -n "$SRV" addr add 10.250.0.1/16 dev v0
-ip -n "$CLI" addr add 10.250.0.2/16 dev v1
-ip -n "$SRV" link set v0 up
-ip -n "$CLI" link set v1 up
-ip -n "$SRV" link set lo up
+# three pairs: the XDP receiver, the nft receiver, and one with no filter;
+# the drop rounds go round the three, so that other work on the machine
+# weighs on each the same
+for k in xdp nft none; do
+	ip netns add "$SRV-$k" || die "ip netns add"
+	ip netns add "$CLI-$k" || die "ip netns add"
+	ip -n "$SRV-$k" link add v0 type veth peer name v1 netns "$CLI-$k" ||
+		die veth
+	ip -n "$SRV-$k" addr add 10.250.0.1/16 dev v0
+	ip -n "$CLI-$k" addr add 10.250.0.2/16 dev v1
+	ip -n "$SRV-$k" link set v0 up
+	ip -n "$CLI-$k" link set v1 up
+	ip -n "$SRV-$k" link set lo up
+done
 
+# mx BACKEND ARGS...: mxwall in that backend's namespace and state
 mx() {
-	nsenter --net=/run/netns/"$SRV" env MXWALL_STATE_DIR="$STATE" \
-		MXWALL_PIN_DIR="$PIN" "$MXWALL" "$@"
+	local k=$1
+	shift
+	nsenter --net=/run/netns/"$SRV-$k" env \
+		MXWALL_STATE_DIR="$TMP/state-$k" MXWALL_PIN_DIR="$PIN-$k" \
+		"$MXWALL" "$@"
 }
 
 # fresh BACKEND: a new state, attached to v0
 fresh() {
-	STATE=$(mktemp -d "$TMP/state.XXXXXX")
-	rm -rf "$PIN"
-	mx --backend "$1" attach v0 >/dev/null || die "attach --backend $1"
+	rm -rf "$TMP/state-$1" "$PIN-$1"
+	mkdir -p "$TMP/state-$1"
+	mx "$1" --backend "$1" attach v0 >/dev/null || die "attach --backend $1"
 }
 
-# gone: detach and remove every trace
+# gone BACKEND: detach and remove every trace
 gone() {
-	mx flush --all >/dev/null 2>&1
-	mx detach v0 >/dev/null 2>&1
-	nsenter --net=/run/netns/"$SRV" nft delete table netdev mxwall \
+	mx "$1" flush --all >/dev/null 2>&1
+	mx "$1" detach v0 >/dev/null 2>&1
+	nsenter --net=/run/netns/"$SRV-$1" nft delete table netdev mxwall \
 		2>/dev/null
-	rm -rf "$PIN"
+	rm -rf "$PIN-$1"
 }
 
 # timed CMD...: seconds taken, or "failed"
@@ -133,55 +147,63 @@ timed() {
 	python3 -c "print('%.2f' % ($t1 - $t0))"
 }
 
-declare -A LOAD RELOAD TOP DROP_H DROP_N
-
-# dropcost KEY SRC_FIRST NSRC STEP: lowest CPU ns per frame over ROUNDS
-dropcost() {
-	local best= r v
-	for r in $(seq "$ROUNDS"); do
-		v=$(nsenter --net=/run/netns/"$CLI" taskset -c 1 "$TMP/synflood" \
-			v1 02:00:00:00:00:99 "$2" "$3" "$4" 10.250.0.1 "$FRAMES" |
-			awk '{ print $4 }')
-		[ -z "$v" ] && continue
-		if [ -z "$best" ] || [ "$v" -lt "$best" ]; then best=$v; fi
-	done
-	echo "${best:-failed}"
+dropped() {
+	mx "$1" status --json | python3 -c \
+		'import json,sys; print(json.load(sys.stdin)["counters"]["dropped"])'
 }
+
+# flood BACKEND SRC_FIRST NSRC STEP: CPU ns per frame of one run
+flood() {
+	nsenter --net=/run/netns/"$CLI-$1" taskset -c 1 "$TMP/synflood" \
+		v1 02:00:00:00:00:99 "$2" "$3" "$4" 10.250.0.1 "$FRAMES" |
+		awk '{ print $4 }'
+}
+
+declare -A LOAD RELOAD TOP DROP_H DROP_N BEFORE
 
 BIG=${SIZES##* }
 for be in xdp nft; do
 	for n in $SIZES; do
 		fresh "$be"
-		LOAD[$be,$n]=$(timed mx load "$TMP/list$n")
+		LOAD[$be,$n]=$(timed mx "$be" load "$TMP/list$n")
 		echo "load $n entries ($be): ${LOAD[$be,$n]} s"
 		if [ "$n" = 100000 ]; then
-			RELOAD[$be]=$(timed mx load "$TMP/list$n")
+			RELOAD[$be]=$(timed mx "$be" load "$TMP/list$n")
 			echo "reload $n entries over themselves ($be): ${RELOAD[$be]} s"
 		fi
-		TOP[$be,$n]=$(timed mx top -n 20)
+		TOP[$be,$n]=$(timed mx "$be" top -n 20)
 		echo "top -n 20 over $n entries ($be): ${TOP[$be,$n]} s"
-		if [ "$n" = "$BIG" ]; then
-			# the frames go to a MAC that is not v0's: without a
-			# filter, the IP stack drops them as not for this host
-			before=$(mx status --json | python3 -c \
-				'import json,sys; print(json.load(sys.stdin)["counters"]["dropped"])')
-			DROP_H[$be]=$(dropcost "$be" 11.0.0.1 65536 1)
-			DROP_N[$be]=$(dropcost "$be" 14.0.0.7 $((BIG / 100)) 4096)
-			after=$(mx status --json | python3 -c \
-				'import json,sys; print(json.load(sys.stdin)["counters"]["dropped"])')
-			echo "drop cost ($be, $n entries): hosts ${DROP_H[$be]} ns, /20 ${DROP_N[$be]} ns (dropped $((after - before)) of $((2 * ROUNDS * FRAMES)))"
-			if [ "$((after - before))" -lt "$((2 * ROUNDS * FRAMES * 9 / 10))" ]; then
-				echo "bench_nft: $be did not drop the frames" >&2
-				DROP_H[$be]="not dropped"
-				DROP_N[$be]="not dropped"
-			fi
-		fi
-		gone
+		# the biggest list stays loaded for the drop rounds
+		[ "$n" = "$BIG" ] || gone "$be"
 	done
+	BEFORE[$be]=$(dropped "$be")
 done
-DROP_H[none]=$(dropcost none 11.0.0.1 65536 1)
-DROP_N[none]=$(dropcost none 14.0.0.7 $((BIG / 100)) 4096)
-echo "no filter: hosts ${DROP_H[none]} ns, /20 ${DROP_N[none]} ns"
+
+# the frames go to a MAC that is not v0's: without a filter, the IP
+# stack drops them as not for this host
+for r in $(seq "$ROUNDS"); do
+	for k in none xdp nft; do
+		v=$(flood "$k" 11.0.0.1 65536 1)
+		if [ -n "$v" ] && { [ -z "${DROP_H[$k]:-}" ] || [ "$v" -lt "${DROP_H[$k]}" ]; }; then
+			DROP_H[$k]=$v
+		fi
+		v=$(flood "$k" 14.0.0.7 $((BIG / 100)) 4096)
+		if [ -n "$v" ] && { [ -z "${DROP_N[$k]:-}" ] || [ "$v" -lt "${DROP_N[$k]}" ]; }; then
+			DROP_N[$k]=$v
+		fi
+	done
+	echo "drop round $r: none ${DROP_H[none]:-?}/${DROP_N[none]:-?} xdp ${DROP_H[xdp]:-?}/${DROP_N[xdp]:-?} nft ${DROP_H[nft]:-?}/${DROP_N[nft]:-?} ns (lowest so far, hosts / netblocks)"
+done
+for be in xdp nft; do
+	d=$(( $(dropped "$be") - BEFORE[$be] ))
+	echo "$be dropped $d of $((2 * ROUNDS * FRAMES)) frames"
+	if [ "$d" -lt "$((2 * ROUNDS * FRAMES * 9 / 10))" ]; then
+		echo "bench_nft: $be did not drop the frames" >&2
+		DROP_H[$be]="not dropped"
+		DROP_N[$be]="not dropped"
+	fi
+	gone "$be"
+done
 
 kernel=$(uname -r)
 cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
@@ -190,7 +212,8 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
 	echo
 	echo "Measured by selftests/bench/bench_nft.sh on $(date -u +%Y-%m-%d), kernel"
 	echo "$kernel, $cpu, $(nproc) CPUs shared with other work (each"
-	echo "drop figure is the lowest of $ROUNDS runs of $FRAMES frames)."
+	echo "drop figure is the lowest of $ROUNDS runs of $FRAMES frames, the"
+	echo "three receivers taking turns)."
 	echo
 	echo "Load time, \`mxwall load FILE\` into an empty table (90% /32, 9% /24,"
 	echo "1% /20), wall seconds:"
