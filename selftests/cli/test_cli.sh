@@ -172,6 +172,16 @@ expect 1 "$E attach: dummy1: not supported here" env MXWALL_FORCE_XDP_FAIL=1 \
 	nsenter --net="/run/netns/$NS_SRV" "$MXWALL" --pin-dir "$PIN_DIR" --state-dir "$STATE_DIR" attach dummy1
 check "dummy1 not attached after the failure" ns_srv bash -c "! '$MXWALL' --pin-dir '$PIN_DIR' --state-dir '$STATE_DIR' status | grep -q dummy1"
 
+# --- mutating commands hold the lock: parallel blocks all land
+pids=()
+for i in $(seq 100 119); do
+	mxw block "192.0.2.$i" --tag par &
+	pids+=($!)
+done
+wait "${pids[@]}"
+check_eq "20 parallel blocks, 20 entries" \
+	"$(mxw list --json | grep -c '"tags":\["par"\]')" 20
+
 # --- the controller's pid file: running only if alive and an mxwall
 ctl_line() { mxw status | grep '^controller:'; }
 check_eq "no pid file: not running" "$(ctl_line)" "controller: not running"
