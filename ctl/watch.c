@@ -53,6 +53,9 @@
 #define TAGS_MAX 64		/* distinct reason tags with their own bit */
 #define HOUR_SECS 3600
 #define RECONCILE_SECS 60	/* dump the filter: idle, gone, others' ttl */
+#define PRUNE_SECS 3600		/* housekeeping of the events table */
+/* events are kept for report (a week) and stats persistence (28 days) */
+#define EVENTS_KEEP_SECS (90 * 24 * 3600)
 
 struct src_event {
 	int64_t time;
@@ -120,7 +123,7 @@ struct watch {
 	const char *fake_now;
 	bool dirty;
 	struct timespec first_dirty;
-	int64_t last_tick, last_reconcile;
+	int64_t last_tick, last_reconcile, last_prune;
 	uint64_t lines, events;
 };
 
@@ -1620,6 +1623,18 @@ int cmd_watch(int argc, char **argv)
 			reconcile(w);
 			src_gc(w);
 			own_addrs_load(w);
+		}
+		if (w->now - w->last_prune >= PRUNE_SECS && !w->dry_run) {
+			uint64_t n = 0;
+
+			w->last_prune = w->now;
+			db_begin(w->db);
+			if (db_events_prune(w->db, w->now - EVENTS_KEEP_SECS, &n))
+				log_warn("database: %s", db_errmsg(w->db));
+			else if (n)
+				log_info("forgot %llu events older than 90 days",
+					 (unsigned long long)n);
+			mark_dirty(w);
 		}
 		if (follower_eof(w->fw)) {
 			log_info("end of input");
