@@ -216,7 +216,7 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
 	echo "three receivers taking turns)."
 	echo
 	echo "Load time, \`mxwall load FILE\` into an empty table (90% /32, 9% /24,"
-	echo "1% /20), wall seconds:"
+	echo "1% /20), and read-back time, wall seconds:"
 	echo
 	echo "| entries | XDP maps | nft sets |"
 	echo "|--------:|---------:|---------:|"
@@ -237,6 +237,18 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
 	echo "| no filter (IP stack drops: not for this host) | ${DROP_H[none]} | ${DROP_N[none]} |"
 	echo "| XDP (mxwall, veth native) | ${DROP_H[xdp]} | ${DROP_N[xdp]} |"
 	echo "| nftables (mxwall, netdev ingress) | ${DROP_H[nft]} | ${DROP_N[nft]} |"
+	for k in xdp nft; do
+		dh="?" dn="?"
+		case "${DROP_H[$k]}${DROP_H[none]}" in
+		*[!0-9]*) ;;
+		*) dh=$((DROP_H[$k] - DROP_H[none])) ;;
+		esac
+		case "${DROP_N[$k]}${DROP_N[none]}" in
+		*[!0-9]*) ;;
+		*) dn=$((DROP_N[$k] - DROP_N[none])) ;;
+		esac
+		echo "| $k minus no filter | $dh | $dn |"
+	done
 	echo
 	echo "nft looks up each prefix length present, longest first, two lookups"
 	echo "per length of /16 and longer (the shard dispatch, then the shard's"
