@@ -46,6 +46,7 @@
 #include "follow.h"
 #include "listfile.h"
 #include "mxwall.h"
+#include "privsep.h"
 #include "scan.h"
 
 #define SRC_BUCKETS (1U << 16)
@@ -1548,6 +1549,14 @@ int cmd_watch(int argc, char **argv)
 	}
 	if (setup_filter(w))
 		goto out;
+	/* everything is open: the rest runs with what it needs (privsep.c) */
+	err[0] = '\0';
+	c = privsep_drop();
+	if (c)
+		log_warn("cannot drop capabilities: %s; running with all of them",
+			 strerror(-c));
+	else
+		log_debug("capabilities dropped");
 	own_addrs_load(w);
 	counting_update(w);
 

@@ -26,6 +26,9 @@ printf '# core\n198.51.100.0/24 ; SBL1\n' > "$T_DIR/blocklist"
 for i in 1 2 3 4 5 6; do reject_line 203.0.113.50 relay $((T_NOW - 7200)); done >> "$LOG"
 start_watch || t_done
 check "old lines recorded" wait_events 6
+# after setup it keeps CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN, CAP_DAC_READ_SEARCH only
+capeff=$((16#$(awk '/^CapEff/ { print $2 }' /proc/$W_PID/status)))
+check_eq "capabilities dropped after setup (CapEff)" "$(printf %x $capeff)" "$(printf %x $(( (1 << 39) | (1 << 38) | (1 << 12) | (1 << 2) )))"
 check "static core list loaded" listed 198.51.100.0/24
 check_not "old lines do not promote" listed 203.0.113.50
 
