@@ -29,8 +29,29 @@ check_eq "dry-run: no database" "$(ls "$DB" 2>/dev/null)" ""
 check_eq "dry-run: no pins" "$(ls "$MXWALL_PIN_DIR" 2>/dev/null)" ""
 : > "$LOG"
 
-start_watch || t_done
+# systemd's notify socket: READY=1 once it follows its logs
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1]); s.settimeout(20)
+open(sys.argv[2], "w").write(s.recv(4096).decode())' "$T_DIR/notify" "$T_DIR/notified" &
+T_PIDS+=("$!")
+for i in $(seq 1 40); do [ -S "$T_DIR/notify" ] && break; sleep 0.05; done
+NOTIFY_SOCKET=$T_DIR/notify start_watch || t_done
+for i in $(seq 1 40); do [ -s "$T_DIR/notified" ] && break; sleep 0.05; done
+check "READY=1 sent to NOTIFY_SOCKET" grep -q "^READY=1" "$T_DIR/notified"
+check_eq "pid file" "$(cat "$MXWALL_STATE_DIR/watch.pid")" "$W_PID"
+"$MXWALL" watch --config "$CONF" 2> "$T_DIR/second.err"
+check_eq "second watcher exits 1" "$?" 1
+check "second watcher names the pid" grep -q "another mxwall watch is running (pid $W_PID" "$T_DIR/second.err"
 check "core list" listed 192.0.2.0/24
+# SIGHUP reloads the core list: what left it leaves the filter
+printf '192.0.2.0/25\n' > "$T_DIR/blocklist"
+kill -HUP "$W_PID"
+check "new core entry after reload" wait_listed 192.0.2.0/25
+check "old core entry removed" wait_unlisted 192.0.2.0/24
+printf '192.0.2.0/24\n' > "$T_DIR/blocklist"
+kill -HUP "$W_PID"
+check "core list restored" wait_listed 192.0.2.0/24
 rejects 203.0.113.1 2
 rejects 203.0.113.2 2
 check "two hosts" wait_listed 203.0.113.2
