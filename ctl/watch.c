@@ -919,7 +919,16 @@ static void expire(struct watch *w)
 	if (!n)
 		return;
 	err = be_apply(w, NULL, 0, del, n);
-	if (err && err != -ENOENT) {
+	if (err == -ENOENT) {
+		/* one of them is gone already (all or nothing): one by one */
+		for (i = 0; i < n; i++) {
+			err = be_apply(w, NULL, 0, &del[i], 1);
+			if (err && err != -ENOENT)
+				break;
+			err = 0;
+		}
+	}
+	if (err) {
 		log_err("cannot remove expired entries: %s",
 			backend_strerror(err));
 		free(del);
@@ -1550,7 +1559,6 @@ int cmd_watch(int argc, char **argv)
 	if (setup_filter(w))
 		goto out;
 	/* everything is open: the rest runs with what it needs (privsep.c) */
-	err[0] = '\0';
 	c = privsep_drop();
 	if (c)
 		log_warn("cannot drop capabilities: %s; running with all of them",

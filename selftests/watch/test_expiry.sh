@@ -56,6 +56,17 @@ start_watch || t_done
 check "expired while stopped" wait_unlisted 203.0.113.11 4
 check_eq "no line read twice after restart" "$(sql "SELECT count(*) FROM events")" "$N"
 
+# two entries expire together, one was unblocked by hand meanwhile
+rejects 203.0.113.20 2
+rejects 203.0.113.21 2
+check "pair promoted" wait_listed 203.0.113.21
+check "pair promoted (2)" wait_listed 203.0.113.20
+check "unblock by hand" "$MXWALL" unblock 203.0.113.20
+set_now $((T_NOW + 3600))
+check "the other one still expires" wait_unlisted 203.0.113.21 4
+check_eq "its removal" "$(sql "SELECT removal FROM entries WHERE cidr = '203.0.113.21'")" "expire"
+N=$(sql "SELECT count(*) FROM events")
+
 # SIGHUP: new config (idle_expire 2h, ttl 0) without restart
 sed -i -e 's/^idle_expire = 0/idle_expire = 2h/' -e 's/^ttl = 1h/ttl = 0/' -e 's/^threshold = 2/threshold = 3/' "$CONF"
 kill -HUP "$W_PID"
