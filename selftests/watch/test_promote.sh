@@ -84,4 +84,15 @@ check_eq "entries active" "$(sql "SELECT count(*) FROM entries WHERE removed IS 
 check_eq "reason logged" "$(sql "SELECT reason FROM actions WHERE cidr = '203.0.113.1' AND action = 'promote'")" "5 rejections in 1h (threshold 5): relay"
 check "promotion logged to stderr with reason" grep -q "blocked 203.0.113.2 (a,zen.spamhaus.org) until the weekly reset: 1 rejections in 1h (threshold 1): zen.spamhaus.org" "$W_ERR"
 check_eq "pid file removed" "$(ls "$MXWALL_STATE_DIR"/watch.pid 2>/dev/null)" ""
+
+# the window survives a restart: 4 rejections before, 1 after
+start_watch || t_done
+rejects 203.0.113.60 4
+check "4 before restart" wait_sql "SELECT count(*) FROM events WHERE ip = '203.0.113.60'" 4
+stop_watch
+start_watch || t_done
+check_not "not yet" listed 203.0.113.60
+rejects 203.0.113.60 1
+check "5th after restart promotes" wait_listed 203.0.113.60
+stop_watch
 t_done
