@@ -3,7 +3,8 @@
 # lib.sh - helpers for end-to-end tests in network namespaces.
 #
 # Source it from a test script (bash). It gives:
-#   net_require CMD...        fail loudly (exit 1) unless root and CMDs exist
+#   net_require CMD...        fail loudly (exit 1) unless root and CMDs exist;
+#                             then $MXWALL is a private copy of the binary
 #   $PY                       the python3 to use in tests
 #   net_setup                 two namespaces joined by a veth pair:
 #                               $NS_SRV  veth0  10.250.0.1/16  fd00:250::1/64
@@ -65,6 +66,13 @@ net_require()
 		echo "0 passed, 1 failed"
 		exit 1
 	fi
+	# run a private copy: a rebuild during the test must not swap the
+	# binary under it (still named mxwall, readable by nobody)
+	_bindir=$(mktemp -d /tmp/mxwall-test-bin.XXXXXX)
+	chmod 755 "$_bindir"
+	cp "$MXWALL" "$_bindir/mxwall"
+	MXWALL=$_bindir/mxwall
+	on_cleanup "rm -rf $_bindir"
 }
 
 # on_cleanup CMD - run CMD (a string) at exit, last registered first
