@@ -55,7 +55,8 @@ static const char *const stmt_sql[ST_NSTMT] = {
 		"INSERT INTO entries(cidr, tags, added, expires, hits, level)"
 		" VALUES(?, ?, ?, ?, ?, ?)",
 	[ST_ENTRY_REMOVE] =
-		"UPDATE entries SET removed = ?, removal = ? WHERE id = ?",
+		"UPDATE entries SET removed = ?, removal = ?"
+		" WHERE id = ? AND removed IS NULL",
 	[ST_ENTRY_EXPIRES] = "UPDATE entries SET expires = ? WHERE id = ?",
 	[ST_ENTRIES_ACTIVE] =
 		"SELECT id, cidr, tags, added, expires, removed, removal, hits,"
@@ -436,7 +437,10 @@ int db_entry_remove(struct mx_db *db, int64_t id, int64_t when,
 	sqlite3_bind_int64(s, 1, when);
 	sqlite3_bind_text(s, 2, why, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, id);
-	return step_done(s);
+	if (step_done(s))
+		return -EIO;
+	/* the first removal and its reason stand */
+	return sqlite3_changes(db->h) ? 0 : -ENOENT;
 }
 
 int db_entry_set_expires(struct mx_db *db, int64_t id, int64_t expires)

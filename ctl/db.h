@@ -97,6 +97,8 @@ int db_events_prune(struct mx_db *db, int64_t before, uint64_t *n);
 
 /* entries the controller added */
 int db_entry_add(struct mx_db *db, struct db_entry *e);	/* sets e->id */
+/* db_entry_remove - mark removed; -ENOENT if it was already (the first
+ * removal and its reason stand: report --reset's "reset", say) */
 int db_entry_remove(struct mx_db *db, int64_t id, int64_t when,
 		    const char *why);
 int db_entry_set_expires(struct mx_db *db, int64_t id, int64_t expires);

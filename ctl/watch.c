@@ -890,11 +890,18 @@ static void active_remove(struct watch *w, size_t i, const char *why,
 	struct active a = w->act[i];
 	char text[CIDR_STRLEN];
 	struct source *s;
+	int err;
 
 	cidr_format(&a.net, text, sizeof(text));
-	if (a.id && db_entry_remove(w->db, a.id, w->now, why))
-		log_warn("database: %s", db_errmsg(w->db));
-	action_log(w, &a.net, why, words, 0);
+	err = a.id ? db_entry_remove(w->db, a.id, w->now, why) : 0;
+	if (err == -ENOENT) {
+		/* the weekly reset (or another command) said so already */
+		words = "removed from the filter by another mxwall command";
+	} else {
+		if (err)
+			log_warn("database: %s", db_errmsg(w->db));
+		action_log(w, &a.net, why, words, 0);
+	}
 	w->act[i] = w->act[--w->nact];
 	s = src_get(w, &a.net, false);
 	if (s) {

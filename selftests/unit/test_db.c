@@ -136,6 +136,8 @@ static void test_entries_actions(void)
 	ASSERT_EQ(db_entries_active(db, count_entry, &cnt), 0, "active");
 	ASSERT_EQ(cnt, 1, "one active");
 	ASSERT_EQ(db_entry_remove(db, e.id, 6000, "expired"), 0, "remove");
+	ASSERT_EQ(db_entry_remove(db, e.id, 6001, "gone"), -ENOENT,
+		  "second removal refused");
 	cnt = 0;
 	ASSERT_EQ(db_entries_active(db, count_entry, &cnt), 0, "active 2");
 	ASSERT_EQ(cnt, 0, "none active");

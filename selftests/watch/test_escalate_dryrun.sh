@@ -72,5 +72,22 @@ check "hosts next to the allowlist" wait_listed 198.51.100.3
 sleep 0.3
 check_not "no escalation over the allowlist" listed 198.51.100.0/24
 check "escalation refusal logged" grep -q "not escalating to 198.51.100.0/24: in the allowlist" "$W_ERR"
+
+# the weekly reset while the watcher runs: it forgets the entries, and the
+# reset's own record ("reset") stands
+active=$(sql "SELECT count(*) FROM entries WHERE removed IS NULL")
+check "some entries active" test "$active" -ge 5
+"$MXWALL" report --reset --config "$CONF" --out "$T_DIR/report.txt" > "$T_DIR/report.out" 2>&1
+check_eq "report --reset with the watcher running" "$?" 0
+check_not "dynamic entries cleared" listed 203.0.113.1
+check "core list kept" listed 192.0.2.0/24
+set_now $((T_NOW + 61))	# the watcher compares with the filter once a minute
+sleep 2
+check_eq "no entry active" "$(sql "SELECT count(*) FROM entries WHERE removed IS NULL")" 0
+check_eq "removals say reset" "$(sql "SELECT count(*) FROM entries WHERE removal = 'reset'")" "$active"
+check_eq "no 'gone' overwrote them" "$(sql "SELECT count(*) FROM actions WHERE action = 'gone'")" 0
+# and counting starts again: the next threshold crossing promotes again
+rejects 203.0.113.1 2
+check "promoted again after the reset" wait_listed 203.0.113.1
 stop_watch
 t_done
