@@ -55,10 +55,10 @@ start_watch_ns() {
 }
 start_watch_ns || t_done
 check "watch attached the filter itself" grep -q "attached to vs$$" "$W_ERR"
-# the filter reads the SYN record by wall time: use the real clock here
-unset MXWALL_FAKE_NOW
+# the filter stamps hits with the wall clock: run an hour in the past, so
+# that idle expiry can tell an entry with recent hits from one without
 stop_watch
-T_NOW=$(date +%s)
+set_now $(( $(date +%s) - 3600 ))
 start_watch_ns || t_done
 
 # 10.97.0.3 never sent a SYN: its log lines are not enough
@@ -80,7 +80,7 @@ rejects 10.97.0.3 1
 check "seen later, then blocked" wait_listed 10.97.0.3
 
 # require_seen = no, own addresses: never blocked
-echo "require_seen = no" >> "$CONF"
+printf 'require_seen = no\nidle_expire = 1h\n' >> "$CONF"
 kill -HUP "$W_PID"
 for i in $(seq 1 40); do grep -q "reloading" "$W_ERR" && break; sleep 0.05; done
 sleep 0.2
@@ -88,6 +88,13 @@ rejects 10.97.0.1 5
 rejects 10.97.0.4 3
 check "require_seen = no promotes the unseen" wait_listed 10.97.0.4
 check_not "own address never blocked" listed 10.97.0.1
+
+# idle expiry, an hour later: the entry whose SYNs were dropped stays
+set_now $(( $(date +%s) + 61 ))
+check "entries without hits leave (idle_expire)" wait_unlisted 10.97.0.4 5
+check_not "the other one too" listed 10.97.0.3
+check "the entry with recent hits stays" listed 10.97.0.2
+check_eq "idle removals" "$(sql "SELECT count(*) FROM entries WHERE removal = 'idle'")" 2
 stop_watch
 nsenter --net=/run/netns/"$S" "$MXWALL" detach vs$$ >/dev/null 2>&1
 t_done
