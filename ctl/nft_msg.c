@@ -354,6 +354,21 @@ static void chain_emit(struct nftm_buf *b, const char *name, const char *dev)
 	nftnl_chain_free(c);
 }
 
+/*
+ * add_saddr - the source address into the register, after a check of the
+ * protocol that the path to here already made: it costs a compare, and
+ * it is what lets `nft list` print `ip saddr` instead of `@nh,96,32`
+ */
+static void add_saddr(struct nftnl_rule *r, int family)
+{
+	uint16_t proto = htons(family == AF_INET ? 0x0800 : 0x86dd);
+
+	add_meta(r, NFT_META_PROTOCOL);
+	add_cmp(r, &proto, sizeof(proto));
+	add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, family == AF_INET ? 12 : 8,
+		    family == AF_INET ? 4 : 16);
+}
+
 static void check_rule(struct nftm_buf *b, int family)
 {
 	struct nftnl_rule *r = rule_new(NFTM_CHAIN_CHECK);
@@ -611,11 +626,10 @@ static void shard_chain_name(char *buf, size_t len, int family, int plen,
 static struct nftnl_rule *lookup_rule(const char *chain, int family,
 				      const uint8_t *mask, const char *map)
 {
-	uint32_t off = family == AF_INET ? 12 : 8;
 	uint32_t alen = family == AF_INET ? 4 : 16;
 	struct nftnl_rule *r = rule_new(chain);
 
-	add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, off, alen);
+	add_saddr(r, family);
 	if (mask)
 		add_bitwise(r, mask, alen);
 	add_lookup(r, map, true);
@@ -695,8 +709,6 @@ void nftm_syn_chain_rebuild(struct nftm_buf *b, int family,
 			    const uint8_t *plens, size_t n)
 {
 	const char *chain = family == AF_INET ? "syn4" : "syn6";
-	uint32_t off = family == AF_INET ? 12 : 8;
-	uint32_t alen = family == AF_INET ? 4 : 16;
 	int max = family == AF_INET ? 32 : 128;
 	struct nftnl_rule *r;
 	bool present[129] = { false };
@@ -710,7 +722,7 @@ void nftm_syn_chain_rebuild(struct nftm_buf *b, int family,
 	/* update @recentN { saddr }: its own rule, because a full set makes
 	 * the update break the rule it is in */
 	r = rule_new(chain);
-	add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, off, alen);
+	add_saddr(r, family);
 	add_dynset_update(r, family == AF_INET ? "recent4" : "recent6");
 	rule_emit(b, r, chain);
 	/* longest prefix first: the first map that has the source decides */

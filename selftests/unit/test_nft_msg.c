@@ -338,9 +338,11 @@ static void test_syn_chain_longest_first(void)
 	ASSERT_EQ(msg_cmd(msg_at(&b, 0)), NFT_MSG_DELRULE, "flush first");
 	exprs_of(msg_at(&b, 1), &l, chain, sizeof(chain));
 	ASSERT_STR(chain, "syn4", "rules go to syn4");
-	ASSERT_STR(l.names, "payload,dynset", "update @recent4 { saddr }");
+	ASSERT_STR(l.names, "meta,cmp,payload,dynset",
+		   "update @recent4 { ip saddr }");
 	exprs_of(msg_at(&b, 2), &l, chain, sizeof(chain));
-	ASSERT_STR(l.names, "payload,bitwise,lookup", "/32: shard bits");
+	ASSERT_STR(l.names, "meta,cmp,payload,bitwise,lookup",
+		   "/32: ip saddr, shard bits");
 	ASSERT_STR(l.lookup, "x4_32", "longest first, its dispatch map");
 	ASSERT_TRUE(l.vmap, "a verdict map");
 	ASSERT_TRUE(l.mask_len == 4 && !memcmp(l.mask, s32, 4),
