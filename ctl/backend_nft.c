@@ -1497,7 +1497,8 @@ static int seen_cb(const struct nlmsghdr *nlh, const struct nftm_rec *r,
 		if (!it)
 			log_panic("out of memory");
 		el = nftnl_set_elems_iter_cur(it);
-		if (el && nftnl_set_elem_is_set(el, NFTNL_SET_ELEM_EXPIRATION)) {
+		if (el &&
+		    nftnl_set_elem_is_set(el, NFTNL_SET_ELEM_EXPIRATION)) {
 			uint64_t left = nftnl_set_elem_get_u64(
 				el, NFTNL_SET_ELEM_EXPIRATION);
 			uint64_t tmo = NFTM_RECENT_TIMEOUT_MS;

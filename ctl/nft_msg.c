@@ -146,9 +146,11 @@ static void canon_elems(struct nlmsghdr *nlh)
 	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
 		if (mnl_attr_get_type(a) != NFTA_SET_ELEM_LIST_ELEMENTS)
 			continue;
-		mnl_attr_for_each_nested(el, a)
-			el->nla_type = (uint16_t)((el->nla_type & ~NLA_TYPE_MASK) |
-						  NFTA_LIST_ELEM);
+		mnl_attr_for_each_nested(el, a) {
+			uint16_t flags = el->nla_type & ~NLA_TYPE_MASK;
+
+			el->nla_type = flags | NFTA_LIST_ELEM;
+		}
 	}
 }
 

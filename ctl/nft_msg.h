@@ -147,7 +147,8 @@ void nftm_base_chain_del(struct nftm_buf *b, const char *ifname);
 /*
  * nftm_elems - NEWSETELEM (add) or DELSETELEM messages for elements of one
  * family and prefix length, several per message, each message to the
- * elements' shard (sort by shard first for the fewest messages). The elements must stay alive as long as the buffer's records.
+ * elements' shard (sort by shard first for the fewest messages). The
+ * elements must stay alive as long as the buffer's records.
  */
 void nftm_elems(struct nftm_buf *b, bool add, int family, int plen,
 		const struct nftm_elem *el, size_t n);
