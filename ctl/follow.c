@@ -10,9 +10,11 @@
  * copytruncate (read again from offset 0), a missing path means the file
  * was moved or deleted and is picked up when it is created again.
  *
- * XXX: a writer that keeps appending to the renamed file after the new
- * one appeared loses those lines, as with tail -F; logrotate's postrotate
- * reload makes the window a few milliseconds.
+ * The switch to a new file at the path waits for its first byte: until
+ * then the writer (told to reopen only in logrotate's postrotate) may still
+ * append to the renamed one.
+ * XXX: a writer that appends to the renamed file after it also wrote to
+ * the new one loses those late lines, as with tail -F.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -538,6 +540,13 @@ static int run_file(struct follower *fw, struct follow_file *ff,
 			return 0;	/* moved or deleted: wait for it */
 		if ((uint64_t)st.st_ino == ff->ino &&
 		    (uint64_t)st.st_dev == ff->dev)
+			return 0;
+		/*
+		 * logrotate's `create` makes the new file before the writer
+		 * is told to reopen (postrotate): until the new file has a
+		 * byte, the writer may still append to the old one, so stay
+		 */
+		if (st.st_size == 0)
 			return 0;
 		/* rename rotation: the old file is read to its end */
 		rc = split(ff, true, fn, arg);

@@ -130,6 +130,15 @@ struct watch {
 
 /* ---- clock ---- */
 
+static int64_t ms_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t->tv_sec) * 1000 +
+	       (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
 static void clock_update(struct watch *w)
 {
 	char buf[64] = "";
@@ -638,6 +647,7 @@ static int block(struct watch *w, const struct cidr *net, const char *reasons,
  */
 static void flush_pending(struct watch *w)
 {
+	struct timespec t0;
 	struct mx_entry *add;
 	struct active *a;
 	struct source *s;
@@ -650,8 +660,11 @@ static void flush_pending(struct watch *w)
 	add = xcalloc(w->npend, sizeof(*add));
 	for (i = 0; i < w->npend; i++)
 		add[i] = w->pend[i].e;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	err = be_apply(w, add, w->npend, NULL, 0);
 	free(add);
+	log_debug("apply of %zu promotions: %lld ms", w->npend,
+		  (long long)ms_since(&t0));
 	if (err) {
 		for (i = 0; i < w->npend; i++) {
 			cidr_format(&w->pend[i].e.net, text, sizeof(text));
@@ -690,7 +703,9 @@ static void flush_pending(struct watch *w)
 	}
 	w->npend = 0;
 	/* a promotion is committed at once, with the events behind it */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	commit(w);
+	log_debug("commit: %lld ms", (long long)ms_since(&t0));
 }
 
 /* escalate - enough promoted hosts in host's /24 (/48): block the block */
@@ -1464,15 +1479,6 @@ static void usage(FILE *f)
 		"  -n, --dry-run      log what would be blocked, change nothing\n"
 		"  -h, --help         this text\n"
 		"LOGFILE... replaces the config's log keys; '-' is stdin.\n");
-}
-
-static int64_t ms_since(const struct timespec *t)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - t->tv_sec) * 1000 +
-	       (now.tv_nsec - t->tv_nsec) / 1000000;
 }
 
 int cmd_watch(int argc, char **argv)

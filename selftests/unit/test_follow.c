@@ -122,6 +122,32 @@ static void test_rename_rotation(void)
 	follower_free(fw);
 }
 
+/* logrotate `create`: the empty new file appears before the writer moves */
+static void test_rotation_create(void)
+{
+	struct follower *fw = follower_new();
+	struct got g = { "", 0, { 0 } };
+
+	clean();
+	append(path, "k1\n");
+	follower_add(fw, path, NULL, NULL);
+	follower_run(fw, on_line, &g);
+	reset(&g);
+	rename(path, path1);
+	append(path, "");		/* created empty */
+	follower_run(fw, on_line, &g);
+	ASSERT_EQ(g.n, 0, "nothing yet");
+	append(path1, "k2\n");		/* the writer, not yet reopened */
+	follower_run(fw, on_line, &g);
+	ASSERT_STR(g.text, "k2", "late line of the old file");
+	reset(&g);
+	append(path1, "k3\n");
+	append(path, "m1\n");		/* reopened */
+	follower_run(fw, on_line, &g);
+	ASSERT_STR(g.text, "k3|m1", "old file drained, then the new one");
+	follower_free(fw);
+}
+
 static void test_copytruncate(void)
 {
 	struct follower *fw = follower_new();
@@ -268,6 +294,7 @@ int main(void)
 	TEST_RUN(test_hash);
 	TEST_RUN(test_append_partial);
 	TEST_RUN(test_rename_rotation);
+	TEST_RUN(test_rotation_create);
 	TEST_RUN(test_copytruncate);
 	TEST_RUN(test_appears_later_recreated);
 	TEST_RUN(test_resume_rotated_plain);
