@@ -47,6 +47,7 @@
 #include "listfile.h"
 #include "mxwall.h"
 #include "privsep.h"
+#include "report.h"
 #include "scan.h"
 
 #define SRC_BUCKETS (1U << 16)
@@ -983,6 +984,26 @@ static int find_dump(const struct mx_entry *rows, size_t n,
  * reset, unblock) are forgotten; entries idle for idle_expire leave early;
  * other dynamic entries whose ttl ran out (mxwall block --ttl) leave too.
  */
+/*
+ * note_day - record the day's first snapshot of the global counters, from
+ * which the weekly report prints its per-day drops.
+ */
+static void note_day(struct watch *w)
+{
+	struct mx_status st;
+	int err;
+
+	if (w->dry_run || !w->have_be)
+		return;
+	memset(&st, 0, sizeof(st));
+	err = w->be.ops->status(&w->be, &st);
+	if (!err)
+		err = report_note_day(mx_opt.state_dir, &st.counters, w->now);
+	if (err)
+		log_warn("cannot record today's counters: %s",
+			 backend_strerror(err));
+}
+
 static void reconcile(struct watch *w)
 {
 	struct mx_entry *rows = NULL;
@@ -1591,6 +1612,7 @@ int cmd_watch(int argc, char **argv)
 	if (core_load(w) && !w->dry_run)
 		goto out;
 	reconcile(w);
+	note_day(w);
 	expire(w);
 	w->last_reconcile = w->now;
 	w->last_tick = w->now;
@@ -1651,6 +1673,7 @@ int cmd_watch(int argc, char **argv)
 		    w->now < w->last_reconcile) {
 			w->last_reconcile = w->now;
 			reconcile(w);
+			note_day(w);
 			src_gc(w);
 			own_addrs_load(w);
 		}
