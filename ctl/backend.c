@@ -17,10 +17,6 @@
 
 #include "backend.h"
 
-/* XXX: weak until both backends have landed */
-#pragma weak backend_xdp_ops
-#pragma weak backend_nft_ops
-
 static int read_recorded(const struct backend *be, char *why, size_t whylen)
 {
 	char path[4096], buf[256] = "";
@@ -114,8 +110,6 @@ int backend_open(struct backend *be, unsigned int flags)
 		snprintf(be->why, sizeof(be->why), "chosen with --backend");
 	}
 	be->ops = kind == MX_BACKEND_NFT ? &backend_nft_ops : &backend_xdp_ops;
-	if (!be->ops)
-		return -EOPNOTSUPP;
 	if (flags & BE_LOCK) {
 		err = take_lock(be);
 		if (err)

@@ -14,26 +14,6 @@
 #include "commands.h"
 #include "mxwall.h"
 
-/*
- * XXX: while the commands land one by one, a missing handler is a weak
- * reference and the command says it is not built. Removed once all exist.
- */
-#pragma weak cmd_attach
-#pragma weak cmd_detach
-#pragma weak cmd_status
-#pragma weak cmd_block
-#pragma weak cmd_allow
-#pragma weak cmd_unblock
-#pragma weak cmd_list
-#pragma weak cmd_load
-#pragma weak cmd_flush
-#pragma weak cmd_top
-#pragma weak cmd_scan
-#pragma weak cmd_watch
-#pragma weak cmd_report
-#pragma weak cmd_stats
-#pragma weak cmd_metrics
-
 struct mx_globals_opt mx_opt = {
 	.pin_dir = MX_PIN_DIR_DEFAULT,
 	.state_dir = MX_STATE_DIR_DEFAULT,
@@ -45,21 +25,21 @@ static const struct command {
 	int (*fn)(int argc, char **argv);
 	const char *synopsis;
 } commands[] = {
-	{ "attach", cmd_attach, "IFACE [--mode native|generic|auto] [--ports 25,465,587] [--observe]" },
+	{ "attach", cmd_attach, "IFACE [--mode native|generic|auto] [--ports 25,465,587] [--observe[=yes|no]]" },
 	{ "detach", cmd_detach, "IFACE | --all" },
 	{ "status", cmd_status, "[--json]" },
 	{ "block", cmd_block, "CIDR... [--tag TAG] [--ttl DURATION] [--static] [--observe]" },
-	{ "allow", cmd_allow, "CIDR... [--tag TAG] [--static]" },
+	{ "allow", cmd_allow, "CIDR... [--tag TAG] [--static|--dynamic]" },
 	{ "unblock", cmd_unblock, "CIDR..." },
 	{ "list", cmd_list, "[--json] [--dynamic|--static]" },
 	{ "load", cmd_load, "FILE [--tag TAG] [--dynamic]" },
 	{ "flush", cmd_flush, "--dynamic|--all" },
 	{ "top", cmd_top, "[-n N] [--by /24|/16|/48] [--json]" },
-	{ "scan", cmd_scan, "[--json] [--spamtrap ADDR] [LOGFILE...]" },
+	{ "scan", cmd_scan, "[--json] [--spamtrap ADDR]... [--stats] [LOGFILE...]" },
 	{ "watch", cmd_watch, "[--config FILE] [--dry-run] [LOGFILE...]" },
-	{ "report", cmd_report, "[-n N] [--by /24|/16|/48] [--reset] [--json] [--out FILE]" },
-	{ "stats", cmd_stats, "persistence [--days N] [--json]" },
-	{ "metrics", cmd_metrics, "[--out FILE]" },
+	{ "report", cmd_report, "[-n N] [--by /24|/16|/48] [--reset] [--json] [--out FILE] [--config FILE]" },
+	{ "stats", cmd_stats, "persistence [--days N] [--json] [--config FILE]" },
+	{ "metrics", cmd_metrics, "[--out FILE] [--config FILE]" },
 };
 
 static void usage(FILE *f)
@@ -189,8 +169,6 @@ int main(int argc, char **argv)
 	for (k = 0; k < ARRAY_SIZE(commands); k++) {
 		if (strcmp(rest[0], commands[k].name))
 			continue;
-		if (!commands[k].fn)
-			log_fatal("%s: not built into this mxwall", rest[0]);
 		/* getopt in the handlers starts at rest[1] */
 		return commands[k].fn(n, rest);
 	}
