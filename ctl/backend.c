@@ -125,6 +125,22 @@ int backend_open(struct backend *be, unsigned int flags)
 	return 0;
 }
 
+int backend_open_other(const struct backend *be, struct backend *other)
+{
+	int err;
+
+	memset(other, 0, sizeof(*other));
+	other->lock_fd = -1;
+	other->pin_dir = be->pin_dir;
+	other->state_dir = be->state_dir;
+	other->ops = be->ops == &backend_xdp_ops ? &backend_nft_ops
+						 : &backend_xdp_ops;
+	err = other->ops->open(other, false);
+	if (err)
+		other->ops = NULL;
+	return err;
+}
+
 void backend_close(struct backend *be)
 {
 	if (be->ops && be->priv)

@@ -150,6 +150,12 @@ extern const struct backend_ops backend_nft_ops;
 #define BE_LOCK 0x2
 int backend_open(struct backend *be, unsigned int flags);
 void backend_close(struct backend *be);
+/*
+ * backend_open_other - open the existing state of the other backend than
+ * be's (no create, no lock: be holds it), to move entries across when the
+ * backend changes. -ENOENT when the other one has no state here.
+ */
+int backend_open_other(const struct backend *be, struct backend *other);
 /* backend_record - remember which backend is in use for later commands */
 int backend_record(struct backend *be);
 /* backend_strerror - words a user can act on for an -errno from a backend */

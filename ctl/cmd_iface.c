@@ -10,6 +10,15 @@
  * backend, says so on stderr and records the reason, which `status` shows.
  * An attach that fails leaves the configuration as it was, and state it
  * created itself is removed again.
+ *
+ * When the backend changes (--backend, or the fallback) while the other
+ * backend still holds state, attach moves it across: the new backend is
+ * attached, takes every entry with its metadata (and the old port set and
+ * observe mode unless given), is attached to the old one's other
+ * interfaces too, and only then is the old backend detached and removed,
+ * so that no SYN from a blocked source gets through in between. Counters
+ * start again from zero on the new backend (neither kernel interface can
+ * preset them).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,10 +33,6 @@
 #include "cmdline.h"
 #include "commands.h"
 #include "mxwall.h"
-
-/* XXX: weak while the backends land one by one, as in backend.c */
-#pragma weak backend_xdp_ops
-#pragma weak backend_nft_ops
 
 /* --help texts: the usage line(s) first; test_docs.sh holds them to mxwall(8) */
 static const char attach_help[] =
@@ -148,6 +153,80 @@ static void warn_mode(const char *cmd, struct backend *be, const char *ifname,
 	}
 }
 
+/*
+ * move_from_other - see the head of this file. be is attached to ifname;
+ * on failure the caller takes it off again, and the old backend is as it
+ * was.
+ */
+static int move_from_other(const char *cmd, struct backend *be,
+			   const char *ifname, enum mx_attach_mode mode,
+			   bool keep_cfg)
+{
+	struct backend other;
+	struct mx_status ost;
+	struct mx_entry *rows = NULL;
+	size_t n = 0, i, j, nmore = 0;
+	const char *more[MX_IFACES_MAX];
+	int err;
+
+	if (backend_open_other(be, &other))
+		return 0;	/* the other backend has nothing here */
+	memset(&ost, 0, sizeof(ost));
+	err = other.ops->status(&other, &ost);
+	if (err || (!ost.nifaces && !ost.entries_static &&
+		    !ost.entries_dynamic))
+		goto out;
+	err = other.ops->dump(&other, &rows, &n);
+	if (err) {
+		log_err("%s: cannot read the entries of the %s backend: %s",
+			cmd, other.ops->name, backend_strerror(err));
+		goto out;
+	}
+	if (!keep_cfg && ost.cfg.nports) {
+		err = be->ops->set_config(be, &ost.cfg);
+		if (err)
+			goto out;
+	}
+	err = be->ops->apply(be, rows, n, NULL, 0);
+	if (err) {
+		log_err("%s: cannot move %zu entries to the %s backend: %s",
+			cmd, n, be->ops->name, backend_strerror(err));
+		goto out;
+	}
+	for (i = 0; i < ost.nifaces; i++) {
+		if (!strcmp(ost.ifaces[i].name, ifname))
+			continue;
+		err = be->ops->attach(be, ost.ifaces[i].name, mode);
+		if (err) {
+			log_err("%s: cannot attach the %s backend to %s: %s",
+				cmd, be->ops->name, ost.ifaces[i].name,
+				backend_strerror(err));
+			for (j = 0; j < nmore; j++)
+				be->ops->detach(be, more[j]);
+			goto out;
+		}
+		more[nmore++] = ost.ifaces[i].name;
+	}
+	/* the new filter is in place everywhere: now the old one goes */
+	for (i = 0; i < ost.nifaces; i++) {
+		int e = other.ops->detach(&other, ost.ifaces[i].name);
+
+		if (e)
+			log_warn("%s: cannot detach the %s backend from %s: %s",
+				 cmd, other.ops->name, ost.ifaces[i].name,
+				 backend_strerror(e));
+	}
+	if (other.ops->destroy(&other))
+		log_warn("%s: cannot remove the state of the %s backend",
+			 cmd, other.ops->name);
+	log_info("%s: moved %zu entries from the %s backend to %s (counters start from zero)",
+		 cmd, n, other.ops->name, be->ops->name);
+out:
+	free(rows);
+	backend_close(&other);
+	return err;
+}
+
 int cmd_attach(int argc, char **argv)
 {
 	const char *cmd = argv[0];
@@ -243,7 +322,7 @@ int cmd_attach(int argc, char **argv)
 	may_fall_back = be.ops == &backend_xdp_ops &&
 			(!mx_opt.backend_given ||
 			 mx_opt.backend == MX_BACKEND_AUTO) &&
-			st.nifaces == 0 && &backend_nft_ops != NULL;
+			st.nifaces == 0;
 	err = attach_on(&be, ifname, mode, &cfg, &old, had_old);
 	if (err && may_fall_back && xdp_not_possible(err)) {
 		snprintf(xdp_err, sizeof(xdp_err), "%s",
@@ -275,6 +354,17 @@ int cmd_attach(int argc, char **argv)
 		log_err("%s: %s: %s", cmd, ifname, backend_strerror(err));
 		if (fresh)
 			be.ops->destroy(&be);
+		backend_close(&be);
+		return EXIT_RUNTIME;
+	}
+	err = move_from_other(cmd, &be, ifname, mode,
+			      nports || set_observe || !fresh);
+	if (err) {
+		be.ops->detach(&be, ifname);
+		if (fresh)
+			be.ops->destroy(&be);
+		else if (had_old)
+			be.ops->set_config(&be, &old);
 		backend_close(&be);
 		return EXIT_RUNTIME;
 	}
@@ -471,8 +561,14 @@ static void status_text(const struct mx_status *st, const char *why, long pid)
 	       "on (counting only, nothing is dropped)" : "off");
 	fmt_thousands(st->entries_static, a, sizeof(a));
 	fmt_thousands(st->entries_dynamic, b, sizeof(b));
-	fmt_thousands(st->capacity, c2, sizeof(c2));
-	printf("entries:    %s static, %s dynamic (capacity %s)\n", a, b, c2);
+	if (st->capacity) {
+		fmt_thousands(st->capacity, c2, sizeof(c2));
+		printf("entries:    %s static, %s dynamic (capacity %s)\n", a, b,
+		       c2);
+	} else {
+		printf("entries:    %s static, %s dynamic (no fixed capacity)\n",
+		       a, b);
+	}
 	fmt_thousands(k->seen, a, sizeof(a));
 	fmt_thousands(k->syn, b, sizeof(b));
 	fmt_thousands(k->dropped, c2, sizeof(c2));
