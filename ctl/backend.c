@@ -169,6 +169,15 @@ const char *backend_strerror(int err)
 		return "no such interface";
 	case EOPNOTSUPP:
 		return "not supported here";
+	case EPROTO:
+		return "the pinned maps have another layout than this mxwall "
+		       "expects; refusing to touch them (detach with the "
+		       "mxwall that made them, or remove the pin directory: "
+		       "this loses entries and counters)";
+	case EUCLEAN:
+		return "the pin directory is incomplete: a pinned map is "
+		       "missing (remove the pin directory to start over: this "
+		       "loses entries and counters)";
 	default:
 		return strerror(-err);
 	}

@@ -10,8 +10,9 @@
  *    running; any later process sees the same entries, metadata and counts.
  *  - Attaching to an interface that already carries our link swaps in the
  *    newly loaded program with bpf_link_update(): maps and counters stay.
- *  - A pin directory made by another layout (MX_LAYOUT) is refused with a
- *    message saying so, never reset.
+ *  - A pin directory made by another layout (MX_LAYOUT) is refused with
+ *    -EPROTO, never reset; one with a map missing with -EUCLEAN (the
+ *    command's one line comes from backend_strerror()).
  *  - apply() writes IPv4 slots with single atomic stores into the mmapped
  *    table (the program never sees half a slot) and IPv6 keys with the
  *    batch map API; on any failure it undoes what it did before returning:
@@ -71,6 +72,9 @@ struct xdp_priv {
 	struct mx_tagset *tags;		/* [tagset] */
 	__u64 *seen;			/* [slot] */
 	size_t len[M_NR];		/* mmapped lengths */
+	int ctl_fd;			/* mx_ctl, -1 until an apply() */
+	__u64 *ctl;			/* mmapped mx_ctl */
+	size_t ctl_len;
 };
 
 static struct xdp_priv *priv(struct backend *be)
@@ -154,6 +158,10 @@ static void xdp_close(struct backend *be)
 		if (p->fd[i] >= 0)
 			close(p->fd[i]);
 	}
+	if (p->ctl)
+		munmap(p->ctl, p->ctl_len);
+	if (p->ctl_fd >= 0)
+		close(p->ctl_fd);
 	free(p);
 	be->priv = NULL;
 }
@@ -210,11 +218,10 @@ static int open_pins(struct backend *be, struct xdp_priv *p)
 		if (p->fd[i] < 0) {
 			err = -errno;
 			if (err == -ENOENT && i > 0) {
-				log_err("%s: pinned map %s is missing: the pin "
-					"directory is incomplete (remove it to "
-					"start over; this loses entries and "
-					"counters)", be->pin_dir, map_names[i]);
-				return -EPROTO;
+				/* the command says it (backend_strerror) */
+				log_debug("%s: pinned map %s is missing",
+					  be->pin_dir, map_names[i]);
+				return -EUCLEAN;
 			}
 			return err;
 		}
@@ -236,9 +243,8 @@ static int open_pins(struct backend *be, struct xdp_priv *p)
 	if (ncpus <= 0)
 		return ncpus ? ncpus : -EINVAL;
 	if (p->cfg.ncpus != (__u32)ncpus) {
-		log_err("%s: maps were made for %u CPUs, this machine has %d "
-			"(remove the pin directory to start over)",
-			be->pin_dir, p->cfg.ncpus, ncpus);
+		log_debug("%s: maps were made for %u CPUs, this machine has %d",
+			  be->pin_dir, p->cfg.ncpus, ncpus);
 		return -EPROTO;
 	}
 	p->ncpus = (unsigned int)ncpus;
@@ -291,10 +297,9 @@ static int open_pins(struct backend *be, struct xdp_priv *p)
 		return -errno;
 	return 0;
 layout:
-	log_err("%s: the pinned maps have another layout than this mxwall "
-		"(layout %u) expects; refusing to touch them (detach, then "
-		"remove the pin directory to start over: this loses entries "
-		"and counters)", be->pin_dir, MX_LAYOUT);
+	/* one line, from the command: backend_strerror(-EPROTO) */
+	log_debug("%s: layout %u, this mxwall knows layout %u", be->pin_dir,
+		  p->cfg.layout, MX_LAYOUT);
 	return -EPROTO;
 }
 
@@ -438,6 +443,7 @@ static int xdp_open(struct backend *be, bool create)
 	p = xcalloc(1, sizeof(*p));
 	for (i = 0; i < M_NR; i++)
 		p->fd[i] = -1;
+	p->ctl_fd = -1;
 	be->priv = p;
 	err = open_pins(be, p);
 	if (err) {
@@ -698,7 +704,9 @@ struct index {
 	__u64 *slot;
 	size_t mask;
 	const struct mx_meta *meta;
-	const struct cidr **pend;	/* [id]: planned, not in meta yet */
+	/* entries planned, not in meta yet: by id (big), by slot (small) */
+	const struct cidr **pend;
+	const struct cidr **spend;
 };
 
 static __u64 net_hash(const __u8 *addr, __u8 family, __u8 plen)
@@ -722,15 +730,24 @@ static bool meta_is(const struct mx_meta *m, const struct cidr *c)
 	       !memcmp(m->addr, c->addr, 16);
 }
 
-static bool index_match(const struct index *ix, __u64 s, __u64 h,
+/* index_pending - the planned entry at slot pos, or NULL */
+static const struct cidr *index_pending(const struct index *ix, size_t pos)
+{
+	if (ix->pend)
+		return ix->pend[(__u32)ix->slot[pos] - 1];
+	return ix->spend ? ix->spend[pos] : NULL;
+}
+
+static bool index_match(const struct index *ix, size_t pos, __u64 h,
 			const struct cidr *c)
 {
+	__u64 s = ix->slot[pos];
 	__u32 id = (__u32)s - 1;
 	const struct cidr *pc;
 
 	if (s == IX_TOMB || (s >> 32) != (h >> 32))
 		return false;
-	pc = ix->pend ? ix->pend[id] : NULL;
+	pc = index_pending(ix, pos);
 	if (pc)
 		return pc->family == c->family && pc->plen == c->plen &&
 		       !memcmp(pc->addr, c->addr, 16);
@@ -749,6 +766,7 @@ static void index_init(struct index *ix, const struct mx_meta *meta,
 	ix->mask = n - 1;
 	ix->meta = meta;
 	ix->pend = NULL;
+	ix->spend = NULL;
 }
 
 static void index_prefetch(const struct index *ix, const struct cidr *c)
@@ -773,7 +791,7 @@ static size_t index_pos(const struct index *ix, const struct cidr *c,
 		}
 		if (s == IX_TOMB && tomb == SIZE_MAX)
 			tomb = i;
-		if (index_match(ix, s, h, c))
+		if (index_match(ix, i, h, c))
 			return i;
 	}
 }
@@ -785,20 +803,39 @@ static __u32 index_get(const struct index *ix, const struct cidr *c)
 	return i == SIZE_MAX ? UINT32_MAX : (__u32)ix->slot[i] - 1;
 }
 
-static void index_put(struct index *ix, const struct cidr *c, __u32 id)
+/* index_put - c is id; pc: c as planned by this call (not in meta yet) */
+static void index_put(struct index *ix, const struct cidr *c, __u32 id,
+		      const struct cidr *pc)
 {
 	__u64 h = net_hash(c->addr, c->family, c->plen);
 	size_t e = 0, i = index_pos(ix, c, &e);
 
-	ix->slot[i == SIZE_MAX ? e : i] = (h >> 32 << 32) | (id + 1);
+	if (i == SIZE_MAX)
+		i = e;
+	ix->slot[i] = (h >> 32 << 32) | (id + 1);
+	if (ix->pend && pc)
+		ix->pend[id] = pc;
+	else if (ix->spend)
+		ix->spend[i] = pc;
+}
+
+/* index_is_pending - is c planned by this call (not in meta yet) */
+static bool index_is_pending(const struct index *ix, const struct cidr *c)
+{
+	size_t i = index_pos(ix, c, NULL);
+
+	return i != SIZE_MAX && index_pending(ix, i);
 }
 
 static void index_del(struct index *ix, const struct cidr *c)
 {
 	size_t i = index_pos(ix, c, NULL);
 
-	if (i != SIZE_MAX)
-		ix->slot[i] = IX_TOMB;
+	if (i == SIZE_MAX)
+		return;
+	ix->slot[i] = IX_TOMB;
+	if (ix->spend)
+		ix->spend[i] = NULL;
 }
 
 static void meta_cidr(const struct mx_meta *m, struct cidr *c)
@@ -953,20 +990,173 @@ static int tagset_find(struct xdp_priv *p, const char *tags, __u16 *out)
 	return 0;
 }
 
-/* tagsets_gc - forget tagsets that no entry uses */
-static void tagsets_gc(struct xdp_priv *p)
+/*
+ * tagsets_gc - forget tagsets that no entry uses, nor any of the nkeep
+ * entries of keep (saved copies an undo may put back). Scans the whole
+ * capacity: after big changes, or when tagset_find() ran out.
+ */
+static void tagsets_gc(struct xdp_priv *p, const struct mx_meta *keep,
+		       size_t nkeep)
 {
 	__u8 *used = xcalloc(MX_TAGSETS, 1);
+	size_t k;
 	__u32 id;
 	int i;
 
 	for (id = 0; id < p->cfg.cap; id++)
 		if (p->meta[id].family)
 			used[p->meta[id].tagset] = 1;
+	for (k = 0; k < nkeep; k++)
+		if (keep[k].family && keep[k].tagset < MX_TAGSETS)
+			used[keep[k].tagset] = 1;
 	for (i = 1; i < MX_TAGSETS; i++)
 		if (!used[i])
 			memset(p->tags[i].tags, 0, sizeof(p->tags[i].tags));
 	free(used);
+}
+
+/*
+ * ---- mx_ctl: the controller's own pinned state ----
+ *
+ * Derived from mx_meta so that a small apply() need not scan the whole
+ * capacity: the live counts per family, one bit per id in use, where the
+ * next search for a free id starts, and how far the summaries have gone
+ * stale through deletions (a deletion leaves its summary bits set: they
+ * are "may match" filters, a stale bit costs a probe, never a verdict).
+ * An array of 64-bit words, CTL_HDR header words then the id bitmap,
+ * pinned as PIN_DIR/mx_ctl; the program never reads it, and it is not
+ * part of MX_LAYOUT: a pin directory without it (or with one of another
+ * shape) gets a fresh one at the next apply(), which starts invalid.
+ * It is trusted only when CTL_VALID is set and mx_cfg is not marked
+ * dirty; every full rebuild (a big apply, a repair after a crash)
+ * recomputes all of it. A free id found in the bitmap is checked against
+ * mx_meta before use, so a wrong bit costs time, never an entry.
+ */
+#define MX_MAP_CTL "mx_ctl"
+#define CTL_MAGIC_V 0x6d78636c00000001ULL	/* "mxcl", version 1 */
+enum { CTL_MAGIC, CTL_VALID, CTL_N4, CTL_N6, CTL_STALE, CTL_HINT,
+	CTL_HDR = 8 };
+/* a rebuild of the summaries is due once deletions left this many bits */
+#define CTL_STALE_MAX (1U << 17)
+/* an apply() of this many entries or more takes the full path */
+#define BIG_APPLY 8192
+
+static __u32 ctl_words(const struct xdp_priv *p)
+{
+	return CTL_HDR + (p->cfg.cap + 63) / 64;
+}
+
+/* ctl_map - open (or with create, make) and mmap PIN_DIR/mx_ctl */
+static int ctl_map(struct backend *be, struct xdp_priv *p, bool create)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_MMAPABLE);
+	struct bpf_map_info info;
+	__u32 ilen = sizeof(info), words = ctl_words(p);
+	char path[4096];
+	int fd, err;
+
+	err = pin_path(be, MX_MAP_CTL, path, sizeof(path));
+	if (err)
+		return err;
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(fd, &info, &ilen) ||
+		    info.type != BPF_MAP_TYPE_ARRAY || info.key_size != 4 ||
+		    info.value_size != 8 || info.max_entries != words ||
+		    !(info.map_flags & BPF_F_MMAPABLE)) {
+			/* another shape: ours to replace, it is derived */
+			close(fd);
+			fd = -1;
+			if (!create)
+				return -ENOENT;
+			if (unlink(path) && errno != ENOENT)
+				return -errno;
+		}
+	}
+	if (fd < 0) {
+		if (!create)
+			return -ENOENT;
+		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, MX_MAP_CTL, 4, 8, words,
+				    &o);
+		if (fd < 0)
+			return -errno;
+		if (bpf_obj_pin(fd, path)) {
+			err = -errno;
+			close(fd);
+			return err;
+		}
+	}
+	p->ctl_len = map_bytes(8, words);
+	p->ctl = map_mmap(fd, p->ctl_len);
+	if (!p->ctl) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	p->ctl_fd = fd;
+	if (p->ctl[CTL_MAGIC] != CTL_MAGIC_V) {
+		p->ctl[CTL_VALID] = 0;
+		p->ctl[CTL_MAGIC] = CTL_MAGIC_V;
+	}
+	return 0;
+}
+
+static bool ctl_valid(const struct xdp_priv *p)
+{
+	return p->ctl && p->ctl[CTL_VALID] == 1;
+}
+
+static void ctl_bit(struct xdp_priv *p, __u32 id, bool on)
+{
+	__u64 *w = &p->ctl[CTL_HDR + id / 64], b = 1ULL << (id & 63);
+
+	*w = on ? *w | b : *w & ~b;
+}
+
+/*
+ * ctl_next_free - the next free id from *cur on (wrapping), not in use in
+ * mx_meta; *left bounds the ids looked at (at most the capacity, so one
+ * call never hands out an id twice). UINT32_MAX when none is left.
+ */
+static __u32 ctl_next_free(struct xdp_priv *p, __u32 *cur, __u32 *left)
+{
+	__u32 cap = p->cfg.cap, id;
+	__u64 w;
+
+	while (*left) {
+		id = *cur < cap ? *cur : 0;
+		w = p->ctl[CTL_HDR + id / 64];
+		if (!(id & 63) && w == ~0ULL && *left >= 64 && id + 64 <= cap) {
+			*cur = id + 64;
+			*left -= 64;
+			continue;
+		}
+		*cur = id + 1;
+		(*left)--;
+		if ((w >> (id & 63)) & 1)
+			continue;
+		if (p->meta[id].family) {
+			/* a stale bit: mend it, look further */
+			ctl_bit(p, id, true);
+			continue;
+		}
+		return id;
+	}
+	return UINT32_MAX;
+}
+
+/* ctl_stale_weight - summary bits a deleted entry may leave stale */
+static __u32 ctl_stale_weight(const struct cidr *c)
+{
+	if (c->family == AF_INET)
+		return (c->plen >= 24 ? 1 : 1U << (24 - c->plen)) + 1;
+	if (c->plen >= 32)
+		return 1;
+	if (c->plen >= MX_BM6_MIN_PLEN)
+		return 1U << (32 - c->plen);
+	/* it turned the IPv6 summary off: rebuild to turn it on again */
+	return CTL_STALE_MAX;
 }
 
 static void bm_set_range(__u64 *bm, __u32 first, __u32 count)
@@ -982,49 +1172,139 @@ static void bm_set_range(__u64 *bm, __u32 first, __u32 count)
 }
 
 /*
+ * sum_set - set the summary bits of entry c in bm4/bl4 (IPv4) or bm6
+ * (IPv6); *bm6_off: c is too short for the IPv6 summary. Plain stores:
+ * for the published maps, see sum_publish_entry().
+ */
+static void sum_set(__u64 *bm4, __u64 *bl4, __u64 *bm6, const struct cidr *c,
+		    bool *bm6_off)
+{
+	__u32 a, hi, i, n;
+
+	if (c->family == AF_INET) {
+		a = host4(c);
+		bm_set_range(bl4, mx_bl4_bit(a, c->plen), 1);
+		if (c->plen >= 24)
+			bm_set_range(bm4, mx_bm4_bit(a), 1);
+		else
+			bm_set_range(bm4, mx_bm4_bit(a), 1U << (24 - c->plen));
+		return;
+	}
+	memcpy(&hi, c->addr, 4);
+	hi = ntohl(hi);
+	if (c->plen >= 32) {
+		bm_set_range(bm6, mx_bm6_bit(hi), 1);
+	} else if (c->plen >= MX_BM6_MIN_PLEN) {
+		n = 1U << (32 - c->plen);
+		for (i = 0; i < n; i++)
+			bm_set_range(bm6, mx_bm6_bit(hi + i), 1);
+	} else {
+		*bm6_off = true;
+	}
+}
+
+/* bm_publish_bit - set one bit of a published summary with one store */
+static void bm_publish_bit(__u64 *bm, __u32 bit)
+{
+	__u64 *w = &bm[bit / 64], b = 1ULL << (bit & 63);
+
+	if (!(*w & b))
+		__atomic_store_n(w, *w | b, __ATOMIC_RELEASE);
+}
+
+/*
+ * sum_publish_entry - set the bits of entry c in the published summaries,
+ * each word with one atomic store (only the controller writes them, under
+ * the lock); *bm6_off as for sum_set(). For a short IPv4 netblock that is
+ * up to 2^23 bits, whole words at a time.
+ */
+static void sum_publish_entry(struct xdp_priv *p, const struct cidr *c,
+			      bool *bm6_off)
+{
+	__u32 a, hi, i, n, b, end;
+
+	if (c->family == AF_INET) {
+		a = host4(c);
+		bm_publish_bit(p->bl4, mx_bl4_bit(a, c->plen));
+		b = mx_bm4_bit(a);
+		end = b + (c->plen >= 24 ? 1 : 1U << (24 - c->plen));
+		while (b < end && (b & 63))
+			bm_publish_bit(p->bm4, b++);
+		for (; b + 64 <= end; b += 64)
+			if (p->bm4[b / 64] != ~0ULL)
+				__atomic_store_n(&p->bm4[b / 64], ~0ULL,
+						 __ATOMIC_RELEASE);
+		while (b < end)
+			bm_publish_bit(p->bm4, b++);
+		return;
+	}
+	memcpy(&hi, c->addr, 4);
+	hi = ntohl(hi);
+	if (c->plen >= 32) {
+		bm_publish_bit(p->bm6, mx_bm6_bit(hi));
+	} else if (c->plen >= MX_BM6_MIN_PLEN) {
+		n = 1U << (32 - c->plen);
+		for (i = 0; i < n; i++)
+			bm_publish_bit(p->bm6, mx_bm6_bit(hi + i));
+	} else {
+		*bm6_off = true;
+	}
+}
+
+/* plens_insert - put plen into a longest-first list of n lengths */
+static void plens_insert(__u8 *list, __u32 *n, __u32 max, __u8 plen)
+{
+	__u32 i, j;
+
+	for (i = 0; i < *n; i++) {
+		if (list[i] == plen)
+			return;
+		if (list[i] < plen)
+			break;
+	}
+	if (*n >= max)
+		return;
+	for (j = *n; j > i; j--)
+		list[j] = list[j - 1];
+	list[i] = plen;
+	(*n)++;
+}
+
+/*
  * summaries_rebuild - recompute the summary bitmaps and the lists of prefix
- * lengths present from mx_meta, and publish them. Called after the hashes
- * changed: a bit or a length appears only once its entries are in the hash
- * (never a false miss), and goes only once none is left.
+ * lengths present from mx_meta, and publish them; recompute mx_ctl (counts,
+ * ids in use, nothing stale). Called after the hashes changed: a bit or a
+ * length appears only once its entries are in the hash (never a false
+ * miss), and goes only once none is left. Scans the whole capacity: for
+ * big changes, a repair, or when deletions left too many stale bits.
  */
 static int summaries_rebuild(struct xdp_priv *p)
 {
 	__u64 *bm4 = xcalloc(MX_BM_WORDS, 8), *bm6 = xcalloc(MX_BM_WORDS, 8);
-	__u64 *bl4 = xcalloc(MX_BM_WORDS, 8);
-	__u32 cnt4[33] = { 0 }, cnt6[129] = { 0 }, id, hi, a, i, n;
+	__u64 *bl4 = xcalloc(MX_BM_WORDS, 8), *used = NULL;
+	__u32 cnt4[33] = { 0 }, cnt6[129] = { 0 }, id, i, n, nw = 0;
 	const struct mx_meta *m;
 	struct mx_cfg cfg;
 	bool bm6_off = false;
+	struct cidr c;
 	int err, pl;
 
+	if (p->ctl) {
+		nw = ctl_words(p) - CTL_HDR;
+		used = xcalloc(nw, 8);
+	}
 	for (id = 0; id < p->cfg.cap; id++) {
 		m = &p->meta[id];
 		if (!m->family)
 			continue;
-		if (m->family == AF_INET) {
-			memcpy(&a, m->addr, 4);
-			a = ntohl(a);
+		meta_cidr(m, &c);
+		if (m->family == AF_INET)
 			cnt4[m->plen]++;
-			bm_set_range(bl4, mx_bl4_bit(a, m->plen), 1);
-			if (m->plen >= 24)
-				bm_set_range(bm4, mx_bm4_bit(a), 1);
-			else
-				bm_set_range(bm4, mx_bm4_bit(a),
-					     1U << (24 - m->plen));
-		} else {
-			memcpy(&hi, m->addr, 4);
-			hi = ntohl(hi);
+		else
 			cnt6[m->plen]++;
-			if (m->plen >= 32) {
-				bm_set_range(bm6, mx_bm6_bit(hi), 1);
-			} else if (m->plen >= MX_BM6_MIN_PLEN) {
-				n = 1U << (32 - m->plen);
-				for (i = 0; i < n; i++)
-					bm_set_range(bm6, mx_bm6_bit(hi + i), 1);
-			} else {
-				bm6_off = true;
-			}
-		}
+		if (used)
+			used[id / 64] |= 1ULL << (id & 63);
+		sum_set(bm4, bl4, bm6, &c, &bm6_off);
 	}
 	/* publish the bits: whole 64-bit words, each store atomic */
 	for (i = 0; i < MX_BM_WORDS; i++) {
@@ -1038,6 +1318,22 @@ static int summaries_rebuild(struct xdp_priv *p)
 	free(bm4);
 	free(bm6);
 	free(bl4);
+	if (used) {
+		__u64 n4 = 0, n6 = 0;
+
+		for (pl = 1; pl <= 32; pl++)
+			n4 += cnt4[pl];
+		for (pl = 1; pl <= 128; pl++)
+			n6 += cnt6[pl];
+		memcpy(&p->ctl[CTL_HDR], used, (size_t)nw * 8);
+		p->ctl[CTL_N4] = n4;
+		p->ctl[CTL_N6] = n6;
+		p->ctl[CTL_STALE] = 0;
+		if (p->ctl[CTL_HINT] >= p->cfg.cap)
+			p->ctl[CTL_HINT] = 0;
+		p->ctl[CTL_VALID] = 1;
+		free(used);
+	}
 	err = read_cfg(p, &cfg);
 	if (err)
 		return err;
@@ -1060,6 +1356,39 @@ static int summaries_rebuild(struct xdp_priv *p)
 	else
 		cfg.flags &= ~MX_CFG_BM6_OFF;
 	/* the tables agree with mx_meta again */
+	cfg.flags &= ~MX_CFG_DIRTY;
+	err = write_cfg(p, &cfg);
+	if (!err)
+		p->cfg = cfg;
+	return err;
+}
+
+/*
+ * summaries_add - the incremental commit of a small apply(): the summary
+ * bits and prefix lengths of the entries added (those of deleted entries
+ * stay, counted as stale), then mx_cfg with the mark cleared.
+ */
+static int summaries_add(struct xdp_priv *p, const struct mx_entry *add,
+			 size_t nadd)
+{
+	bool bm6_off = false;
+	struct mx_cfg cfg;
+	size_t i;
+	int err;
+
+	for (i = 0; i < nadd; i++)
+		sum_publish_entry(p, &add[i].net, &bm6_off);
+	err = read_cfg(p, &cfg);
+	if (err)
+		return err;
+	for (i = 0; i < nadd; i++) {
+		if (add[i].net.family == AF_INET)
+			plens_insert(cfg.plen4, &cfg.n4, 32, add[i].net.plen);
+		else
+			plens_insert(cfg.plen6, &cfg.n6, 128, add[i].net.plen);
+	}
+	if (bm6_off)
+		cfg.flags |= MX_CFG_BM6_OFF;
 	cfg.flags &= ~MX_CFG_DIRTY;
 	err = write_cfg(p, &cfg);
 	if (!err)
@@ -1266,23 +1595,78 @@ static int repair(struct xdp_priv *p)
 				err = -errno;
 		}
 	}
-	tagsets_gc(p);
+	tagsets_gc(p, NULL, 0);
 	if (!err)
 		err = summaries_rebuild(p);
 	return err;
 }
 
+/*
+ * existing_id - the id of entry c found through the tables rather than
+ * mx_meta (one bucket read for IPv4, one lookup for IPv6); UINT32_MAX when
+ * absent. Valid when mx_cfg is not marked dirty: the tables then agree
+ * with mx_meta.
+ */
+static __u32 existing_id(struct xdp_priv *p, const struct cidr *c)
+{
+	struct mx_key6 k6;
+	struct mx_val v;
+	__u64 *slot;
+	__u32 id;
+
+	if (c->family == AF_INET) {
+		slot = t4_find(p, c);
+		if (!slot)
+			return UINT32_MAX;
+		id = MX_T4_ID((__u32)(*slot >> 32));
+	} else {
+		key6_of(c, &k6);
+		if (bpf_map_lookup_elem(p->fd[M_H6], &k6, &v))
+			return UINT32_MAX;
+		id = v.id;
+	}
+	if (id >= p->cfg.cap || !meta_is(&p->meta[id], c))
+		return UINT32_MAX;
+	return id;
+}
+
+/*
+ * The ids an apply() hands out: a big one lists every free id from a scan
+ * of mx_meta; a small one searches mx_ctl's bitmap from its hint.
+ */
+struct idsrc {
+	bool big;
+	__u32 *free_ids, nfree, next;	/* big */
+	__u32 cur, left;		/* small */
+};
+
+static __u32 id_take(struct xdp_priv *p, struct idsrc *s)
+{
+	if (s->big)
+		return s->next < s->nfree ? s->free_ids[s->next++] :
+					    UINT32_MAX;
+	return ctl_next_free(p, &s->cur, &s->left);
+}
+
+/*
+ * xdp_apply - all or nothing (backend.h). Small changes (under BIG_APPLY
+ * entries, mx_ctl valid) cost what they touch: existing entries are found
+ * through the tables, free ids through mx_ctl, and the summaries get the
+ * new entries' bits (deleted entries' bits stay until a rebuild). Big ones
+ * index every entry, and rebuild the summaries and mx_ctl from mx_meta.
+ */
 static int xdp_apply(struct backend *be, const struct mx_entry *add,
 		     size_t nadd, const struct cidr *del, size_t ndel)
 {
 	struct xdp_priv *p = priv(be);
 	__u32 cap = p->cfg.cap, id, *add_id = NULL, *del_id = NULL;
-	__u32 *free_ids = NULL, nfree = 0, next_free = 0;
+	struct idsrc ids = { 0 };
 	struct mx_meta *old = NULL;	/* saved meta of add_id[] */
-	bool *is_new = NULL, *existed = NULL;
+	bool *is_new = NULL, *existed = NULL, big;
 	struct batch up6, rm6;
 	struct t4_log log = { 0 };
 	size_t cur4 = 0, cur6 = 0, used = 0, i, j, done6 = 0, rdone6 = 0;
+	__u64 stale = 0;
 	struct index ix;
 	struct mx_val v;
 	struct cidr c;
@@ -1309,6 +1693,11 @@ static int xdp_apply(struct backend *be, const struct mx_entry *add,
 			return err;
 	}
 
+	/* mx_ctl: made at the first change (without it: the full path) */
+	if (!p->ctl && ctl_map(be, p, true))
+		log_debug("%s: cannot make %s; every change scans the table",
+			  be->pin_dir, MX_MAP_CTL);
+
 	/* a previous apply() died half-way: mend the tables first */
 	if (read_cfg(p, &p->cfg) == 0 && (p->cfg.flags & MX_CFG_DIRTY)) {
 		log_warn("an earlier change of the table did not finish; "
@@ -1317,30 +1706,51 @@ static int xdp_apply(struct backend *be, const struct mx_entry *add,
 		if (err)
 			return err;
 	}
+	big = !ctl_valid(p) || nadd + ndel >= BIG_APPLY;
 	err = set_dirty(p, true);
 	if (err)
 		return err;
 
-	/* the current entries and free ids, from mx_meta */
-	for (id = 0; id < cap; id++)
-		used += p->meta[id].family != 0;
-	index_init(&ix, p->meta, used + nadd);
-	ix.pend = xcalloc(cap, sizeof(*ix.pend));
-	free_ids = xcalloc(cap, sizeof(*free_ids));
-	prefault(free_ids, cap * sizeof(*free_ids));
-	for (id = 0; id < cap; id++) {
-		const struct mx_meta *m = &p->meta[id];
+	ids.big = big;
+	if (big) {
+		/* the current entries and free ids, from mx_meta */
+		for (id = 0; id < cap; id++)
+			used += p->meta[id].family != 0;
+		index_init(&ix, p->meta, used + nadd);
+		ix.pend = xcalloc(cap, sizeof(*ix.pend));
+		ids.free_ids = xcalloc(cap, sizeof(*ids.free_ids));
+		prefault(ids.free_ids, cap * sizeof(*ids.free_ids));
+		for (id = 0; id < cap; id++) {
+			const struct mx_meta *m = &p->meta[id];
 
-		if (!m->family) {
-			free_ids[nfree++] = id;
-			continue;
+			if (!m->family) {
+				ids.free_ids[ids.nfree++] = id;
+				continue;
+			}
+			meta_cidr(m, &c);
+			index_put(&ix, &c, id, NULL);
+			if (m->family == AF_INET)
+				cur4++;
+			else
+				cur6++;
 		}
-		meta_cidr(m, &c);
-		index_put(&ix, &c, id);
-		if (m->family == AF_INET)
-			cur4++;
-		else
-			cur6++;
+	} else {
+		/* only the entries named, found through the tables */
+		index_init(&ix, p->meta, nadd + ndel);
+		ix.spend = xcalloc(ix.mask + 1, sizeof(*ix.spend));
+		for (i = 0; i < ndel + nadd; i++) {
+			const struct cidr *n = i < ndel ? &del[i] :
+							  &add[i - ndel].net;
+
+			id = existing_id(p, n);
+			if (id != UINT32_MAX && index_get(&ix, n) == UINT32_MAX)
+				index_put(&ix, n, id, NULL);
+		}
+		cur4 = p->ctl[CTL_N4];
+		cur6 = p->ctl[CTL_N6];
+		ids.cur = (__u32)(p->ctl[CTL_HINT] < cap ? p->ctl[CTL_HINT] :
+							   0);
+		ids.left = cap;
 	}
 
 	batch_init(&rm6, sizeof(struct mx_key6), ndel);
@@ -1368,12 +1778,13 @@ static int xdp_apply(struct backend *be, const struct mx_entry *add,
 		}
 		del_id[i] = id;
 		index_del(&ix, &del[i]);
+		stale += ctl_stale_weight(&del[i]);
 		if (del[i].family == AF_INET) {
-			cur4--;
+			cur4 -= cur4 > 0;
 		} else {
 			val_of(&p->meta[id], id, &v);
 			batch_push(&rm6, &del[i], &v);
-			cur6--;
+			cur6 -= cur6 > 0;
 		}
 	}
 	/* plan the additions: new ids, or the existing entry replaced */
@@ -1381,26 +1792,25 @@ static int xdp_apply(struct backend *be, const struct mx_entry *add,
 		const struct cidr *n = &add[i].net;
 
 		/* random reads: start the one 16 entries ahead now */
-		if (i + 16 < nadd)
+		if (big && i + 16 < nadd)
 			index_prefetch(&ix, &add[i + 16].net);
 
 		id = index_get(&ix, n);
 		if (id == UINT32_MAX) {
-			if (next_free >= nfree) {
+			id = id_take(p, &ids);
+			if (id == UINT32_MAX) {
 				err = -ENOSPC;
 				goto out;
 			}
-			id = free_ids[next_free++];
 			is_new[i] = true;
-			ix.pend[id] = n;
-			index_put(&ix, n, id);
+			index_put(&ix, n, id, n);
 			if (n->family == AF_INET)
 				cur4++;
 			else
 				cur6++;
 		} else {
 			/* in the table before this call (or a repeat) */
-			existed[i] = !ix.pend[id];
+			existed[i] = !index_is_pending(&ix, n);
 		}
 		add_id[i] = id;
 	}
@@ -1440,6 +1850,11 @@ static int xdp_apply(struct backend *be, const struct mx_entry *add,
 		nm.added = add[i].added;
 		nm.expires = add[i].expires;
 		err = tagset_find(p, add[i].tags, &nm.tagset);
+		if (err == -ENOSPC) {
+			/* tagsets are collected lazily: collect now, retry */
+			tagsets_gc(p, old, i);
+			err = tagset_find(p, add[i].tags, &nm.tagset);
+		}
 		if (err) {
 			j = i;
 			goto undo_meta;
@@ -1453,7 +1868,8 @@ static int xdp_apply(struct backend *be, const struct mx_entry *add,
 		p->meta[id] = nm;
 		if (nm.family == AF_INET) {
 			/* a new net has no slot yet: skip the search */
-			slot = is_new[i] ? NULL : t4_find(p, &add[i].net);
+			slot = is_new[i] && big ? NULL :
+						  t4_find(p, &add[i].net);
 			if (!slot)
 				slot = t4_free(p, &add[i].net);
 			if (!slot) {
@@ -1477,12 +1893,27 @@ static int xdp_apply(struct backend *be, const struct mx_entry *add,
 	/* 4. commit: forget the deleted entries, publish the summaries */
 	for (i = 0; i < ndel; i++)
 		memset(&p->meta[del_id[i]], 0, sizeof(struct mx_meta));
-	err = summaries_rebuild(p);
+	if (!big) {
+		/* mx_ctl follows; a crash from here on is repaired anyway */
+		for (i = 0; i < ndel; i++)
+			ctl_bit(p, del_id[i], false);
+		for (i = 0; i < nadd; i++)
+			if (is_new[i])
+				ctl_bit(p, add_id[i], true);
+		p->ctl[CTL_N4] = cur4;
+		p->ctl[CTL_N6] = cur6;
+		p->ctl[CTL_STALE] += stale;
+		p->ctl[CTL_HINT] = ids.cur;
+		/* an emptied table or too many stale bits: start afresh */
+		big = cur4 + cur6 == 0 || p->ctl[CTL_STALE] > CTL_STALE_MAX;
+	}
+	err = big ? summaries_rebuild(p) : summaries_add(p, add, nadd);
 	if (err)
 		log_warn("cannot update the lookup summary: %s",
 			 strerror(-err));
 	err = 0;
-	tagsets_gc(p);
+	if (big)
+		tagsets_gc(p, NULL, 0);
 	goto out;
 
 undo_add:
@@ -1504,7 +1935,7 @@ undo_add:
 undo_meta:
 	while (j-- > 0)
 		p->meta[add_id[j]] = old[j];
-	tagsets_gc(p);
+	tagsets_gc(p, NULL, 0);
 undo_del:
 	for (i = 0; i < rdone6; i++)
 		bpf_map_update_elem(p->fd[M_H6],
@@ -1520,7 +1951,8 @@ out:
 	free(log.v);
 	free(ix.slot);
 	free(ix.pend);
-	free(free_ids);
+	free(ix.spend);
+	free(ids.free_ids);
 	free(del_id);
 	free(add_id);
 	free(is_new);
@@ -1529,23 +1961,36 @@ out:
 	return err;
 }
 
-/* clock_offset - unix ns minus CLOCK_MONOTONIC ns, now */
+/*
+ * clock_offset - unix time minus CLOCK_MONOTONIC (the clock of
+ * bpf_ktime_get_coarse_ns()), in whole seconds, rounded. The difference of
+ * the two clocks only moves when the wall clock is stepped, but reading
+ * them costs a few hundred ns between the two calls: at ns precision a
+ * stamp near a second boundary would come out one second apart in two
+ * reads. Rounded to the second, the offset is the same in every read
+ * (unless its fraction sits within a microsecond of one half), so
+ * every dump and every process gives the same last_hit for the same
+ * stamp; the price is up to half a second of error in an absolute value
+ * printed in seconds anyway.
+ */
 static __s64 clock_offset(void)
 {
 	struct timespec mono, real;
+	__s64 ns;
 
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	clock_gettime(CLOCK_REALTIME, &real);
-	return ((__s64)real.tv_sec - mono.tv_sec) * 1000000000LL +
-	       (real.tv_nsec - mono.tv_nsec);
+	ns = ((__s64)real.tv_sec - mono.tv_sec) * 1000000000LL +
+	     (real.tv_nsec - mono.tv_nsec);
+	return (ns + 500000000LL) / 1000000000LL;
 }
 
-/* mono_to_unix - a bpf_ktime_get_coarse_ns() stamp as unix seconds */
+/* mono_to_unix_off - a bpf_ktime_get_coarse_ns() stamp as unix seconds */
 static int64_t mono_to_unix_off(__u64 ns, __s64 off)
 {
 	if (!ns)
 		return 0;
-	return (int64_t)(((__s64)ns + off) / 1000000000LL);
+	return (int64_t)(ns / 1000000000ULL) + off;
 }
 
 static int64_t mono_to_unix(__u64 ns)
@@ -1627,7 +2072,7 @@ static int xdp_zero_counters(struct backend *be, const struct cidr *nets,
 		if (!p->meta[id].family)
 			continue;
 		meta_cidr(&p->meta[id], &c);
-		index_put(&ix, &c, id);
+		index_put(&ix, &c, id, NULL);
 	}
 	for (i = 0; i < n; i++) {
 		ids[i] = index_get(&ix, &nets[i]);

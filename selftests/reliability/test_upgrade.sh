@@ -136,7 +136,8 @@ for cmd in "attach veth0" "block 192.0.2.99" "list" "top" "status" "flush --all"
 	out=$(mx "$A" $cmd 2>&1)
 	rc=$?
 	check_eq "$cmd with another layout: exit 1" "$rc" 1
-	check "$cmd: says the layout differs" grep -q "another layout than this mxwall (layout 1) expects; refusing to touch them" <<<"$out"
+	check "$cmd: says the layout differs" grep -q "the pinned maps have another layout than this mxwall expects; refusing to touch them" <<<"$out"
+	check_eq "$cmd: in one line" "$(printf '%s\n' "$out" | wc -l)" 1
 done
 check_eq "the layout number was not rewritten" "$(get_layout)" 99
 check_eq "meanwhile the program still drops" "$(net_connect $BLK $SRV4 25)" timeout
@@ -153,7 +154,8 @@ print(json.load(sys.stdin)["id"])')
 rm "$PIN_DIR/mx_stats"
 out=$(mx "$A" list 2>&1)
 check_eq "missing map: list exit 1" "$?" 1
-check "missing map: says the pin directory is incomplete" grep -q "pinned map mx_stats is missing" <<<"$out"
+check "missing map: says the pin directory is incomplete" grep -q "the pin directory is incomplete: a pinned map is missing" <<<"$out"
+check_eq "missing map: in one line" "$(printf '%s\n' "$out" | wc -l)" 1
 out=$(mx "$A" attach veth0 2>&1)
 check_eq "missing map: attach exit 1" "$?" 1
 check "pin the map back" bpftool map pin id "$stats_id" "$PIN_DIR/mx_stats"
