@@ -1658,6 +1658,7 @@ static __u32 id_take(struct xdp_priv *p, struct idsrc *s)
 static int xdp_apply(struct backend *be, const struct mx_entry *add,
 		     size_t nadd, const struct cidr *del, size_t ndel)
 {
+	bool force_big = false;
 	struct xdp_priv *p = priv(be);
 	__u32 cap = p->cfg.cap, id, *add_id = NULL, *del_id = NULL;
 	struct idsrc ids = { 0 };
@@ -1706,7 +1707,8 @@ static int xdp_apply(struct backend *be, const struct mx_entry *add,
 		if (err)
 			return err;
 	}
-	big = !ctl_valid(p) || nadd + ndel >= BIG_APPLY;
+again:
+	big = force_big || !ctl_valid(p) || nadd + ndel >= BIG_APPLY;
 	err = set_dirty(p, true);
 	if (err)
 		return err;
@@ -1800,7 +1802,7 @@ static int xdp_apply(struct backend *be, const struct mx_entry *add,
 			id = id_take(p, &ids);
 			if (id == UINT32_MAX) {
 				err = -ENOSPC;
-				goto out;
+				goto out_retry;
 			}
 			is_new[i] = true;
 			index_put(&ix, n, id, n);
@@ -1816,7 +1818,7 @@ static int xdp_apply(struct backend *be, const struct mx_entry *add,
 	}
 	if (cur4 > p->cfg.cap4 || cur6 > p->cfg.cap6) {
 		err = -ENOSPC;
-		goto out;
+		goto out_retry;
 	}
 
 	/* 1. deletions in the tables; mx_meta keeps them until the end */
@@ -1942,6 +1944,13 @@ undo_del:
 				    (char *)rm6.keys + i * rm6.ksz,
 				    &rm6.vals[i], BPF_ANY);
 	t4_undo(&log);
+	goto out;
+out_retry:
+	/*
+	 * Full by mx_ctl's counts or bitmap, which are hints: nothing is
+	 * changed yet, so ask mx_meta, the record, through the full path.
+	 */
+	force_big = !big;
 out:
 	/* a failed call put everything back: the tables agree with mx_meta */
 	if (err)
@@ -1958,6 +1967,13 @@ out:
 	free(is_new);
 	free(existed);
 	free(old);
+	if (force_big && !big) {
+		memset(&ids, 0, sizeof(ids));
+		memset(&log, 0, sizeof(log));
+		cur4 = cur6 = used = done6 = rdone6 = 0;
+		stale = 0;
+		goto again;
+	}
 	return err;
 }
 
