@@ -80,6 +80,8 @@ struct active {
 	char tags[MX_TAGS_LEN];
 	int64_t added;
 	int64_t expires;
+	uint64_t packets;	/* at the last reconcile */
+	int64_t moved;		/* when packets last grew (for idle_expire) */
 };
 
 struct watch {
@@ -1033,7 +1035,19 @@ static void reconcile(struct watch *w)
 			i++;
 			continue;
 		}
-		last = rows[k].last_hit > a->added ? rows[k].last_hit : a->added;
+		/*
+		 * The last hit: the backend's own time where it keeps one, else
+		 * (nft keeps none) when the counter last grew, seen from here.
+		 */
+		if (rows[k].packets != a->packets) {
+			a->packets = rows[k].packets;
+			a->moved = w->now;
+		}
+		last = a->added;
+		if (rows[k].last_hit > last)
+			last = rows[k].last_hit;
+		if (a->moved > last)
+			last = a->moved;
 		if (w->cfg.idle_expire && !w->dry_run &&
 		    w->now - last >= (int64_t)w->cfg.idle_expire) {
 			del = xreallocarray(del, ndel + 1, sizeof(*del));
