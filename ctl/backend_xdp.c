@@ -419,10 +419,13 @@ fail:
 	return err;
 }
 
+static void ctl_fresh(struct backend *be, struct xdp_priv *p);
+
 static int xdp_open(struct backend *be, bool create)
 {
 	struct xdp_priv *p;
 	char path[4096];
+	bool made = false;
 	int err, i;
 
 	err = ensure_bpffs(be->pin_dir);
@@ -439,6 +442,7 @@ static int xdp_open(struct backend *be, bool create)
 		err = create_pins(be);
 		if (err)
 			return err;
+		made = true;
 	}
 	p = xcalloc(1, sizeof(*p));
 	for (i = 0; i < M_NR; i++)
@@ -450,6 +454,8 @@ static int xdp_open(struct backend *be, bool create)
 		xdp_close(be);
 		return err;
 	}
+	if (made)
+		ctl_fresh(be, p);
 	return 0;
 }
 
@@ -1100,6 +1106,21 @@ static int ctl_map(struct backend *be, struct xdp_priv *p, bool create)
 		p->ctl[CTL_MAGIC] = CTL_MAGIC_V;
 	}
 	return 0;
+}
+
+/*
+ * ctl_fresh - mx_ctl for a pin directory just made: no entries, so it is
+ * valid from the start and the first apply() is a small one too. Best
+ * effort: without it the first apply() takes the full path.
+ */
+static void ctl_fresh(struct backend *be, struct xdp_priv *p)
+{
+	if (ctl_map(be, p, true))
+		return;
+	/* (a leftover of an earlier pin directory is reset too) */
+	memset(p->ctl, 0, (size_t)ctl_words(p) * 8);
+	p->ctl[CTL_MAGIC] = CTL_MAGIC_V;
+	p->ctl[CTL_VALID] = 1;
 }
 
 static bool ctl_valid(const struct xdp_priv *p)
