@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -32,6 +33,7 @@
 #include "mxwall.h"
 
 #define FOLLOW_CHUNK (64 * 1024)
+#define FOLLOW_BUDGET (4 * 1024 * 1024)	/* per follower_run(), see drain() */
 #define FOLLOW_LINE_MAX (64 * 1024)	/* longer: delivered in pieces */
 
 /* a source of bytes: the followed file, or a rotated copy being caught up */
@@ -61,6 +63,9 @@ struct follow_file {
 
 struct follower {
 	int ifd;		/* inotify, -1 if unavailable */
+	int efd;		/* readable while input is left: see drain() */
+	size_t budget;		/* bytes this follower_run() may still read */
+	bool more;		/* it stopped on the budget, not at the end */
 	struct follow_file *files;
 };
 
@@ -84,6 +89,7 @@ struct follower *follower_new(void)
 	if (fw->ifd < 0)
 		log_warn("inotify: %s; polling logs once a second instead",
 			 strerror(errno));
+	fw->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	return fw;
 }
 
@@ -130,6 +136,8 @@ void follower_free(struct follower *fw)
 	}
 	if (fw->ifd >= 0)
 		close(fw->ifd);
+	if (fw->efd >= 0)
+		close(fw->efd);
 	free(fw);
 }
 
@@ -182,6 +190,10 @@ size_t follower_pollfds(struct follower *fw, struct pollfd *fds, size_t max)
 
 	if (fw->ifd >= 0 && n < max) {
 		fds[n].fd = fw->ifd;
+		fds[n++].events = POLLIN;
+	}
+	if (fw->efd >= 0 && n < max) {
+		fds[n].fd = fw->efd;
 		fds[n++].events = POLLIN;
 	}
 	for (ff = fw->files; ff; ff = ff->next) {
@@ -439,9 +451,14 @@ static int split(struct follow_file *ff, bool final, follow_line_fn fn,
 	return rc;
 }
 
-/* drain - read s to its end (or EAGAIN); *eof set at end of file */
-static int drain(struct follow_file *ff, struct src *s, bool *eof,
-		 follow_line_fn fn, void *arg)
+/*
+ * drain - read s to its end (or EAGAIN); *eof set at end of file. Under a
+ * flood the end may never come: after FOLLOW_BUDGET bytes in one
+ * follower_run() it stops with fw->more set, so that the caller gets to
+ * commit, expire and take signals, and comes back at once (efd).
+ */
+static int drain(struct follower *fw, struct follow_file *ff, struct src *s,
+		 bool *eof, follow_line_fn fn, void *arg)
 {
 	ssize_t n;
 	int rc;
@@ -470,6 +487,12 @@ static int drain(struct follow_file *ff, struct src *s, bool *eof,
 		rc = split(ff, false, fn, arg);
 		if (rc)
 			return rc;
+		if (fw->budget <= (size_t)n) {
+			fw->budget = 0;
+			fw->more = true;
+			return 0;
+		}
+		fw->budget -= (size_t)n;
 	}
 }
 
@@ -484,7 +507,7 @@ static int run_file(struct follower *fw, struct follow_file *ff,
 	if (ff->is_stdin) {
 		if (ff->stdin_eof)
 			return 0;
-		rc = drain(ff, &(struct src){ .fd = 0 }, &eof, fn, arg);
+		rc = drain(fw, ff, &(struct src){ .fd = 0 }, &eof, fn, arg);
 		if (rc)
 			return rc;
 		if (eof) {
@@ -495,8 +518,8 @@ static int run_file(struct follower *fw, struct follow_file *ff,
 	}
 	watch_dir(fw, ff);
 	if (ff->catching_up) {
-		rc = drain(ff, &ff->catchup, &eof, fn, arg);
-		if (rc)
+		rc = drain(fw, ff, &ff->catchup, &eof, fn, arg);
+		if (rc || fw->more)
 			return rc;
 		/* a rotated copy is complete: its last bytes are a line */
 		rc = split(ff, true, fn, arg);
@@ -533,8 +556,9 @@ static int run_file(struct follower *fw, struct follow_file *ff,
 				start_current(ff);
 			}
 		}
-		rc = drain(ff, &(struct src){ .fd = ff->fd }, &eof, fn, arg);
-		if (rc)
+		rc = drain(fw, ff, &(struct src){ .fd = ff->fd }, &eof, fn,
+			   arg);
+		if (rc || fw->more)
 			return rc;
 		if (stat(ff->path, &st))
 			return 0;	/* moved or deleted: wait for it */
@@ -564,13 +588,23 @@ int follower_run(struct follower *fw, follow_line_fn fn, void *arg)
 	struct follow_file *ff;
 	int rc;
 
+	uint64_t one = 1;
+
 	if (fw->ifd >= 0)
 		while (read(fw->ifd, ev, sizeof(ev)) > 0)
 			;	/* which file does not matter: all are read */
+	if (fw->efd >= 0 && fw->more &&
+	    read(fw->efd, &one, sizeof(one)) != sizeof(one))
+		one = 1;	/* nothing was pending: fine */
+	fw->more = false;
+	fw->budget = fw->efd >= 0 ? FOLLOW_BUDGET : SIZE_MAX;
 	for (ff = fw->files; ff; ff = ff->next) {
 		rc = run_file(fw, ff, fn, arg);
 		if (rc)
 			return rc;
 	}
+	one = 1;
+	if (fw->more && write(fw->efd, &one, sizeof(one)) != sizeof(one))
+		log_warn("eventfd: %s", strerror(errno));
 	return 0;
 }
