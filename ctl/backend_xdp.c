@@ -16,10 +16,17 @@
  *  - apply() writes IPv4 slots with single atomic stores into the mmapped
  *    table (the program never sees half a slot) and IPv6 keys with the
  *    batch map API; on any failure it undoes what it did before returning:
- *    all or nothing. 1M entries load in about a second of CPU.
+ *    all or nothing. 1M entries load in about a second of CPU; a change
+ *    of a few entries costs what it touches (tens of microseconds), not a
+ *    scan of the capacity.
  * The userspace mirror of the entries is the mx_meta array (mmapped): it
- * says which ids are in use, and the summary bitmaps, the list of prefix
- * lengths present and the free ids are all derived from it.
+ * is the record of which ids are in use. The summary bitmaps, the list of
+ * prefix lengths present, and mx_ctl (live counts, the ids in use, how
+ * stale the summaries are) are derived from it: kept up to date entry by
+ * entry by small changes (a deletion leaves its summary bits, a "may
+ * match" that costs a probe), recomputed from mx_meta by big changes, by
+ * the repair of a change that died half-way, and once deletions have
+ * left CTL_STALE_MAX stale bits.
  */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -393,7 +393,8 @@ static void random_net(char *buf, size_t len)
 
 	if (r % 5) {
 		struct in_addr a;
-		__u32 h = 0x0a400000U | (rnd() & 0x7ff);	/* 10.64.0-7.x */
+		/* 10.64.0-7.x */
+		__u32 h = 0x0a400000U | (rnd() & 0x7ff);
 
 		plen = pl4[rnd() % (sizeof(pl4) / sizeof(pl4[0]))];
 		if (plen <= 16)
