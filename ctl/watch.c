@@ -1292,10 +1292,19 @@ static void followers_open(struct watch *w)
 static int replay_one(void *arg, const struct db_event *ev)
 {
 	struct watch *w = arg;
+	struct db_entry last;
 	struct cidr ip;
 	char e[64];
 
 	if (cidr_parse(ev->ip, 0, &ip, e, sizeof(e)) < 0)
+		return 0;
+	/*
+	 * the events up to the end of the source's last entry (ttl, idle,
+	 * weekly reset) were used up by it: the running watcher forgot them
+	 * then (active_remove), so a restart must not count them again
+	 */
+	if (!db_entry_last(w->db, ev->ip, &last) && last.removed &&
+	    ev->time <= last.removed)
 		return 0;
 	event(w, ev->time, &ip, ev->mta, ev->tags, true);
 	return 0;
