@@ -79,7 +79,7 @@ struct xdp_priv {
 	struct mx_tagset *tags;		/* [tagset] */
 	__u64 *seen;			/* [slot] */
 	size_t len[M_NR];		/* mmapped lengths */
-	int ctl_fd;			/* mx_ctl, -1 until an apply() */
+	int ctl_fd;			/* mx_ctl; -1 until made or found */
 	__u64 *ctl;			/* mmapped mx_ctl */
 	size_t ctl_len;
 };
