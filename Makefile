@@ -134,8 +134,10 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory tests
 	$(Q)selftests/bench/run.sh
 
-fuzz: $(FUZZ_BINS)
+# libFuzzer on the log parsers, then the packet fuzzer against the model
+fuzz: $(FUZZ_BINS) $(BUILD)/asan/prog_test_pktfuzz
 	$(Q)selftests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+	$(Q)selftests/fuzz/run_pkt.sh $(FUZZ_SECONDS)
 
 install: $(BUILD)/mxwall
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
