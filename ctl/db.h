@@ -26,7 +26,7 @@
 
 #include "cidr.h"
 
-#define DB_SCHEMA_VERSION 1
+#define DB_SCHEMA_VERSION 2
 
 #define DB_READONLY 0x1		/* open an existing file for reading */
 #define DB_MEMORY 0x2		/* a private in-memory database (dry-run) */

@@ -50,7 +50,19 @@
 #include "report.h"
 #include "scan.h"
 
-#define SRC_BUCKETS (1U << 16)
+/*
+ * Memory under a flood stays bounded: at most SRC_TRACK_MAX sources that
+ * are not blocked are tracked (the one whose last event is oldest is
+ * forgotten first, counted and logged), and their windows hold at most
+ * SRC_EV_BUDGET events together (SRC_EVENTS_MAX each). Events older than
+ * the longest window are dropped when a window grows. Blocked sources
+ * (bounded by the entries made, which the promotion cap bounds) are not
+ * forgotten and their windows do not grow: they start again when they
+ * leave.
+ */
+#define SRC_BUCKETS (1U << 17)
+#define SRC_TRACK_MAX (1U << 17)
+#define SRC_EV_BUDGET (2U << 20)	/* 32 MiB of struct src_event */
 #define SRC_EVENTS_MAX 4096	/* per source; the oldest go first */
 #define TAGS_MAX 64		/* distinct reason tags with their own bit */
 #define HOUR_SECS 3600
@@ -70,7 +82,9 @@ struct source {
 	size_t n, cap;
 	bool blocked;		/* an active entry holds it (or dry-run did) */
 	bool refused_logged;	/* wire check said no, and we said so */
-	struct source *next;
+	int64_t cap_refused;	/* when the promotion cap last refused it */
+	struct source *next;	/* hash chain */
+	struct source *older, *newer;	/* LRU list, not blocked only */
 };
 
 /* an entry this controller added and that is still in the filter */
@@ -105,6 +119,11 @@ struct watch {
 
 	struct source **bucket;
 	size_t nsources;
+	struct source *lru_old, *lru_new;	/* least, most recently used */
+	size_t nlru;		/* sources in the LRU list */
+	size_t ev_total;	/* window slots allocated, all sources */
+	uint64_t src_forgotten;	/* forgotten since the last log line */
+	int64_t forgot_logged;
 	char *tag_names[TAGS_MAX];
 	size_t ntags;
 	uint64_t counting;	/* tags whose events count (threshold > 0) */
@@ -254,6 +273,93 @@ static uint32_t src_hash(const struct cidr *c)
 	return (h ^ c->family) & (SRC_BUCKETS - 1);
 }
 
+static bool src_eq(const struct cidr *a, const struct cidr *b)
+{
+	return a->family == b->family && a->plen == b->plen &&
+	       !memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
+static void lru_unlink(struct watch *w, struct source *s)
+{
+	if (s->older)
+		s->older->newer = s->newer;
+	else
+		w->lru_old = s->newer;
+	if (s->newer)
+		s->newer->older = s->older;
+	else
+		w->lru_new = s->older;
+	s->older = s->newer = NULL;
+	w->nlru--;
+}
+
+static void lru_append(struct watch *w, struct source *s)
+{
+	s->older = w->lru_new;
+	s->newer = NULL;
+	if (w->lru_new)
+		w->lru_new->newer = s;
+	else
+		w->lru_old = s;
+	w->lru_new = s;
+	w->nlru++;
+}
+
+/* lru_touch - s had an event: the most recently used */
+static void lru_touch(struct watch *w, struct source *s)
+{
+	if (s->blocked || w->lru_new == s)
+		return;
+	lru_unlink(w, s);
+	lru_append(w, s);
+}
+
+/* src_set_blocked - blocked sources leave the LRU list (never forgotten) */
+static void src_set_blocked(struct watch *w, struct source *s, bool blocked)
+{
+	if (s->blocked == blocked)
+		return;
+	s->blocked = blocked;
+	if (blocked)
+		lru_unlink(w, s);	/* and its window stops growing */
+	else
+		lru_append(w, s);
+}
+
+/* src_drop - unhash, unlist and free s */
+static void src_drop(struct watch *w, struct source *s)
+{
+	struct source **pp = &w->bucket[src_hash(&s->ip)];
+
+	while (*pp != s)
+		pp = &(*pp)->next;
+	*pp = s->next;
+	if (!s->blocked)
+		lru_unlink(w, s);
+	w->ev_total -= s->cap;
+	w->nsources--;
+	free(s->ev);
+	free(s);
+}
+
+/* src_forget_oldest - the flood's price: forget the least recent source */
+static void src_forget_oldest(struct watch *w, const struct source *keep)
+{
+	struct source *s = w->lru_old;
+
+	if (!s || s == keep)
+		return;
+	src_drop(w, s);
+	w->src_forgotten++;
+	if (w->now - w->forgot_logged >= 60) {
+		log_warn("flood: tracking at most %u sources and %u events: forgot %llu sources whose last rejection is the oldest",
+			 SRC_TRACK_MAX, SRC_EV_BUDGET,
+			 (unsigned long long)w->src_forgotten);
+		w->src_forgotten = 0;
+		w->forgot_logged = w->now;
+	}
+}
+
 static struct source *src_get(struct watch *w, const struct cidr *ip,
 			      bool create)
 {
@@ -261,15 +367,18 @@ static struct source *src_get(struct watch *w, const struct cidr *ip,
 	struct source *s;
 
 	for (s = w->bucket[h]; s; s = s->next)
-		if (!cidr_cmp(&s->ip, ip))
+		if (src_eq(&s->ip, ip))
 			return s;
 	if (!create)
 		return NULL;
+	if (w->nlru >= SRC_TRACK_MAX)
+		src_forget_oldest(w, NULL);
 	s = xcalloc(1, sizeof(*s));
 	s->ip = *ip;
 	s->next = w->bucket[h];
 	w->bucket[h] = s;
 	w->nsources++;
+	lru_append(w, s);
 	return s;
 }
 
@@ -287,6 +396,9 @@ static void src_free_all(struct watch *w)
 		w->bucket[i] = NULL;
 	}
 	w->nsources = 0;
+	w->nlru = 0;
+	w->ev_total = 0;
+	w->lru_old = w->lru_new = NULL;
 }
 
 /* src_gc - drop sources with nothing in any window and no entry */
@@ -301,6 +413,8 @@ static void src_gc(struct watch *w)
 			if (!s->blocked &&
 			    (!s->n || s->ev[s->n - 1].time < horizon)) {
 				*pp = s->next;
+				lru_unlink(w, s);
+				w->ev_total -= s->cap;
 				free(s->ev);
 				free(s);
 				w->nsources--;
@@ -309,6 +423,40 @@ static void src_gc(struct watch *w)
 			}
 		}
 	}
+}
+
+/*
+ * src_room - make room for one more event in s's window: drop events
+ * older than horizon (they count in no window), grow within the budget
+ * (forgetting the least recent sources), else drop s's oldest event.
+ */
+static void src_room(struct watch *w, struct source *s, int64_t horizon)
+{
+	size_t k = 0, cap;
+
+	if (s->n < s->cap)
+		return;
+	while (k < s->n && s->ev[k].time < horizon)
+		k++;
+	if (k) {
+		memmove(s->ev, s->ev + k, (s->n - k) * sizeof(*s->ev));
+		s->n -= k;
+		return;
+	}
+	cap = s->cap ? s->cap * 2 : 8;
+	while (cap <= SRC_EVENTS_MAX &&
+	       w->ev_total + cap - s->cap > SRC_EV_BUDGET &&
+	       w->lru_old && w->lru_old != s)
+		src_forget_oldest(w, s);
+	if (cap <= SRC_EVENTS_MAX &&
+	    w->ev_total + cap - s->cap <= SRC_EV_BUDGET) {
+		s->ev = xreallocarray(s->ev, cap, sizeof(*s->ev));
+		w->ev_total += cap - s->cap;
+		s->cap = cap;
+		return;
+	}
+	memmove(s->ev, s->ev + 1, (s->n - 1) * sizeof(*s->ev));
+	s->n--;
 }
 
 /* ---- protection ---- */
@@ -484,10 +632,18 @@ fail:
 
 /* ---- promotion ---- */
 
+/*
+ * cap_prune - forget promotions older than an hour. They are appended in
+ * time order, so nothing is to do while the first one is recent (with a
+ * clock set back, an old one behind a recent one is kept a little longer:
+ * the cap only errs on the strict side).
+ */
 static void cap_prune(struct watch *w)
 {
 	size_t i, k = 0;
 
+	if (!w->npromo || w->promo_times[0] > w->now - HOUR_SECS)
+		return;
 	for (i = 0; i < w->npromo; i++)
 		if (w->promo_times[i] > w->now - HOUR_SECS)
 			w->promo_times[k++] = w->promo_times[i];
@@ -678,7 +834,7 @@ static void flush_pending(struct watch *w)
 				*a = w->act[--w->nact];
 			s = src_get(w, &w->pend[i].e.net, false);
 			if (s)
-				s->blocked = false;
+				src_set_blocked(w, s, false);
 		}
 		w->npend = 0;
 		return;
@@ -794,6 +950,17 @@ static void consider(struct watch *w, struct source *s)
 
 	if (s->blocked || !s->n)
 		return;
+	/*
+	 * The cap refused s within the hour and is still full: the answer
+	 * is known (and logged once), without counting again. A flood
+	 * sends most of its lines here.
+	 */
+	if (s->cap_refused && w->now - s->cap_refused < HOUR_SECS &&
+	    w->now >= s->cap_refused) {
+		cap_prune(w);
+		if (w->npromo >= w->cfg.max_promotions_per_hour)
+			return;
+	}
 	hits = rule_hits(s, w->now - (int64_t)w->cfg.window, w->counting,
 			 &tags);
 	win = w->cfg.window;
@@ -838,9 +1005,12 @@ static void consider(struct watch *w, struct source *s)
 	snprintf(why, sizeof(why), "%llu rejections in %s (threshold %llu): %s",
 		 (unsigned long long)hits, dur, (unsigned long long)thr,
 		 reasons);
-	if (block(w, &s->ip, reasons, why, hits, "promote") == 0) {
-		s->blocked = true;
+	err = block(w, &s->ip, reasons, why, hits, "promote");
+	if (err == 0) {
+		src_set_blocked(w, s, true);
 		escalate(w, &s->ip);
+	} else if (err == -EAGAIN) {
+		s->cap_refused = w->now;
 	}
 }
 
@@ -876,15 +1046,10 @@ static void event(struct watch *w, int64_t t, const struct cidr *ip,
 	if (w->ntags != w->counted_ntags)
 		counting_update(w);	/* a new tag: does it count? */
 	s = src_get(w, ip, true);
-	if (s->n == s->cap) {
-		if (s->cap == SRC_EVENTS_MAX) {
-			memmove(s->ev, s->ev + 1, (s->n - 1) * sizeof(*s->ev));
-			s->n--;
-		} else {
-			s->cap = s->cap ? s->cap * 2 : 8;
-			s->ev = xreallocarray(s->ev, s->cap, sizeof(*s->ev));
-		}
-	}
+	if (s->blocked)
+		return;	/* its window starts again when it leaves */
+	lru_touch(w, s);
+	src_room(w, s, horizon);
 	/* keep time order even when logs interleave */
 	{
 		size_t i = s->n;
@@ -923,8 +1088,9 @@ static void active_remove(struct watch *w, size_t i, const char *why,
 	w->act[i] = w->act[--w->nact];
 	s = src_get(w, &a.net, false);
 	if (s) {
-		s->blocked = false;
-		s->n = 0;	/* it served its time: counting starts again */
+		/* it served its time: counting starts again */
+		src_set_blocked(w, s, false);
+		s->n = 0;
 	}
 	log_info("unblocked %s (%s): %s", text, a.tags, words);
 }
@@ -1325,7 +1491,7 @@ static int load_active(void *arg, const struct db_entry *de)
 	active_add(w, de->id, &e);
 	if (cidr_is_host(&e.net)) {
 		s = src_get(w, &e.net, true);
-		s->blocked = true;
+		src_set_blocked(w, s, true);
 	}
 	return 0;
 }

@@ -7,9 +7,14 @@
 # which many cross the threshold, so the promotion cap is hit at once.
 # Every second: the log size against the watcher's committed read position
 # (the backlog), its RSS, and the entries made. Prints the table and a
-# summary; fails when the watcher does not catch up within 15 s of the end
-# of the flood, when the backlog grows through the second half of the run,
-# or when more entries were made than max_promotions_per_hour allows.
+# summary: lines/s offered and read, the backlog at the end, peak RSS,
+# promotions against the cap, and whether it kept up (at most 2 s of input
+# behind at the end, no backlog growing through the second half, caught up
+# after). A benchmark measures: missing the rate is reported, not failed.
+# It exits non-zero only when something broke: the watcher died or exited
+# non-zero, events lost or duplicated (the events table against the lines
+# up to the committed position), a failed integrity check, or more entries
+# than max_promotions_per_hour.
 #
 # usage: selftests/bench/bench_flood.sh [RATE [SECS]]   (root: BPF maps)
 set -u
@@ -114,32 +119,58 @@ while kill -0 "$GPID" 2>/dev/null; do
 done
 wait "$GPID"
 GPID=
+flood_t=$t
 cat "$D/gen.out"
 size=$(stat -c %s "$LOG")
 lines=$(wc -l < "$LOG")
 catch=0
-while [ "$(pos)" != "$size" ] && [ $catch -lt 60 ]; do sleep 1; catch=$((catch + 1)); done
-caught=$([ "$(pos)" = "$size" ] && echo yes || echo no)
+while [ "$(pos)" != "$size" ] && [ $catch -lt 60 ] && kill -0 "$WPID" 2>/dev/null; do
+	sleep 1; catch=$((catch + 1))
+done
+p_end=$(pos); p_end=${p_end:-0}
+caught=$([ "$p_end" = "$size" ] && echo yes || echo no)
 rss_end=$(rss)
 n_entries=$(entries)
-kill -TERM "$WPID"; wait "$WPID"; wrc=$?; WPID=
+alive=yes
+kill -0 "$WPID" 2>/dev/null || alive=no
+kill -TERM "$WPID" 2>/dev/null; wait "$WPID"; wrc=$?; WPID=
+# the lines up to the committed position must be there, each once
+p_end=$(pos); p_end=${p_end:-0}
+want=$(head -c "$p_end" "$LOG" | wc -l)
 events=$(sqlite3 "$DB" "SELECT count(*) FROM events")
-half=$((t / 2))
+refused=$(sqlite3 "$DB" "SELECT count(*) FROM actions WHERE action = 'refused'")
+integ=$(sqlite3 "$DB" "PRAGMA integrity_check")
+half=$((flood_t / 2))
 max1=0; max2=0; rmax=0
-for ((i = 1; i <= t; i++)); do
+for ((i = 1; i <= flood_t; i++)); do
 	[ $i -le $half ] && [ "${LAG[$i]}" -gt $max1 ] && max1=${LAG[$i]}
 	[ $i -gt $half ] && [ "${LAG[$i]}" -gt $max2 ] && max2=${LAG[$i]}
 	[ "${RSS[$i]}" -gt $rmax ] && rmax=${RSS[$i]}
 done
-echo "summary: $lines lines ($(( size / 1048576 )) MiB) in ${t}s; watcher caught up: $caught, ${catch}s after the flood"
-echo "summary: backlog max first half $((max1 / 1048576)) MiB, second half $((max2 / 1048576)) MiB"
-echo "summary: RSS at 10s $(( ${RSS[10]:-0} / 1024 )) MiB, max $((rmax / 1024)) MiB, at the end $(( ${rss_end:-0} / 1024 )) MiB"
-echo "summary: $events events recorded, $n_entries entries made (cap $CAP per hour), watcher exit $wrc"
-grep -c "cap of" "$D/watch.err" | sed 's/^/summary: cap warnings logged: /'
+[ "${rss_end:-0}" -gt $rmax ] && rmax=$rss_end
+lag_end=${LAG[$flood_t]:-0}
+# lines per second, from bytes and the mean line length
+per_line=$(echo "$size / $lines" | bc -l)
+offered=$(echo "$lines / $flood_t" | bc)
+read_rate=$(echo "($size - $lag_end) / $per_line / $flood_t" | bc)
+lag_lines=$(echo "$lag_end / $per_line" | bc)
+# kept up: at the end of the flood at most two seconds of input behind,
+# and no backlog growing through the second half
+kept=no
+[ "$lag_lines" -le $((RATE * 2)) ] && [ "$max2" -le $((max1 * 2 + 8 * 1048576)) ] &&
+	[ "$caught" = yes ] && kept=yes
+echo "summary: offered $offered lines/s ($lines lines, $((size / 1048576)) MiB in ${flood_t}s), read $read_rate lines/s during the flood"
+echo "summary: backlog at the end of the flood $lag_lines lines ($((lag_end / 1048576)) MiB); max first half $((max1 / 1048576)) MiB, second half $((max2 / 1048576)) MiB; caught up: $caught, ${catch}s after the flood"
+echo "summary: RSS at 10s $(( ${RSS[10]:-0} / 1024 )) MiB, peak $((rmax / 1024)) MiB, at the end $(( ${rss_end:-0} / 1024 )) MiB"
+echo "summary: $n_entries entries made (cap $CAP per hour), $refused refusals logged, $(grep -c "cap of" "$D/watch.err") cap warnings"
+echo "summary: $events events recorded for $want lines up to the committed position; database $integ; watcher exit $wrc"
+grep "flood: tracking" "$D/watch.err" | tail -n 2 | sed 's/^/summary: /'
+echo "summary: kept up with $RATE lines/s: $kept"
+# broken, as opposed to slow: these fail the run
 fail=0
-[ "$caught" = yes ] && [ $catch -le 15 ] || { echo "FAIL - the watcher did not catch up within 15 s"; fail=1; }
-[ "$max2" -le $((max1 * 2 + 8 * 1048576)) ] || { echo "FAIL - the backlog grew through the run"; fail=1; }
-[ "$n_entries" -le $CAP ] || { echo "FAIL - $n_entries entries: the promotion cap ($CAP) did not hold"; fail=1; }
-[ "$events" -eq "$lines" ] || { echo "FAIL - $events events for $lines lines"; fail=1; }
+[ "$alive" = yes ] || { echo "FAIL - the watcher died"; tail -n 5 "$D/watch.err"; fail=1; }
 [ "$wrc" -eq 0 ] || { echo "FAIL - watcher exit $wrc"; fail=1; }
+[ "$n_entries" -le $CAP ] || { echo "FAIL - $n_entries entries: the promotion cap ($CAP) did not hold"; fail=1; }
+[ "$events" -eq "$want" ] || { echo "FAIL - $events events for $want lines: lost or duplicated"; fail=1; }
+[ "$integ" = ok ] || { echo "FAIL - integrity check: $integ"; fail=1; }
 exit $fail
