@@ -119,7 +119,10 @@ while kill -0 "$GPID" 2>/dev/null; do
 done
 wait "$GPID"
 GPID=
-flood_t=$t
+flood_t=$t	# samples; a sample takes a little more than a second
+# the writer's own duration of the flood (its last line)
+elapsed=$(sed -n 's/^written [0-9]* lines in \([0-9.]*\) s.*/\1/p' "$D/gen.out")
+[ -n "$elapsed" ] || elapsed=$(echo "$(date +%s.%N) - $start" | bc -l)
 cat "$D/gen.out"
 size=$(stat -c %s "$LOG")
 lines=$(wc -l < "$LOG")
@@ -151,15 +154,15 @@ done
 lag_end=${LAG[$flood_t]:-0}
 # lines per second, from bytes and the mean line length
 per_line=$(echo "$size / $lines" | bc -l)
-offered=$(echo "$lines / $flood_t" | bc)
-read_rate=$(echo "($size - $lag_end) / $per_line / $flood_t" | bc)
+offered=$(echo "$lines / $elapsed" | bc)
+read_rate=$(echo "($size - $lag_end) / $per_line / $elapsed" | bc)
 lag_lines=$(echo "$lag_end / $per_line" | bc)
 # kept up: at the end of the flood at most two seconds of input behind,
 # and no backlog growing through the second half
 kept=no
 [ "$lag_lines" -le $((RATE * 2)) ] && [ "$max2" -le $((max1 * 2 + 8 * 1048576)) ] &&
 	[ "$caught" = yes ] && kept=yes
-echo "summary: offered $offered lines/s ($lines lines, $((size / 1048576)) MiB in ${flood_t}s), read $read_rate lines/s during the flood"
+echo "summary: offered $offered lines/s ($lines lines, $((size / 1048576)) MiB in $(printf %.1f "$elapsed") s), read $read_rate lines/s during the flood"
 echo "summary: backlog at the end of the flood $lag_lines lines ($((lag_end / 1048576)) MiB); max first half $((max1 / 1048576)) MiB, second half $((max2 / 1048576)) MiB; caught up: $caught, ${catch}s after the flood"
 echo "summary: RSS at 10s $(( ${RSS[10]:-0} / 1024 )) MiB, peak $((rmax / 1024)) MiB, at the end $(( ${rss_end:-0} / 1024 )) MiB"
 echo "summary: $n_entries entries made (cap $CAP per hour), $refused refusals logged, $(grep -c "cap of" "$D/watch.err") cap warnings"
