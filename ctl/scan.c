@@ -640,7 +640,43 @@ static const char *ifind(const char *p, const char *end, const char *s,
 	}
 	return NULL;
 }
-#define IFIND(p, end, s) ifind(p, end, s, sizeof(s) - 1)
+
+/*
+ * A reply text in lower case, once, so that each needle is one memmem()
+ * (the classification looks for some 30 of them in every line). Texts
+ * longer than the buffer are searched with ifind() itself: same answer.
+ */
+struct lowered {
+	const char *p, *end;
+	size_t n;		/* 0: not lowered, use ifind() */
+	char buf[1024];
+};
+
+static void lowered_init(struct lowered *l, const char *p, const char *end)
+{
+	size_t i, n = (size_t)(end - p);
+
+	l->p = p;
+	l->end = end;
+	l->n = 0;
+	if (n == 0 || n > sizeof(l->buf))
+		return;
+	for (i = 0; i < n; i++)
+		l->buf[i] = lc(p[i]);
+	l->n = n;
+}
+
+/* lfind - ifind(l->p, l->end, s, n), the same first match */
+static const char *lfind(const struct lowered *l, const char *s, size_t n)
+{
+	const char *q;
+
+	if (!l->n)
+		return ifind(l->p, l->end, s, n);
+	q = memmem(l->buf, l->n, s, n);
+	return q ? l->p + (q - l->buf) : NULL;
+}
+#define IFIND(l, s) lfind(l, s, sizeof(s) - 1)
 
 static inline bool zone_char(char c)
 {
@@ -718,23 +754,25 @@ void scan_classify(struct scan_event *ev, const char *p, const char *end)
 		"blocked using ", "listed at ", "found in dnsbl ",
 		"black list at ", "blacklisted at ", "listed in ",
 	};
+	struct lowered l;
 	const char *q;
 	size_t i;
 
+	lowered_init(&l, p, end);
 	for (i = 0; i < ARRAY_SIZE(zone_lead); i++) {
-		q = ifind(p, end, zone_lead[i], strlen(zone_lead[i]));
+		q = lfind(&l, zone_lead[i], strlen(zone_lead[i]));
 		if (q && scan_zone_tag(ev, q + strlen(zone_lead[i]), end))
 			break;
 	}
 	if (i == ARRAY_SIZE(zone_lead) &&
-	    (IFIND(p, end, " rbl") || IFIND(p, end, "blacklist") ||
-	     IFIND(p, end, "dnsbl") || IFIND(p, end, "blocklist")))
+	    (IFIND(&l, " rbl") || IFIND(&l, "blacklist") ||
+	     IFIND(&l, "dnsbl") || IFIND(&l, "blocklist")))
 		SCAN_TAG(ev, "dnsbl");
-	if (IFIND(p, end, "dynamic") || IFIND(p, end, "dialup") ||
-	    IFIND(p, end, "dial-up"))
+	if (IFIND(&l, "dynamic") || IFIND(&l, "dialup") ||
+	    IFIND(&l, "dial-up"))
 		SCAN_TAG(ev, "dialup");
 	for (i = 0; i < ARRAY_SIZE(cat); i++) {
-		if (ifind(p, end, cat[i].needle, cat[i].len)) {
+		if (lfind(&l, cat[i].needle, cat[i].len)) {
 			scan_tag(ev, cat[i].tag, strlen(cat[i].tag));
 			break;
 		}
