@@ -642,8 +642,8 @@ static const char *ifind(const char *p, const char *end, const char *s,
 }
 
 /*
- * A reply text in lower case, once, so that each needle is one memmem()
- * (the classification looks for some 30 of them in every line). Texts
+ * A reply text in lower case, once, so that each needle is a memchr()
+ * scan (the classification looks for some 30 of them in every line). Texts
  * longer than the buffer are searched with ifind() itself: same answer.
  */
 struct lowered {
@@ -673,8 +673,15 @@ static const char *lfind(const struct lowered *l, const char *s, size_t n)
 
 	if (!l->n)
 		return ifind(l->p, l->end, s, n);
-	q = memmem(l->buf, l->n, s, n);
-	return q ? l->p + (q - l->buf) : NULL;
+	/* memchr() and a compare: glibc's memmem() builds a table per call */
+	for (q = l->buf; (size_t)(l->buf + l->n - q) >= n; q++) {
+		q = memchr(q, s[0], (size_t)(l->buf + l->n - q) - n + 1);
+		if (!q)
+			return NULL;
+		if (!memcmp(q + 1, s + 1, n - 1))
+			return l->p + (q - l->buf);
+	}
+	return NULL;
 }
 #define IFIND(l, s) lfind(l, s, sizeof(s) - 1)
 
