@@ -202,6 +202,15 @@ static void fmt_dur(uint64_t s, char *buf, size_t len)
 		snprintf(buf, len, "%llus", (unsigned long long)s);
 }
 
+/* str_copy - snprintf(dst, len, "%s", src) without printf, per line */
+static void str_copy(char *dst, size_t len, const char *src)
+{
+	size_t n = strnlen(src, len - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 /* ---- tags ---- */
 
 static int tag_bit(struct watch *w, const char *tag, size_t len)
@@ -1030,8 +1039,8 @@ static void event(struct watch *w, int64_t t, const struct cidr *ip,
 		struct db_event ev = { .time = t };
 
 		cidr_format(ip, ev.ip, sizeof(ev.ip));
-		snprintf(ev.mta, sizeof(ev.mta), "%s", mta);
-		snprintf(ev.tags, sizeof(ev.tags), "%s", tags);
+		str_copy(ev.mta, sizeof(ev.mta), mta);
+		str_copy(ev.tags, sizeof(ev.tags), tags);
 		if (db_begin(w->db) || db_event_add(w->db, &ev))
 			log_warn("database: %s", db_errmsg(w->db));
 		mark_dirty(w);
