@@ -3,9 +3,10 @@
 #
 # test_sources_bound.sh - a flood of more distinct sources (400,000) than
 # the watcher tracks (131,072): every line is still recorded once, the
-# watcher says that it forgot the least recent sources, a source seen recently is still
-# counted across the flood and promoted at its threshold, and its memory
-# stays within the bound (sources, window events, page cache).
+# watcher says that it forgot the least recent sources, a source seen
+# recently is still counted across the flood and promoted at its
+# threshold, and its memory stays within the bound (sources, window
+# events, page cache).
 . "$(dirname "$0")/lib.sh"
 t_init
 
