@@ -123,6 +123,7 @@ struct watch {
 	size_t nlru;		/* sources in the LRU list */
 	size_t ev_total;	/* window slots allocated, all sources */
 	uint64_t src_forgotten;	/* forgotten since the last log line */
+	uint64_t src_forgotten_all;
 	int64_t forgot_logged;
 	char *tag_names[TAGS_MAX];
 	size_t ntags;
@@ -360,6 +361,7 @@ static void src_forget_oldest(struct watch *w, const struct source *keep)
 		return;
 	src_drop(w, s);
 	w->src_forgotten++;
+	w->src_forgotten_all++;
 	if (w->now - w->forgot_logged >= 60) {
 		log_warn("flood: tracking at most %u sources and %u events: forgot %llu sources whose last rejection is the oldest",
 			 SRC_TRACK_MAX, SRC_EV_BUDGET,
@@ -1897,8 +1899,9 @@ int cmd_watch(int argc, char **argv)
 	db_begin(w->db);
 	save_positions(w);
 	commit(w);
-	log_info("stopped: %llu lines, %llu events",
-		 (unsigned long long)w->lines, (unsigned long long)w->events);
+	log_info("stopped: %llu lines, %llu events, %llu sources forgotten (flood)",
+		 (unsigned long long)w->lines, (unsigned long long)w->events,
+		 (unsigned long long)w->src_forgotten_all);
 	rc = EXIT_OK;
 out:
 	if (w->fw)

@@ -167,7 +167,7 @@ echo "summary: backlog at the end of the flood $lag_lines lines ($((lag_end / 10
 echo "summary: RSS at 10s $(( ${RSS[10]:-0} / 1024 )) MiB, peak $((rmax / 1024)) MiB, at the end $(( ${rss_end:-0} / 1024 )) MiB"
 echo "summary: $n_entries entries made (cap $CAP per hour), $refused refusals logged, $(grep -c "cap of" "$D/watch.err") cap warnings"
 echo "summary: $events events recorded for $want lines up to the committed position; database $integ; watcher exit $wrc"
-grep "flood: tracking" "$D/watch.err" | tail -n 2 | sed 's/^/summary: /'
+echo "summary: $(grep -c "flood: tracking" "$D/watch.err") 'forgot sources' warnings; at the stop: $(sed -n 's/^mxwall: stopped: //p' "$D/watch.err")"
 echo "summary: kept up with $RATE lines/s: $kept"
 # broken, as opposed to slow: these fail the run
 fail=0
