@@ -60,8 +60,8 @@
  * forgotten and their windows do not grow: they start again when they
  * leave.
  */
-#define SRC_BUCKETS (1U << 17)
-#define SRC_TRACK_MAX (1U << 17)
+#define SRC_BUCKETS (1U << 18)
+#define SRC_TRACK_MAX (1U << 18)
 #define SRC_EV_BUDGET (2U << 20)	/* 32 MiB of struct src_event */
 #define SRC_EVENTS_MAX 4096	/* per source; the oldest go first */
 #define TAGS_MAX 64		/* distinct reason tags with their own bit */

@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# test_sources_bound.sh - a flood of more distinct sources (400,000) than
-# the watcher tracks (131,072): every line is still recorded once, the
+# test_sources_bound.sh - a flood of more distinct sources (600,000) than
+# the watcher tracks (262,144): every line is still recorded once, the
 # watcher says that it forgot the least recent sources, a source seen
 # recently is still counted across the flood and promoted at its
 # threshold, and its memory stays within the bound (sources, window
@@ -20,7 +20,7 @@ blocklist = $T_DIR/none
 EOC
 start_watch || t_done
 
-N=400000
+N=600000
 # N distinct sources, one rejection each; 198.51.100.7 twice near the end
 python3 - "$LOG" "$N" "$(iso "$T_NOW")" <<'EOP'
 import sys
@@ -35,16 +35,16 @@ with open(path, "a") as f:
             f.write(fmt % (stamp, "198.51.100.7"))
 EOP
 check "all $((N + 2)) lines recorded" wait_events $((N + 2)) 60
-check "the forgotten sources are logged" grep -q "flood: tracking at most 131072 sources" "$W_ERR"
+check "the forgotten sources are logged" grep -q "flood: tracking at most 262144 sources" "$W_ERR"
 check_not "nothing promoted by one line each" listed 198.51.100.7
 rejects 198.51.100.7 1
 check "a recent source is counted across the flood" wait_listed 198.51.100.7
-# anonymous memory (the filter's maps are file mappings, not ours): 131,072
-# sources and their first window slots (~35 MiB), 16 MiB of page cache,
-# the 1 MiB hash table, the program: under 80 MiB. Without the bound, 400,000
-# sources would take about 100 MiB alone.
+# anonymous memory (the filter's maps are file mappings, not ours): 262,144
+# sources and their first window slots (~64 MiB), 16 MiB of page cache,
+# the 2 MiB hash table, the program: under 120 MiB. Without the bound,
+# 600,000 sources would take about 150 MiB alone.
 anon=$(awk '/^RssAnon:/ { print $2 }' "/proc/$W_PID/status")
-check "memory ${anon} KiB within the bound" test "${anon:-999999}" -lt $((80 * 1024))
+check "memory ${anon} KiB within the bound" test "${anon:-999999}" -lt $((120 * 1024))
 check_eq "one entry" "$(sql "SELECT count(*) FROM entries")" 1
 stop_watch
 check_eq "no line twice" "$(sql "SELECT count(*) FROM events")" $((N + 3))
