@@ -831,21 +831,8 @@ static void on_signal(int sig)
 
 int main(void)
 {
-	if (geteuid()) {
-		printf("FAIL - needs root (BPF_PROG_TEST_RUN, bpffs)\n");
-		printf("0 passed, 1 failed\n");
+	if (!xh_start(&H, 1024, on_signal))
 		return 1;
-	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGHUP, on_signal);
-	signal(SIGPIPE, on_signal);
-	if (xh_setup(&H, 1024)) {
-		xh_teardown(&H);
-		printf("FAIL - cannot set up the XDP test table\n");
-		printf("0 passed, 1 failed\n");
-		return 1;
-	}
 	TEST_RUN(test_populate);
 	TEST_RUN(test_cases);
 	TEST_RUN(test_not_ip);

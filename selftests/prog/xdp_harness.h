@@ -13,6 +13,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +98,32 @@ static inline void xh_teardown(struct xh *h)
 		h->be.ops->close(&h->be);
 	}
 	rmdir(h->state_dir);
+}
+
+/*
+ * xh_start - the common start of a BPF test binary: root, the handler that
+ * tears the table down on a signal, and the table itself. On failure it
+ * prints the failure and the closing line and returns false.
+ */
+static inline bool xh_start(struct xh *h, unsigned int cap4,
+			    void (*on_signal)(int))
+{
+	if (geteuid()) {
+		printf("FAIL - needs root (BPF_PROG_TEST_RUN, bpffs)\n");
+		printf("0 passed, 1 failed\n");
+		return false;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	signal(SIGPIPE, on_signal);
+	if (xh_setup(h, cap4)) {
+		xh_teardown(h);
+		printf("FAIL - cannot set up the XDP test table\n");
+		printf("0 passed, 1 failed\n");
+		return false;
+	}
+	return true;
 }
 
 /* xh_entry - fill an entry from text: "1.2.3.0/24", action, observe */
