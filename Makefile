@@ -4,6 +4,7 @@
 #
 #   make            build the BPF objects, skeletons and build/mxwall
 #   make check      install missing packages (as root), build, run every test
+#   make lint       check every C file against .clang-format (make format fixes)
 #   make bench      run the benchmarks (numbers for docs/performance.md)
 #   make fuzz       run the libFuzzer targets (FUZZ_SECONDS each)
 #   make install    PREFIX and DESTDIR aware
@@ -13,6 +14,7 @@
 # Quiet unless V=1.
 
 .DELETE_ON_ERROR:
+.SECONDARY:
 .SUFFIXES:
 
 PREFIX ?= /usr/local
@@ -46,11 +48,12 @@ SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 BPF_CFLAGS := -O2 -g -Werror -Wall -target bpf -D__TARGET_ARCH_$(ARCH) \
 	      -I/usr/include/$(MULTIARCH) -Ibpf
 
-BPF_SRCS := $(wildcard bpf/*.bpf.c)
-BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
-SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+# the product's programs, and the measuring sticks of the benchmarks
+BPF_SRCS := $(wildcard bpf/*.bpf.c) $(wildcard selftests/bench/*.bpf.c)
+BPF_OBJS := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(notdir $(BPF_SRCS)))
+SKELS := $(patsubst %.bpf.c,$(BUILD)/%.skel.h,$(notdir $(BPF_SRCS)))
 
-CTL_SRCS := $(wildcard ctl/*.c)
+CTL_SRCS := $(wildcard ctl/*.c ctl/*/*.c)
 CTL_LIB_SRCS := $(filter-out ctl/main.c,$(CTL_SRCS))
 CTL_OBJS := $(patsubst ctl/%.c,$(BUILD)/obj/%.o,$(CTL_SRCS))
 ASAN_LIB_OBJS := $(patsubst ctl/%.c,$(BUILD)/asan/obj/%.o,$(CTL_LIB_SRCS))
@@ -60,20 +63,24 @@ UNIT_BINS := $(patsubst selftests/unit/%.c,$(BUILD)/asan/%,$(UNIT_SRCS))
 PROG_SRCS := $(wildcard selftests/prog/test_*.c)
 PROG_BINS := $(patsubst selftests/prog/%.c,$(BUILD)/asan/prog_%,$(PROG_SRCS))
 TEST_HELPER_SRCS := $(wildcard selftests/lib/*.c)
-BENCH_SRCS := $(wildcard selftests/bench/*.c)
+BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard selftests/bench/*.c))
 BENCH_BINS := $(patsubst selftests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 FUZZ_SRCS := $(wildcard selftests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst selftests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 FUZZ_SECONDS ?= 60
 
-.PHONY: all check tests deps bench fuzz install uninstall clean compile_commands.json
+.PHONY: all check tests deps lint bench fuzz install uninstall clean compile_commands.json
 
 all: $(BUILD)/mxwall
 
-$(BUILD) $(BUILD)/obj $(BUILD)/asan/obj $(BUILD)/bench $(BUILD)/fuzz:
+$(BUILD) $(BUILD)/bench $(BUILD)/fuzz:
 	$(Q)mkdir -p $@
 
 $(BUILD)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.bpf.o: selftests/bench/%.bpf.c $(wildcard bpf/*.h) | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -81,8 +88,9 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-$(BUILD)/obj/%.o: ctl/%.c $(SKELS) | $(BUILD)/obj
+$(BUILD)/obj/%.o: ctl/%.c $(SKELS)
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/mxwall: $(CTL_OBJS)
@@ -90,8 +98,9 @@ $(BUILD)/mxwall: $(CTL_OBJS)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # The same sources under ASan/UBSan, as a library for the test binaries.
-$(BUILD)/asan/obj/%.o: ctl/%.c $(SKELS) | $(BUILD)/asan/obj
+$(BUILD)/asan/obj/%.o: ctl/%.c $(SKELS)
 	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) -c $< -o $@
 
 $(BUILD)/asan/libmxwall.a: $(ASAN_LIB_OBJS)
@@ -124,10 +133,19 @@ tests: $(BUILD)/mxwall $(UNIT_BINS) $(PROG_BINS) $(BPF_OBJS) $(BENCH_BINS)
 deps:
 	$(Q)scripts/install-deps.sh
 
+# Every C file as .clang-format says; `make format` rewrites them.
+FORMAT_SRCS = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+lint:
+	$(call msg,LINT,clang-format)
+	$(Q)clang-format --dry-run --Werror $(FORMAT_SRCS)
+
+format:
+	$(Q)clang-format -i $(FORMAT_SRCS)
+
 # Every test: unit (ASan/UBSan), BPF_PROG_TEST_RUN, parsers, end to end.
 # T=PATTERN runs the suites whose name contains PATTERN.
 check: deps
-	$(Q)$(MAKE) --no-print-directory tests
+	$(Q)$(MAKE) --no-print-directory lint tests
 	$(Q)selftests/run.sh $(T)
 
 bench: deps
@@ -178,4 +196,5 @@ compile_commands.json:
 clean:
 	rm -rf $(BUILD)
 
--include $(wildcard $(BUILD)/obj/*.d $(BUILD)/asan/obj/*.d $(BUILD)/asan/*.d)
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/*/*.d $(BUILD)/asan/obj/*.d \
+	$(BUILD)/asan/obj/*/*.d $(BUILD)/asan/*.d)

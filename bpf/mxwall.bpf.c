@@ -126,12 +126,12 @@ struct {
 } mx_seen SEC(".maps");
 
 enum verdict {
-	V_PASS,		/* not ours */
-	V_MALFORMED,	/* a declared header did not fit */
-	V_MISS,		/* SMTP SYN, no entry */
-	V_ALLOW,	/* SMTP SYN, allow entry */
-	V_OBSERVE,	/* SMTP SYN, drop entry in observe mode */
-	V_DROP,		/* SMTP SYN, drop entry */
+	V_PASS,	     /* not ours */
+	V_MALFORMED, /* a declared header did not fit */
+	V_MISS,	     /* SMTP SYN, no entry */
+	V_ALLOW,     /* SMTP SYN, allow entry */
+	V_OBSERVE,   /* SMTP SYN, drop entry in observe mode */
+	V_DROP,	     /* SMTP SYN, drop entry */
 };
 
 /* verdict - the one exit: global counters, then the XDP action */
@@ -190,8 +190,7 @@ static __always_inline int bm_test(void *bm, __u32 bit)
 }
 
 /* t4_probe - is (plen, a) in bucket b; its meta word in *meta */
-static __always_inline int t4_probe(__u32 b, __u32 a, __u32 plen,
-				    __u32 *meta)
+static __always_inline int t4_probe(__u32 b, __u32 a, __u32 plen, __u32 *meta)
 {
 	struct mx_bkt4 *bk = bpf_map_lookup_elem(&mx_t4, &b);
 	__u64 s;
@@ -231,8 +230,8 @@ static __always_inline int lookup4(const struct mx_cfg *cfg, __u32 src,
 		if (t4_probe(mx_t4_b1(a, plen, mask), a, plen, &meta) ||
 		    t4_probe(mx_t4_b2(a, plen, mask), a, plen, &meta)) {
 			out->id = MX_T4_ID(meta);
-			out->action = meta & MX_T4_ALLOW ? MX_VAL_ALLOW :
-							   MX_VAL_DROP;
+			out->action =
+			    meta & MX_T4_ALLOW ? MX_VAL_ALLOW : MX_VAL_DROP;
 			out->flags = meta & MX_T4_OBSERVE ? MX_VAL_OBSERVE : 0;
 			return 1;
 		}
@@ -251,8 +250,8 @@ static __always_inline __u64 mask64(__u32 plen)
 }
 
 /* lookup6 - longest match of an IPv6 source */
-static __always_inline int lookup6(const struct mx_cfg *cfg,
-				   const struct ipv6hdr *ip6, struct mx_val *out)
+static __always_inline int
+lookup6(const struct mx_cfg *cfg, const struct ipv6hdr *ip6, struct mx_val *out)
 {
 	struct mx_key6 k = {};
 	struct mx_val *v;
@@ -264,7 +263,8 @@ static __always_inline int lookup6(const struct mx_cfg *cfg,
 	__builtin_memcpy(&hi, &ip6->saddr.in6_u.u6_addr8[0], 8);
 	__builtin_memcpy(&lo, &ip6->saddr.in6_u.u6_addr8[8], 8);
 	if (!(cfg->flags & MX_CFG_BM6_OFF) &&
-	    !bm_test(&mx_bm6, mx_bm6_bit(bpf_ntohl(ip6->saddr.in6_u.u6_addr32[0]))))
+	    !bm_test(&mx_bm6,
+		     mx_bm6_bit(bpf_ntohl(ip6->saddr.in6_u.u6_addr32[0]))))
 		return 0;
 	for (i = 0; i < 129; i++) {
 		if (i >= n)
@@ -296,8 +296,7 @@ static __always_inline int lookup6(const struct mx_cfg *cfg,
  * (mxwall_shared.h); a source already noted this second costs one read of
  * a cached line.
  */
-static __always_inline void seen_record(__u32 family, const __u32 *w,
-					__u64 now)
+static __always_inline void seen_record(__u32 family, const __u32 *w, __u64 now)
 {
 	int v6 = family == 6;
 	__u32 tag = mx_seen_tag(v6, w), slot = mx_seen_slot(tag, v6);
@@ -313,8 +312,8 @@ SEC("xdp")
 int mxwall_xdp(struct xdp_md *ctx)
 {
 	struct cursor c = {
-		.pos = (void *)(long)ctx->data,
-		.end = (void *)(long)ctx->data_end,
+	    .pos = (void *)(long)ctx->data,
+	    .end = (void *)(long)ctx->data_end,
 	};
 	struct ipv6hdr *ip6 = NULL;
 	struct iphdr *ip = NULL;

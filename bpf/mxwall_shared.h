@@ -50,20 +50,20 @@ static inline __u32 mx_mix32(__u32 x)
 
 /* bump on any change of a pinned layout below */
 #define MX_LAYOUT 1
-#define MX_MAGIC 0x6d78776cU	/* "mxwl" */
+#define MX_MAGIC 0x6d78776cU /* "mxwl" */
 
 /* map names: also the file names of the pins (< 16 characters) */
-#define MX_MAP_CFG "mx_cfg"		/* array[1] of struct mx_cfg */
-#define MX_MAP_STATS "mx_stats"	/* percpu array[1] of struct mx_stats */
-#define MX_MAP_T4 "mx_t4"		/* array[nb4] of struct mx_bkt4 */
-#define MX_MAP_H6 "mx_h6"		/* hash mx_key6 -> mx_val */
-#define MX_MAP_BM4 "mx_bm4"		/* array[MX_BM_WORDS] of __u64 */
-#define MX_MAP_BM6 "mx_bm6"		/* array[MX_BM_WORDS] of __u64 */
-#define MX_MAP_BL4 "mx_bl4"		/* array[MX_BM_WORDS] of __u64 */
-#define MX_MAP_CTR "mx_ctr"		/* array[ncpus * cap] of mx_ctr */
-#define MX_MAP_META "mx_meta"		/* array[cap] of struct mx_meta */
-#define MX_MAP_TAGS "mx_tags"		/* array[MX_TAGSETS] of mx_tagset */
-#define MX_MAP_SEEN "mx_seen"		/* array[MX_SEEN_SLOTS] of __u64 */
+#define MX_MAP_CFG "mx_cfg"	/* array[1] of struct mx_cfg */
+#define MX_MAP_STATS "mx_stats" /* percpu array[1] of struct mx_stats */
+#define MX_MAP_T4 "mx_t4"	/* array[nb4] of struct mx_bkt4 */
+#define MX_MAP_H6 "mx_h6"	/* hash mx_key6 -> mx_val */
+#define MX_MAP_BM4 "mx_bm4"	/* array[MX_BM_WORDS] of __u64 */
+#define MX_MAP_BM6 "mx_bm6"	/* array[MX_BM_WORDS] of __u64 */
+#define MX_MAP_BL4 "mx_bl4"	/* array[MX_BM_WORDS] of __u64 */
+#define MX_MAP_CTR "mx_ctr"	/* array[ncpus * cap] of mx_ctr */
+#define MX_MAP_META "mx_meta"	/* array[cap] of struct mx_meta */
+#define MX_MAP_TAGS "mx_tags"	/* array[MX_TAGSETS] of mx_tagset */
+#define MX_MAP_SEEN "mx_seen"	/* array[MX_SEEN_SLOTS] of __u64 */
 /* the link of interface IFNAME is pinned as MX_LINK_PREFIX IFNAME */
 #define MX_LINK_PREFIX "link_"
 
@@ -91,29 +91,29 @@ static inline __u32 mx_mix32(__u32 x)
 
 /* parser bounds */
 #define MX_VLAN_MAX 2
-#define MX_V6_EXT_MAX 8		/* extension headers walked (>= 6) */
+#define MX_V6_EXT_MAX 8 /* extension headers walked (>= 6) */
 
 /* struct mx_cfg.flags */
-#define MX_CFG_OBSERVE 0x1	/* global observe mode */
-#define MX_CFG_BM6_OFF 0x2	/* IPv6 summary unusable: probe every time */
-#define MX_CFG_DIRTY 0x4	/* an apply() is under way, or died half-way */
+#define MX_CFG_OBSERVE 0x1 /* global observe mode */
+#define MX_CFG_BM6_OFF 0x2 /* IPv6 summary unusable: probe every time */
+#define MX_CFG_DIRTY 0x4   /* an apply() is under way, or died half-way */
 
 struct mx_cfg {
-	__u32 magic;		/* MX_MAGIC */
-	__u32 layout;		/* MX_LAYOUT */
-	__u32 flags;		/* MX_CFG_* */
+	__u32 magic;  /* MX_MAGIC */
+	__u32 layout; /* MX_LAYOUT */
+	__u32 flags;  /* MX_CFG_* */
 	__u32 nports;
-	__u16 ports[MX_PORTS_MAX_BPF];	/* SMTP ports, host order */
-	__u32 cap4;		/* IPv4 entries (mx_t4 has cap4 / 4 buckets) */
-	__u32 cap6;		/* capacity of mx_h6 */
-	__u32 cap;		/* ids 0..cap-1 = cap4 + cap6 */
-	__u32 ncpus;		/* mx_ctr has ncpus * cap entries */
-	__u32 n4;		/* prefix lengths present, longest first */
+	__u16 ports[MX_PORTS_MAX_BPF]; /* SMTP ports, host order */
+	__u32 cap4;  /* IPv4 entries (mx_t4 has cap4 / 4 buckets) */
+	__u32 cap6;  /* capacity of mx_h6 */
+	__u32 cap;   /* ids 0..cap-1 = cap4 + cap6 */
+	__u32 ncpus; /* mx_ctr has ncpus * cap entries */
+	__u32 n4;    /* prefix lengths present, longest first */
 	__u32 n6;
 	__u8 plen4[33];
 	__u8 plen6[129];
 	__u8 pad[2];
-	__u32 nb4;		/* buckets of mx_t4, a power of two */
+	__u32 nb4; /* buckets of mx_t4, a power of two */
 };
 
 /* global counters, index by field; summed over CPUs by the controller */
@@ -133,7 +133,7 @@ struct mx_stats {
  * observe, bits 8-31 the entry id.
  */
 #define MX_T4_SLOTS 8
-#define MX_T4_PLEN(meta) ((meta) & 0x3f)
+#define MX_T4_PLEN(meta) ((meta)&0x3f)
 #define MX_T4_ALLOW 0x40
 #define MX_T4_OBSERVE 0x80
 #define MX_T4_ID(meta) ((meta) >> 8)
@@ -143,7 +143,6 @@ struct mx_stats {
 struct mx_bkt4 {
 	__u64 slot[MX_T4_SLOTS];
 };
-
 
 /* the two candidate buckets of (plen, masked address in host order) */
 static inline __u32 mx_t4_b1(__u32 a, __u32 plen, __u32 mask)
@@ -158,8 +157,8 @@ static inline __u32 mx_t4_b2(__u32 a, __u32 plen, __u32 mask)
 
 struct mx_key6 {
 	__u32 plen;
-	__u32 pad;		/* zero */
-	__u8 addr[16];		/* network order, host bits clear */
+	__u32 pad;     /* zero */
+	__u8 addr[16]; /* network order, host bits clear */
 };
 
 /* struct mx_val.action */
@@ -169,34 +168,34 @@ struct mx_key6 {
 #define MX_VAL_OBSERVE 0x1
 
 struct mx_val {
-	__u32 id;		/* index into mx_meta, mx_ctr */
-	__u8 action;		/* MX_VAL_DROP or MX_VAL_ALLOW */
-	__u8 flags;		/* MX_VAL_* */
+	__u32 id;    /* index into mx_meta, mx_ctr */
+	__u8 action; /* MX_VAL_DROP or MX_VAL_ALLOW */
+	__u8 flags;  /* MX_VAL_* */
 	__u16 pad;
 };
 
 struct mx_ctr {
 	__u64 packets;
-	__u64 bytes;		/* IP bytes, header included */
-	__u64 last_hit;		/* bpf_ktime_get_coarse_ns(); 0 never */
+	__u64 bytes;	/* IP bytes, header included */
+	__u64 last_hit; /* bpf_ktime_get_coarse_ns(); 0 never */
 };
 
 /* controller-only metadata of an entry, index = id */
 struct mx_meta {
-	__u8 addr[16];		/* network order; v4 in the first 4 bytes */
-	__u8 family;		/* 0 = slot free, else AF_INET / AF_INET6 */
+	__u8 addr[16]; /* network order; v4 in the first 4 bytes */
+	__u8 family;   /* 0 = slot free, else AF_INET / AF_INET6 */
 	__u8 plen;
-	__u8 action;		/* MX_VAL_DROP or MX_VAL_ALLOW */
-	__u8 origin;		/* enum mx_origin */
+	__u8 action; /* MX_VAL_DROP or MX_VAL_ALLOW */
+	__u8 origin; /* enum mx_origin */
 	__u8 observe;
 	__u8 pad;
-	__u16 tagset;		/* index into mx_tags; 0 = no tags */
-	__s64 added;		/* unix seconds */
-	__s64 expires;		/* unix seconds; 0 none */
+	__u16 tagset;  /* index into mx_tags; 0 = no tags */
+	__s64 added;   /* unix seconds */
+	__s64 expires; /* unix seconds; 0 none */
 };
 
 struct mx_tagset {
-	char tags[MX_TAGS_LEN_BPF];	/* comma list, NUL terminated */
+	char tags[MX_TAGS_LEN_BPF]; /* comma list, NUL terminated */
 };
 
 /*
@@ -214,9 +213,9 @@ struct mx_tagset {
 /* mx_seen_tag - the tag of a source; w: its address as four raw words */
 static inline __u32 mx_seen_tag(int v6, const __u32 *w)
 {
-	return v6 ? mx_mix32(w[0] ^ mx_mix32(w[1] ^ mx_mix32(w[2] ^
-							      mx_mix32(w[3])))) :
-		    w[0];
+	return v6 ? mx_mix32(w[0] ^
+			     mx_mix32(w[1] ^ mx_mix32(w[2] ^ mx_mix32(w[3]))))
+		  : w[0];
 }
 
 static inline __u32 mx_seen_slot(__u32 tag, int v6)
@@ -242,6 +241,5 @@ static inline __u32 mx_bm6_bit(__u32 hi_host)
 {
 	return (__u32)(hi_host * MX_BM6_MULT) >> (32 - MX_BM_BITS_LOG2);
 }
-
 
 #endif /* MXWALL_SHARED_H */

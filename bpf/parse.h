@@ -25,8 +25,8 @@
 
 #include "mxwall_shared.h"
 
-#define MX_P_SHORT (-1)		/* a declared header does not fit */
-#define MX_P_OTHER (-2)		/* well formed, not ours */
+#define MX_P_SHORT (-1) /* a declared header does not fit */
+#define MX_P_OTHER (-2) /* well formed, not ours */
 
 struct cursor {
 	void *pos;
@@ -93,7 +93,7 @@ static __always_inline int parse_ip4(struct cursor *c, struct iphdr **out,
 	*out = ip;
 	*len = tot;
 	c->pos += ihl;
-	if (ip->frag_off & bpf_htons(0x1fff))	/* offset != 0 */
+	if (ip->frag_off & bpf_htons(0x1fff)) /* offset != 0 */
 		return MX_P_OTHER;
 	return ip->protocol;
 }
@@ -106,7 +106,7 @@ struct ip6_ext {
 struct ip6_frag {
 	__u8 nexthdr;
 	__u8 reserved;
-	__be16 frag_off;	/* offset << 3 | flags */
+	__be16 frag_off; /* offset << 3 | flags */
 	__be32 ident;
 };
 
@@ -141,7 +141,7 @@ static __always_inline int parse_ip6(struct cursor *c, struct ipv6hdr **out,
 		case IPPROTO_HOPOPTS:
 		case IPPROTO_ROUTING:
 		case IPPROTO_DSTOPTS:
-		case 135:	/* mobility header */
+		case 135: /* mobility header */
 			ext = c->pos;
 			if ((void *)(ext + 1) > c->end)
 				return MX_P_SHORT;
@@ -158,7 +158,7 @@ static __always_inline int parse_ip6(struct cursor *c, struct ipv6hdr **out,
 			if ((void *)(fh + 1) > c->end)
 				return MX_P_SHORT;
 			if (fh->frag_off & bpf_htons(0xfff8))
-				return MX_P_OTHER;	/* not the first */
+				return MX_P_OTHER; /* not the first */
 			c->pos = fh + 1;
 			nh = fh->nexthdr;
 			continue;

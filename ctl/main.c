@@ -11,13 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "commands.h"
-#include "mxwall.h"
+#include "cmd/commands.h"
+#include "core/mxwall.h"
 
 struct mx_globals_opt mx_opt = {
-	.pin_dir = MX_PIN_DIR_DEFAULT,
-	.state_dir = MX_STATE_DIR_DEFAULT,
-	.backend = MX_BACKEND_AUTO,
+    .pin_dir = MX_PIN_DIR_DEFAULT,
+    .state_dir = MX_STATE_DIR_DEFAULT,
+    .backend = MX_BACKEND_AUTO,
 };
 
 static const struct command {
@@ -25,44 +25,57 @@ static const struct command {
 	int (*fn)(int argc, char **argv);
 	const char *synopsis;
 } commands[] = {
-	{ "attach", cmd_attach, "IFACE [--mode native|generic|auto] [--ports 25,465,587] [--observe[=yes|no]]" },
-	{ "detach", cmd_detach, "IFACE | --all" },
-	{ "status", cmd_status, "[--json]" },
-	{ "block", cmd_block, "CIDR... [--tag TAG] [--ttl DURATION] [--static] [--observe]" },
-	{ "allow", cmd_allow, "CIDR... [--tag TAG] [--static|--dynamic]" },
-	{ "unblock", cmd_unblock, "CIDR..." },
-	{ "list", cmd_list, "[--json] [--dynamic|--static]" },
-	{ "load", cmd_load, "FILE [--tag TAG] [--dynamic]" },
-	{ "flush", cmd_flush, "--dynamic|--all" },
-	{ "top", cmd_top, "[-n N] [--by /24|/16|/48] [--json]" },
-	{ "scan", cmd_scan, "[--json] [--spamtrap ADDR]... [--stats] [LOGFILE...]" },
-	{ "watch", cmd_watch, "[--config FILE] [--dry-run] [LOGFILE...]" },
-	{ "report", cmd_report, "[-n N] [--by /24|/16|/48] [--reset] [--json] [--out FILE] [--config FILE]" },
-	{ "stats", cmd_stats, "persistence [--days N] [--json] [--config FILE]" },
-	{ "metrics", cmd_metrics, "[--out FILE] [--config FILE]" },
+    {"attach", cmd_attach,
+     "IFACE [--mode native|generic|auto] [--ports 25,465,587] "
+     "[--observe[=yes|no]]"},
+    {"detach", cmd_detach, "IFACE | --all"},
+    {"status", cmd_status, "[--json]"},
+    {"block", cmd_block,
+     "CIDR... [--tag TAG] [--ttl DURATION] [--static] [--observe]"},
+    {"allow", cmd_allow, "CIDR... [--tag TAG] [--static|--dynamic]"},
+    {"unblock", cmd_unblock, "CIDR..."},
+    {"list", cmd_list, "[--json] [--dynamic|--static]"},
+    {"load", cmd_load, "FILE [--tag TAG] [--dynamic]"},
+    {"flush", cmd_flush, "--dynamic|--all"},
+    {"top", cmd_top, "[-n N] [--by /24|/16|/48] [--json]"},
+    {"scan", cmd_scan, "[--json] [--spamtrap ADDR]... [--stats] [LOGFILE...]"},
+    {"watch", cmd_watch, "[--config FILE] [--dry-run] [LOGFILE...]"},
+    {"report", cmd_report,
+     "[-n N] [--by /24|/16|/48] [--reset] [--json] [--out FILE] [--config "
+     "FILE]"},
+    {"stats", cmd_stats, "persistence [--days N] [--json] [--config FILE]"},
+    {"metrics", cmd_metrics, "[--out FILE] [--config FILE]"},
 };
 
 static void usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f,
-		"usage: mxwall [--backend xdp|nft|auto] [--pin-dir DIR] [--state-dir DIR] [-v]\n"
-		"              COMMAND [ARGS]\n\n"
-		"Drop SMTP SYNs from blocked hosts and netblocks in XDP (or nftables),\n"
-		"promote sources the MTA keeps rejecting, report who knocks hardest.\n\n"
-		"commands:\n");
+	fprintf(f, "usage: mxwall [--backend xdp|nft|auto] [--pin-dir DIR] "
+		   "[--state-dir DIR] [-v]\n"
+		   "              COMMAND [ARGS]\n\n"
+		   "Drop SMTP SYNs from blocked hosts and netblocks in XDP (or "
+		   "nftables),\n"
+		   "promote sources the MTA keeps rejecting, report who knocks "
+		   "hardest.\n\n"
+		   "commands:\n");
 	for (i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].synopsis);
-	fprintf(f,
-		"\nglobal options:\n"
-		"  --backend B      xdp, nft or auto (default: auto: the backend in use,\n"
-		"                   XDP for a new setup, nft where XDP cannot attach)\n"
-		"  --pin-dir DIR    pinned maps and links (default " MX_PIN_DIR_DEFAULT ")\n"
-		"  --state-dir DIR  state and database (default " MX_STATE_DIR_DEFAULT ")\n"
-		"  -v, --verbose    more detail, libbpf's messages too (repeat for more)\n"
-		"  --version        print the version\n\n"
-		"'mxwall COMMAND --help' describes a command; see mxwall(8).\n");
+		fprintf(f, "  %-8s %s\n", commands[i].name,
+			commands[i].synopsis);
+	fprintf(
+	    f, "\nglobal options:\n"
+	       "  --backend B      xdp, nft or auto (default: auto: the "
+	       "backend in use,\n"
+	       "                   XDP for a new setup, nft where XDP cannot "
+	       "attach)\n"
+	       "  --pin-dir DIR    pinned maps and links "
+	       "(default " MX_PIN_DIR_DEFAULT ")\n"
+	       "  --state-dir DIR  state and database "
+	       "(default " MX_STATE_DIR_DEFAULT ")\n"
+	       "  -v, --verbose    more detail, libbpf's messages too (repeat "
+	       "for more)\n"
+	       "  --version        print the version\n\n"
+	       "'mxwall COMMAND --help' describes a command; see mxwall(8).\n");
 }
 
 static int set_backend(const char *v)
@@ -85,7 +98,8 @@ static int set_backend(const char *v)
  */
 static bool take_global(int argc, char **argv, int *i)
 {
-	static const char *const names[] = { "--backend", "--pin-dir", "--state-dir" };
+	static const char *const names[] = {"--backend", "--pin-dir",
+					    "--state-dir"};
 	const char *arg = argv[*i], *val = NULL;
 	size_t k, len;
 
@@ -138,11 +152,13 @@ int main(int argc, char **argv)
 		if (!dashdash && take_global(argc, argv, &i))
 			continue;
 		if (!seen_cmd) {
-			if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
+			if (!strcmp(argv[i], "-v") ||
+			    !strcmp(argv[i], "--verbose")) {
 				mx_opt.verbose++;
 				continue;
 			}
-			if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			if (!strcmp(argv[i], "-h") ||
+			    !strcmp(argv[i], "--help")) {
 				usage(stdout);
 				return EXIT_OK;
 			}
@@ -151,7 +167,9 @@ int main(int argc, char **argv)
 				return EXIT_OK;
 			}
 			if (argv[i][0] == '-')
-				log_usage("%s: unknown option (see 'mxwall --help')", argv[i]);
+				log_usage(
+				    "%s: unknown option (see 'mxwall --help')",
+				    argv[i]);
 			seen_cmd = true;
 		}
 		rest[n++] = argv[i];

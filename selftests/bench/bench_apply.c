@@ -16,8 +16,8 @@
 #include "../prog/xdp_harness.h"
 
 __attribute__((weak)) struct mx_globals_opt mx_opt = {
-	.pin_dir = "/nonexistent",
-	.state_dir = "/nonexistent",
+    .pin_dir = "/nonexistent",
+    .state_dir = "/nonexistent",
 };
 
 static double now_s(void)
@@ -93,8 +93,9 @@ static int one_kind(struct xh *h, const char *what, int plen, int trials)
 	qsort(ta, trials, sizeof(double), cmp_d);
 	qsort(td, trials, sizeof(double), cmp_d);
 	printf("single %-8s add: median %.3f ms, max %.3f ms; delete: median "
-	       "%.3f ms, max %.3f ms (%d trials)\n", what, ta[trials / 2],
-	       ta[trials - 1], td[trials / 2], td[trials - 1], trials);
+	       "%.3f ms, max %.3f ms (%d trials)\n",
+	       what, ta[trials / 2], ta[trials - 1], td[trials / 2],
+	       td[trials - 1], trials);
 	free(ta);
 	free(td);
 	return 0;
@@ -162,8 +163,7 @@ int main(int argc, char **argv)
 	}
 	printf("bulk load of %zu entries: %.2f s wall, %.2f s CPU\n", n,
 	       now_s() - t0, cpu_s() - c0);
-	if (one_kind(&h, "host", 32, trials) ||
-	    one_kind(&h, "/20", 20, trials))
+	if (one_kind(&h, "host", 32, trials) || one_kind(&h, "/20", 20, trials))
 		goto out;
 	rc = 0;
 out:

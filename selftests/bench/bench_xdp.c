@@ -35,8 +35,8 @@
 #include "mxbench.skel.h"
 
 __attribute__((weak)) struct mx_globals_opt mx_opt = {
-	.pin_dir = "/nonexistent",
-	.state_dir = "/nonexistent",
+    .pin_dir = "/nonexistent",
+    .state_dir = "/nonexistent",
 };
 
 static unsigned int rounds = 5;
@@ -142,7 +142,7 @@ static struct mx_entry *make_table(size_t n, struct table_mix *mx)
 struct frame {
 	const char *name;
 	struct pkt p;
-	__u32 base, nsrc;	/* flood walk */
+	__u32 base, nsrc; /* flood walk */
 };
 
 /*
@@ -163,9 +163,9 @@ static int measure(int fa, int fb, const struct frame *f, __u32 repeat,
 				return -errno;
 			bs->bss->seq = 0;
 		}
-		err = xh_run(flood ? bpf_program__fd(bs->progs.bench_flood) :
-				     fa, f->p.buf, f->p.len, repeat, &ret,
-			     &ta[r]);
+		err =
+		    xh_run(flood ? bpf_program__fd(bs->progs.bench_flood) : fa,
+			   f->p.buf, f->p.len, repeat, &ret, &ta[r]);
 		if (err)
 			return err;
 		if (flood) {
@@ -174,9 +174,9 @@ static int measure(int fa, int fb, const struct frame *f, __u32 repeat,
 				return -errno;
 			bs->bss->seq = 0;
 		}
-		err = xh_run(flood ? bpf_program__fd(bs->progs.bench_flood) :
-				     fb, f->p.buf, f->p.len, repeat, &ret,
-			     &tb[r]);
+		err =
+		    xh_run(flood ? bpf_program__fd(bs->progs.bench_flood) : fb,
+			   f->p.buf, f->p.len, repeat, &ret, &tb[r]);
 		if (err)
 			return err;
 	}
@@ -210,8 +210,8 @@ static int sh(const char *fmt, ...)
 static int gen_run(struct mxbench_bpf *bs, const struct frame *f, int ifa,
 		   __u32 n, double *mpps)
 {
-	struct xdp_md ctx = { .data_end = (__u32)f->p.len,
-			      .ingress_ifindex = (__u32)ifa };
+	struct xdp_md ctx = {.data_end = (__u32)f->p.len,
+			     .ingress_ifindex = (__u32)ifa};
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f->p.buf,
 		    .data_size_in = (__u32)f->p.len, .ctx_in = &ctx,
 		    .ctx_size_in = sizeof(ctx), .repeat = n,
@@ -247,7 +247,8 @@ static int veth(struct xh *h, struct mxbench_bpf *bs, const struct frame *f,
 	snprintf(ns, sizeof(ns), "mxwall-bench-%d", (int)getpid());
 	if (sh("ip netns add %s && ip -n %s link add mxbA type veth peer "
 	       "name mxbB && ip -n %s link set mxbA up && ip -n %s link set "
-	       "mxbB up", ns, ns, ns, ns)) {
+	       "mxbB up",
+	       ns, ns, ns, ns)) {
 		fprintf(stderr, "veth: cannot make namespace %s\n", ns);
 		err = -1;
 		goto out;
@@ -268,8 +269,8 @@ static int veth(struct xh *h, struct mxbench_bpf *bs, const struct frame *f,
 	sched_setaffinity(0, sizeof(cpus), &cpus);
 	for (i = 0; i < nf; i++) {
 		for (k = 0; k < 2; k++) {
-			int pfd = k ? h->prog_fd :
-				      bpf_program__fd(bs->progs.bench_empty);
+			int pfd = k ? h->prog_fd
+				    : bpf_program__fd(bs->progs.bench_empty);
 
 			lfd = bpf_link_create(pfd, ifb, BPF_XDP, &lo);
 			if (lfd < 0) {
@@ -288,16 +289,20 @@ static int veth(struct xh *h, struct mxbench_bpf *bs, const struct frame *f,
 				goto restore;
 			}
 			if (k)
-				printf("| veth, 1 CPU | %-26s | mxwall %5.2f Mpps "
-				       "| empty %5.2f Mpps | %5.2f | %llu of "
-				       "%u frames seen, %.1f%% dropped\n",
-				       f[i].name, mpps[1], mpps[0],
-				       mpps[0] / mpps[1],
-				       (unsigned long long)(c1.seen - c0.seen),
-				       veth_frames, c1.seen - c0.seen ?
-				       100.0 * (double)(c1.dropped -
-					c0.dropped) / (double)(c1.seen -
-					c0.seen) : 0.0);
+				printf(
+				    "| veth, 1 CPU | %-26s | mxwall %5.2f Mpps "
+				    "| empty %5.2f Mpps | %5.2f | %llu of "
+				    "%u frames seen, %.1f%% dropped\n",
+				    f[i].name, mpps[1], mpps[0],
+				    mpps[0] / mpps[1],
+				    (unsigned long long)(c1.seen - c0.seen),
+				    veth_frames,
+				    c1.seen - c0.seen
+					? 100.0 *
+					      (double)(c1.dropped -
+						       c0.dropped) /
+					      (double)(c1.seen - c0.seen)
+					: 0.0);
 		}
 	}
 restore:
@@ -320,7 +325,7 @@ static int bench_size(size_t n, struct mxbench_bpf *bs, bool last)
 	struct mx_entry *e;
 	struct xh h;
 	struct frame fr[3];
-	struct pkt_opts o = { .family = 4 };
+	struct pkt_opts o = {.family = 4};
 	char src[3][INET_ADDRSTRLEN];
 	struct mx_counters c0, c1;
 	double t0, t1;
@@ -344,9 +349,9 @@ static int bench_size(size_t n, struct mxbench_bpf *bs, bool last)
 		}
 		printf("# %zu entries (%zu v4 hosts, %zu v4 nets /16-/28, "
 		       "%zu v6 hosts, %zu v6 /48): apply %.2f s wall, "
-		       "%.2f s CPU (pin dir setup %.2f s)\n", n, tm.hosts4,
-		       tm.nets4, tm.hosts6, tm.nets6, now_s() - ta,
-		       cpu_s() - ca, t1 - t0);
+		       "%.2f s CPU (pin dir setup %.2f s)\n",
+		       n, tm.hosts4, tm.nets4, tm.hosts6, tm.nets6,
+		       now_s() - ta, cpu_s() - ca, t1 - t0);
 	}
 	free(e);
 
@@ -401,11 +406,15 @@ static int bench_size(size_t n, struct mxbench_bpf *bs, bool last)
 				double runs = (double)(c1.seen - c0.seen);
 
 				snprintf(cbuf, sizeof(cbuf), "%.1f%% dropped",
-					 runs ? 100.0 * (double)(c1.dropped -
-						c0.dropped) / runs : 0.0);
+					 runs ? 100.0 *
+						    (double)(c1.dropped -
+							     c0.dropped) /
+						    runs
+					      : 0.0);
 				check = cbuf;
 			}
-			printf("| %9zu | %-5s | %-26s | %7u | %7u | %7d | %5.2f | %s\n",
+			printf("| %9zu | %-5s | %-26s | %7u | %7u | %7d | "
+			       "%5.2f | %s\n",
 			       n, flood ? "flood" : "hot", fr[i].name, ours,
 			       empty, (int)ours - (int)empty,
 			       empty ? (double)ours / empty : 0.0, check);
@@ -415,7 +424,8 @@ static int bench_size(size_t n, struct mxbench_bpf *bs, bool last)
 	err = 0;
 	if (do_veth && last) {
 		printf("# veth pair, %u frames per run, a new source each "
-		       "(1M unlisted, or the table's hosts)\n", veth_frames);
+		       "(1M unlisted, or the table's hosts)\n",
+		       veth_frames);
 		err = veth(&h, bs, fr, 2);
 	}
 out:
@@ -425,7 +435,7 @@ out:
 
 int main(int argc, char **argv)
 {
-	size_t sizes[8] = { 0, 1000, 100000, 1000000 }, nsizes = 4, i;
+	size_t sizes[8] = {0, 1000, 100000, 1000000}, nsizes = 4, i;
 	struct mxbench_bpf *bs;
 	char *s, *tok;
 	int c, err = 0;
@@ -457,8 +467,9 @@ int main(int argc, char **argv)
 			free(s);
 			break;
 		default:
-			fprintf(stderr, "usage: bench_xdp [-n] [-q] [-r ROUNDS] "
-					"[-s SIZE,...]\n");
+			fprintf(stderr,
+				"usage: bench_xdp [-n] [-q] [-r ROUNDS] "
+				"[-s SIZE,...]\n");
 			return 2;
 		}
 	}
@@ -473,8 +484,8 @@ int main(int argc, char **argv)
 	}
 	printf("# XDP program vs empty XDP_DROP, ns/packet, median of %u "
 	       "interleaved rounds;\n# hot: %u repeats of one frame; flood: "
-	       "%u runs, a new source each\n", rounds, hot_repeat,
-	       flood_repeat);
+	       "%u runs, a new source each\n",
+	       rounds, hot_repeat, flood_repeat);
 	printf("| entries | pattern | packet | mxwall ns | empty ns | extra ns "
 	       "| ratio | check\n|---|---|---|---|---|---|---|---|\n");
 	for (i = 0; i < nsizes && !err; i++)

@@ -11,19 +11,19 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "mxwall.h"
-#include "scan.h"
+#include "core/mxwall.h"
+#include "mta/scan.h"
 
 /* main.c is not linked into fuzzers; the modules linked in refer to it */
 __attribute__((weak)) struct mx_globals_opt mx_opt;
 
-static const char *const traps[] = { "trap@example.org", "x@[192.0.2.1]" };
+static const char *const traps[] = {"trap@example.org", "x@[192.0.2.1]"};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct scan_opts o = { traps, 2, 1124013600 };
+	struct scan_opts o = {traps, 2, 1124013600};
 	struct scanner *s = scanner_new(&o);
 	struct scan_event ev;
 	struct scan_stats st;

@@ -10,9 +10,8 @@
 #include "refmodel.h"
 
 const char *const rm_class_name[RM_NCLASS] = {
-	[RM_PASS] = "pass",	[RM_MALFORMED] = "malformed",
-	[RM_MISS] = "miss",	[RM_ALLOW] = "allow",
-	[RM_OBSERVE] = "observe", [RM_DROP] = "drop",
+    [RM_PASS] = "pass",	  [RM_MALFORMED] = "malformed", [RM_MISS] = "miss",
+    [RM_ALLOW] = "allow", [RM_OBSERVE] = "observe",	[RM_DROP] = "drop",
 };
 
 static unsigned int be16(const uint8_t *p)
@@ -194,16 +193,19 @@ static void ipv6_part(const struct rm_table *t, const uint8_t *f, size_t len,
 		}
 		walked++;
 		if (pos + 2 > len) {
-			set(r, RM_MALFORMED, "IPv6 extension header beyond the frame");
+			set(r, RM_MALFORMED,
+			    "IPv6 extension header beyond the frame");
 			return;
 		}
 		if (nh == 44) {
 			if (pos + 8 > len) {
-				set(r, RM_MALFORMED, "IPv6 fragment header beyond the frame");
+				set(r, RM_MALFORMED,
+				    "IPv6 fragment header beyond the frame");
 				return;
 			}
 			if (be16(f + pos + 2) & 0xfff8) {
-				set(r, RM_PASS, "IPv6 fragment after the first");
+				set(r, RM_PASS,
+				    "IPv6 fragment after the first");
 				return;
 			}
 			hl = 8;
@@ -213,7 +215,8 @@ static void ipv6_part(const struct rm_table *t, const uint8_t *f, size_t len,
 			hl = ((size_t)f[pos + 1] + 1) * 8;
 		}
 		if (pos + hl > len) {
-			set(r, RM_MALFORMED, "IPv6 extension header beyond the frame");
+			set(r, RM_MALFORMED,
+			    "IPv6 extension header beyond the frame");
 			return;
 		}
 		nh = f[pos];
@@ -243,8 +246,7 @@ void rm_classify(const struct rm_table *t, const uint8_t *f, size_t len,
 		return;
 	}
 	type = be16(f + 12);
-	for (tags = 0; tags < 2 && (type == 0x8100 || type == 0x88a8);
-	     tags++) {
+	for (tags = 0; tags < 2 && (type == 0x8100 || type == 0x88a8); tags++) {
 		if (off + 4 > len) {
 			set(r, RM_MALFORMED, "VLAN tag beyond the frame");
 			return;

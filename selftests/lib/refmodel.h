@@ -33,12 +33,12 @@
 #include <stdint.h>
 
 enum rm_class {
-	RM_PASS,	/* not an SMTP SYN, well formed as far as it matters */
-	RM_MALFORMED,	/* a declared header does not fit: pass, count */
-	RM_MISS,	/* SMTP SYN, no entry */
-	RM_ALLOW,	/* SMTP SYN, longest match is allow */
-	RM_OBSERVE,	/* SMTP SYN, drop entry in observe mode: pass */
-	RM_DROP,	/* SMTP SYN, drop entry */
+	RM_PASS,      /* not an SMTP SYN, well formed as far as it matters */
+	RM_MALFORMED, /* a declared header does not fit: pass, count */
+	RM_MISS,      /* SMTP SYN, no entry */
+	RM_ALLOW,     /* SMTP SYN, longest match is allow */
+	RM_OBSERVE,   /* SMTP SYN, drop entry in observe mode: pass */
+	RM_DROP,      /* SMTP SYN, drop entry */
 	RM_NCLASS
 };
 
@@ -46,30 +46,30 @@ enum rm_class {
 #define RM_ACT_ALLOW 2
 
 struct rm_entry {
-	int family;		/* 4 or 6 */
+	int family; /* 4 or 6 */
 	int plen;
-	uint8_t addr[16];	/* network order, host bits clear */
-	int action;		/* RM_ACT_* */
+	uint8_t addr[16]; /* network order, host bits clear */
+	int action;	  /* RM_ACT_* */
 	bool observe;
 };
 
 struct rm_table {
 	const struct rm_entry *e;
 	size_t n;
-	uint16_t ports[8];	/* host order */
+	uint16_t ports[8]; /* host order */
 	size_t nports;
-	bool observe;		/* global observe mode */
-	int ext_max;		/* IPv6 extension headers walked (>= 6) */
+	bool observe; /* global observe mode */
+	int ext_max;  /* IPv6 extension headers walked (>= 6) */
 };
 
 struct rm_result {
 	enum rm_class cls;
-	int entry;		/* index into the table, -1 none */
-	uint32_t iplen;		/* declared IP length (bytes counted) */
-	int family;		/* of an SMTP SYN: 4 or 6 */
-	uint8_t src[16];	/* its source, network order */
-	bool seen;		/* recorded in the seen record */
-	const char *why;	/* the rule that decided, for reproducers */
+	int entry;	 /* index into the table, -1 none */
+	uint32_t iplen;	 /* declared IP length (bytes counted) */
+	int family;	 /* of an SMTP SYN: 4 or 6 */
+	uint8_t src[16]; /* its source, network order */
+	bool seen;	 /* recorded in the seen record */
+	const char *why; /* the rule that decided, for reproducers */
 };
 
 extern const char *const rm_class_name[RM_NCLASS];

@@ -21,12 +21,12 @@
 #include "../lib/refmodel.h"
 
 __attribute__((weak)) struct mx_globals_opt mx_opt = {
-	.pin_dir = "/nonexistent",
-	.state_dir = "/nonexistent",
+    .pin_dir = "/nonexistent",
+    .state_dir = "/nonexistent",
 };
 
 static struct xh H;
-static struct backend B2;	/* a second instance on the same pins */
+static struct backend B2; /* a second instance on the same pins */
 
 #define MAXE 4096
 
@@ -68,8 +68,7 @@ static int model_find(const struct cidr *c)
 }
 
 /* add1 - one entry by one apply() of be; the model follows on success */
-static int add1(struct backend *be, const char *net, int action,
-		bool observe)
+static int add1(struct backend *be, const char *net, int action, bool observe)
 {
 	struct mx_entry e;
 	int err, k;
@@ -124,7 +123,7 @@ static void read_stats(struct mx_stats *out)
 /* verdict - what the program did with a SYN to port 25 from src */
 static enum rm_class verdict(int family, const __u8 *src)
 {
-	struct pkt_opts o = { .family = family };
+	struct pkt_opts o = {.family = family};
 	struct mx_stats a, b;
 	char txt[INET6_ADDRSTRLEN];
 	struct pkt p;
@@ -153,7 +152,7 @@ static enum rm_class verdict(int family, const __u8 *src)
 
 static enum rm_class expect(int family, const __u8 *src)
 {
-	struct rm_table t = { .e = model, .n = nmodel };
+	struct rm_table t = {.e = model, .n = nmodel};
 	int k = rm_lookup(&t, family, src);
 
 	if (k < 0)
@@ -166,7 +165,7 @@ static enum rm_class expect(int family, const __u8 *src)
 /* check_src - one named verdict */
 static void check_src(const char *desc, const char *src, enum rm_class want)
 {
-	__u8 a[16] = { 0 };
+	__u8 a[16] = {0};
 	int fam = strchr(src, ':') ? 6 : 4;
 	enum rm_class got;
 
@@ -232,13 +231,13 @@ static void check_all(const char *desc, bool save, bool cmp)
 		want = expect(probe_fam[i], probe[i]);
 		if (got != want || (cmp && got != got_before[i])) {
 			if (bad++ < 5) {
-				inet_ntop(probe_fam[i] == 4 ? AF_INET :
-							      AF_INET6,
+				inet_ntop(probe_fam[i] == 4 ? AF_INET
+							    : AF_INET6,
 					  probe[i], txt, sizeof(txt));
 				printf("  %s: %s: program %s, model %s%s\n",
 				       desc, txt,
-				       got < RM_NCLASS ? rm_class_name[got] :
-							 "?",
+				       got < RM_NCLASS ? rm_class_name[got]
+						       : "?",
 				       rm_class_name[want],
 				       cmp ? " (differs from before)" : "");
 			}
@@ -272,8 +271,10 @@ static void check_dump(const char *desc)
 	}
 	free(v);
 	if (n != nmodel || bad)
-		TEST_FAIL(desc, "%zu entries (%zu unlike the model), model has "
-			  "%zu", n, bad, nmodel);
+		TEST_FAIL(desc,
+			  "%zu entries (%zu unlike the model), model has "
+			  "%zu",
+			  n, bad, nmodel);
 	else
 		TEST_OK(desc);
 }
@@ -346,16 +347,13 @@ static void test_named(void)
 		  RM_ALLOW);
 	check_src("netblock added after hosts: another /24", "10.2.200.7",
 		  RM_DROP);
-	check_src("netblock added after hosts: outside", "10.3.0.1",
-		  RM_MISS);
+	check_src("netblock added after hosts: outside", "10.3.0.1", RM_MISS);
 
 	/* the netblock removed, hosts inside remain */
 	ASSERT_EQ(del1(&H.be, "10.2.0.0/16"), 0, "remove the netblock");
-	check_src("netblock removed: a host inside drops", "10.2.0.1",
-		  RM_DROP);
+	check_src("netblock removed: a host inside drops", "10.2.0.1", RM_DROP);
 	check_src("netblock removed: the allow", "10.2.3.4", RM_ALLOW);
-	check_src("netblock removed: the rest passes", "10.2.200.7",
-		  RM_MISS);
+	check_src("netblock removed: the rest passes", "10.2.200.7", RM_MISS);
 	check_src("netblock removed: the host's /24 neighbour passes",
 		  "10.2.0.2", RM_MISS);
 
@@ -376,8 +374,7 @@ static void test_named(void)
 	ASSERT_EQ(del1(&B2, "3000::/12"), 0, "remove the /12");
 	check_src("v6 /12 removed", "3001:2::1", RM_MISS);
 	ASSERT_EQ(del1(&H.be, "2001:db8:5::/48"), 0, "remove the /48");
-	check_src("v6 /48 removed, the host stays", "2001:db8:5::1",
-		  RM_DROP);
+	check_src("v6 /48 removed, the host stays", "2001:db8:5::1", RM_DROP);
 	check_src("v6 /48 removed, the rest passes", "2001:db8:5:1::1",
 		  RM_MISS);
 	check_dump("dump after the named cases");
@@ -385,9 +382,9 @@ static void test_named(void)
 
 static void random_net(char *buf, size_t len)
 {
-	static const int pl4[] = { 32, 32, 32, 32, 31, 30, 28, 26, 24, 24,
-				   22, 20, 16 };
-	static const int pl6[] = { 128, 128, 128, 64, 56, 48, 40, 32, 24 };
+	static const int pl4[] = {32, 32, 32, 32, 31, 30, 28,
+				  26, 24, 24, 22, 20, 16};
+	static const int pl6[] = {128, 128, 128, 64, 56, 48, 40, 32, 24};
 	__u32 r = rnd();
 	int plen;
 
@@ -403,7 +400,7 @@ static void random_net(char *buf, size_t len)
 		a.s_addr = htonl(h);
 		snprintf(buf, len, "%s/%d", inet_ntoa(a), plen);
 	} else {
-		__u8 a[16] = { 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x77 };
+		__u8 a[16] = {0x20, 0x01, 0x0d, 0xb8, 0x00, 0x77};
 		struct cidr c;
 		char err[64];
 
@@ -436,20 +433,21 @@ static void test_random(void)
 			err = del1(be, net);
 		} else {
 			random_net(net, sizeof(net));
-			err = add1(be, net, rnd() % 4 ? MX_ACT_DROP :
-						       MX_ACT_ALLOW,
+			err = add1(be, net,
+				   rnd() % 4 ? MX_ACT_DROP : MX_ACT_ALLOW,
 				   rnd() % 10 == 0);
 		}
 		if (err && bad_ops++ < 3)
 			printf("  op %zu on %s: %s\n", i, net, strerror(-err));
 	}
-	ASSERT_EQ(bad_ops, 0, "3000 single adds and deletes from two "
+	ASSERT_EQ(bad_ops, 0,
+		  "3000 single adds and deletes from two "
 		  "instances succeed");
 	for (k = 0; k < nmodel; k++)
 		probe_entry(&model[k]);
 	/* random sources in the pool */
 	for (i = 0; i < 2000; i++) {
-		__u8 a[16] = { 10, 64, (__u8)(rnd() % 8), (__u8)rnd() };
+		__u8 a[16] = {10, 64, (__u8)(rnd() % 8), (__u8)rnd()};
 
 		probe_add(4, a);
 	}
@@ -535,7 +533,8 @@ static void test_last_hit(void)
 		v1 = v2 = NULL;
 	}
 	ASSERT_TRUE(hits >= 200, "entries with a last_hit");
-	ASSERT_EQ(diff, 0, "200 pairs of consecutive dumps: identical "
+	ASSERT_EQ(diff, 0,
+		  "200 pairs of consecutive dumps: identical "
 		  "last_hit");
 }
 

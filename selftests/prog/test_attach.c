@@ -19,8 +19,8 @@
 #include "mxbench.skel.h"
 
 __attribute__((weak)) struct mx_globals_opt mx_opt = {
-	.pin_dir = "/nonexistent",
-	.state_dir = "/nonexistent",
+    .pin_dir = "/nonexistent",
+    .state_dir = "/nonexistent",
 };
 
 static struct xh H;
@@ -95,7 +95,7 @@ static bool link_pinned(const char *ifname)
 /* run_attached - one SYN through the program attached to ifname */
 static int run_attached(const char *ifname, __u32 *ret)
 {
-	struct pkt_opts o = { .family = 4, .src = "192.0.2.1" };
+	struct pkt_opts o = {.family = 4, .src = "192.0.2.1"};
 	struct pkt p;
 	__u32 id = xdp_prog(ifname, NULL);
 	int fd, err;

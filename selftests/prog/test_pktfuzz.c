@@ -38,13 +38,13 @@
 #include "../prog/xdp_harness.h"
 
 __attribute__((weak)) struct mx_globals_opt mx_opt = {
-	.pin_dir = "/nonexistent",
-	.state_dir = "/nonexistent",
+    .pin_dir = "/nonexistent",
+    .state_dir = "/nonexistent",
 };
 
 #define FRAME_MAX 1600
-#define SAVE_MAX 20		/* reproducers written per run */
-#define REPORT_MAX 50		/* disagreements printed per run */
+#define SAVE_MAX 20   /* reproducers written per run */
+#define REPORT_MAX 50 /* disagreements printed per run */
 
 static struct xh H;
 static volatile sig_atomic_t stop;
@@ -55,49 +55,49 @@ struct tent {
 	const char *net;
 	int action;
 	bool observe;
-	int phase_add;		/* added before this phase (0, 1, 2) */
-	int phase_del;		/* removed before this phase, 0 never */
+	int phase_add; /* added before this phase (0, 1, 2) */
+	int phase_del; /* removed before this phase, 0 never */
 };
 
 static const struct tent tents[] = {
-	{ "10.0.0.0/8", RM_ACT_DROP, false, 0, 0 },
-	{ "10.1.0.0/16", RM_ACT_ALLOW, false, 0, 0 },
-	{ "10.1.2.0/24", RM_ACT_DROP, false, 0, 0 },
-	{ "10.1.2.128/25", RM_ACT_DROP, true, 0, 0 },
-	{ "10.1.2.200", RM_ACT_ALLOW, false, 0, 2 },
-	{ "10.1.2.201", RM_ACT_DROP, false, 0, 0 },
-	{ "172.16.0.0/12", RM_ACT_DROP, false, 0, 0 },
-	{ "172.20.0.0/14", RM_ACT_ALLOW, false, 0, 0 },
-	{ "172.20.5.0/23", RM_ACT_DROP, false, 0, 0 },
-	{ "100.64.0.0/10", RM_ACT_DROP, true, 0, 0 },
-	{ "192.0.2.1", RM_ACT_DROP, false, 0, 0 },
-	{ "192.0.2.2", RM_ACT_DROP, true, 0, 0 },
-	{ "192.0.2.3", RM_ACT_ALLOW, false, 0, 0 },
-	{ "198.51.100.0/24", RM_ACT_DROP, false, 0, 0 },
-	{ "198.51.100.77", RM_ACT_ALLOW, false, 0, 0 },
-	{ "198.51.100.64/27", RM_ACT_ALLOW, false, 1, 0 },
-	{ "203.0.113.4/30", RM_ACT_DROP, false, 0, 0 },
-	{ "203.0.113.6/31", RM_ACT_ALLOW, false, 0, 0 },
-	{ "203.0.113.128/28", RM_ACT_DROP, false, 0, 1 },
-	{ "1.0.0.0/9", RM_ACT_DROP, false, 1, 0 },
-	{ "255.255.255.255", RM_ACT_DROP, false, 0, 0 },
-	{ "0.0.0.1", RM_ACT_DROP, false, 0, 0 },
-	{ "2001:db8::/32", RM_ACT_DROP, false, 0, 0 },
-	{ "2001:db8:1::/48", RM_ACT_ALLOW, false, 0, 0 },
-	{ "2001:db8:1:2::/64", RM_ACT_DROP, false, 0, 0 },
-	{ "2001:db8:1:2::1", RM_ACT_ALLOW, false, 0, 0 },
-	{ "2001:db8:1:2:8000::/65", RM_ACT_DROP, true, 0, 0 },
-	{ "2001:db8:ff00::/40", RM_ACT_DROP, false, 0, 0 },
-	{ "2001:db8:ff00::/127", RM_ACT_ALLOW, false, 0, 0 },
-	{ "2001:db8:abcd::/100", RM_ACT_DROP, false, 0, 0 },
-	{ "2001:db8:abcd::1:0/112", RM_ACT_ALLOW, false, 0, 0 },
-	{ "2400:cb00::/32", RM_ACT_DROP, false, 0, 0 },
-	{ "2400:cb00:2048:1::c629:d7a2", RM_ACT_DROP, false, 0, 0 },
-	{ "2400:cb00:2048:1::c629:d7a3", RM_ACT_DROP, true, 0, 2 },
-	{ "64:ff9b::/96", RM_ACT_DROP, false, 0, 0 },
-	{ "2a00::/12", RM_ACT_DROP, false, 1, 0 },	/* summary off */
-	{ "2a00:1450::/32", RM_ACT_ALLOW, false, 1, 0 },
-	{ "fe80::/10", RM_ACT_DROP, true, 2, 0 },
+    {"10.0.0.0/8", RM_ACT_DROP, false, 0, 0},
+    {"10.1.0.0/16", RM_ACT_ALLOW, false, 0, 0},
+    {"10.1.2.0/24", RM_ACT_DROP, false, 0, 0},
+    {"10.1.2.128/25", RM_ACT_DROP, true, 0, 0},
+    {"10.1.2.200", RM_ACT_ALLOW, false, 0, 2},
+    {"10.1.2.201", RM_ACT_DROP, false, 0, 0},
+    {"172.16.0.0/12", RM_ACT_DROP, false, 0, 0},
+    {"172.20.0.0/14", RM_ACT_ALLOW, false, 0, 0},
+    {"172.20.5.0/23", RM_ACT_DROP, false, 0, 0},
+    {"100.64.0.0/10", RM_ACT_DROP, true, 0, 0},
+    {"192.0.2.1", RM_ACT_DROP, false, 0, 0},
+    {"192.0.2.2", RM_ACT_DROP, true, 0, 0},
+    {"192.0.2.3", RM_ACT_ALLOW, false, 0, 0},
+    {"198.51.100.0/24", RM_ACT_DROP, false, 0, 0},
+    {"198.51.100.77", RM_ACT_ALLOW, false, 0, 0},
+    {"198.51.100.64/27", RM_ACT_ALLOW, false, 1, 0},
+    {"203.0.113.4/30", RM_ACT_DROP, false, 0, 0},
+    {"203.0.113.6/31", RM_ACT_ALLOW, false, 0, 0},
+    {"203.0.113.128/28", RM_ACT_DROP, false, 0, 1},
+    {"1.0.0.0/9", RM_ACT_DROP, false, 1, 0},
+    {"255.255.255.255", RM_ACT_DROP, false, 0, 0},
+    {"0.0.0.1", RM_ACT_DROP, false, 0, 0},
+    {"2001:db8::/32", RM_ACT_DROP, false, 0, 0},
+    {"2001:db8:1::/48", RM_ACT_ALLOW, false, 0, 0},
+    {"2001:db8:1:2::/64", RM_ACT_DROP, false, 0, 0},
+    {"2001:db8:1:2::1", RM_ACT_ALLOW, false, 0, 0},
+    {"2001:db8:1:2:8000::/65", RM_ACT_DROP, true, 0, 0},
+    {"2001:db8:ff00::/40", RM_ACT_DROP, false, 0, 0},
+    {"2001:db8:ff00::/127", RM_ACT_ALLOW, false, 0, 0},
+    {"2001:db8:abcd::/100", RM_ACT_DROP, false, 0, 0},
+    {"2001:db8:abcd::1:0/112", RM_ACT_ALLOW, false, 0, 0},
+    {"2400:cb00::/32", RM_ACT_DROP, false, 0, 0},
+    {"2400:cb00:2048:1::c629:d7a2", RM_ACT_DROP, false, 0, 0},
+    {"2400:cb00:2048:1::c629:d7a3", RM_ACT_DROP, true, 0, 2},
+    {"64:ff9b::/96", RM_ACT_DROP, false, 0, 0},
+    {"2a00::/12", RM_ACT_DROP, false, 1, 0}, /* summary off */
+    {"2a00:1450::/32", RM_ACT_ALLOW, false, 1, 0},
+    {"fe80::/10", RM_ACT_DROP, true, 2, 0},
 };
 
 #define NT ARRAY_SIZE(tents)
@@ -108,12 +108,12 @@ static const struct {
 	size_t nports;
 	bool observe;
 } phases[3] = {
-	{ { 25, 465, 587 }, 3, false },
-	{ { 25, 2525 }, 2, true },
-	{ { 25 }, 1, false },
+    {{25, 465, 587}, 3, false},
+    {{25, 2525}, 2, true},
+    {{25}, 1, false},
 };
 
-static struct rm_entry ments[NT];	/* family 0 while absent */
+static struct rm_entry ments[NT]; /* family 0 while absent */
 static struct rm_table mtab;
 static int phase = -1;
 
@@ -269,8 +269,8 @@ static void entry_ctr(unsigned int i, uint64_t *pk, uint64_t *by)
 static int tent_parse(unsigned int i, struct mx_entry *e)
 {
 	if (xh_entry(e, tents[i].net,
-		     tents[i].action == RM_ACT_DROP ? MX_ACT_DROP :
-						      MX_ACT_ALLOW,
+		     tents[i].action == RM_ACT_DROP ? MX_ACT_DROP
+						    : MX_ACT_ALLOW,
 		     tents[i].observe, "fuzz"))
 		return -EINVAL;
 	return 0;
@@ -328,15 +328,15 @@ static int phase_enter(int p)
 
 		if (!wanted(i, p)) {
 			if (ments[i].family) {
-				mpk[i] = 0;	/* its counters went with it */
+				mpk[i] = 0; /* its counters went with it */
 				mby[i] = 0;
 			}
 			memset(&ments[i], 0, sizeof(ments[i]));
 			continue;
 		}
 		if (ments[i].family)
-			continue;	/* kept, with its counters */
-		mpk[i] = 0;		/* a new entry starts from zero */
+			continue; /* kept, with its counters */
+		mpk[i] = 0;	  /* a new entry starts from zero */
 		mby[i] = 0;
 		tent_parse((unsigned int)i, &e);
 		ments[i].family = e.net.family == AF_INET ? 4 : 6;
@@ -382,8 +382,9 @@ static void save_repro(const uint8_t *f, size_t len, const char *what,
 	fprintf(out, "# model: %s (%s), entry %s; program: %s\n",
 		rm_class_name[r->cls], r->why,
 		r->entry >= 0 ? tents[r->entry].net : "none",
-		ret == XDP_DROP ? "XDP_DROP" : ret == XDP_PASS ? "XDP_PASS" :
-								"other");
+		ret == XDP_DROP	  ? "XDP_DROP"
+		: ret == XDP_PASS ? "XDP_PASS"
+				  : "other");
 	fprintf(out, "phase %d\n", phase);
 	for (i = 0; i < len; i++)
 		fprintf(out, "%02x%s", f[i], (i + 1) % 16 ? " " : "\n");
@@ -425,7 +426,7 @@ static int check_frame(const uint8_t *f, size_t len, const char *kind)
 	unsigned int i;
 	int err;
 
-	if (len < ETH_HLEN)	/* BPF_PROG_TEST_RUN refuses these */
+	if (len < ETH_HLEN) /* BPF_PROG_TEST_RUN refuses these */
 		return 0;
 	npackets++;
 	rm_classify(&mtab, f, len, &r);
@@ -453,8 +454,9 @@ static int check_frame(const uint8_t *f, size_t len, const char *kind)
 
 	if (ret != (r.cls == RM_DROP ? XDP_DROP : XDP_PASS))
 		snprintf(bad, sizeof(bad), " action %s, model says %s",
-			 ret == XDP_DROP ? "XDP_DROP" :
-			 ret == XDP_PASS ? "XDP_PASS" : "other",
+			 ret == XDP_DROP   ? "XDP_DROP"
+			 : ret == XDP_PASS ? "XDP_PASS"
+					   : "other",
 			 rm_class_name[r.cls]);
 	if (read_stats(&now)) {
 		snprintf(bad + strlen(bad), sizeof(bad) - strlen(bad),
@@ -477,14 +479,14 @@ static int check_frame(const uint8_t *f, size_t len, const char *kind)
 		if (pk != mpk[i] || by != mby[i])
 			snprintf(bad + strlen(bad), sizeof(bad) - strlen(bad),
 				 " entry %s: %llu packets %llu bytes (model "
-				 "%llu, %llu)", tents[i].net,
-				 (unsigned long long)pk,
+				 "%llu, %llu)",
+				 tents[i].net, (unsigned long long)pk,
 				 (unsigned long long)by,
 				 (unsigned long long)mpk[i],
 				 (unsigned long long)mby[i]);
 	}
 	if (r.seen) {
-		struct cidr host = { 0 };
+		struct cidr host = {0};
 		int64_t when;
 
 		host.family = r.family == 4 ? AF_INET : AF_INET6;
@@ -543,7 +545,7 @@ static void pick_src(int family, uint8_t *a)
 	fill(a, alen);
 	if (chance(15))
 		return;
-	if (family == 6 && chance(5)) {		/* v4-mapped */
+	if (family == 6 && chance(5)) { /* v4-mapped */
 		memset(a, 0, 10);
 		a[10] = a[11] = 0xff;
 		return;
@@ -560,20 +562,23 @@ static void pick_src(int family, uint8_t *a)
 		/* keep the network bits, random host bits */
 		for (k = 0; k < alen; k++) {
 			int bits = plen - (int)k * 8;
-			uint8_t m = bits >= 8 ? 0xff : bits <= 0 ? 0 :
-				    (uint8_t)(0xff << (8 - bits));
+			uint8_t m = bits >= 8	? 0xff
+				    : bits <= 0 ? 0
+						: (uint8_t)(0xff << (8 - bits));
 
 			a[k] = (uint8_t)((e.net.addr[k] & m) | (a[k] & ~m));
 		}
-		if (chance(20)) {		/* just outside: flip a net bit */
-			b = plen - 1 - (int)rn(plen < 3 ? (unsigned int)plen : 3);
+		if (chance(20)) { /* just outside: flip a net bit */
+			b = plen - 1 -
+			    (int)rn(plen < 3 ? (unsigned int)plen : 3);
 			a[b / 8] ^= (uint8_t)(0x80 >> (b % 8));
-		} else if (chance(10)) {	/* the edges of the block */
+		} else if (chance(10)) { /* the edges of the block */
 			for (k = (unsigned int)plen; k < alen * 8; k++) {
 				if (chance(50))
 					a[k / 8] |= (uint8_t)(0x80 >> (k % 8));
 				else
-					a[k / 8] &= (uint8_t)~(0x80 >> (k % 8));
+					a[k / 8] &=
+					    (uint8_t) ~(0x80 >> (k % 8));
 			}
 		}
 		(void)t;
@@ -581,8 +586,8 @@ static void pick_src(int family, uint8_t *a)
 	}
 }
 
-static const uint16_t any_ports[] = { 25, 465, 587, 2525, 24, 26, 80, 0,
-				      65535, 6400 };
+static const uint16_t any_ports[] = {25, 465, 587, 2525,  24,
+				     26, 80,  0,   65535, 6400};
 
 /*
  * build - a random frame that is mostly well formed: returns its length.
@@ -616,10 +621,11 @@ static size_t build(uint8_t *f, int family, bool smtp)
 		f[off + 1] = (uint8_t)rnd();
 		put16b(f + off + 4, rn(65536));
 		if (!smtp && chance(10))
-			put16b(f + off + 6, 1 + rn(0x1fff));	/* later frag */
+			put16b(f + off + 6, 1 + rn(0x1fff)); /* later frag */
 		else
-			put16b(f + off + 6, chance(20) ? 0x2000 :
-				chance(50) ? 0x4000 : 0);
+			put16b(f + off + 6, chance(20)	 ? 0x2000
+					    : chance(50) ? 0x4000
+							 : 0);
 		f[off + 8] = (uint8_t)rnd();
 		f[off + 9] = (uint8_t)proto;
 		fill(f + off + 10, 2);
@@ -628,7 +634,7 @@ static size_t build(uint8_t *f, int family, bool smtp)
 		fill(f + off + 20, (ihl - 5) * 4);
 		off += ihl * 4;
 	} else {
-		static const uint8_t exts[] = { 0, 43, 44, 51, 60, 135 };
+		static const uint8_t exts[] = {0, 43, 44, 51, 60, 135};
 		unsigned int next = chance(50) ? 0 : 1 + rn(smtp ? 8 : 11);
 
 		f[off] = (uint8_t)(0x60 | rn(16));
@@ -649,9 +655,10 @@ static size_t build(uint8_t *f, int family, bool smtp)
 			fill(f + off, 2);
 			if (t == 44) {
 				fill(f + off + 1, 7);
-				put16b(f + off + 2, (!smtp && chance(15) ?
-						     (1 + rn(8191)) << 3 : 0) |
-						    rn(2));
+				put16b(f + off + 2, (!smtp && chance(15)
+							 ? (1 + rn(8191)) << 3
+							 : 0) |
+							rn(2));
 				hl = 8;
 			} else if (t == 51) {
 				f[off + 1] = (uint8_t)(1 + rn(4));
@@ -678,13 +685,17 @@ static size_t build(uint8_t *f, int family, bool smtp)
 
 		put16b(f + off, rn(65536));
 		if (smtp)
-			put16b(f + off + 2, phases[phase].ports[
-				rn((unsigned int)phases[phase].nports)]);
+			put16b(
+			    f + off + 2,
+			    phases[phase]
+				.ports[rn((unsigned int)phases[phase].nports)]);
 		else
-			put16b(f + off + 2, any_ports[rn(ARRAY_SIZE(any_ports))]);
+			put16b(f + off + 2,
+			       any_ports[rn(ARRAY_SIZE(any_ports))]);
 		fill(f + off + 4, 8);
-		flags = smtp ? (0x02 | (rn(256) & ~0x10u)) :
-			chance(60) ? 0x02 : rn(256);
+		flags = smtp	     ? (0x02 | (rn(256) & ~0x10u))
+			: chance(60) ? 0x02
+				     : rn(256);
 		if (smtp && chance(70))
 			flags = 0x02;
 		f[off + 12] = (uint8_t)(doff << 4 | rn(16));
@@ -705,7 +716,7 @@ static size_t build(uint8_t *f, int family, bool smtp)
 		put16b(f + l3 + 2, (unsigned int)iplen);
 	else
 		put16b(f + l3 + 4, (unsigned int)(iplen - 40));
-	if (chance(10)) {		/* Ethernet padding behind the datagram */
+	if (chance(10)) { /* Ethernet padding behind the datagram */
 		i = 1 + rn(32);
 		fill(f + off, i);
 		off += i;
@@ -720,8 +731,8 @@ static void mutate(uint8_t *f, size_t len)
 	size_t pos;
 
 	for (k = 0; k < n; k++) {
-		pos = chance(80) ? rn(len < 100 ? (unsigned int)len : 100) :
-				   rn((unsigned int)len);
+		pos = chance(80) ? rn(len < 100 ? (unsigned int)len : 100)
+				 : rn((unsigned int)len);
 		switch (rn(5)) {
 		case 0:
 			f[pos] = (uint8_t)rnd();
@@ -750,22 +761,40 @@ static void mutate(uint8_t *f, size_t len)
 static void sweep(void)
 {
 	static const struct pkt_opts shapes[] = {
-		{ .family = 4, .src = "192.0.2.1" },
-		{ .family = 4, .src = "10.1.2.200", .nvlan = 1, .ipopt = 8,
-		  .tcpopt = 12 },
-		{ .family = 4, .src = "10.1.2.130", .nvlan = 2,
-		  .vlan_proto = ETH_P_8021AD, .frag = 1 },
-		{ .family = 4, .src = "203.0.113.5", .tcpopt = 40,
-		  .ipopt = 40, .payload = 7 },
-		{ .family = 6, .src = "2001:db8:1:2::1" },
-		{ .family = 6, .src = "2001:db8:1:2::2", .nvlan = 1,
-		  .next = { 0, 60, 43 }, .nnext = 3, .tcpopt = 8 },
-		{ .family = 6, .src = "2001:db8:1:2:8000::9", .nvlan = 2,
-		  .next = { 0, 44, 51, 60, 60, 43 }, .nnext = 6, .frag = 1 },
-		{ .family = 6, .src = "2001:db8:abcd::1:5",
-		  .next = { 0, 60, 43, 60, 60, 43, 60, 44 }, .nnext = 8 },
-		{ .family = 6, .src = "2400:cb00:2048:1::c629:d7a2",
-		  .payload = 3 },
+	    {.family = 4, .src = "192.0.2.1"},
+	    {.family = 4,
+	     .src = "10.1.2.200",
+	     .nvlan = 1,
+	     .ipopt = 8,
+	     .tcpopt = 12},
+	    {.family = 4,
+	     .src = "10.1.2.130",
+	     .nvlan = 2,
+	     .vlan_proto = ETH_P_8021AD,
+	     .frag = 1},
+	    {.family = 4,
+	     .src = "203.0.113.5",
+	     .tcpopt = 40,
+	     .ipopt = 40,
+	     .payload = 7},
+	    {.family = 6, .src = "2001:db8:1:2::1"},
+	    {.family = 6,
+	     .src = "2001:db8:1:2::2",
+	     .nvlan = 1,
+	     .next = {0, 60, 43},
+	     .nnext = 3,
+	     .tcpopt = 8},
+	    {.family = 6,
+	     .src = "2001:db8:1:2:8000::9",
+	     .nvlan = 2,
+	     .next = {0, 44, 51, 60, 60, 43},
+	     .nnext = 6,
+	     .frag = 1},
+	    {.family = 6,
+	     .src = "2001:db8:abcd::1:5",
+	     .next = {0, 60, 43, 60, 60, 43, 60, 44},
+	     .nnext = 8},
+	    {.family = 6, .src = "2400:cb00:2048:1::c629:d7a2", .payload = 3},
 	};
 	uint8_t f[FRAME_MAX];
 	struct pkt p;
@@ -817,10 +846,11 @@ static void random_run(uint64_t count, double seconds)
 			if (!(k & 1023)) {
 				clock_gettime(CLOCK_MONOTONIC, &t);
 				if ((double)(t.tv_sec - t0.tv_sec) +
-				    (t.tv_nsec - t0.tv_nsec) / 1e9 >= seconds)
+					(t.tv_nsec - t0.tv_nsec) / 1e9 >=
+				    seconds)
 					break;
 			}
-			p = (int)((k >> 16) % 3);	/* cycle the phases */
+			p = (int)((k >> 16) % 3); /* cycle the phases */
 		} else {
 			if (k >= count)
 				break;
@@ -833,25 +863,26 @@ static void random_run(uint64_t count, double seconds)
 		switch (rn(10)) {
 		case 0:
 		case 1:
-		case 2:		/* a valid SMTP SYN */
+		case 2: /* a valid SMTP SYN */
 			len = build(f, 0, true);
 			check_frame(f, len, "valid SYN");
 			break;
-		case 3:		/* anything well formed */
+		case 3: /* anything well formed */
 			len = build(f, 0, false);
 			check_frame(f, len, "random frame");
 			break;
 		case 4:
 		case 5:
-		case 6:		/* mutated */
+		case 6: /* mutated */
 			len = build(f, 0, chance(70));
 			mutate(f, len);
 			check_frame(f, len, "mutated frame");
 			break;
-		case 7:		/* cut or stretched */
+		case 7: /* cut or stretched */
 			len = build(f, 0, chance(70));
 			if (chance(80)) {
-				len = ETH_HLEN + rn((unsigned int)len - ETH_HLEN);
+				len =
+				    ETH_HLEN + rn((unsigned int)len - ETH_HLEN);
 			} else {
 				size_t more = 1 + rn(64);
 
@@ -860,7 +891,7 @@ static void random_run(uint64_t count, double seconds)
 			}
 			check_frame(f, len, "cut frame");
 			break;
-		default:	/* random bytes behind an ethertype */
+		default: /* random bytes behind an ethertype */
 			len = ETH_HLEN + rn(200);
 			fill(f, len);
 			switch (rn(5)) {
@@ -875,8 +906,8 @@ static void random_run(uint64_t count, double seconds)
 			case 2:
 				put16b(f + 12, 0x8100);
 				if (len > 18)
-					put16b(f + 16, chance(50) ? 0x0800 :
-							0x86dd);
+					put16b(f + 16,
+					       chance(50) ? 0x0800 : 0x86dd);
 				break;
 			case 3:
 				put16b(f + 12, 0x88a8);
@@ -925,12 +956,14 @@ static void final_check(void)
 				break;
 		if (k == n || rows[k].packets != mpk[i] ||
 		    rows[k].bytes != mby[i]) {
-			printf("FAIL - dump() of %s: %llu packets %llu bytes, "
-			       "model %llu %llu\n", tents[i].net,
-			       k == n ? 0ULL : (unsigned long long)rows[k].packets,
-			       k == n ? 0ULL : (unsigned long long)rows[k].bytes,
-			       (unsigned long long)mpk[i],
-			       (unsigned long long)mby[i]);
+			printf(
+			    "FAIL - dump() of %s: %llu packets %llu bytes, "
+			    "model %llu %llu\n",
+			    tents[i].net,
+			    k == n ? 0ULL : (unsigned long long)rows[k].packets,
+			    k == n ? 0ULL : (unsigned long long)rows[k].bytes,
+			    (unsigned long long)mpk[i],
+			    (unsigned long long)mby[i]);
 			nfail++;
 		}
 	}
@@ -984,12 +1017,12 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "packets", required_argument, NULL, 'n' },
-		{ "seconds", required_argument, NULL, 't' },
-		{ "seed", required_argument, NULL, 's' },
-		{ "replay", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"packets", required_argument, NULL, 'n'},
+	    {"seconds", required_argument, NULL, 't'},
+	    {"seed", required_argument, NULL, 's'},
+	    {"replay", required_argument, NULL, 'r'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	uint64_t count = 200000;
 	const char *rpath = NULL;
@@ -1049,8 +1082,7 @@ int main(int argc, char **argv)
 	if (phase_enter(0) == 0) {
 		sweep();
 		printf("sweep: %llu frames, %llu disagreements\n",
-		       (unsigned long long)npackets,
-		       (unsigned long long)nfail);
+		       (unsigned long long)npackets, (unsigned long long)nfail);
 		random_run(count, seconds);
 		final_check();
 	} else {
@@ -1060,11 +1092,11 @@ int main(int argc, char **argv)
 	printf("seed %llu: %llu frames in %.1f s, %llu disagreements%s\n",
 	       (unsigned long long)seed, (unsigned long long)npackets,
 	       (double)(t1.tv_sec - t0.tv_sec) +
-		       (t1.tv_nsec - t0.tv_nsec) / 1e9,
+		   (t1.tv_nsec - t0.tv_nsec) / 1e9,
 	       (unsigned long long)nfail, stop ? " (interrupted)" : "");
 	for (c = 0; c < RM_NCLASS; c++)
-		printf("%s%s %llu", c ? ", " : "by verdict: ",
-		       rm_class_name[c], (unsigned long long)nclass[c]);
+		printf("%s%s %llu", c ? ", " : "by verdict: ", rm_class_name[c],
+		       (unsigned long long)nclass[c]);
 	printf("\n");
 	maps_close();
 	xh_teardown(&H);

@@ -14,8 +14,8 @@
 #include "../prog/xdp_harness.h"
 
 __attribute__((weak)) struct mx_globals_opt mx_opt = {
-	.pin_dir = "/nonexistent",
-	.state_dir = "/nonexistent",
+    .pin_dir = "/nonexistent",
+    .state_dir = "/nonexistent",
 };
 
 static struct xh H;
@@ -23,7 +23,7 @@ static struct xh H;
 enum cls { C_PASS, C_MALF, C_MISS, C_ALLOW, C_OBS, C_DROP };
 
 static const char *const cls_name[] = {
-	"pass", "malformed", "miss", "allow", "observe", "drop",
+    "pass", "malformed", "miss", "allow", "observe", "drop",
 };
 
 static void read_counters(struct mx_counters *c)
@@ -91,30 +91,32 @@ static void check_pkt(const char *desc, const void *buf, size_t len,
 			  want == C_DROP ? "XDP_DROP" : "XDP_PASS");
 		return;
 	}
-	if (b.seen - a.seen != 1 ||
-	    b.syn - a.syn != (want >= C_MISS) ||
+	if (b.seen - a.seen != 1 || b.syn - a.syn != (want >= C_MISS) ||
 	    b.dropped - a.dropped != (want == C_DROP) ||
 	    b.allowed - a.allowed != (want == C_ALLOW) ||
 	    b.observed - a.observed != (want == C_OBS) ||
 	    b.passed - a.passed != (want != C_DROP) ||
 	    b.malformed - a.malformed != (want == C_MALF)) {
-		TEST_FAIL(d, "counter deltas seen %llu syn %llu dropped %llu "
-			  "allowed %llu observed %llu passed %llu malformed %llu",
-			  (unsigned long long)(b.seen - a.seen),
-			  (unsigned long long)(b.syn - a.syn),
-			  (unsigned long long)(b.dropped - a.dropped),
-			  (unsigned long long)(b.allowed - a.allowed),
-			  (unsigned long long)(b.observed - a.observed),
-			  (unsigned long long)(b.passed - a.passed),
-			  (unsigned long long)(b.malformed - a.malformed));
+		TEST_FAIL(
+		    d,
+		    "counter deltas seen %llu syn %llu dropped %llu "
+		    "allowed %llu observed %llu passed %llu malformed %llu",
+		    (unsigned long long)(b.seen - a.seen),
+		    (unsigned long long)(b.syn - a.syn),
+		    (unsigned long long)(b.dropped - a.dropped),
+		    (unsigned long long)(b.allowed - a.allowed),
+		    (unsigned long long)(b.observed - a.observed),
+		    (unsigned long long)(b.passed - a.passed),
+		    (unsigned long long)(b.malformed - a.malformed));
 		return;
 	}
 	if (hit) {
 		entry_counts(hit, &pk1, &by1, NULL);
 		if (pk1 - pk0 != 1 || by1 - by0 != iplen) {
-			TEST_FAIL(d, "entry %s: +%llu packets +%llu bytes, "
-				  "expected +1 and +%zu", hit,
-				  (unsigned long long)(pk1 - pk0),
+			TEST_FAIL(d,
+				  "entry %s: +%llu packets +%llu bytes, "
+				  "expected +1 and +%zu",
+				  hit, (unsigned long long)(pk1 - pk0),
 				  (unsigned long long)(by1 - by0), iplen);
 			return;
 		}
@@ -128,19 +130,19 @@ static const struct {
 	int action;
 	bool observe;
 } table[] = {
-	{ "192.0.2.1", MX_ACT_DROP, false },
-	{ "198.51.100.0/24", MX_ACT_DROP, false },
-	{ "198.51.100.77", MX_ACT_ALLOW, false },
-	{ "203.0.113.0/25", MX_ACT_DROP, true },
-	{ "10.0.0.0/8", MX_ACT_DROP, false },
-	{ "10.9.8.0/21", MX_ACT_ALLOW, false },
-	{ "2001:db8:1::1", MX_ACT_DROP, false },
-	{ "2001:db8:2::/48", MX_ACT_DROP, false },
-	{ "2001:db8:2::77", MX_ACT_ALLOW, false },
-	{ "2001:db8:3::/64", MX_ACT_DROP, true },
-	{ "2001:db8:4:8000::/49", MX_ACT_DROP, false },
-	{ "2001:db8:5::5:0/112", MX_ACT_DROP, false },
-	{ "2c0f:f000::/20", MX_ACT_DROP, false },
+    {"192.0.2.1", MX_ACT_DROP, false},
+    {"198.51.100.0/24", MX_ACT_DROP, false},
+    {"198.51.100.77", MX_ACT_ALLOW, false},
+    {"203.0.113.0/25", MX_ACT_DROP, true},
+    {"10.0.0.0/8", MX_ACT_DROP, false},
+    {"10.9.8.0/21", MX_ACT_ALLOW, false},
+    {"2001:db8:1::1", MX_ACT_DROP, false},
+    {"2001:db8:2::/48", MX_ACT_DROP, false},
+    {"2001:db8:2::77", MX_ACT_ALLOW, false},
+    {"2001:db8:3::/64", MX_ACT_DROP, true},
+    {"2001:db8:4:8000::/49", MX_ACT_DROP, false},
+    {"2001:db8:5::5:0/112", MX_ACT_DROP, false},
+    {"2c0f:f000::/20", MX_ACT_DROP, false},
 };
 
 static void test_populate(void)
@@ -150,8 +152,8 @@ static void test_populate(void)
 	int err;
 
 	for (i = 0; i < ARRAY_SIZE(table); i++)
-		xh_entry(&e[i], table[i].net, table[i].action,
-			 table[i].observe, "test");
+		xh_entry(&e[i], table[i].net, table[i].action, table[i].observe,
+			 "test");
 	err = H.be.ops->apply(&H.be, e, ARRAY_SIZE(table), NULL, 0);
 	ASSERT_EQ(err, 0, "apply the test table");
 }
@@ -167,132 +169,212 @@ struct pcase {
 #define V6(s) .family = 6, .src = (s)
 
 static const struct pcase cases[] = {
-	{ "v4 SYN from a blocked host", { V4("192.0.2.1") }, C_DROP,
-	  "192.0.2.1" },
-	{ "v4 SYN from inside a blocked /24", { V4("198.51.100.9") }, C_DROP,
-	  "198.51.100.0/24" },
-	{ "v4 SYN from an allow exception inside a blocked /24",
-	  { V4("198.51.100.77") }, C_ALLOW, "198.51.100.77" },
-	{ "v4 SYN from inside a blocked /8", { V4("10.200.3.4") }, C_DROP,
-	  "10.0.0.0/8" },
-	{ "v4 SYN from an allowed /21 inside a blocked /8",
-	  { V4("10.9.15.255") }, C_ALLOW, "10.9.8.0/21" },
-	{ "v4 SYN just outside the allowed /21", { V4("10.9.16.0") },
-	  C_DROP, "10.0.0.0/8" },
-	{ "v4 SYN from an unblocked host", { V4("192.0.2.2") }, C_MISS,
-	  NULL },
-	{ "v4 SYN from an unblocked host next to a /24",
-	  { V4("198.51.101.1") }, C_MISS, NULL },
-	{ "v4 SYN from a per-entry observe netblock", { V4("203.0.113.5") },
-	  C_OBS, "203.0.113.0/25" },
-	{ "v4 SYN just outside the observe /25", { V4("203.0.113.128") },
-	  C_MISS, NULL },
-	{ "v4 ACK from a blocked host", { V4("192.0.2.1"), .flags = 0x10 },
-	  C_PASS, NULL },
-	{ "v4 SYN-ACK from a blocked host",
-	  { V4("192.0.2.1"), .flags = 0x12 }, C_PASS, NULL },
-	{ "v4 RST from a blocked host", { V4("192.0.2.1"), .flags = 0x04 },
-	  C_PASS, NULL },
-	{ "v4 SYN+FIN from a blocked host (SYN set, ACK clear)",
-	  { V4("192.0.2.1"), .flags = 0x03 }, C_DROP, "192.0.2.1" },
-	{ "v4 SYN to port 80 from a blocked host",
-	  { V4("192.0.2.1"), .dport = 80 }, C_PASS, NULL },
-	{ "v4 SYN to port 587 (not configured) from a blocked host",
-	  { V4("192.0.2.1"), .dport = 587 }, C_PASS, NULL },
-	{ "v4 UDP to port 25 from a blocked host",
-	  { V4("192.0.2.1"), .proto = IPPROTO_UDP }, C_PASS, NULL },
-	{ "v4 SYN with 802.1Q from a blocked host",
-	  { V4("192.0.2.1"), .nvlan = 1 }, C_DROP, "192.0.2.1" },
-	{ "v4 SYN with QinQ (802.1ad + 802.1Q) from a blocked host",
-	  { V4("192.0.2.1"), .nvlan = 2, .vlan_proto = ETH_P_8021AD },
-	  C_DROP, "192.0.2.1" },
-	{ "v4 SYN with two 802.1Q tags from a blocked host",
-	  { V4("192.0.2.1"), .nvlan = 2 }, C_DROP, "192.0.2.1" },
-	{ "v4 SYN under three VLAN tags (beyond the bound) passes",
-	  { V4("192.0.2.1"), .nvlan = 3 }, C_PASS, NULL },
-	{ "v4 SYN with 4 bytes of IP options", { V4("192.0.2.1"), .ipopt = 4 },
-	  C_DROP, "192.0.2.1" },
-	{ "v4 SYN with 40 bytes of IP options (IHL 15)",
-	  { V4("192.0.2.1"), .ipopt = 40 }, C_DROP, "192.0.2.1" },
-	{ "v4 SYN with 20 bytes of TCP options",
-	  { V4("192.0.2.1"), .tcpopt = 20 }, C_DROP, "192.0.2.1" },
-	{ "v4 SYN with payload (TFO-like)",
-	  { V4("192.0.2.1"), .tcpopt = 20, .payload = 100 }, C_DROP,
-	  "192.0.2.1" },
-	{ "v4 first fragment carrying a SYN", { V4("192.0.2.1"), .frag = 1 },
-	  C_DROP, "192.0.2.1" },
-	{ "v4 non-first fragment from a blocked host",
-	  { V4("192.0.2.1"), .frag = 2 }, C_PASS, NULL },
-	{ "v6 SYN from a blocked host", { V6("2001:db8:1::1") }, C_DROP,
-	  "2001:db8:1::1" },
-	{ "v6 SYN from a neighbour of a blocked host",
-	  { V6("2001:db8:1::2") }, C_MISS, NULL },
-	{ "v6 SYN from inside a blocked /48", { V6("2001:db8:2:ffff::9") },
-	  C_DROP, "2001:db8:2::/48" },
-	{ "v6 SYN from an allow exception inside a blocked /48",
-	  { V6("2001:db8:2::77") }, C_ALLOW, "2001:db8:2::77" },
-	{ "v6 SYN from inside a blocked /49", { V6("2001:db8:4:8001::1") },
-	  C_DROP, "2001:db8:4:8000::/49" },
-	{ "v6 SYN just outside a blocked /49", { V6("2001:db8:4:7fff::1") },
-	  C_MISS, NULL },
-	{ "v6 SYN from inside a blocked /112", { V6("2001:db8:5::5:abcd") },
-	  C_DROP, "2001:db8:5::5:0/112" },
-	{ "v6 SYN from an unblocked host", { V6("2001:db8:9::1") }, C_MISS,
-	  NULL },
-	{ "v6 SYN from inside a blocked /20", { V6("2c0f:ffff:1::1") }, C_DROP,
-	  "2c0f:f000::/20" },
-	{ "v6 SYN just outside a blocked /20", { V6("2c0f:e000::1") }, C_MISS,
-	  NULL },
-	{ "v6 SYN from a per-entry observe /64", { V6("2001:db8:3::5") },
-	  C_OBS, "2001:db8:3::/64" },
-	{ "v6 SYN-ACK from a blocked host",
-	  { V6("2001:db8:1::1"), .flags = 0x12 }, C_PASS, NULL },
-	{ "v6 SYN to port 443 from a blocked host",
-	  { V6("2001:db8:1::1"), .dport = 443 }, C_PASS, NULL },
-	{ "v6 SYN with QinQ from a blocked host",
-	  { V6("2001:db8:1::1"), .nvlan = 2, .vlan_proto = ETH_P_8021AD },
-	  C_DROP, "2001:db8:1::1" },
-	{ "v6 SYN after hop-by-hop", { V6("2001:db8:1::1"), .nnext = 1,
-	  .next = { IPPROTO_HOPOPTS } }, C_DROP, "2001:db8:1::1" },
-	{ "v6 SYN after hop-by-hop, routing",
-	  { V6("2001:db8:1::1"), .nnext = 2,
-	    .next = { IPPROTO_HOPOPTS, IPPROTO_ROUTING } }, C_DROP,
-	  "2001:db8:1::1" },
-	{ "v6 SYN after hop, dst, routing",
-	  { V6("2001:db8:1::1"), .nnext = 3,
-	    .next = { IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_ROUTING } },
-	  C_DROP, "2001:db8:1::1" },
-	{ "v6 SYN after hop, dst, routing, first fragment",
-	  { V6("2001:db8:1::1"), .nnext = 4,
-	    .next = { IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_ROUTING,
-		      IPPROTO_FRAGMENT } }, C_DROP, "2001:db8:1::1" },
-	{ "v6 SYN after hop, dst, routing, fragment, AH",
-	  { V6("2001:db8:1::1"), .nnext = 5,
-	    .next = { IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_ROUTING,
-		      IPPROTO_FRAGMENT, IPPROTO_AH } }, C_DROP,
-	  "2001:db8:1::1" },
-	{ "v6 SYN after 6 extension headers",
-	  { V6("2001:db8:1::1"), .nnext = 6,
-	    .next = { IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_ROUTING,
-		      IPPROTO_FRAGMENT, IPPROTO_AH, IPPROTO_DSTOPTS } },
-	  C_DROP, "2001:db8:1::1" },
-	{ "v6 SYN after 8 extension headers (the bound)",
-	  { V6("2001:db8:1::1"), .nnext = 8,
-	    .next = { IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_ROUTING,
-		      IPPROTO_ROUTING, IPPROTO_FRAGMENT, IPPROTO_AH,
-		      IPPROTO_AH, IPPROTO_DSTOPTS } },
-	  C_DROP, "2001:db8:1::1" },
-	{ "v6 SYN after 9 extension headers (too long) passes as malformed",
-	  { V6("2001:db8:1::1"), .nnext = 9,
-	    .next = { IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_ROUTING,
-		      IPPROTO_ROUTING, IPPROTO_FRAGMENT, IPPROTO_AH,
-		      IPPROTO_AH, IPPROTO_DSTOPTS, IPPROTO_DSTOPTS } },
-	  C_MALF, NULL },
-	{ "v6 non-first fragment from a blocked host",
-	  { V6("2001:db8:1::1"), .frag = 2, .nnext = 1,
-	    .next = { IPPROTO_FRAGMENT } }, C_PASS, NULL },
-	{ "v6 UDP to port 25 from a blocked host",
-	  { V6("2001:db8:1::1"), .proto = IPPROTO_UDP }, C_PASS, NULL },
+    {"v4 SYN from a blocked host", {V4("192.0.2.1")}, C_DROP, "192.0.2.1"},
+    {"v4 SYN from inside a blocked /24",
+     {V4("198.51.100.9")},
+     C_DROP,
+     "198.51.100.0/24"},
+    {"v4 SYN from an allow exception inside a blocked /24",
+     {V4("198.51.100.77")},
+     C_ALLOW,
+     "198.51.100.77"},
+    {"v4 SYN from inside a blocked /8",
+     {V4("10.200.3.4")},
+     C_DROP,
+     "10.0.0.0/8"},
+    {"v4 SYN from an allowed /21 inside a blocked /8",
+     {V4("10.9.15.255")},
+     C_ALLOW,
+     "10.9.8.0/21"},
+    {"v4 SYN just outside the allowed /21",
+     {V4("10.9.16.0")},
+     C_DROP,
+     "10.0.0.0/8"},
+    {"v4 SYN from an unblocked host", {V4("192.0.2.2")}, C_MISS, NULL},
+    {"v4 SYN from an unblocked host next to a /24",
+     {V4("198.51.101.1")},
+     C_MISS,
+     NULL},
+    {"v4 SYN from a per-entry observe netblock",
+     {V4("203.0.113.5")},
+     C_OBS,
+     "203.0.113.0/25"},
+    {"v4 SYN just outside the observe /25",
+     {V4("203.0.113.128")},
+     C_MISS,
+     NULL},
+    {"v4 ACK from a blocked host",
+     {V4("192.0.2.1"), .flags = 0x10},
+     C_PASS,
+     NULL},
+    {"v4 SYN-ACK from a blocked host",
+     {V4("192.0.2.1"), .flags = 0x12},
+     C_PASS,
+     NULL},
+    {"v4 RST from a blocked host",
+     {V4("192.0.2.1"), .flags = 0x04},
+     C_PASS,
+     NULL},
+    {"v4 SYN+FIN from a blocked host (SYN set, ACK clear)",
+     {V4("192.0.2.1"), .flags = 0x03},
+     C_DROP,
+     "192.0.2.1"},
+    {"v4 SYN to port 80 from a blocked host",
+     {V4("192.0.2.1"), .dport = 80},
+     C_PASS,
+     NULL},
+    {"v4 SYN to port 587 (not configured) from a blocked host",
+     {V4("192.0.2.1"), .dport = 587},
+     C_PASS,
+     NULL},
+    {"v4 UDP to port 25 from a blocked host",
+     {V4("192.0.2.1"), .proto = IPPROTO_UDP},
+     C_PASS,
+     NULL},
+    {"v4 SYN with 802.1Q from a blocked host",
+     {V4("192.0.2.1"), .nvlan = 1},
+     C_DROP,
+     "192.0.2.1"},
+    {"v4 SYN with QinQ (802.1ad + 802.1Q) from a blocked host",
+     {V4("192.0.2.1"), .nvlan = 2, .vlan_proto = ETH_P_8021AD},
+     C_DROP,
+     "192.0.2.1"},
+    {"v4 SYN with two 802.1Q tags from a blocked host",
+     {V4("192.0.2.1"), .nvlan = 2},
+     C_DROP,
+     "192.0.2.1"},
+    {"v4 SYN under three VLAN tags (beyond the bound) passes",
+     {V4("192.0.2.1"), .nvlan = 3},
+     C_PASS,
+     NULL},
+    {"v4 SYN with 4 bytes of IP options",
+     {V4("192.0.2.1"), .ipopt = 4},
+     C_DROP,
+     "192.0.2.1"},
+    {"v4 SYN with 40 bytes of IP options (IHL 15)",
+     {V4("192.0.2.1"), .ipopt = 40},
+     C_DROP,
+     "192.0.2.1"},
+    {"v4 SYN with 20 bytes of TCP options",
+     {V4("192.0.2.1"), .tcpopt = 20},
+     C_DROP,
+     "192.0.2.1"},
+    {"v4 SYN with payload (TFO-like)",
+     {V4("192.0.2.1"), .tcpopt = 20, .payload = 100},
+     C_DROP,
+     "192.0.2.1"},
+    {"v4 first fragment carrying a SYN",
+     {V4("192.0.2.1"), .frag = 1},
+     C_DROP,
+     "192.0.2.1"},
+    {"v4 non-first fragment from a blocked host",
+     {V4("192.0.2.1"), .frag = 2},
+     C_PASS,
+     NULL},
+    {"v6 SYN from a blocked host",
+     {V6("2001:db8:1::1")},
+     C_DROP,
+     "2001:db8:1::1"},
+    {"v6 SYN from a neighbour of a blocked host",
+     {V6("2001:db8:1::2")},
+     C_MISS,
+     NULL},
+    {"v6 SYN from inside a blocked /48",
+     {V6("2001:db8:2:ffff::9")},
+     C_DROP,
+     "2001:db8:2::/48"},
+    {"v6 SYN from an allow exception inside a blocked /48",
+     {V6("2001:db8:2::77")},
+     C_ALLOW,
+     "2001:db8:2::77"},
+    {"v6 SYN from inside a blocked /49",
+     {V6("2001:db8:4:8001::1")},
+     C_DROP,
+     "2001:db8:4:8000::/49"},
+    {"v6 SYN just outside a blocked /49",
+     {V6("2001:db8:4:7fff::1")},
+     C_MISS,
+     NULL},
+    {"v6 SYN from inside a blocked /112",
+     {V6("2001:db8:5::5:abcd")},
+     C_DROP,
+     "2001:db8:5::5:0/112"},
+    {"v6 SYN from an unblocked host", {V6("2001:db8:9::1")}, C_MISS, NULL},
+    {"v6 SYN from inside a blocked /20",
+     {V6("2c0f:ffff:1::1")},
+     C_DROP,
+     "2c0f:f000::/20"},
+    {"v6 SYN just outside a blocked /20", {V6("2c0f:e000::1")}, C_MISS, NULL},
+    {"v6 SYN from a per-entry observe /64",
+     {V6("2001:db8:3::5")},
+     C_OBS,
+     "2001:db8:3::/64"},
+    {"v6 SYN-ACK from a blocked host",
+     {V6("2001:db8:1::1"), .flags = 0x12},
+     C_PASS,
+     NULL},
+    {"v6 SYN to port 443 from a blocked host",
+     {V6("2001:db8:1::1"), .dport = 443},
+     C_PASS,
+     NULL},
+    {"v6 SYN with QinQ from a blocked host",
+     {V6("2001:db8:1::1"), .nvlan = 2, .vlan_proto = ETH_P_8021AD},
+     C_DROP,
+     "2001:db8:1::1"},
+    {"v6 SYN after hop-by-hop",
+     {V6("2001:db8:1::1"), .nnext = 1, .next = {IPPROTO_HOPOPTS}},
+     C_DROP,
+     "2001:db8:1::1"},
+    {"v6 SYN after hop-by-hop, routing",
+     {V6("2001:db8:1::1"), .nnext = 2,
+      .next = {IPPROTO_HOPOPTS, IPPROTO_ROUTING}},
+     C_DROP,
+     "2001:db8:1::1"},
+    {"v6 SYN after hop, dst, routing",
+     {V6("2001:db8:1::1"), .nnext = 3,
+      .next = {IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_ROUTING}},
+     C_DROP,
+     "2001:db8:1::1"},
+    {"v6 SYN after hop, dst, routing, first fragment",
+     {V6("2001:db8:1::1"), .nnext = 4,
+      .next = {IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_ROUTING,
+	       IPPROTO_FRAGMENT}},
+     C_DROP,
+     "2001:db8:1::1"},
+    {"v6 SYN after hop, dst, routing, fragment, AH",
+     {V6("2001:db8:1::1"), .nnext = 5,
+      .next = {IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_ROUTING,
+	       IPPROTO_FRAGMENT, IPPROTO_AH}},
+     C_DROP,
+     "2001:db8:1::1"},
+    {"v6 SYN after 6 extension headers",
+     {V6("2001:db8:1::1"), .nnext = 6,
+      .next = {IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_ROUTING,
+	       IPPROTO_FRAGMENT, IPPROTO_AH, IPPROTO_DSTOPTS}},
+     C_DROP,
+     "2001:db8:1::1"},
+    {"v6 SYN after 8 extension headers (the bound)",
+     {V6("2001:db8:1::1"), .nnext = 8,
+      .next = {IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_ROUTING,
+	       IPPROTO_ROUTING, IPPROTO_FRAGMENT, IPPROTO_AH, IPPROTO_AH,
+	       IPPROTO_DSTOPTS}},
+     C_DROP,
+     "2001:db8:1::1"},
+    {"v6 SYN after 9 extension headers (too long) passes as malformed",
+     {V6("2001:db8:1::1"), .nnext = 9,
+      .next = {IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_ROUTING,
+	       IPPROTO_ROUTING, IPPROTO_FRAGMENT, IPPROTO_AH, IPPROTO_AH,
+	       IPPROTO_DSTOPTS, IPPROTO_DSTOPTS}},
+     C_MALF,
+     NULL},
+    {"v6 non-first fragment from a blocked host",
+     {V6("2001:db8:1::1"), .frag = 2, .nnext = 1, .next = {IPPROTO_FRAGMENT}},
+     C_PASS,
+     NULL},
+    {"v6 UDP to port 25 from a blocked host",
+     {V6("2001:db8:1::1"), .proto = IPPROTO_UDP},
+     C_PASS,
+     NULL},
 };
 
 static void test_cases(void)
@@ -313,7 +395,7 @@ static void test_cases(void)
 /* an IPv6 entry shorter than /16 turns the IPv6 summary off, and back */
 static void test_short_v6(void)
 {
-	struct pkt_opts o = { V6("2400:1:2::3") };
+	struct pkt_opts o = {V6("2400:1:2::3")};
 	struct mx_entry e;
 	struct pkt p;
 
@@ -343,7 +425,7 @@ static void test_short_v6(void)
 
 static void test_not_ip(void)
 {
-	__u8 arp[60] = { 0 };
+	__u8 arp[60] = {0};
 
 	memset(arp, 0xff, 6);
 	arp[12] = 0x08;
@@ -353,7 +435,7 @@ static void test_not_ip(void)
 
 static void set_ports(const __u16 *ports, size_t n, bool observe)
 {
-	struct mx_dp_config c = { .nports = n, .observe = observe };
+	struct mx_dp_config c = {.nports = n, .observe = observe};
 	size_t i;
 
 	for (i = 0; i < n; i++)
@@ -363,8 +445,8 @@ static void set_ports(const __u16 *ports, size_t n, bool observe)
 
 static void test_ports_and_observe(void)
 {
-	static const __u16 smtp3[] = { 25, 465, 587 }, smtp1[] = { 25 };
-	struct pkt_opts o = { V4("192.0.2.1") };
+	static const __u16 smtp3[] = {25, 465, 587}, smtp1[] = {25};
+	struct pkt_opts o = {V4("192.0.2.1")};
 	struct mx_status st;
 	struct pkt p;
 
@@ -391,12 +473,12 @@ static void test_ports_and_observe(void)
 		  C_OBS, "192.0.2.1", p.iplen);
 	o.src = "198.51.100.77";
 	pkt_build(&p, &o);
-	check_pkt("global observe: allow exception still allowed", p.buf,
-		  p.len, C_ALLOW, "198.51.100.77", p.iplen);
+	check_pkt("global observe: allow exception still allowed", p.buf, p.len,
+		  C_ALLOW, "198.51.100.77", p.iplen);
 	o.src = "192.0.2.99";
 	pkt_build(&p, &o);
-	check_pkt("global observe: unblocked host", p.buf, p.len, C_MISS,
-		  NULL, 0);
+	check_pkt("global observe: unblocked host", p.buf, p.len, C_MISS, NULL,
+		  0);
 	set_ports(smtp1, 1, false);
 	o.src = "192.0.2.1";
 	o.dport = 465;
@@ -454,14 +536,14 @@ static void truncate_all(const char *what, const struct pkt_opts *o)
 
 static void test_truncated(void)
 {
-	struct pkt_opts v4 = { V4("192.0.2.1"), .nvlan = 2, .ipopt = 8,
-			       .tcpopt = 12 };
-	struct pkt_opts v4plain = { V4("192.0.2.1") };
-	struct pkt_opts v6 = { V6("2001:db8:1::1"), .nvlan = 1, .nnext = 4,
-			       .next = { IPPROTO_HOPOPTS, IPPROTO_ROUTING,
-					 IPPROTO_FRAGMENT, IPPROTO_AH },
-			       .tcpopt = 8 };
-	struct pkt_opts v6plain = { V6("2001:db8:1::1") };
+	struct pkt_opts v4 = {V4("192.0.2.1"), .nvlan = 2, .ipopt = 8,
+			      .tcpopt = 12};
+	struct pkt_opts v4plain = {V4("192.0.2.1")};
+	struct pkt_opts v6 = {V6("2001:db8:1::1"), .nvlan = 1, .nnext = 4,
+			      .next = {IPPROTO_HOPOPTS, IPPROTO_ROUTING,
+				       IPPROTO_FRAGMENT, IPPROTO_AH},
+			      .tcpopt = 8};
+	struct pkt_opts v6plain = {V6("2001:db8:1::1")};
 	struct pkt p;
 
 	truncate_all("v4 QinQ + IP options + TCP options", &v4);
@@ -471,22 +553,22 @@ static void test_truncated(void)
 
 	/* declared lengths that lie */
 	pkt_build(&p, &v4plain);
-	p.buf[p.l3] = 0x44;	/* IHL 4 < 5 */
+	p.buf[p.l3] = 0x44; /* IHL 4 < 5 */
 	check_pkt("v4 IHL 4", p.buf, p.len, C_MALF, NULL, 0);
 	pkt_build(&p, &v4plain);
-	p.buf[p.l3] = 0x55;	/* version 5 */
+	p.buf[p.l3] = 0x55; /* version 5 */
 	check_pkt("v4 header with version 5", p.buf, p.len, C_MALF, NULL, 0);
 	pkt_build(&p, &v6plain);
-	p.buf[p.l3] = 0x40;	/* version 4 in an IPv6 ethertype */
+	p.buf[p.l3] = 0x40; /* version 4 in an IPv6 ethertype */
 	check_pkt("IPv6 ethertype with version 4", p.buf, p.len, C_MALF, NULL,
 		  0);
 	pkt_build(&p, &v4plain);
-	p.buf[p.l4 + 12] = 0x40;	/* data offset 4 < 5 */
+	p.buf[p.l4 + 12] = 0x40; /* data offset 4 < 5 */
 	check_pkt("TCP data offset 4", p.buf, p.len, C_MALF, NULL, 0);
 	pkt_build(&p, &v4plain);
-	p.buf[p.l4 + 12] = 0x60;	/* data offset 6: options missing */
-	check_pkt("TCP data offset past the frame", p.buf, p.len, C_MALF,
-		  NULL, 0);
+	p.buf[p.l4 + 12] = 0x60; /* data offset 6: options missing */
+	check_pkt("TCP data offset past the frame", p.buf, p.len, C_MALF, NULL,
+		  0);
 	pkt_build(&p, &v4plain);
 	pkt_set_iplen(&p, 4, 19);
 	check_pkt("v4 total length below the IHL", p.buf, p.len, C_MALF, NULL,
@@ -501,7 +583,7 @@ static void test_truncated(void)
 
 static void test_entries(void)
 {
-	struct pkt_opts o = { V4("192.0.2.1") };
+	struct pkt_opts o = {V4("192.0.2.1")};
 	struct mx_entry e[3], *v = NULL;
 	struct cidr c;
 	struct pkt p;
@@ -563,8 +645,8 @@ static void test_entries(void)
 	cidr_parse("192.0.2.1", 0, &c, err, sizeof(err));
 	ASSERT_EQ(H.be.ops->apply(&H.be, NULL, 0, &c, 1), 0, "unblock");
 	pkt_build(&p, &o);
-	check_pkt("v4 SYN from an unblocked former entry", p.buf, p.len,
-		  C_MISS, NULL, 0);
+	check_pkt("v4 SYN from an unblocked former entry", p.buf, p.len, C_MISS,
+		  NULL, 0);
 	ASSERT_EQ(H.be.ops->apply(&H.be, NULL, 0, &c, 1), -ENOENT,
 		  "unblocking a missing entry fails");
 
@@ -587,7 +669,7 @@ static void test_entries(void)
 		  "nothing of the bad list went in");
 	xh_entry(&e[2], "192.0.2.52", MX_ACT_DROP, false, "");
 	e[2].net.addr[3] = 53;
-	e[2].net.plen = 31;	/* host bits set */
+	e[2].net.plen = 31; /* host bits set */
 	ASSERT_EQ(H.be.ops->apply(&H.be, e, 3, NULL, 0), -EINVAL,
 		  "host bits under the mask are refused");
 	/* a delete of a missing entry in the same call: nothing changes */
@@ -607,9 +689,9 @@ static void test_rollback(void)
 {
 	struct mx_status st0, st1;
 	struct mx_entry *e, *d0 = NULL, *d1 = NULL;
-	struct mx_key6 k = { .plen = 128 };
-	struct mx_val v = { .id = 0, .action = MX_VAL_ALLOW };
-	struct pkt_opts o = { V4("192.0.2.1") };
+	struct mx_key6 k = {.plen = 128};
+	struct mx_val v = {.id = 0, .action = MX_VAL_ALLOW};
+	struct pkt_opts o = {V4("192.0.2.1")};
 	size_t i, n0 = 0, n1 = 0, n6, free_slots = 10;
 	char path[256], net[64];
 	struct pkt p;
@@ -717,10 +799,11 @@ static void test_rollback(void)
  */
 static void test_repair(void)
 {
-	struct mx_meta m = { .family = AF_INET, .plen = 32,
-			     .action = MX_VAL_DROP,
-			     .origin = MX_ORIGIN_DYNAMIC };
-	struct pkt_opts o = { V4("192.0.2.222") };
+	struct mx_meta m = {.family = AF_INET,
+			    .plen = 32,
+			    .action = MX_VAL_DROP,
+			    .origin = MX_ORIGIN_DYNAMIC};
+	struct pkt_opts o = {V4("192.0.2.222")};
 	struct mx_bkt4 bk;
 	struct mx_cfg cfg;
 	char path[256];
@@ -741,7 +824,7 @@ static void test_repair(void)
 	ASSERT_EQ(bpf_map_update_elem(fd_meta, &id, &m, BPF_ANY), 0,
 		  "write a listed entry without its slot");
 	/* a slot whose entry is not in the list */
-	a = 0xc00002dfU;	/* 192.0.2.223 */
+	a = 0xc00002dfU; /* 192.0.2.223 */
 	b = mx_t4_b1(a, 32, cfg.nb4 - 1);
 	bpf_map_lookup_elem(fd_t4, &b, &bk);
 	for (j = 0; j < MX_T4_SLOTS && bk.slot[j]; j++)
@@ -777,7 +860,7 @@ static void test_repair(void)
 static void test_reload(void)
 {
 	struct mxwall_bpf *s2 = NULL;
-	struct pkt_opts o = { V4("198.51.100.9") };
+	struct pkt_opts o = {V4("198.51.100.9")};
 	struct pkt p;
 	__u64 pk0 = 0, by0 = 0, pk1 = 0, by1 = 0;
 	__u32 ret = 0;

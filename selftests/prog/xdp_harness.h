@@ -27,10 +27,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "backend.h"
-#include "backend_xdp.h"
-#include "cidr.h"
-#include "mxwall.h"
+#include "backend/backend.h"
+#include "backend/xdp.h"
+#include "core/cidr.h"
+#include "core/mxwall.h"
 #include "mxwall.skel.h"
 #include "mxwall_shared.h"
 
@@ -145,8 +145,8 @@ static inline int xh_entry(struct mx_entry *e, const char *net, int action,
 }
 
 /* xh_run - one run of the program over the frame; retval is the action */
-static inline int xh_run(int prog_fd, const void *pkt, size_t len,
-			 __u32 repeat, __u32 *retval, __u32 *duration)
+static inline int xh_run(int prog_fd, const void *pkt, size_t len, __u32 repeat,
+			 __u32 *retval, __u32 *duration)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt,
 		    .data_size_in = (__u32)len, .repeat = repeat);
@@ -164,28 +164,28 @@ static inline int xh_run(int prog_fd, const void *pkt, size_t len,
 /* ---- packet builder ---- */
 
 struct pkt_opts {
-	int family;		/* 4 or 6 */
-	const char *src;	/* source address text */
-	__u16 sport, dport;	/* dport 0 = 25 */
-	__u8 flags;		/* TCP flags; 0 = SYN */
-	__u8 proto;		/* 0 = TCP */
-	int nvlan;		/* 0..3 tags */
-	__u16 vlan_proto;	/* 0 = 802.1Q; for the outer tag of QinQ */
-	int ipopt;		/* IPv4 option bytes (multiple of 4, <= 40) */
-	int frag;		/* 0 none, 1 first fragment, 2 a later one */
-	int next[12];		/* IPv6 extension headers, in order */
+	int family;	    /* 4 or 6 */
+	const char *src;    /* source address text */
+	__u16 sport, dport; /* dport 0 = 25 */
+	__u8 flags;	    /* TCP flags; 0 = SYN */
+	__u8 proto;	    /* 0 = TCP */
+	int nvlan;	    /* 0..3 tags */
+	__u16 vlan_proto;   /* 0 = 802.1Q; for the outer tag of QinQ */
+	int ipopt;	    /* IPv4 option bytes (multiple of 4, <= 40) */
+	int frag;	    /* 0 none, 1 first fragment, 2 a later one */
+	int next[12];	    /* IPv6 extension headers, in order */
 	int nnext;
-	int tcpopt;		/* TCP option bytes (multiple of 4, <= 40) */
-	int payload;		/* TCP payload bytes */
+	int tcpopt;  /* TCP option bytes (multiple of 4, <= 40) */
+	int payload; /* TCP payload bytes */
 };
 
 struct pkt {
 	__u8 buf[1024];
 	size_t len;
-	size_t l3;		/* offset of the IP header */
-	size_t l4;		/* offset of the TCP header */
-	size_t iplen;		/* declared IP length */
-	size_t bounds[32];	/* every header boundary, for truncation */
+	size_t l3;	   /* offset of the IP header */
+	size_t l4;	   /* offset of the TCP header */
+	size_t iplen;	   /* declared IP length */
+	size_t bounds[32]; /* every header boundary, for truncation */
 	int nbounds;
 };
 
@@ -207,8 +207,8 @@ static inline int pkt_build(struct pkt *p, const struct pkt_opts *o)
 	memcpy(b, "\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02", 12);
 	off = 12;
 	for (v = 0; v < o->nvlan; v++) {
-		put16(b + off, v == 0 && o->vlan_proto ? o->vlan_proto :
-			       ETH_P_8021Q);
+		put16(b + off,
+		      v == 0 && o->vlan_proto ? o->vlan_proto : ETH_P_8021Q);
 		put16(b + off + 2, (__u16)(100 + v));
 		off += 4;
 		p->bounds[p->nbounds++] = off;
@@ -224,23 +224,23 @@ static inline int pkt_build(struct pkt *p, const struct pkt_opts *o)
 		b[off + 8] = 64;
 		b[off + 9] = o->proto ? o->proto : IPPROTO_TCP;
 		if (o->frag == 1)
-			put16(b + off + 6, 0x2000);	/* MF, offset 0 */
+			put16(b + off + 6, 0x2000); /* MF, offset 0 */
 		else if (o->frag == 2)
-			put16(b + off + 6, 185);	/* offset 1480 */
+			put16(b + off + 6, 185); /* offset 1480 */
 		if (inet_pton(AF_INET, o->src, b + off + 12) != 1)
 			return -EINVAL;
 		inet_pton(AF_INET, "192.0.2.25", b + off + 16);
 		p->bounds[p->nbounds++] = off + 20;
 		for (i = 0; i < (size_t)o->ipopt; i++)
-			b[off + 20 + i] = 1;	/* NOP */
+			b[off + 20 + i] = 1; /* NOP */
 		off += ihl;
 		if (o->ipopt)
 			p->bounds[p->nbounds++] = off;
 	} else {
 		b[off] = 0x60;
 		b[off + 7] = 64;
-		nh = o->nnext ? (__u8)o->next[0] :
-				(o->proto ? o->proto : IPPROTO_TCP);
+		nh = o->nnext ? (__u8)o->next[0]
+			      : (o->proto ? o->proto : IPPROTO_TCP);
 		b[off + 6] = nh;
 		if (inet_pton(AF_INET6, o->src, b + off + 8) != 1)
 			return -EINVAL;
@@ -248,21 +248,22 @@ static inline int pkt_build(struct pkt *p, const struct pkt_opts *o)
 		off += 40;
 		p->bounds[p->nbounds++] = off;
 		for (v = 0; v < o->nnext; v++) {
-			nh = v + 1 < o->nnext ? (__u8)o->next[v + 1] :
-				(o->proto ? o->proto : IPPROTO_TCP);
+			nh = v + 1 < o->nnext
+				 ? (__u8)o->next[v + 1]
+				 : (o->proto ? o->proto : IPPROTO_TCP);
 			b[off] = nh;
 			if (o->next[v] == IPPROTO_FRAGMENT) {
 				if (o->frag == 2)
 					put16(b + off + 2, 1480);
 				else
-					put16(b + off + 2, 1);	/* M */
+					put16(b + off + 2, 1); /* M */
 				off += 8;
 			} else if (o->next[v] == IPPROTO_AH) {
-				b[off + 1] = 4;		/* (4 + 2) * 4 = 24 */
+				b[off + 1] = 4; /* (4 + 2) * 4 = 24 */
 				off += 24;
 			} else {
-				b[off + 1] = 1;		/* (1 + 1) * 8 = 16 */
-				b[off + 2] = 1;		/* PadN */
+				b[off + 1] = 1; /* (1 + 1) * 8 = 16 */
+				b[off + 2] = 1; /* PadN */
 				b[off + 3] = 12;
 				off += 16;
 			}
@@ -280,12 +281,12 @@ static inline int pkt_build(struct pkt *p, const struct pkt_opts *o)
 		put16(b + off + 14, 64240);
 		p->bounds[p->nbounds++] = off + 20;
 		for (i = 0; i < (size_t)o->tcpopt; i++)
-			b[off + 20 + i] = 1;	/* NOP */
+			b[off + 20 + i] = 1; /* NOP */
 		off += doff;
 		if (o->tcpopt)
 			p->bounds[p->nbounds++] = off;
 	} else {
-		off += 8;	/* UDP and others: 8 bytes */
+		off += 8; /* UDP and others: 8 bytes */
 	}
 	off += (size_t)o->payload;
 	p->len = off;

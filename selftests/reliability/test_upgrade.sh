@@ -46,11 +46,12 @@ build_b()
 		-c "$TOP/bpf/mxwall.bpf.c" -o "$WDIR/mxwall.bpf.o" || return 1
 	bpftool gen skeleton "$WDIR/mxwall.bpf.o" > "$WDIR/inc/mxwall.skel.h" || return 1
 	cc -O2 -g -std=gnu11 -D_GNU_SOURCE -I"$WDIR/inc" -I"$TOP/build" \
-		-I"$TOP/ctl" -I"$TOP/bpf" -c "$TOP/ctl/backend_xdp.c" \
+		-I"$TOP/ctl" -I"$TOP/bpf" -c "$TOP/ctl/backend/xdp.c" \
 		-o "$WDIR/obj/backend_xdp.o" || return 1
-	for o in "$TOP"/build/obj/*.o; do
-		case "$o" in */backend_xdp.o) continue ;; esac
-		cp "$o" "$WDIR/obj/" || return 1
+	for o in "$TOP"/build/obj/*.o "$TOP"/build/obj/*/*.o; do
+		case "$o" in */backend/xdp.o) continue ;; esac
+		rel=${o#"$TOP"/build/obj/}
+		cp "$o" "$WDIR/obj/${rel//\//_}" || return 1
 	done
 	cc "$WDIR"/obj/*.o -lbpf -lelf -lz -lnftnl -lmnl -lsqlite3 -lcap -o "$B"
 }

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "backend.h"
+#include "backend/backend.h"
 
 #define FAKE_MAX 64
 
@@ -21,8 +21,8 @@ struct fake_state {
 	struct mx_entry e[FAKE_MAX];
 	size_t n;
 	struct mx_counters counters;
-	int applies;		/* apply() calls, to see a clear happen */
-	int zeroes;		/* zero_counters() calls */
+	int applies; /* apply() calls, to see a clear happen */
+	int zeroes;  /* zero_counters() calls */
 };
 
 static int fake_status(struct backend *be, struct mx_status *st)
@@ -90,11 +90,11 @@ static int fake_zero(struct backend *be, const struct cidr *nets, size_t n)
 }
 
 static const struct backend_ops fake_ops = {
-	.name = "fake",
-	.status = fake_status,
-	.apply = fake_apply,
-	.dump = fake_dump,
-	.zero_counters = fake_zero,
+    .name = "fake",
+    .status = fake_status,
+    .apply = fake_apply,
+    .dump = fake_dump,
+    .zero_counters = fake_zero,
 };
 
 /* fake_open - a backend over a fresh shared state */

@@ -5,7 +5,8 @@
  * non-zero when anything failed; selftests/run.sh adds the lines up.
  *
  *	static void test_parse(void) {
- *		ASSERT_EQ(cidr_parse("1.2.3.4/33", 0, &c, err, sizeof(err)), -EINVAL, "/33");
+ *		ASSERT_EQ(cidr_parse("1.2.3.4/33", 0, &c, err, sizeof(err)),
+ *-EINVAL, "/33");
  *	}
  *	TEST_MAIN(test_parse, test_format)
  */
@@ -30,8 +31,8 @@ static const char *test_current = "";
 #define TEST_FAIL(desc, ...)                                                   \
 	do {                                                                   \
 		test_failed++;                                                 \
-		printf("FAIL - %s: %s (%s:%d): ", test_current, desc, __FILE__, \
-		       __LINE__);                                              \
+		printf("FAIL - %s: %s (%s:%d): ", test_current, desc,          \
+		       __FILE__, __LINE__);                                    \
 		printf(__VA_ARGS__);                                           \
 		printf("\n");                                                  \
 	} while (0)
@@ -46,7 +47,8 @@ static const char *test_current = "";
 
 #define ASSERT_EQ(actual, expected, desc)                                      \
 	do {                                                                   \
-		long long _a = (long long)(actual), _e = (long long)(expected); \
+		long long _a = (long long)(actual),                            \
+			  _e = (long long)(expected);                          \
 		if (_a == _e)                                                  \
 			TEST_OK(desc);                                         \
 		else                                                           \

@@ -6,13 +6,13 @@
 #include <errno.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "core/config.h"
 #include "test.h"
 
 /* main.c is not linked into tests; weak in case a helper defines it */
 __attribute__((weak)) struct mx_globals_opt mx_opt = {
-	.pin_dir = MX_PIN_DIR_DEFAULT,
-	.state_dir = MX_STATE_DIR_DEFAULT,
+    .pin_dir = MX_PIN_DIR_DEFAULT,
+    .state_dir = MX_STATE_DIR_DEFAULT,
 };
 
 static void test_defaults(void)
@@ -39,40 +39,40 @@ static void test_defaults(void)
 	ASSERT_TRUE(c.report_mail_to == NULL, "no mail");
 	r = config_rule(&c, "greylist");
 	ASSERT_TRUE(r && r->threshold == 0, "greylist does not count");
-	ASSERT_EQ(config_db_path(&c, "/tmp/st", buf, sizeof(buf)), 0, "db path");
+	ASSERT_EQ(config_db_path(&c, "/tmp/st", buf, sizeof(buf)), 0,
+		  "db path");
 	ASSERT_STR(buf, "/tmp/st/mxwall.db", "db under state dir");
 	config_free(&c);
 }
 
-static const char full[] =
-	"# sample\n"
-	"log = /var/log/mail.log\n"
-	"log = -   # stdin\n"
-	"backend = xdp\n"
-	"interface = eth0\n"
-	"interface = eth1\n"
-	"ports = 25, 465, 587\n"
-	"threshold = 5\n"
-	"window = 30m\n"
-	"threshold.zen.spamhaus.org = 1\n"
-	"window.bad-helo = 10m\n"
-	"threshold.greylist = 50\n"
-	"ttl = 2d\n"
-	"allow = 192.0.2.0/24\n"
-	"allow = 2001:db8::/32\n"
-	"spamtrap = trap@example.com\n"
-	"require_seen = no\n"
-	"escalate = 4\n"
-	"max_promotions_per_hour = 100\n"
-	"recidive_window = 2w\n"
-	"recidive_factor = 3\n"
-	"max_ttl = 60d\n"
-	"idle_expire = 0\n"
-	"db = /tmp/x.db\n"
-	"report_mail_to = postmaster@example.com\n"
-	"report_top = 50\n"
-	"\t \n"
-	"syslog = yes\n";
+static const char full[] = "# sample\n"
+			   "log = /var/log/mail.log\n"
+			   "log = -   # stdin\n"
+			   "backend = xdp\n"
+			   "interface = eth0\n"
+			   "interface = eth1\n"
+			   "ports = 25, 465, 587\n"
+			   "threshold = 5\n"
+			   "window = 30m\n"
+			   "threshold.zen.spamhaus.org = 1\n"
+			   "window.bad-helo = 10m\n"
+			   "threshold.greylist = 50\n"
+			   "ttl = 2d\n"
+			   "allow = 192.0.2.0/24\n"
+			   "allow = 2001:db8::/32\n"
+			   "spamtrap = trap@example.com\n"
+			   "require_seen = no\n"
+			   "escalate = 4\n"
+			   "max_promotions_per_hour = 100\n"
+			   "recidive_window = 2w\n"
+			   "recidive_factor = 3\n"
+			   "max_ttl = 60d\n"
+			   "idle_expire = 0\n"
+			   "db = /tmp/x.db\n"
+			   "report_mail_to = postmaster@example.com\n"
+			   "report_top = 50\n"
+			   "\t \n"
+			   "syslog = yes\n";
 
 static void test_full(void)
 {
@@ -123,27 +123,28 @@ static void test_full(void)
 static const struct {
 	const char *desc, *text, *err;
 } bad[] = {
-	{ "unknown key", "threshold = 3\nfoo = 1\n", "t.conf:2: unknown key 'foo'" },
-	{ "no equals", "\n\nthreshold 3\n", "t.conf:3: expected 'key = value'" },
-	{ "bad number", "threshold = ten\n",
-	  "t.conf:1: threshold: 'ten' is not a number from 1 to 1000000" },
-	{ "zero threshold", "threshold = 0\n",
-	  "t.conf:1: threshold: '0' is not a number from 1 to 1000000" },
-	{ "bad duration", "window = 5x\n",
-	  "t.conf:1: window: '5x' is not a duration (a number with s, m, h, d or w)" },
-	{ "bad bool", "require_seen = maybe\n",
-	  "t.conf:1: require_seen: 'maybe' is not yes or no" },
-	{ "bad cidr", "allow = 1.2.3\n", NULL },
-	{ "slash zero", "allow = 0.0.0.0/0\n", NULL },
-	{ "bad ports", "ports = 25,25\n", NULL },
-	{ "bad backend", "backend = ebpf\n",
-	  "t.conf:1: backend: 'ebpf': expected auto, xdp or nft" },
-	{ "twice", "ttl = 1d\nttl = 2d\n", "t.conf:2: ttl given twice" },
-	{ "bad tag", "threshold.a b = 1\n", NULL },
-	{ "tag bad value", "window.relay = 0\n",
-	  "t.conf:1: window.relay: '0' is not a duration from 1s to 1 year" },
-	{ "empty key", "= 3\n", "t.conf:1: missing key before '='" },
-	{ "empty value", "db =\n", "t.conf:1: db: empty value" },
+    {"unknown key", "threshold = 3\nfoo = 1\n", "t.conf:2: unknown key 'foo'"},
+    {"no equals", "\n\nthreshold 3\n", "t.conf:3: expected 'key = value'"},
+    {"bad number", "threshold = ten\n",
+     "t.conf:1: threshold: 'ten' is not a number from 1 to 1000000"},
+    {"zero threshold", "threshold = 0\n",
+     "t.conf:1: threshold: '0' is not a number from 1 to 1000000"},
+    {"bad duration", "window = 5x\n",
+     "t.conf:1: window: '5x' is not a duration (a number with s, m, h, d or "
+     "w)"},
+    {"bad bool", "require_seen = maybe\n",
+     "t.conf:1: require_seen: 'maybe' is not yes or no"},
+    {"bad cidr", "allow = 1.2.3\n", NULL},
+    {"slash zero", "allow = 0.0.0.0/0\n", NULL},
+    {"bad ports", "ports = 25,25\n", NULL},
+    {"bad backend", "backend = ebpf\n",
+     "t.conf:1: backend: 'ebpf': expected auto, xdp or nft"},
+    {"twice", "ttl = 1d\nttl = 2d\n", "t.conf:2: ttl given twice"},
+    {"bad tag", "threshold.a b = 1\n", NULL},
+    {"tag bad value", "window.relay = 0\n",
+     "t.conf:1: window.relay: '0' is not a duration from 1s to 1 year"},
+    {"empty key", "= 3\n", "t.conf:1: missing key before '='"},
+    {"empty value", "db =\n", "t.conf:1: db: empty value"},
 };
 
 static void test_errors(void)
@@ -160,7 +161,8 @@ static void test_errors(void)
 		if (bad[i].err)
 			ASSERT_STR(err, bad[i].err, bad[i].desc);
 		else
-			ASSERT_TRUE(!strncmp(err, "t.conf:1: ", 10), bad[i].desc);
+			ASSERT_TRUE(!strncmp(err, "t.conf:1: ", 10),
+				    bad[i].desc);
 		/* a failed load leaves the defaults */
 		ASSERT_U64(c.threshold, 10, "defaults after error");
 		config_free(&c);
@@ -213,12 +215,13 @@ static void test_documented(void)
 	char key[64], pat[80];
 	size_t i;
 
-	ASSERT_TRUE(man != NULL, "docs/mxwall.conf.5 readable (run from the tree)");
+	ASSERT_TRUE(man != NULL,
+		    "docs/mxwall.conf.5 readable (run from the tree)");
 	ASSERT_TRUE(sample != NULL, "scripts/mxwall.conf readable");
 	for (i = 0; man && sample && config_key_names[i]; i++) {
 		snprintf(key, sizeof(key), "%s", config_key_names[i]);
 		if (strstr(key, ".TAG"))
-			strstr(key, ".TAG")[1] = '\0';	/* "threshold." */
+			strstr(key, ".TAG")[1] = '\0'; /* "threshold." */
 		snprintf(pat, sizeof(pat), "Ic %s", key);
 		if (!strstr(man, pat))
 			TEST_FAIL(key, "not in docs/mxwall.conf.5");

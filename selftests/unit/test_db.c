@@ -10,13 +10,13 @@
 
 #include <sqlite3.h>
 
-#include "db.h"
-#include "mxwall.h"
+#include "core/db.h"
+#include "core/mxwall.h"
 #include "test.h"
 
 __attribute__((weak)) struct mx_globals_opt mx_opt = {
-	.pin_dir = MX_PIN_DIR_DEFAULT,
-	.state_dir = MX_STATE_DIR_DEFAULT,
+    .pin_dir = MX_PIN_DIR_DEFAULT,
+    .state_dir = MX_STATE_DIR_DEFAULT,
 };
 
 static char dir[] = "/tmp/mxwall-db-XXXXXX";
@@ -32,7 +32,7 @@ static int count_ev(void *arg, const struct db_event *ev)
 static int first_ip(void *arg, const struct db_event *ev)
 {
 	snprintf(arg, CIDR_STRLEN, "%s", ev->ip);
-	return 1;	/* stop */
+	return 1; /* stop */
 }
 
 static int count_act(void *arg, const struct db_action *a)
@@ -78,7 +78,7 @@ static void test_open_schema(void)
 static void test_events(void)
 {
 	struct mx_db *db;
-	struct db_event ev = { .mta = "postfix", .tags = "relay" };
+	struct db_event ev = {.mta = "postfix", .tags = "relay"};
 	char err[256], ip[CIDR_STRLEN] = "";
 	uint64_t n = 0;
 	int i, cnt = 0, rc;
@@ -118,8 +118,8 @@ static void test_events(void)
 static void test_entries_actions(void)
 {
 	struct mx_db *db;
-	struct db_entry e = { 0 }, last;
-	struct db_action a = { 0 };
+	struct db_entry e = {0}, last;
+	struct db_action a = {0};
 	char err[256];
 	uint64_t n = 99;
 	int cnt = 0;
@@ -178,8 +178,8 @@ static void test_entries_actions(void)
 static void test_positions_core(void)
 {
 	struct mx_db *db;
-	struct db_pos p = { 1, 42, 1234, 80, 0xfedcba9876543210ULL }, q;
-	const char *core[] = { "198.51.100.0/24", "2001:db8::/32" };
+	struct db_pos p = {1, 42, 1234, 80, 0xfedcba9876543210ULL}, q;
+	const char *core[] = {"198.51.100.0/24", "2001:db8::/32"};
 	char err[256];
 	int cnt = 0;
 
@@ -191,7 +191,8 @@ static void test_positions_core(void)
 	ASSERT_U64(q.inode, 42, "inode");
 	ASSERT_U64(q.offset, 1234, "offset");
 	ASSERT_U64(q.last_len, 80, "last len");
-	ASSERT_U64(q.last_hash, 0xfedcba9876543210ULL, "64-bit hash round trip");
+	ASSERT_U64(q.last_hash, 0xfedcba9876543210ULL,
+		   "64-bit hash round trip");
 	p.offset = 2000;
 	ASSERT_EQ(db_pos_set(db, "/var/log/mail.log", &p), 0, "update pos");
 	ASSERT_EQ(db_pos_get(db, "/var/log/mail.log", &q), 0, "get pos 2");
@@ -209,7 +210,7 @@ static void test_positions_core(void)
 static void test_readonly_newer(void)
 {
 	struct mx_db *db, *ro;
-	struct db_event ev = { 7, "192.0.2.1", "exim", "bad-helo" };
+	struct db_event ev = {7, "192.0.2.1", "exim", "bad-helo"};
 	char err[256] = "";
 	uint64_t n = 0;
 	sqlite3 *h;
@@ -241,7 +242,8 @@ static void test_readonly_newer(void)
 		  "newer schema refused");
 	ASSERT_TRUE(strstr(err, "newer") != NULL, "says newer");
 	ASSERT_EQ(db_open("/nonexistent/dir/x.db", DB_READONLY, &db, err,
-			  sizeof(err)), -ENOENT, "missing file read-only");
+			  sizeof(err)),
+		  -ENOENT, "missing file read-only");
 	ASSERT_EQ(db_open(NULL, DB_MEMORY, &db, err, sizeof(err)), 0, "memory");
 	db_close(db);
 }

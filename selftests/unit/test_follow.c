@@ -14,13 +14,13 @@
 
 #include <zlib.h>
 
-#include "follow.h"
-#include "mxwall.h"
+#include "mta/follow.h"
+#include "core/mxwall.h"
 #include "test.h"
 
 __attribute__((weak)) struct mx_globals_opt mx_opt = {
-	.pin_dir = MX_PIN_DIR_DEFAULT,
-	.state_dir = MX_STATE_DIR_DEFAULT,
+    .pin_dir = MX_PIN_DIR_DEFAULT,
+    .state_dir = MX_STATE_DIR_DEFAULT,
 };
 
 static char dir[] = "/tmp/mxwall-follow-XXXXXX";
@@ -72,7 +72,7 @@ static void clean(void)
 static void test_append_partial(void)
 {
 	struct follower *fw = follower_new();
-	struct got g = { "", 0, { 0 } };
+	struct got g = {"", 0, {0}};
 	struct db_pos pos;
 
 	clean();
@@ -101,7 +101,7 @@ static void test_append_partial(void)
 static void test_rename_rotation(void)
 {
 	struct follower *fw = follower_new();
-	struct got g = { "", 0, { 0 } };
+	struct got g = {"", 0, {0}};
 
 	clean();
 	append(path, "a1\n");
@@ -111,7 +111,7 @@ static void test_rename_rotation(void)
 	reset(&g);
 	append(path, "a2\n");
 	ASSERT_EQ(rename(path, path1), 0, "rename");
-	append(path1, "a3\n");	/* the writer had not reopened yet */
+	append(path1, "a3\n"); /* the writer had not reopened yet */
 	append(path, "b1\nb2\n");
 	follower_run(fw, on_line, &g);
 	ASSERT_STR(g.text, "a2|a3|b1|b2", "old file to its end, then new");
@@ -126,7 +126,7 @@ static void test_rename_rotation(void)
 static void test_rotation_create(void)
 {
 	struct follower *fw = follower_new();
-	struct got g = { "", 0, { 0 } };
+	struct got g = {"", 0, {0}};
 
 	clean();
 	append(path, "k1\n");
@@ -134,15 +134,15 @@ static void test_rotation_create(void)
 	follower_run(fw, on_line, &g);
 	reset(&g);
 	rename(path, path1);
-	append(path, "");		/* created empty */
+	append(path, ""); /* created empty */
 	follower_run(fw, on_line, &g);
 	ASSERT_EQ(g.n, 0, "nothing yet");
-	append(path1, "k2\n");		/* the writer, not yet reopened */
+	append(path1, "k2\n"); /* the writer, not yet reopened */
 	follower_run(fw, on_line, &g);
 	ASSERT_STR(g.text, "k2", "late line of the old file");
 	reset(&g);
 	append(path1, "k3\n");
-	append(path, "m1\n");		/* reopened */
+	append(path, "m1\n"); /* reopened */
 	follower_run(fw, on_line, &g);
 	ASSERT_STR(g.text, "k3|m1", "old file drained, then the new one");
 	follower_free(fw);
@@ -151,7 +151,7 @@ static void test_rotation_create(void)
 static void test_copytruncate(void)
 {
 	struct follower *fw = follower_new();
-	struct got g = { "", 0, { 0 } };
+	struct got g = {"", 0, {0}};
 
 	clean();
 	append(path, "long line number one\nlong line number two\n");
@@ -176,7 +176,7 @@ static void test_copytruncate(void)
 static void test_appears_later_recreated(void)
 {
 	struct follower *fw = follower_new();
-	struct got g = { "", 0, { 0 } };
+	struct got g = {"", 0, {0}};
 
 	clean();
 	ASSERT_EQ(follower_add(fw, path, NULL, NULL), 0, "missing is ok");
@@ -199,7 +199,7 @@ static void test_appears_later_recreated(void)
 static void test_resume_rotated(bool gzip)
 {
 	struct follower *fw = follower_new();
-	struct got g = { "", 0, { 0 } };
+	struct got g = {"", 0, {0}};
 	struct db_pos pos;
 
 	clean();
@@ -223,8 +223,8 @@ static void test_resume_rotated(bool gzip)
 	follower_add(fw, path, &pos, NULL);
 	follower_run(fw, on_line, &g);
 	ASSERT_STR(g.text, "r3|r4|n1",
-		   gzip ? "rest from NAME.1.gz, then new" :
-			  "rest from NAME.1, then new");
+		   gzip ? "rest from NAME.1.gz, then new"
+			: "rest from NAME.1, then new");
 	pos = g.pos;
 	follower_free(fw);
 	/* and the position is in the new file now */
@@ -250,7 +250,7 @@ static void test_resume_rotated_gz(void)
 static void test_resume_copytruncated(void)
 {
 	struct follower *fw = follower_new();
-	struct got g = { "", 0, { 0 } };
+	struct got g = {"", 0, {0}};
 	struct db_pos pos;
 	char cmd[1024];
 

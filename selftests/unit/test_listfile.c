@@ -7,61 +7,80 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "listfile.h"
-#include "mxwall.h"
+#include "core/listfile.h"
+#include "core/mxwall.h"
 #include "test.h"
 
 /* main.c is not linked into tests; weak in case a helper defines it */
 __attribute__((weak)) struct mx_globals_opt mx_opt = {
-	.pin_dir = MX_PIN_DIR_DEFAULT,
-	.state_dir = MX_STATE_DIR_DEFAULT,
+    .pin_dir = MX_PIN_DIR_DEFAULT,
+    .state_dir = MX_STATE_DIR_DEFAULT,
 };
 
 static const struct {
 	const char *desc;
 	const char *in;
-	const char *out;	/* entries joined by ' ', or the exact error */
+	const char *out; /* entries joined by ' ', or the exact error */
 	int nwarn;
 } cases[] = {
-	{ "empty file", "", "", 0 },
-	{ "only comments and blanks", "# a\n; b\n\n   \n\t\n", "", 0 },
-	{ "plain list", "192.0.2.1\n198.51.100.0/24\n", "192.0.2.1 198.51.100.0/24", 0 },
-	{ "no final newline", "192.0.2.1", "192.0.2.1", 0 },
-	{ "sorted by address", "198.51.100.0/24\n192.0.2.1\n2001:db8::/32\n10.0.0.0/8\n",
-	  "10.0.0.0/8 192.0.2.1 198.51.100.0/24 2001:db8::/32", 0 },
-	{ "Spamhaus DROP style",
-	  "; Spamhaus DROP List 2026/11/23 - (c) 2026 The Spamhaus Project\n"
-	  "; Last-Modified: Mon, 23 Nov 2026 06:00:00 GMT\n"
-	  "1.10.16.0/20 ; SBL256894\n"
-	  "1.19.0.0/16 ; SBL434604\n",
-	  "1.10.16.0/20 1.19.0.0/16", 0 },
-	{ "hash comment after address", "192.0.2.1 # zombie\n", "192.0.2.1", 0 },
-	{ "comment glued to address", "192.0.2.1;x\n192.0.2.2#y\n", "192.0.2.1 192.0.2.2", 0 },
-	{ "CRLF line ends", "192.0.2.1\r\n192.0.2.2\r\n", "192.0.2.1 192.0.2.2", 0 },
-	{ "leading and trailing blanks", "  \t192.0.2.1  \n", "192.0.2.1", 0 },
-	{ "duplicates come back once", "192.0.2.1\n192.0.2.1/32\n::ffff:192.0.2.1\n", "192.0.2.1", 0 },
-	{ "v6 and v4 duplicates, mixed order",
-	  "2001:db8::1\n10.0.0.0/8\n2001:db8::/32\n2001:DB8::1\n10.0.0.0/8\n10.0.0.0/16\n9.255.255.255\n2001:db8::1/128\n",
-	  "9.255.255.255 10.0.0.0/8 10.0.0.0/16 2001:db8::/32 2001:db8::1", 0 },
-	{ "host bits cleared with a warning", "192.0.2.77/24\n", "192.0.2.0/24", 1 },
-	{ "v6 canonical", "2001:DB8:0::1\n", "2001:db8::1", 0 },
-	{ "bad prefix on line 3", "192.0.2.1\n# ok\n1.2.3.4/33\n192.0.2.2\n",
-	  "t.list:3: '1.2.3.4/33': prefix length 33 is out of range for IPv4", 0 },
-	{ "bad octet", "300.1.1.1\n",
-	  "t.list:1: '300.1.1.1': not an IPv4 address (write all four octets in decimal)", 0 },
-	{ "bad v6", "\n\n::g\n", "t.list:3: '::g': not an IPv6 address", 0 },
-	{ "short quad", "1.2.3\n",
-	  "t.list:1: '1.2.3': not an IPv4 address (write all four octets in decimal)", 0 },
-	{ "octal-looking quad", "010.1.1.1\n",
-	  "t.list:1: '010.1.1.1': not an IPv4 address (write all four octets in decimal)", 0 },
-	{ "/0 refused", "0.0.0.0/0\n", "t.list:1: '0.0.0.0/0': /0 would match every address", 0 },
-	{ "two addresses on a line", "192.0.2.1 192.0.2.2\n",
-	  "t.list:1: unexpected '192.0.2.2' after the address (one CIDR per line; comments start with '#' or ';')", 0 },
-	{ "words after the address", "192.0.2.1 SBL1\n",
-	  "t.list:1: unexpected 'SBL1' after the address (one CIDR per line; comments start with '#' or ';')", 0 },
-	{ "NUL byte", "192.0.2.1\n192.0\0.2.2\n", "t.list:2: NUL byte in the line", 0 },
-	{ "a hostname", "mail.example.com\n",
-	  "t.list:1: 'mail.example.com': not an IPv4 address (write all four octets in decimal)", 0 },
+    {"empty file", "", "", 0},
+    {"only comments and blanks", "# a\n; b\n\n   \n\t\n", "", 0},
+    {"plain list", "192.0.2.1\n198.51.100.0/24\n", "192.0.2.1 198.51.100.0/24",
+     0},
+    {"no final newline", "192.0.2.1", "192.0.2.1", 0},
+    {"sorted by address",
+     "198.51.100.0/24\n192.0.2.1\n2001:db8::/32\n10.0.0.0/8\n",
+     "10.0.0.0/8 192.0.2.1 198.51.100.0/24 2001:db8::/32", 0},
+    {"Spamhaus DROP style",
+     "; Spamhaus DROP List 2026/11/23 - (c) 2026 The Spamhaus Project\n"
+     "; Last-Modified: Mon, 23 Nov 2026 06:00:00 GMT\n"
+     "1.10.16.0/20 ; SBL256894\n"
+     "1.19.0.0/16 ; SBL434604\n",
+     "1.10.16.0/20 1.19.0.0/16", 0},
+    {"hash comment after address", "192.0.2.1 # zombie\n", "192.0.2.1", 0},
+    {"comment glued to address", "192.0.2.1;x\n192.0.2.2#y\n",
+     "192.0.2.1 192.0.2.2", 0},
+    {"CRLF line ends", "192.0.2.1\r\n192.0.2.2\r\n", "192.0.2.1 192.0.2.2", 0},
+    {"leading and trailing blanks", "  \t192.0.2.1  \n", "192.0.2.1", 0},
+    {"duplicates come back once", "192.0.2.1\n192.0.2.1/32\n::ffff:192.0.2.1\n",
+     "192.0.2.1", 0},
+    {"v6 and v4 duplicates, mixed order",
+     "2001:db8::1\n10.0.0.0/8\n2001:db8::/32\n2001:DB8::1\n10.0.0.0/"
+     "8\n10.0.0.0/16\n9.255.255.255\n2001:db8::1/128\n",
+     "9.255.255.255 10.0.0.0/8 10.0.0.0/16 2001:db8::/32 2001:db8::1", 0},
+    {"host bits cleared with a warning", "192.0.2.77/24\n", "192.0.2.0/24", 1},
+    {"v6 canonical", "2001:DB8:0::1\n", "2001:db8::1", 0},
+    {"bad prefix on line 3", "192.0.2.1\n# ok\n1.2.3.4/33\n192.0.2.2\n",
+     "t.list:3: '1.2.3.4/33': prefix length 33 is out of range for IPv4", 0},
+    {"bad octet", "300.1.1.1\n",
+     "t.list:1: '300.1.1.1': not an IPv4 address (write all four octets in "
+     "decimal)",
+     0},
+    {"bad v6", "\n\n::g\n", "t.list:3: '::g': not an IPv6 address", 0},
+    {"short quad", "1.2.3\n",
+     "t.list:1: '1.2.3': not an IPv4 address (write all four octets in "
+     "decimal)",
+     0},
+    {"octal-looking quad", "010.1.1.1\n",
+     "t.list:1: '010.1.1.1': not an IPv4 address (write all four octets in "
+     "decimal)",
+     0},
+    {"/0 refused", "0.0.0.0/0\n",
+     "t.list:1: '0.0.0.0/0': /0 would match every address", 0},
+    {"two addresses on a line", "192.0.2.1 192.0.2.2\n",
+     "t.list:1: unexpected '192.0.2.2' after the address (one CIDR per line; "
+     "comments start with '#' or ';')",
+     0},
+    {"words after the address", "192.0.2.1 SBL1\n",
+     "t.list:1: unexpected 'SBL1' after the address (one CIDR per line; "
+     "comments start with '#' or ';')",
+     0},
+    {"NUL byte", "192.0.2.1\n192.0\0.2.2\n", "t.list:2: NUL byte in the line",
+     0},
+    {"a hostname", "mail.example.com\n",
+     "t.list:1: 'mail.example.com': not an IPv4 address (write all four octets "
+     "in decimal)",
+     0},
 };
 
 static int nwarn;
@@ -119,7 +138,8 @@ static void test_cases(void)
 	v = NULL;
 	listfile_parse("bl", "10.0.0.1/8\n", 11, &v, &n, warn, NULL, err,
 		       sizeof(err));
-	ASSERT_STR(lastwarn, "bl:1: 10.0.0.1/8 has host bits set; using 10.0.0.0/8",
+	ASSERT_STR(lastwarn,
+		   "bl:1: 10.0.0.1/8 has host bits set; using 10.0.0.0/8",
 		   "warning names file, line and both forms");
 	free(v);
 }

@@ -8,14 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "metrics.h"
-#include "mxwall.h"
+#include "report/metrics.h"
+#include "core/mxwall.h"
 #include "test.h"
 
 /* main.c is not linked into tests; weak in case a shared helper defines it */
 __attribute__((weak)) struct mx_globals_opt mx_opt = {
-	.pin_dir = MX_PIN_DIR_DEFAULT,
-	.state_dir = MX_STATE_DIR_DEFAULT,
+    .pin_dir = MX_PIN_DIR_DEFAULT,
+    .state_dir = MX_STATE_DIR_DEFAULT,
 };
 
 static char *render(const struct metrics_input *in)
@@ -82,15 +82,21 @@ static void check_format(const char *text)
 
 static void test_full(void)
 {
-	struct mx_status st = { 0 };
+	struct mx_status st = {0};
 	struct mx_entry top[2];
 	struct metrics_lag lag[2] = {
-		{ "/var/log/mail.log", 0, 0 },
-		{ "/var/log/odd \"name\"\\x", 12.5, 4096 },
+	    {"/var/log/mail.log", 0, 0},
+	    {"/var/log/odd \"name\"\\x", 12.5, 4096},
 	};
 	struct metrics_input in = {
-		.st = &st, .have_db = true, .promotions = 17, .expiries = 4,
-		.top = top, .ntop = 2, .lag = lag, .nlag = 2,
+	    .st = &st,
+	    .have_db = true,
+	    .promotions = 17,
+	    .expiries = 4,
+	    .top = top,
+	    .ntop = 2,
+	    .lag = lag,
+	    .nlag = 2,
 	};
 	char *out;
 
@@ -110,36 +116,48 @@ static void test_full(void)
 	top[1].observe = true;
 	out = render(&in);
 	check_format(out);
-	ASSERT_TRUE(strstr(out, "# HELP mxwall_dropped_total SMTP SYNs dropped from blocked sources.\n"
+	ASSERT_TRUE(strstr(out, "# HELP mxwall_dropped_total SMTP SYNs dropped "
+				"from blocked sources.\n"
 				"# TYPE mxwall_dropped_total counter\n"
 				"mxwall_dropped_total 600\n") != NULL,
 		    "dropped counter with HELP and TYPE");
 	ASSERT_TRUE(strstr(out, "mxwall_smtp_syn_total 700\n") != NULL, "syn");
-	ASSERT_TRUE(strstr(out, "mxwall_entries{origin=\"static\"} 3\n"
-				"mxwall_entries{origin=\"dynamic\"} 12\n") != NULL,
+	ASSERT_TRUE(strstr(out,
+			   "mxwall_entries{origin=\"static\"} 3\n"
+			   "mxwall_entries{origin=\"dynamic\"} 12\n") != NULL,
 		    "entries by origin");
 	ASSERT_TRUE(strstr(out, "mxwall_promotions_total 17\n") != NULL,
 		    "promotions");
 	ASSERT_TRUE(strstr(out, "mxwall_expiries_total 4\n") != NULL,
 		    "expiries");
-	ASSERT_TRUE(strstr(out, "mxwall_entry_packets_total{entry=\"203.0.113.7\",action=\"drop\"} 7768\n") != NULL,
+	ASSERT_TRUE(strstr(out, "mxwall_entry_packets_total{entry=\"203.0.113."
+				"7\",action=\"drop\"} 7768\n") != NULL,
 		    "per-entry packets, host without /32");
-	ASSERT_TRUE(strstr(out, "mxwall_entry_bytes_total{entry=\"2001:db8::/48\",action=\"observe\"} 800\n") != NULL,
+	ASSERT_TRUE(strstr(out, "mxwall_entry_bytes_total{entry=\"2001:db8::/"
+				"48\",action=\"observe\"} 800\n") != NULL,
 		    "per-entry bytes, v6 netblock, observe");
-	ASSERT_TRUE(strstr(out, "mxwall_log_lag_seconds{log=\"/var/log/mail.log\"} 0.000\n") != NULL,
-		    "lag of a log read to its end");
-	ASSERT_TRUE(strstr(out, "mxwall_log_lag_seconds{log=\"/var/log/odd \\\"name\\\"\\\\x\"} 12.500\n") != NULL,
+	ASSERT_TRUE(
+	    strstr(
+		out,
+		"mxwall_log_lag_seconds{log=\"/var/log/mail.log\"} 0.000\n") !=
+		NULL,
+	    "lag of a log read to its end");
+	ASSERT_TRUE(strstr(out, "mxwall_log_lag_seconds{log=\"/var/log/odd "
+				"\\\"name\\\"\\\\x\"} 12.500\n") != NULL,
 		    "label value escaped");
-	ASSERT_TRUE(strstr(out, "mxwall_log_lag_bytes{log=\"/var/log/mail.log\"} 0\n") != NULL,
-		    "lag bytes");
+	ASSERT_TRUE(
+	    strstr(out,
+		   "mxwall_log_lag_bytes{log=\"/var/log/mail.log\"} 0\n") !=
+		NULL,
+	    "lag bytes");
 	ASSERT_TRUE(out[strlen(out) - 1] == '\n', "ends in a newline");
 	free(out);
 }
 
 static void test_partial(void)
 {
-	struct mx_status st = { 0 };
-	struct metrics_input in = { .st = &st };
+	struct mx_status st = {0};
+	struct metrics_input in = {.st = &st};
 	char *out = render(&in);
 
 	check_format(out);

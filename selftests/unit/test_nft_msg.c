@@ -18,7 +18,7 @@
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 
-#include "nft_msg.h"
+#include "backend/nft_msg.h"
 #include "test.h"
 
 /* main.c is not linked into tests */
@@ -182,7 +182,7 @@ static void test_elements_v6_and_delete(void)
 	in.origin = MX_ORIGIN_DYNAMIC;
 	el[0].net = in.net;
 	el[0].e = &in;
-	el[1].net = net_of("2001:db8:2::/48");	/* key only: delete */
+	el[1].net = net_of("2001:db8:2::/48"); /* key only: delete */
 
 	nftm_init(&b, 1);
 	nftm_elems(&b, true, AF_INET6, 48, el, 1);
@@ -250,8 +250,8 @@ static void test_elements_chunked(void)
 
 		if (nlh->nlmsg_len > max)
 			max = nlh->nlmsg_len;
-		total += parse_elems(nlh, AF_INET, 32, out,
-				     NFTM_ELEMS_PER_MSG, NULL, 0);
+		total += parse_elems(nlh, AF_INET, 32, out, NFTM_ELEMS_PER_MSG,
+				     NULL, 0);
 	}
 	ASSERT_EQ(total, 300, "every element parses back");
 	/* the element list is one attribute with a 16-bit length */
@@ -289,17 +289,17 @@ static int expr_cb(struct nftnl_expr *e, void *data)
 	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
 	size_t len = strlen(l->names);
 
-	snprintf(l->names + len, sizeof(l->names) - len, "%s%s",
-		 len ? "," : "", name);
+	snprintf(l->names + len, sizeof(l->names) - len, "%s%s", len ? "," : "",
+		 name);
 	if (!strcmp(name, "lookup")) {
 		snprintf(l->lookup, sizeof(l->lookup), "%s",
 			 nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET));
 		l->vmap = nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG) &&
 			  nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_DREG) ==
-				  NFT_REG_VERDICT;
+			      NFT_REG_VERDICT;
 	} else if (!strcmp(name, "bitwise")) {
-		const void *m = nftnl_expr_get(e, NFTNL_EXPR_BITWISE_MASK,
-					       &l->mask_len);
+		const void *m =
+		    nftnl_expr_get(e, NFTNL_EXPR_BITWISE_MASK, &l->mask_len);
 
 		if (m && l->mask_len <= sizeof(l->mask))
 			memcpy(l->mask, m, l->mask_len);
@@ -322,11 +322,11 @@ static void exprs_of(const struct nlmsghdr *nlh, struct expr_list *l,
 
 static void test_syn_chain_longest_first(void)
 {
-	const uint8_t plens[] = { 16, 32, 8, 24, 0, 33 };
-	static const uint8_t s32[4] = { 0, 0, 0, 0x3f };
-	static const uint8_t s24[4] = { 0, 0, 0x3f, 0 };
-	static const uint8_t s16[4] = { 0, 0x3f, 0, 0 };
-	static const uint8_t m8[4] = { 0xff, 0, 0, 0 };
+	const uint8_t plens[] = {16, 32, 8, 24, 0, 33};
+	static const uint8_t s32[4] = {0, 0, 0, 0x3f};
+	static const uint8_t s24[4] = {0, 0, 0x3f, 0};
+	static const uint8_t s16[4] = {0, 0x3f, 0, 0};
+	static const uint8_t m8[4] = {0xff, 0, 0, 0};
 	struct expr_list l;
 	struct nftm_buf b;
 	char chain[32];
@@ -363,13 +363,12 @@ static void test_syn_chain_longest_first(void)
 
 static void test_sharded_map(void)
 {
-	const uint8_t plens[] = { 61 };
+	const uint8_t plens[] = {61};
 	struct expr_list l;
 	struct nftm_buf b;
 	char chain[32];
-	uint8_t shard_mask[16] = { [6] = 0x01, [7] = 0xf8 };
-	uint8_t net_mask[16] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-				 0xf8 };
+	uint8_t shard_mask[16] = {[6] = 0x01, [7] = 0xf8};
+	uint8_t net_mask[16] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xf8};
 	size_t i, sets = 0, chains = 0, rules = 0, fills = 0;
 	const struct nlmsghdr *nlh;
 
@@ -398,7 +397,7 @@ static void test_sharded_map(void)
 				ASSERT_STR(chain, "c6_61_07", "shard chain");
 				ASSERT_STR(l.lookup, "d6_61_07", "shard map");
 				ASSERT_TRUE(l.mask_len == 16 &&
-					    !memcmp(l.mask, net_mask, 16),
+						!memcmp(l.mask, net_mask, 16),
 					    "masked to /61");
 			}
 			break;
@@ -433,14 +432,10 @@ static void test_shard_of(void)
 		const char *net;
 		int shard;
 	} cases[] = {
-		{ "10.0.0.5", 5 },
-		{ "10.0.0.64", 0 },
-		{ "198.51.100.0/24", 36 },
-		{ "203.0.113.0/24", 49 },
-		{ "10.3.0.0/16", 3 },
-		{ "10.0.0.0/8", 0 },		/* not sharded */
-		{ "2001:db8:1::/48", 1 },
-		{ "2001:db8::3f", 63 },
+	    {"10.0.0.5", 5},	     {"10.0.0.64", 0},
+	    {"198.51.100.0/24", 36}, {"203.0.113.0/24", 49},
+	    {"10.3.0.0/16", 3},	     {"10.0.0.0/8", 0}, /* not sharded */
+	    {"2001:db8:1::/48", 1},  {"2001:db8::3f", 63},
 	};
 	size_t i;
 
@@ -453,7 +448,7 @@ static void test_shard_of(void)
 
 static void test_table_batch(void)
 {
-	struct mx_dp_config cfg = { .ports = { 25, 587 }, .nports = 2 };
+	struct mx_dp_config cfg = {.ports = {25, 587}, .nports = 2};
 	struct expr_list l;
 	struct nftm_buf b;
 	char chain[32];
@@ -486,13 +481,15 @@ static void test_table_batch(void)
 			exprs_of(nlh, &l, chain, sizeof(chain));
 			if (!strcmp(chain, NFTM_CHAIN_CHECK)) {
 				checks++;
-				ASSERT_STR(l.names,
-					   "meta,cmp,meta,cmp,payload,lookup,payload,bitwise,cmp,objref,immediate",
-					   "SMTP SYN rule");
+				ASSERT_STR(
+				    l.names,
+				    "meta,cmp,meta,cmp,payload,lookup,payload,"
+				    "bitwise,cmp,objref,immediate",
+				    "SMTP SYN rule");
 				ASSERT_STR(l.lookup, NFTM_SET_PORTS,
 					   "port set");
 				ASSERT_TRUE(l.mask_len == 1 &&
-					    l.mask[0] == 0x12,
+						l.mask[0] == 0x12,
 					    "flags & (syn|ack)");
 			}
 		}
@@ -513,8 +510,7 @@ static void test_base_chain(void)
 
 	nftm_init(&b, 1);
 	nftm_base_chain_add(&b, "eth1");
-	ASSERT_EQ(nftnl_chain_nlmsg_parse(msg_at(&b, 0), c), 0,
-		  "chain parses");
+	ASSERT_EQ(nftnl_chain_nlmsg_parse(msg_at(&b, 0), c), 0, "chain parses");
 	ASSERT_STR(nftnl_chain_get_str(c, NFTNL_CHAIN_NAME), "in_eth1",
 		   "chain per interface");
 	ASSERT_STR(nftnl_chain_get_str(c, NFTNL_CHAIN_DEV), "eth1", "device");
@@ -537,12 +533,12 @@ static void test_comment(void)
 		const char *tags;
 		int64_t added, expires;
 	} cases[] = {
-		{ "static, no tags", MX_ORIGIN_STATIC, false, "", 1, 0 },
-		{ "dynamic, tags", MX_ORIGIN_DYNAMIC, false,
-		  "a,zen.spamhaus.org", 1763900000, 1764500000 },
-		{ "observe", MX_ORIGIN_DYNAMIC, true, "x", 0, 0 },
-		{ "tags with '=' and spaces", MX_ORIGIN_STATIC, false,
-		  "a b=c", 5, 6 },
+	    {"static, no tags", MX_ORIGIN_STATIC, false, "", 1, 0},
+	    {"dynamic, tags", MX_ORIGIN_DYNAMIC, false, "a,zen.spamhaus.org",
+	     1763900000, 1764500000},
+	    {"observe", MX_ORIGIN_DYNAMIC, true, "x", 0, 0},
+	    {"tags with '=' and spaces", MX_ORIGIN_STATIC, false, "a b=c", 5,
+	     6},
 	};
 	char buf[256];
 	size_t i;
@@ -585,24 +581,24 @@ static void test_map_names(void)
 		const char *name;
 		int ret, family, plen, shard;
 	} cases[] = {
-		{ "d4_24_07", 0, AF_INET, 24, 7 },
-		{ "d4_32_63", 0, AF_INET, 32, 63 },
-		{ "d6_128_00", 0, AF_INET6, 128, 0 },
-		{ "d6_1", 0, AF_INET6, 1, 0 },
-		{ "d4_15", 0, AF_INET, 15, 0 },
-		{ "d4_24", -EINVAL, 0, 0, 0 },
-		{ "d4_24_64", -EINVAL, 0, 0, 0 },
-		{ "d4_24_7", -EINVAL, 0, 0, 0 },
-		{ "d4_8_01", -EINVAL, 0, 0, 0 },
-		{ "d4_33_00", -EINVAL, 0, 0, 0 },
-		{ "d4_0", -EINVAL, 0, 0, 0 },
-		{ "d4_024", -EINVAL, 0, 0, 0 },
-		{ "d6_129_00", -EINVAL, 0, 0, 0 },
-		{ "d5_8", -EINVAL, 0, 0, 0 },
-		{ "d4_8x", -EINVAL, 0, 0, 0 },
-		{ "ports", -EINVAL, 0, 0, 0 },
-		{ "recent4", -EINVAL, 0, 0, 0 },
-		{ "x4_32", -EINVAL, 0, 0, 0 },
+	    {"d4_24_07", 0, AF_INET, 24, 7},
+	    {"d4_32_63", 0, AF_INET, 32, 63},
+	    {"d6_128_00", 0, AF_INET6, 128, 0},
+	    {"d6_1", 0, AF_INET6, 1, 0},
+	    {"d4_15", 0, AF_INET, 15, 0},
+	    {"d4_24", -EINVAL, 0, 0, 0},
+	    {"d4_24_64", -EINVAL, 0, 0, 0},
+	    {"d4_24_7", -EINVAL, 0, 0, 0},
+	    {"d4_8_01", -EINVAL, 0, 0, 0},
+	    {"d4_33_00", -EINVAL, 0, 0, 0},
+	    {"d4_0", -EINVAL, 0, 0, 0},
+	    {"d4_024", -EINVAL, 0, 0, 0},
+	    {"d6_129_00", -EINVAL, 0, 0, 0},
+	    {"d5_8", -EINVAL, 0, 0, 0},
+	    {"d4_8x", -EINVAL, 0, 0, 0},
+	    {"ports", -EINVAL, 0, 0, 0},
+	    {"recent4", -EINVAL, 0, 0, 0},
+	    {"x4_32", -EINVAL, 0, 0, 0},
 	};
 	size_t i;
 	char buf[32];
@@ -610,8 +606,7 @@ static void test_map_names(void)
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		int family = 0, plen = 0, shard = -1;
 
-		ASSERT_EQ(nftm_map_parse(cases[i].name, &family, &plen,
-					 &shard),
+		ASSERT_EQ(nftm_map_parse(cases[i].name, &family, &plen, &shard),
 			  cases[i].ret, cases[i].name);
 		if (cases[i].ret)
 			continue;
@@ -627,7 +622,7 @@ static void test_foreign_elements(void)
 {
 	struct nftnl_set_elem *el = nftnl_set_elem_alloc();
 	struct mx_entry e;
-	uint8_t key[4] = { 10, 0, 0, 1 };
+	uint8_t key[4] = {10, 0, 0, 1};
 
 	/* a host bit under a /24 key: not written by us */
 	nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, key, 4);
@@ -648,7 +643,7 @@ static void test_foreign_elements(void)
 
 static void test_ports(void)
 {
-	const uint16_t ports[] = { 25, 465, 587 };
+	const uint16_t ports[] = {25, 465, 587};
 	struct nftm_buf b;
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nftnl_set_elems_iter *it;
@@ -664,8 +659,8 @@ static void test_ports(void)
 	it = nftnl_set_elems_iter_create(s);
 	while ((el = nftnl_set_elems_iter_next(it))) {
 		uint32_t len = 0;
-		const uint16_t *k = nftnl_set_elem_get(el, NFTNL_SET_ELEM_KEY,
-						       &len);
+		const uint16_t *k =
+		    nftnl_set_elem_get(el, NFTNL_SET_ELEM_KEY, &len);
 
 		ASSERT_TRUE(len == 2 && n < 3 && ntohs(*k) == ports[n],
 			    "port in network order");

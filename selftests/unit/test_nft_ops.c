@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "backend.h"
+#include "backend/backend.h"
 #include "test.h"
 
 /* main.c is not linked into tests */
@@ -58,7 +58,7 @@ static struct mx_entry entry(const char *net, int action, bool observe,
 /* syn_from - one connect from src to 127.0.0.1:25: 1 connected, 0 not */
 static int syn_from(const char *src)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET }, d = a;
+	struct sockaddr_in a = {.sin_family = AF_INET}, d = a;
 	struct pollfd pfd;
 	int fd, r, err = 0;
 	socklen_t len = sizeof(err);
@@ -136,7 +136,7 @@ static int listener = -1;
 
 static void test_open_attach(void)
 {
-	struct mx_dp_config cfg = { .ports = { 25, 587 }, .nports = 2 };
+	struct mx_dp_config cfg = {.ports = {25, 587}, .nports = 2};
 
 	ASSERT_EQ(backend_nft_ops.open(&be, false), -ENOENT,
 		  "no table, no create: ENOENT");
@@ -177,8 +177,7 @@ static void test_seen(void)
 
 	ASSERT_EQ(be.ops->seen(&be, &h, &when), 0, "seen a SYN source");
 	ASSERT_TRUE(when >= now - 10 && when <= now + 1, "seen just now");
-	ASSERT_EQ(be.ops->seen(&be, &o, &when), -ENOENT,
-		  "never seen: ENOENT");
+	ASSERT_EQ(be.ops->seen(&be, &o, &when), -ENOENT, "never seen: ENOENT");
 }
 
 static void test_status(void)
@@ -202,8 +201,8 @@ static void test_status(void)
 
 static void test_replace_keeps_counters(void)
 {
-	struct mx_entry add = entry("127.0.0.0/24", MX_ACT_DROP, false,
-				    "renamed");
+	struct mx_entry add =
+	    entry("127.0.0.0/24", MX_ACT_DROP, false, "renamed");
 	struct mx_entry *v = NULL;
 	const struct mx_entry *e;
 	size_t n = 0;
@@ -234,7 +233,7 @@ static void test_all_or_nothing(void)
 	ASSERT_EQ(be.ops->apply(&be, add, 2, &del, 1), -ENOENT,
 		  "apply with a missing delete");
 	ASSERT_EQ(packets(&be, "127.4.0.0/16"), -1, "nothing added");
-	del = net_of("127.0.0.4");	/* a length with a map, no element */
+	del = net_of("127.0.0.4"); /* a length with a map, no element */
 	ASSERT_EQ(be.ops->apply(&be, add, 2, &del, 1), -ENOENT,
 		  "kernel refuses the delete in the batch");
 	ASSERT_EQ(packets(&be, "127.4.0.1"), -1, "still nothing added");
@@ -271,8 +270,7 @@ static void test_zero_counters(void)
 
 static void test_observe_mode(void)
 {
-	struct mx_dp_config cfg = { .ports = { 25 }, .nports = 1,
-				    .observe = true };
+	struct mx_dp_config cfg = {.ports = {25}, .nports = 1, .observe = true};
 	struct mx_status st;
 
 	ASSERT_EQ(be.ops->set_config(&be, &cfg), 0, "global observe on");
@@ -299,13 +297,13 @@ static void test_detach_destroy(void)
 
 int main(void)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_port = htons(25) };
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(25)};
 	int one = 1;
 
 	if (unshare(CLONE_NEWNET) || lo_up()) {
-		printf("FAIL - a network namespace of its own: %s (needs root)\n",
-		       strerror(errno));
+		printf(
+		    "FAIL - a network namespace of its own: %s (needs root)\n",
+		    strerror(errno));
 		printf("0 passed, 1 failed\n");
 		return 1;
 	}
@@ -314,7 +312,8 @@ int main(void)
 	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
 	if (bind(listener, (struct sockaddr *)&a, sizeof(a)) ||
 	    listen(listener, 64)) {
-		printf("FAIL - listener on 127.0.0.1:25: %s\n", strerror(errno));
+		printf("FAIL - listener on 127.0.0.1:25: %s\n",
+		       strerror(errno));
 		printf("0 passed, 1 failed\n");
 		return 1;
 	}

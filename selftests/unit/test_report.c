@@ -13,15 +13,15 @@
 #include <unistd.h>
 
 #include "fake_backend.h"
-#include "mxwall.h"
-#include "report.h"
-#include "table.h"
+#include "core/mxwall.h"
+#include "report/report.h"
+#include "report/table.h"
 #include "test.h"
 
 /* main.c is not linked into tests; weak in case a shared helper defines it */
 __attribute__((weak)) struct mx_globals_opt mx_opt = {
-	.pin_dir = MX_PIN_DIR_DEFAULT,
-	.state_dir = MX_STATE_DIR_DEFAULT,
+    .pin_dir = MX_PIN_DIR_DEFAULT,
+    .state_dir = MX_STATE_DIR_DEFAULT,
 };
 
 #define GOLDEN_DIR "selftests/golden/"
@@ -65,16 +65,21 @@ static void golden(const char *name, const char *text)
 	if (!strcmp(want, text))
 		TEST_OK(name);
 	else
-		TEST_FAIL(name, "output differs from %s:\n--- expected\n%s--- actual\n%s",
-			  path, want, text);
+		TEST_FAIL(
+		    name,
+		    "output differs from %s:\n--- expected\n%s--- actual\n%s",
+		    path, want, text);
 	free(want);
 }
 
 /* utc - unix time of a UTC date (the tests run with TZ=UTC) */
 static int64_t utc(int y, int mo, int d, int h, int mi)
 {
-	struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
-			 .tm_hour = h, .tm_min = mi };
+	struct tm tm = {.tm_year = y - 1900,
+			.tm_mon = mo - 1,
+			.tm_mday = d,
+			.tm_hour = h,
+			.tm_min = mi};
 
 	return (int64_t)timegm(&tm);
 }
@@ -111,26 +116,25 @@ static char *text_of(const struct report *r, bool json)
 static void test_golden_week(void)
 {
 	struct report_snap snaps[] = {
-		{ utc(2026, 11, 15, 6, 0), { .dropped = 1000 } },  /* reset */
-		{ utc(2026, 11, 16, 0, 1), { .dropped = 4000 } },
-		{ utc(2026, 11, 17, 0, 0), { .dropped = 9000 } },
-		/* no snapshot on the 18th and 19th: merged into the 17th */
-		{ utc(2026, 11, 20, 0, 2), { .dropped = 15000 } },
-		{ utc(2026, 11, 21, 0, 0), { .dropped = 16000 } },
-		{ utc(2026, 11, 22, 6, 0), { .dropped = 31409 } }, /* now */
+	    {utc(2026, 11, 15, 6, 0), {.dropped = 1000}}, /* reset */
+	    {utc(2026, 11, 16, 0, 1), {.dropped = 4000}},
+	    {utc(2026, 11, 17, 0, 0), {.dropped = 9000}},
+	    /* no snapshot on the 18th and 19th: merged into the 17th */
+	    {utc(2026, 11, 20, 0, 2), {.dropped = 15000}},
+	    {utc(2026, 11, 21, 0, 0), {.dropped = 16000}},
+	    {utc(2026, 11, 22, 6, 0), {.dropped = 31409}}, /* now */
 	};
 	struct mx_entry rows[5];
-	struct report r = { 0 };
+	struct report r = {0};
 	char *out, *json, *tj = NULL;
 	size_t tlen = 0;
 	FILE *f;
 
 	entry(&rows[0], "203.0.113.7", MX_ORIGIN_DYNAMIC, "a,njabl", 7768,
 	      364544);
-	entry(&rows[1], "198.51.100.99", MX_ORIGIN_DYNAMIC, "a,bad-helo",
-	      4539, 223232);
-	entry(&rows[2], "198.51.100.0/24", MX_ORIGIN_STATIC, "", 4356,
-	      220160);
+	entry(&rows[1], "198.51.100.99", MX_ORIGIN_DYNAMIC, "a,bad-helo", 4539,
+	      223232);
+	entry(&rows[2], "198.51.100.0/24", MX_ORIGIN_STATIC, "", 4356, 220160);
 	entry(&rows[3], "2001:db8:5::/48", MX_ORIGIN_STATIC, "cnc", 1949,
 	      93552);
 	entry(&rows[4], "192.0.2.44", MX_ORIGIN_DYNAMIC, "a,dialup,cbl", 1893,
@@ -161,8 +165,9 @@ static void test_golden_week(void)
 	table_print_json(f, rows, 5);
 	fclose(f);
 	ASSERT_TRUE(strstr(json, tj) != NULL, "json rows = top --json rows");
-	ASSERT_TRUE(strstr(json, "\"period\":{\"from\":\"2026-11-15T06:00:00Z\","
-				 "\"to\":\"2026-11-22T06:00:00Z\"}") != NULL,
+	ASSERT_TRUE(strstr(json,
+			   "\"period\":{\"from\":\"2026-11-15T06:00:00Z\","
+			   "\"to\":\"2026-11-22T06:00:00Z\"}") != NULL,
 		    "json period");
 	ASSERT_TRUE(strstr(json, "\"dropped\":30409") != NULL, "json totals");
 	free(tj);
@@ -172,7 +177,7 @@ static void test_golden_week(void)
 
 static void test_golden_empty(void)
 {
-	struct report r = { 0 };
+	struct report r = {0};
 	char *out;
 
 	r.from = utc(2026, 11, 15, 6, 0);
@@ -194,8 +199,10 @@ static void test_golden_empty(void)
 	/* drops, but every entry that dropped has expired since */
 	r.totals.dropped = 40;
 	out = text_of(&r, false);
-	ASSERT_TRUE(strstr(out, "\nNo entry in the filter has drops: the "
-				"entries that dropped this week have left it.\n") != NULL,
+	ASSERT_TRUE(strstr(out,
+			   "\nNo entry in the filter has drops: the "
+			   "entries that dropped this week have left it.\n") !=
+			NULL,
 		    "drops by entries that left: said so, no empty table");
 	ASSERT_TRUE(strstr(out, "No drops this week") == NULL,
 		    "and not called an empty week");
@@ -206,7 +213,7 @@ static void test_golden_empty(void)
 static void test_golden_first(void)
 {
 	struct mx_entry rows[1];
-	struct report r = { 0 };
+	struct report r = {0};
 	char *out;
 
 	entry(&rows[0], "203.0.113.0/24", MX_ORIGIN_DYNAMIC, "a,spamtrap", 5,
@@ -235,20 +242,22 @@ static void test_golden_first(void)
 static void test_split_days(void)
 {
 	struct report_snap s[] = {
-		{ utc(2026, 11, 15, 6, 0), { .dropped = 100 } },
-		{ utc(2026, 11, 15, 23, 0), { .dropped = 150 } },
-		{ utc(2026, 11, 16, 1, 0), { .dropped = 400 } },
-		/* the data path was re-created: counting starts again */
-		{ utc(2026, 11, 17, 1, 0), { .dropped = 30 } },
-		{ utc(2026, 11, 17, 2, 0), { .dropped = 70 } },
+	    {utc(2026, 11, 15, 6, 0), {.dropped = 100}},
+	    {utc(2026, 11, 15, 23, 0), {.dropped = 150}},
+	    {utc(2026, 11, 16, 1, 0), {.dropped = 400}},
+	    /* the data path was re-created: counting starts again */
+	    {utc(2026, 11, 17, 1, 0), {.dropped = 30}},
+	    {utc(2026, 11, 17, 2, 0), {.dropped = 70}},
 	};
 	struct report_day *d = NULL;
 	size_t n;
 
 	n = report_split_days(s, ARRAY_SIZE(s), &d);
 	ASSERT_EQ(n, 3, "three days");
-	ASSERT_U64(d[0].dropped, 300, "15th: 50 + 250 (until 01:00 on the 16th)");
-	ASSERT_EQ(d[0].start, utc(2026, 11, 15, 0, 0), "15th starts at midnight");
+	ASSERT_U64(d[0].dropped, 300,
+		   "15th: 50 + 250 (until 01:00 on the 16th)");
+	ASSERT_EQ(d[0].start, utc(2026, 11, 15, 0, 0),
+		  "15th starts at midnight");
 	ASSERT_EQ(d[0].end, utc(2026, 11, 16, 0, 0), "15th ends at midnight");
 	ASSERT_U64(d[1].dropped, 30, "16th: the counter went down: 30");
 	ASSERT_U64(d[2].dropped, 40, "17th");
@@ -262,7 +271,7 @@ static void test_split_days(void)
 static void test_run(void)
 {
 	char dir[] = "/tmp/mxwall-test-report-XXXXXX", out[256], *txt;
-	struct report_opts o = { 0 };
+	struct report_opts o = {0};
 	struct fake_state *s;
 	struct backend be;
 
@@ -283,11 +292,15 @@ static void test_run(void)
 	o.now = utc(2026, 11, 22, 6, 0);
 	ASSERT_EQ(report_run(&o, &be, NULL), EXIT_OK, "report -n 2 --out");
 	txt = slurp(out);
-	ASSERT_TRUE(txt && strstr(txt, "Top 2 by packets:\n"
-				       "Host/Mask               Packets   Bytes  Tags\n"
-				       "203.0.113.7                 700   33600  [a] [njabl]\n"
-				       "198.51.100.0/24             650   31200  [static]\n") != NULL,
-		    "-n 2: the two largest, in order");
+	ASSERT_TRUE(
+	    txt &&
+		strstr(txt,
+		       "Top 2 by packets:\n"
+		       "Host/Mask               Packets   Bytes  Tags\n"
+		       "203.0.113.7                 700   33600  [a] [njabl]\n"
+		       "198.51.100.0/24             650   31200  [static]\n") !=
+		    NULL,
+	    "-n 2: the two largest, in order");
 	ASSERT_TRUE(txt && strstr(txt, "192.0.2.200") == NULL,
 		    "entries without packets are left out");
 	ASSERT_TRUE(txt && strstr(txt, "Promotions:     unknown") != NULL,
@@ -300,18 +313,23 @@ static void test_run(void)
 	o.by = "/24";
 	ASSERT_EQ(report_run(&o, &be, NULL), EXIT_OK, "report --by /24");
 	txt = slurp(out);
-	ASSERT_TRUE(txt && strstr(txt, "Top 3 netblocks (/24) by packets:\n") != NULL,
+	ASSERT_TRUE(txt && strstr(txt, "Top 3 netblocks (/24) by packets:\n") !=
+			       NULL,
 		    "--by /24 heading");
-	ASSERT_TRUE(txt && strstr(txt, "203.0.113.0/24             1300   62400  [a] [njabl] [cbl]\n") != NULL,
+	ASSERT_TRUE(txt && strstr(txt, "203.0.113.0/24             1300   "
+				       "62400  [a] [njabl] [cbl]\n") != NULL,
 		    "--by /24 sums two hosts and unites their tags");
 	free(txt);
 
 	o.json = true;
 	ASSERT_EQ(report_run(&o, &be, NULL), EXIT_OK, "report --json --by /24");
 	txt = slurp(out);
-	ASSERT_TRUE(txt && strstr(txt, "{\"entry\":\"203.0.113.0/24\",\"action\":\"drop\",\"packets\":1300,\"bytes\":62400,") != NULL,
+	ASSERT_TRUE(txt && strstr(txt, "{\"entry\":\"203.0.113.0/"
+				       "24\",\"action\":\"drop\",\"packets\":"
+				       "1300,\"bytes\":62400,") != NULL,
 		    "--json rows aggregated");
-	ASSERT_TRUE(txt && strstr(txt, "\"smtp_syn\":5000,\"dropped\":1960") != NULL,
+	ASSERT_TRUE(txt && strstr(txt, "\"smtp_syn\":5000,\"dropped\":1960") !=
+			       NULL,
 		    "--json totals from the counters (no reset yet)");
 	free(txt);
 	ASSERT_EQ(s->applies + s->zeroes, 0, "without --reset nothing changes");

@@ -18,17 +18,17 @@
 #include <unistd.h>
 
 #include "fake_backend.h"
-#include "mxwall.h"
-#include "report.h"
+#include "core/mxwall.h"
+#include "report/report.h"
 #include "test.h"
 
 /* main.c is not linked into tests; weak in case a shared helper defines it */
 __attribute__((weak)) struct mx_globals_opt mx_opt = {
-	.pin_dir = MX_PIN_DIR_DEFAULT,
-	.state_dir = MX_STATE_DIR_DEFAULT,
+    .pin_dir = MX_PIN_DIR_DEFAULT,
+    .state_dir = MX_STATE_DIR_DEFAULT,
 };
 
-#define NOW 1795327200	/* Sun 2026-11-22 06:00 UTC */
+#define NOW 1795327200 /* Sun 2026-11-22 06:00 UTC */
 
 static char *slurp(const char *dir, const char *name)
 {
@@ -61,7 +61,8 @@ static int count_reports(const char *dir, const char *ext)
 		return -1;
 	while ((d = readdir(dp))) {
 		l = strlen(d->d_name);
-		if (l > strlen(ext) && !strcmp(d->d_name + l - strlen(ext), ext) &&
+		if (l > strlen(ext) &&
+		    !strcmp(d->d_name + l - strlen(ext), ext) &&
 		    d->d_name[0] != '.')
 			n++;
 	}
@@ -70,7 +71,7 @@ static int count_reports(const char *dir, const char *ext)
 }
 
 struct lab {
-	char dir[64];		/* state dir; archive in dir/reports */
+	char dir[64]; /* state dir; archive in dir/reports */
 	char rdir[96];
 	struct backend be;
 	struct fake_state *s;
@@ -133,7 +134,7 @@ static void check_cleared(struct lab *l, const char *when)
 
 	snprintf(desc, sizeof(desc), "%s: dynamic entries removed", when);
 	ASSERT_TRUE(!fake_find(l->s, "203.0.113.7") &&
-			    !fake_find(l->s, "192.0.2.44"),
+			!fake_find(l->s, "192.0.2.44"),
 		    desc);
 	e = fake_find(l->s, "198.51.100.0/24");
 	snprintf(desc, sizeof(desc), "%s: static entry kept, counters zero",
@@ -155,8 +156,12 @@ static void test_reset(void)
 	ASSERT_EQ(report_run(&l.o, &l.be, NULL), EXIT_OK, "report --reset");
 	check_cleared(&l, "reset");
 	txt = slurp(l.rdir, "2026-11-22.txt");
-	ASSERT_TRUE(txt && strstr(txt, "203.0.113.7                7768    356K  [a] [njabl]\n"),
-		    "the archive holds the week's table");
+	ASSERT_TRUE(
+	    txt &&
+		strstr(
+		    txt,
+		    "203.0.113.7                7768    356K  [a] [njabl]\n"),
+	    "the archive holds the week's table");
 	ASSERT_TRUE(txt && strstr(txt, "Dropped:        14,029"),
 		    "the archive holds the week's totals");
 	free(txt);
@@ -182,7 +187,8 @@ static void test_reset(void)
 			  "report after the reset");
 		txt = slurp(l.dir, "week.txt");
 	}
-	ASSERT_TRUE(txt && strstr(txt, "Period:         2026-11-22 06:00 UTC to 2026-11-22 07:00 UTC\n"),
+	ASSERT_TRUE(txt && strstr(txt, "Period:         2026-11-22 06:00 UTC "
+				       "to 2026-11-22 07:00 UTC\n"),
 		    "the new week starts at the reset");
 	ASSERT_TRUE(txt && strstr(txt, "SMTP SYNs seen: 50\n"),
 		    "totals count from the reset");
@@ -285,10 +291,11 @@ static void fake_sendmail(const char *dir, int exit_code)
 	mkdir(path, 0755);
 	snprintf(path, sizeof(path), "%s/bin/sendmail", dir);
 	f = fopen(path, "w");
-	fprintf(f, "#!/bin/sh\n"
-		   "echo \"$@\" > '%s/sendmail.args'\n"
-		   "cat > '%s/sendmail.msg'\n"
-		   "exit %d\n",
+	fprintf(f,
+		"#!/bin/sh\n"
+		"echo \"$@\" > '%s/sendmail.args'\n"
+		"cat > '%s/sendmail.msg'\n"
+		"exit %d\n",
 		dir, dir, exit_code);
 	fclose(f);
 	chmod(path, 0755);
@@ -316,16 +323,21 @@ static void test_mail(void)
 	ASSERT_TRUE(msg && strstr(msg, ": 14,029 dropped\n"),
 		    "Subject carries the drops");
 	ASSERT_TRUE(msg && strstr(msg, "\nDate: ") &&
-			    strstr(msg, " +0000\nMessage-ID: "),
+			strstr(msg, " +0000\nMessage-ID: "),
 		    "Date header (RFC 5322, with the zone)");
 	ASSERT_TRUE(msg && strstr(msg, "\nMessage-ID: <mxwall."),
 		    "Message-ID header");
-	ASSERT_TRUE(msg && strstr(msg, "\nContent-Type: text/plain; charset=utf-8\n"),
-		    "Content-Type header");
+	ASSERT_TRUE(
+	    msg && strstr(msg, "\nContent-Type: text/plain; charset=utf-8\n"),
+	    "Content-Type header");
 	ASSERT_TRUE(msg && strstr(msg, "\n\nmxwall weekly report for "),
 		    "body after a blank line");
-	ASSERT_TRUE(msg && strstr(msg, "203.0.113.7                7768    356K  [a] [njabl]\n"),
-		    "body holds the table");
+	ASSERT_TRUE(
+	    msg &&
+		strstr(
+		    msg,
+		    "203.0.113.7                7768    356K  [a] [njabl]\n"),
+	    "body holds the table");
 	free(args);
 	free(msg);
 	lab_fini(&l);

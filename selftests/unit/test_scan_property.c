@@ -24,13 +24,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mxwall.h"
-#include "scan.h"
+#include "core/mxwall.h"
+#include "mta/scan.h"
 #include "test.h"
 
 __attribute__((weak)) struct mx_globals_opt mx_opt;
 
-#define REF 1124013600		/* 2005-08-14T10:00:00Z */
+#define REF 1124013600 /* 2005-08-14T10:00:00Z */
 #define FIELD_MAX 6000
 
 static uint64_t rng_state = 20261123;
@@ -59,7 +59,7 @@ enum spell { SP_PLAIN, SP_SENDMAIL, SP_COURIER, SP_OPENSMTPD };
 struct tmpl {
 	const char *name;
 	enum spell spell;
-	bool v6;		/* the MTA logs IPv6 clients in this shape */
+	bool v6; /* the MTA logs IPv6 clients in this shape */
 	const char *text;
 };
 
@@ -71,102 +71,193 @@ struct tmpl {
 #define OS "Aug 14 09:00:00 mx smtpd[400]: "
 
 static const struct tmpl tmpls[] = {
-	{ "postfix relay", SP_PLAIN, true,
-	  PF "NOQUEUE: reject: RCPT from {R}[{C}]: 554 5.7.1 <{T}>: Relay access denied; from=<{F}> to=<{T}> proto=ESMTP helo=<{H}>" },
-	{ "postfix relay with port", SP_PLAIN, true,
-	  PF "NOQUEUE: reject: RCPT from {R}[{C}]:{P}: 554 5.7.1 <{T}>: Relay access denied; from=<{F}> to=<{T}> proto=ESMTP helo=<{H}>" },
-	{ "postfix bad helo", SP_PLAIN, true,
-	  PF "NOQUEUE: reject: EHLO from {R}[{C}]: 504 5.5.2 <{H}>: Helo command rejected: need fully-qualified hostname; proto=SMTP helo=<{H}>" },
-	{ "postfix unknown user", SP_PLAIN, true,
-	  PF "4104E3D: reject: RCPT from {R}[{C}]: 550 5.1.1 <{T}>: Recipient address rejected: User unknown in local recipient table; from=<{F}> to=<{T}> proto=ESMTP helo=<{H}>" },
-	{ "postfix bad sender", SP_PLAIN, true,
-	  PF "NOQUEUE: reject: MAIL from {R}[{C}]: 450 4.1.8 <{F}>: Sender address rejected: Domain not found; from=<{F}> proto=ESMTP helo=<{H}>" },
-	{ "postfix dnsbl", SP_PLAIN, true,
-	  PF "NOQUEUE: reject: RCPT from {R}[{C}]: 554 5.7.1 Service unavailable; Client host [{C}] blocked using zen.spamhaus.org; from=<{F}> to=<{T}> proto=ESMTP helo=<{H}>" },
-	{ "postfix sasl", SP_PLAIN, true,
-	  PF "warning: {R}[{C}]: SASL LOGIN authentication failed: UGFzc3dvcmQ6, sasl_username={U}" },
-	{ "postfix pipelining", SP_PLAIN, true,
-	  PF "improper command pipelining after EHLO from {R}[{C}]: MAIL FROM:<{F}>\\r\\nRCPT TO:<{T}>\\r\\n" },
-	{ "postfix non-smtp", SP_PLAIN, true,
-	  PF "warning: non-SMTP command from {R}[{C}]: {H}" },
-	{ "postfix too many errors", SP_PLAIN, true,
-	  PF "too many errors after RCPT from {R}[{C}]" },
-	{ "postscreen pregreet", SP_PLAIN, true,
-	  PS "PREGREET 14 after 0.08 from [{C}]:{P}: EHLO {H}\\r\\n" },
-	{ "postscreen pipelining", SP_PLAIN, true,
-	  PS "COMMAND PIPELINING from [{C}]:{P} after EHLO: {H}\\r\\n" },
-	{ "postscreen dnsbl reject", SP_PLAIN, true,
-	  PS "NOQUEUE: reject: RCPT from [{C}]:{P}: 550 5.7.1 Service unavailable; client [{C}] blocked using zen.spamhaus.org; from=<{F}>, to=<{T}>, proto=ESMTP, helo=<{H}>" },
-	{ "exim relay", SP_PLAIN, true,
-	  EX "H={R} ({H}) [{C}]:{P} I=[198.51.100.1]:25 F=<{F}> rejected RCPT <{T}>: relay not permitted" },
-	{ "exim unknown user", SP_PLAIN, true,
-	  EX "H=({H}) [{C}] F=<{F}> rejected RCPT <{T}>: Unknown user" },
-	{ "exim bad ehlo", SP_PLAIN, true,
-	  EX "rejected EHLO from [{C}]: syntactically invalid argument(s): {H}" },
-	{ "exim auth", SP_PLAIN, true,
-	  EX "dovecot_login authenticator failed for ({H}) [{C}]:{P} I=[198.51.100.1]:465: 535 Incorrect authentication data (set_id={U})" },
-	{ "exim call dropped", SP_PLAIN, true,
-	  EX "SMTP call from ({H}) [{C}]:{P} I=[198.51.100.1]:25 dropped: too many nonmail commands (last was \"{T}\")" },
-	{ "exim no MAIL", SP_PLAIN, true,
-	  EX "no MAIL in SMTP connection from {R} [{C}]:{P} I=[198.51.100.1]:25 D=21s C=EHLO,STARTTLS" },
-	{ "exim after DATA", SP_PLAIN, true,
-	  EX "1Unmew-0000ea-SE H={R} [{C}]:{P} I=[198.51.100.1]:25 F=<{F}> rejected after DATA: This message contains a virus" },
-	{ "sendmail relay", SP_SENDMAIL, true,
-	  SM "ruleset=check_rcpt, arg1=<{T}>, relay={R} [{C}], reject=550 5.7.1 <{T}>... Relaying denied. Proper authentication required." },
-	{ "sendmail relay may be forged", SP_SENDMAIL, true,
-	  SM "ruleset=check_rcpt, arg1=<{T}>, relay={R} [{C}] (may be forged), reject=550 5.7.1 <{T}>... Relaying denied." },
-	{ "sendmail auth", SP_SENDMAIL, true,
-	  SM "AUTH failure (LOGIN): authentication failure (-13) SASL(-13): authentication failure: checkpass failed, user={U}, relay={R} [{C}]" },
-	{ "sendmail lost input", SP_SENDMAIL, true,
-	  SM "lost input channel from {R} [{C}] to MTA-v4 after rcpt" },
-	{ "sendmail expn", SP_SENDMAIL, true,
-	  SM "{R} [{C}]: EXPN {T} [rejected]" },
-	{ "sendmail no MAIL", SP_SENDMAIL, true,
-	  SM "{R} [{C}] did not issue MAIL/EXPN/VRFY/ETRN during connection to MTA" },
-	{ "sendmail pending unknown user", SP_SENDMAIL, true,
-	  SMP "{S}: <trap@example.org>... No such user here\n"
-	  SMP "{S}: from=<{F}>, size=0, class=0, nrcpts=0, proto=ESMTP, daemon=MTA, relay={R} [{C}]" },
-	{ "opensmtpd failed command", SP_OPENSMTPD, false,
-	  OS "{S} smtp connected address={C} host={R}\n"
-	  OS "{S} smtp failed-command command=\"RCPT TO:<{T}>\" result=\"550 Invalid recipient: <{T}>\"" },
-	{ "opensmtpd auth", SP_OPENSMTPD, false,
-	  OS "{S} smtp connected address={C} host={R}\n"
-	  OS "{S} smtp authentication user={U} result=permfail" },
-	{ "opensmtpd helo command", SP_OPENSMTPD, false,
-	  OS "{S} smtp connected address={C} host={R}\n"
-	  OS "{S} smtp failed-command command=\"HELO {H}\" result=\"501 5.5.4 Invalid argument\"" },
-	{ "opensmtpd 2016", SP_OPENSMTPD, false,
-	  OS "{S} smtp event=failed-command address={C} host={R} command=\"MAIL FROM:<{F}>\" result=\"550 no\"" },
-	{ "postgrey", SP_PLAIN, true,
-	  "Aug 14 09:00:00 mx postgrey[919]: action=greylist, reason=new, client_name={R}, client_address={C}, sender={F}, recipient={T}" },
-	{ "courier", SP_COURIER, true,
-	  "Aug 14 09:00:00 mx courieresmtpd: error,relay={C},ident={U},from=<{F}>,to=<{T}>: 550 User unknown." },
+    {"postfix relay", SP_PLAIN, true,
+     PF "NOQUEUE: reject: RCPT from {R}[{C}]: 554 5.7.1 <{T}>: Relay access "
+	"denied; from=<{F}> to=<{T}> proto=ESMTP helo=<{H}>"},
+    {"postfix relay with port", SP_PLAIN, true,
+     PF "NOQUEUE: reject: RCPT from {R}[{C}]:{P}: 554 5.7.1 <{T}>: Relay "
+	"access denied; from=<{F}> to=<{T}> proto=ESMTP helo=<{H}>"},
+    {"postfix bad helo", SP_PLAIN, true,
+     PF "NOQUEUE: reject: EHLO from {R}[{C}]: 504 5.5.2 <{H}>: Helo command "
+	"rejected: need fully-qualified hostname; proto=SMTP helo=<{H}>"},
+    {"postfix unknown user", SP_PLAIN, true,
+     PF "4104E3D: reject: RCPT from {R}[{C}]: 550 5.1.1 <{T}>: Recipient "
+	"address rejected: User unknown in local recipient table; from=<{F}> "
+	"to=<{T}> proto=ESMTP helo=<{H}>"},
+    {"postfix bad sender", SP_PLAIN, true,
+     PF "NOQUEUE: reject: MAIL from {R}[{C}]: 450 4.1.8 <{F}>: Sender address "
+	"rejected: Domain not found; from=<{F}> proto=ESMTP helo=<{H}>"},
+    {"postfix dnsbl", SP_PLAIN, true,
+     PF "NOQUEUE: reject: RCPT from {R}[{C}]: 554 5.7.1 Service unavailable; "
+	"Client host [{C}] blocked using zen.spamhaus.org; from=<{F}> to=<{T}> "
+	"proto=ESMTP helo=<{H}>"},
+    {"postfix sasl", SP_PLAIN, true,
+     PF "warning: {R}[{C}]: SASL LOGIN authentication failed: UGFzc3dvcmQ6, "
+	"sasl_username={U}"},
+    {"postfix pipelining", SP_PLAIN, true,
+     PF "improper command pipelining after EHLO from {R}[{C}]: MAIL "
+	"FROM:<{F}>\\r\\nRCPT TO:<{T}>\\r\\n"},
+    {"postfix non-smtp", SP_PLAIN, true,
+     PF "warning: non-SMTP command from {R}[{C}]: {H}"},
+    {"postfix too many errors", SP_PLAIN, true,
+     PF "too many errors after RCPT from {R}[{C}]"},
+    {"postscreen pregreet", SP_PLAIN, true,
+     PS "PREGREET 14 after 0.08 from [{C}]:{P}: EHLO {H}\\r\\n"},
+    {"postscreen pipelining", SP_PLAIN, true,
+     PS "COMMAND PIPELINING from [{C}]:{P} after EHLO: {H}\\r\\n"},
+    {"postscreen dnsbl reject", SP_PLAIN, true,
+     PS "NOQUEUE: reject: RCPT from [{C}]:{P}: 550 5.7.1 Service unavailable; "
+	"client [{C}] blocked using zen.spamhaus.org; from=<{F}>, to=<{T}>, "
+	"proto=ESMTP, helo=<{H}>"},
+    {"exim relay", SP_PLAIN, true,
+     EX "H={R} ({H}) [{C}]:{P} I=[198.51.100.1]:25 F=<{F}> rejected RCPT "
+	"<{T}>: relay not permitted"},
+    {"exim unknown user", SP_PLAIN, true,
+     EX "H=({H}) [{C}] F=<{F}> rejected RCPT <{T}>: Unknown user"},
+    {"exim bad ehlo", SP_PLAIN, true,
+     EX "rejected EHLO from [{C}]: syntactically invalid argument(s): {H}"},
+    {"exim auth", SP_PLAIN, true,
+     EX "dovecot_login authenticator failed for ({H}) [{C}]:{P} "
+	"I=[198.51.100.1]:465: 535 Incorrect authentication data (set_id={U})"},
+    {"exim call dropped", SP_PLAIN, true,
+     EX "SMTP call from ({H}) [{C}]:{P} I=[198.51.100.1]:25 dropped: too many "
+	"nonmail commands (last was \"{T}\")"},
+    {"exim no MAIL", SP_PLAIN, true,
+     EX "no MAIL in SMTP connection from {R} [{C}]:{P} I=[198.51.100.1]:25 "
+	"D=21s C=EHLO,STARTTLS"},
+    {"exim after DATA", SP_PLAIN, true,
+     EX "1Unmew-0000ea-SE H={R} [{C}]:{P} I=[198.51.100.1]:25 F=<{F}> rejected "
+	"after DATA: This message contains a virus"},
+    {"sendmail relay", SP_SENDMAIL, true,
+     SM "ruleset=check_rcpt, arg1=<{T}>, relay={R} [{C}], reject=550 5.7.1 "
+	"<{T}>... Relaying denied. Proper authentication required."},
+    {"sendmail relay may be forged", SP_SENDMAIL, true,
+     SM "ruleset=check_rcpt, arg1=<{T}>, relay={R} [{C}] (may be forged), "
+	"reject=550 5.7.1 <{T}>... Relaying denied."},
+    {"sendmail auth", SP_SENDMAIL, true,
+     SM "AUTH failure (LOGIN): authentication failure (-13) SASL(-13): "
+	"authentication failure: checkpass failed, user={U}, relay={R} [{C}]"},
+    {"sendmail lost input", SP_SENDMAIL, true,
+     SM "lost input channel from {R} [{C}] to MTA-v4 after rcpt"},
+    {"sendmail expn", SP_SENDMAIL, true, SM "{R} [{C}]: EXPN {T} [rejected]"},
+    {"sendmail no MAIL", SP_SENDMAIL, true,
+     SM "{R} [{C}] did not issue MAIL/EXPN/VRFY/ETRN during connection to MTA"},
+    {"sendmail pending unknown user", SP_SENDMAIL, true,
+     SMP "{S}: <trap@example.org>... No such user here\n" SMP
+	 "{S}: from=<{F}>, size=0, class=0, nrcpts=0, proto=ESMTP, daemon=MTA, "
+	 "relay={R} [{C}]"},
+    {"opensmtpd failed command", SP_OPENSMTPD, false,
+     OS "{S} smtp connected address={C} host={R}\n" OS
+	"{S} smtp failed-command command=\"RCPT TO:<{T}>\" result=\"550 "
+	"Invalid recipient: <{T}>\""},
+    {"opensmtpd auth", SP_OPENSMTPD, false,
+     OS "{S} smtp connected address={C} host={R}\n" OS
+	"{S} smtp authentication user={U} result=permfail"},
+    {"opensmtpd helo command", SP_OPENSMTPD, false,
+     OS "{S} smtp connected address={C} host={R}\n" OS
+	"{S} smtp failed-command command=\"HELO {H}\" result=\"501 5.5.4 "
+	"Invalid argument\""},
+    {"opensmtpd 2016", SP_OPENSMTPD, false,
+     OS "{S} smtp event=failed-command address={C} host={R} command=\"MAIL "
+	"FROM:<{F}>\" result=\"550 no\""},
+    {"postgrey", SP_PLAIN, true,
+     "Aug 14 09:00:00 mx postgrey[919]: action=greylist, reason=new, "
+     "client_name={R}, client_address={C}, sender={F}, recipient={T}"},
+    {"courier", SP_COURIER, true,
+     "Aug 14 09:00:00 mx courieresmtpd: "
+     "error,relay={C},ident={U},from=<{F}>,to=<{T}>: 550 User unknown."},
 };
 
 #define NTMPL ARRAY_SIZE(tmpls)
 
 /* hostile fragments: everything a parser might anchor on */
 static const char *const frags[] = {
-	"203.0.113.9", "[203.0.113.9]", "[203.0.113.9]:25", "203.0.113.9]",
-	"[203.0.113.9", "(203.0.113.9)", "<203.0.113.9>", "IPv6:2001:db8:bad::9",
-	"[IPv6:2001:db8:bad::9]", "[2001:db8:bad::9]", "2001:db8:bad::9",
-	"::ffff:203.0.113.9", "[::ffff:203.0.113.9]", "203.0.113.9:4711",
-	"unknown[203.0.113.9]", "x.example[203.0.113.9]:25", "x [203.0.113.9]",
-	"client=", "client=203.0.113.9", "client [203.0.113.9]", " from ",
-	"from", "from=<", "RCPT from x[203.0.113.9]: ", "relay=",
-	"relay=[203.0.113.9]", "relay=x [203.0.113.9]", "H=", "H=(x) [203.0.113.9]",
-	"H=x [203.0.113.9]:25 I=[198.51.100.1]:25", "address=", "address=203.0.113.9",
-	"client_address=203.0.113.9", "client_name=", "helo=<", "F=<", "I=[",
-	"user=", "sasl_username=", "arg2=203.0.113.9", "(may be forged)",
-	"NOQUEUE: reject: ", "rejected RCPT ", "blocked using zen.example",
-	"Client host [203.0.113.9] blocked using x; ", "smtp connected ",
-	"connected address=203.0.113.9 host=x", "0000000000000bad",
-	"; from=<a@b> to=<c@d> proto=ESMTP helo=<x>", ", reject=550 5.7.1 ",
-	"[", "]", "(", ")", "<", ">", "\"", "'", ",", ";", ":", " ", "  ", "=",
-	"\\", "\\\"", "\\n", "\\r\\n", "#012", "#015", "\n", "\r", "\t",
-	"\x1b[31m", "\x1b]0;x\x07", "\xff\xfe", "\xc3\x28", "\xe2\x82",
-	"postfix/smtpd[1]: ", "Aug 14 09:00:00 mx postfix/smtpd[1]: ",
-	"mail.example.org", "a@b.example", "x", "", "%s%n", "$(reboot)",
+    "203.0.113.9",
+    "[203.0.113.9]",
+    "[203.0.113.9]:25",
+    "203.0.113.9]",
+    "[203.0.113.9",
+    "(203.0.113.9)",
+    "<203.0.113.9>",
+    "IPv6:2001:db8:bad::9",
+    "[IPv6:2001:db8:bad::9]",
+    "[2001:db8:bad::9]",
+    "2001:db8:bad::9",
+    "::ffff:203.0.113.9",
+    "[::ffff:203.0.113.9]",
+    "203.0.113.9:4711",
+    "unknown[203.0.113.9]",
+    "x.example[203.0.113.9]:25",
+    "x [203.0.113.9]",
+    "client=",
+    "client=203.0.113.9",
+    "client [203.0.113.9]",
+    " from ",
+    "from",
+    "from=<",
+    "RCPT from x[203.0.113.9]: ",
+    "relay=",
+    "relay=[203.0.113.9]",
+    "relay=x [203.0.113.9]",
+    "H=",
+    "H=(x) [203.0.113.9]",
+    "H=x [203.0.113.9]:25 I=[198.51.100.1]:25",
+    "address=",
+    "address=203.0.113.9",
+    "client_address=203.0.113.9",
+    "client_name=",
+    "helo=<",
+    "F=<",
+    "I=[",
+    "user=",
+    "sasl_username=",
+    "arg2=203.0.113.9",
+    "(may be forged)",
+    "NOQUEUE: reject: ",
+    "rejected RCPT ",
+    "blocked using zen.example",
+    "Client host [203.0.113.9] blocked using x; ",
+    "smtp connected ",
+    "connected address=203.0.113.9 host=x",
+    "0000000000000bad",
+    "; from=<a@b> to=<c@d> proto=ESMTP helo=<x>",
+    ", reject=550 5.7.1 ",
+    "[",
+    "]",
+    "(",
+    ")",
+    "<",
+    ">",
+    "\"",
+    "'",
+    ",",
+    ";",
+    ":",
+    " ",
+    "  ",
+    "=",
+    "\\",
+    "\\\"",
+    "\\n",
+    "\\r\\n",
+    "#012",
+    "#015",
+    "\n",
+    "\r",
+    "\t",
+    "\x1b[31m",
+    "\x1b]0;x\x07",
+    "\xff\xfe",
+    "\xc3\x28",
+    "\xe2\x82",
+    "postfix/smtpd[1]: ",
+    "Aug 14 09:00:00 mx postfix/smtpd[1]: ",
+    "mail.example.org",
+    "a@b.example",
+    "x",
+    "",
+    "%s%n",
+    "$(reboot)",
 };
 
 static void put(char *buf, size_t *n, size_t cap, const char *s, size_t len)
@@ -191,7 +282,7 @@ static void hostile(char *out, size_t cap)
 		put(out, &n, cap, f, strlen(f));
 	}
 	switch (rn(12)) {
-	case 0:		/* a long run of one fragment */
+	case 0: /* a long run of one fragment */
 		rep = 50 + rn(400);
 		for (k = 0; k < rep; k++) {
 			const char *f = frags[k % 3];
@@ -199,7 +290,7 @@ static void hostile(char *out, size_t cap)
 			put(out, &n, cap, f, strlen(f));
 		}
 		break;
-	case 1:		/* long padding, then an address */
+	case 1: /* long padding, then an address */
 		rep = 200 + rn(4000);
 		for (k = 0; k < rep && n + 2 < cap; k++)
 			put(out, &n, cap, "x", 1);
@@ -217,9 +308,10 @@ static void hostile(char *out, size_t cap)
 static void hostile_name(char *out, size_t cap)
 {
 	static const char *const labels[] = {
-		"203.0.113.9", "203", "0", "113", "9", "client", "from",
-		"relay", "address", "unknown", "h", "ipv6", "ffff", "x-y",
-		"mail", "example", "org", "2001", "db8", "bad", "helo", "smtp",
+	    "203.0.113.9", "203",   "0",       "113",	  "9",	 "client",
+	    "from",	   "relay", "address", "unknown", "h",	 "ipv6",
+	    "ffff",	   "x-y",   "mail",    "example", "org", "2001",
+	    "db8",	   "bad",   "helo",    "smtp",
 	};
 	unsigned int k, n = 1 + rn(8);
 	size_t len = 0;
@@ -257,11 +349,11 @@ static void vis_user(char *f, size_t cap)
 }
 
 struct vals {
-	char client[96];	/* as the MTA writes it */
-	char want[64];		/* canonical text */
+	char client[96]; /* as the MTA writes it */
+	char want[64];	 /* canonical text */
 	char port[8];
 	char sid[24];
-	char f[5][FIELD_MAX];	/* H F T R U */
+	char f[5][FIELD_MAX]; /* H F T R U */
 };
 
 static const char fkeys[] = "HFTRU";
@@ -285,16 +377,14 @@ static void pick_client(struct vals *v, const struct tmpl *t, int i)
 			 t->spell == SP_SENDMAIL ? "IPv6:" : "", v->want);
 	}
 	snprintf(v->port, sizeof(v->port), "%u", 1024 + rn(60000));
-	snprintf(v->sid, sizeof(v->sid), "%016llx",
-		 (unsigned long long)rnd());
-	if (t->spell == SP_SENDMAIL)	/* a sendmail queue id */
+	snprintf(v->sid, sizeof(v->sid), "%016llx", (unsigned long long)rnd());
+	if (t->spell == SP_SENDMAIL) /* a sendmail queue id */
 		snprintf(v->sid, sizeof(v->sid), "s%07uk%06u", rn(10000000),
 			 rn(1000000));
 }
 
 /* expand - the template with its placeholders filled; returns the length */
-static size_t expand(const char *t, const struct vals *v, char *out,
-		     size_t cap)
+static size_t expand(const char *t, const struct vals *v, char *out, size_t cap)
 {
 	size_t n = 0;
 	const char *p, *k;
@@ -392,10 +482,13 @@ static void test_templates_valid(void)
 {
 	static struct vals v;
 	static const char *const benign[5] = {
-		"mail.example.org", "alice@example.org", "bob@example.net",
-		"host.example.net", "alice",
+	    "mail.example.org",
+	    "alice@example.org",
+	    "bob@example.net",
+	    "host.example.net",
+	    "alice",
 	};
-	struct scan_opts o = { NULL, 0, REF };
+	struct scan_opts o = {NULL, 0, REF};
 	char got[64];
 	size_t i, len;
 	int k, fam;
@@ -410,8 +503,9 @@ static void test_templates_valid(void)
 				snprintf(v.f[k], sizeof(v.f[k]), "%s",
 					 benign[k]);
 			len = expand(tmpls[i].text, &v, line, sizeof(line));
-			snprintf(desc, sizeof(desc), "%s (%s) yields the client",
-				 tmpls[i].name, fam ? "IPv6" : "IPv4");
+			snprintf(desc, sizeof(desc),
+				 "%s (%s) yields the client", tmpls[i].name,
+				 fam ? "IPv6" : "IPv4");
 			if (feed(s, line, len, v.want, got, sizeof(got)) >= 1 &&
 			    !strcmp(got, v.want)) {
 				TEST_OK(desc);
@@ -431,7 +525,7 @@ static unsigned long per_template = 300;
 static void test_hostile_fields(void)
 {
 	static struct vals v;
-	struct scan_opts o = { NULL, 0, REF };
+	struct scan_opts o = {NULL, 0, REF};
 	struct scanner *shared = scanner_new(&o);
 	char got[64], desc[160];
 	unsigned long c;
@@ -446,9 +540,10 @@ static void test_hostile_fields(void)
 			/* hostile in one field, or in all of them */
 			for (k = 0; k < 5; k++)
 				snprintf(v.f[k], sizeof(v.f[k]), "%s",
-					 (const char *[]){ "mx.example.org",
-						"a@example.org", "b@example.net",
-						"host.example.net", "alice" }[k]);
+					 (const char *[]){
+					     "mx.example.org", "a@example.org",
+					     "b@example.net",
+					     "host.example.net", "alice"}[k]);
 			if (rn(3)) {
 				k = (int)rn(5);
 				if (k == 3)
@@ -466,8 +561,10 @@ static void test_hostile_fields(void)
 			ncases++;
 			r1 = feed(s, line, len, v.want, got, sizeof(got));
 			scanner_free(s);
-			snprintf(desc, sizeof(desc), "%s case %lu: the client "
-				 "or nothing", tmpls[i].name, c);
+			snprintf(desc, sizeof(desc),
+				 "%s case %lu: the client "
+				 "or nothing",
+				 tmpls[i].name, c);
 			if (r1 < 0) {
 				TEST_FAIL(desc, "got %s, real client %s", got,
 					  v.want);
@@ -481,8 +578,10 @@ static void test_hostile_fields(void)
 				nnothing++;
 			r2 = feed(shared, line, len, v.want, got, sizeof(got));
 			if (r2 < 0) {
-				TEST_FAIL(desc, "long-lived scanner: got %s, "
-					  "real client %s", got, v.want);
+				TEST_FAIL(desc,
+					  "long-lived scanner: got %s, "
+					  "real client %s",
+					  got, v.want);
 				if (++fails < 20)
 					show(line, len);
 				continue;
@@ -493,7 +592,8 @@ static void test_hostile_fields(void)
 	scanner_free(shared);
 	printf("%zu hostile cases over %zu templates: %zu yielded the real "
 	       "client, %zu nothing, none another address unless failed "
-	       "above\n", ncases, NTMPL, nyield, nnothing);
+	       "above\n",
+	       ncases, NTMPL, nyield, nnothing);
 }
 
 int main(int argc, char **argv)

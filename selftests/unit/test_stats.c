@@ -8,14 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mxwall.h"
-#include "stats.h"
+#include "core/mxwall.h"
+#include "report/stats.h"
 #include "test.h"
 
 /* main.c is not linked into tests; weak in case a shared helper defines it */
 __attribute__((weak)) struct mx_globals_opt mx_opt = {
-	.pin_dir = MX_PIN_DIR_DEFAULT,
-	.state_dir = MX_STATE_DIR_DEFAULT,
+    .pin_dir = MX_PIN_DIR_DEFAULT,
+    .state_dir = MX_STATE_DIR_DEFAULT,
 };
 
 static uint64_t rng = 88172645463325252ULL;
@@ -43,13 +43,11 @@ static void test_pct(void)
 		uint64_t part, whole;
 		const char *want;
 	} t[] = {
-		{ 60, 100, "60%" },	{ 74, 1000, "7.4%" },
-		{ 8, 100, "8%" },	{ 80, 1000, "8%" },
-		{ 82, 1000, "8.2%" },	{ 5, 10000, "0.05%" },
-		{ 0, 5, "0%" },		{ 1, 1, "100%" },
-		{ 0, 0, "-" },		{ 9996, 100000, "10%" },
-		{ 1, 3, "33%" },	{ 1, 30, "3.3%" },
-		{ 1, 300, "0.33%" },	{ 1, 100000, "0.001%" },
+	    {60, 100, "60%"},	   {74, 1000, "7.4%"},	  {8, 100, "8%"},
+	    {80, 1000, "8%"},	   {82, 1000, "8.2%"},	  {5, 10000, "0.05%"},
+	    {0, 5, "0%"},	   {1, 1, "100%"},	  {0, 0, "-"},
+	    {9996, 100000, "10%"}, {1, 3, "33%"},	  {1, 30, "3.3%"},
+	    {1, 300, "0.33%"},	   {1, 100000, "0.001%"},
 	};
 	char buf[16], desc[64];
 	size_t i;
@@ -97,14 +95,14 @@ static void test_generated(void)
 {
 	/* sources per retry count 1..15 */
 	static const unsigned int per_retry[16] = {
-		0, 700, 210, 90, 50, 30, 20, 15, 10, 8, 6, 5, 4, 3, 2, 1,
+	    0, 700, 210, 90, 50, 30, 20, 15, 10, 8, 6, 5, 4, 3, 2, 1,
 	};
-	uint64_t want_all[STATS_NBUCKETS] = { 0 }, want_ips = 0;
-	uint64_t want_dialup[STATS_NBUCKETS] = { 0 }, dialup_ips = 0;
-	uint64_t want_cbl[STATS_NBUCKETS] = { 0 }, cbl_ips = 0;
+	uint64_t want_all[STATS_NBUCKETS] = {0}, want_ips = 0;
+	uint64_t want_dialup[STATS_NBUCKETS] = {0}, dialup_ips = 0;
+	uint64_t want_cbl[STATS_NBUCKETS] = {0}, cbl_ips = 0;
 	uint64_t baddns_ips = 0;
-	struct stats_result res = { 0 };
-	struct gen g = { 0 };
+	struct stats_result res = {0};
+	struct gen g = {0};
 	uint32_t host = 0x0a000001;
 	unsigned int r, k, t, idx = 0;
 	int64_t now, j;
@@ -114,16 +112,18 @@ static void test_generated(void)
 
 	for (r = 1; r < 16; r++) {
 		for (k = 0; k < per_retry[r]; k++, idx++, host += 7) {
-			const char *tag = idx % 2 == 0 ? "dialup" :
-					  idx % 3 == 0 ? "baddns" : "relay";
+			const char *tag = idx % 2 == 0	 ? "dialup"
+					  : idx % 3 == 0 ? "baddns"
+							 : "relay";
 			now = 1700000000 + (int64_t)(rnd() % 86400);
 			for (t = 0; t <= r; t++) {
 				unsigned int lines = 1 + rnd() % 3;
 
 				for (m = 0; m < lines; m++)
 					add(&g, host, now + (int64_t)m * 2,
-					    idx % 5 == 0 && t == 0 && m == 0 ?
-						    "cbl" : tag);
+					    idx % 5 == 0 && t == 0 && m == 0
+						? "cbl"
+						: tag);
 				/* next try: at least 5 s after the last line */
 				now += (int64_t)(lines - 1) * 2 + 5 +
 				       (t % 2 ? rnd() % 172800 : 0);
@@ -197,15 +197,15 @@ static void test_generated(void)
 /* the boundary: exactly 5 s apart is a new try, 4 s is the same try */
 static void test_gap(void)
 {
-	struct stats_result res = { 0 };
-	struct gen g = { 0 };
+	struct stats_result res = {0};
+	struct gen g = {0};
 
 	add(&g, 0x01020304, 100, "x");
-	add(&g, 0x01020304, 104, "x");	/* same try */
-	add(&g, 0x01020304, 109, "x");	/* new try: 5 s after 104 */
+	add(&g, 0x01020304, 104, "x"); /* same try */
+	add(&g, 0x01020304, 109, "x"); /* new try: 5 s after 104 */
 	add(&g, 0x01020305, 100, "y");
 	add(&g, 0x01020305, 104, "y");
-	add(&g, 0x01020305, 108, "y");	/* one long session */
+	add(&g, 0x01020305, 108, "y"); /* one long session */
 	ASSERT_EQ(stats_persistence(g.ev, g.n, &res), 0, "runs");
 	ASSERT_U64(res.rows[0].ips, 1, "only the source with two tries");
 	ASSERT_U64(res.rows[0].n[STATS_B1], 1, "it came back once");
@@ -224,10 +224,10 @@ static void test_gap(void)
 static void test_print_sample(void)
 {
 	struct stats_row rows[2] = {
-		{ "all refused", 46583, { 27850, 7919, 3447, 1910, 3727, 1730 } },
-		{ "dynamic", 25430, { 15100, 4380, 1958, 1068, 2085, 839 } },
+	    {"all refused", 46583, {27850, 7919, 3447, 1910, 3727, 1730}},
+	    {"dynamic", 25430, {15100, 4380, 1958, 1068, 2085, 839}},
 	};
-	struct stats_result res = { rows, 2 };
+	struct stats_result res = {rows, 2};
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -235,9 +235,12 @@ static void test_print_sample(void)
 	stats_print(f, &res);
 	fclose(f);
 	ASSERT_STR(buf,
-		   "What              Different IPs  1 try  2 tries  3 tries  4 tries  5-10 tries  more\n"
-		   "all refused              46,583    60%      17%     7.4%     4.1%          8%  3.7%\n"
-		   "dynamic                  25,430    59%      17%     7.7%     4.2%        8.2%  3.3%\n",
+		   "What              Different IPs  1 try  2 tries  3 tries  "
+		   "4 tries  5-10 tries  more\n"
+		   "all refused              46,583    60%      17%     7.4%   "
+		   "  4.1%          8%  3.7%\n"
+		   "dynamic                  25,430    59%      17%     7.7%   "
+		   "  4.2%        8.2%  3.3%\n",
 		   "DESIGN.md sample");
 	free(buf);
 

@@ -12,22 +12,22 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 
-#include "mxwall.h"
-#include "table.h"
+#include "core/mxwall.h"
+#include "report/table.h"
 #include "test.h"
 
 /* main.c is not linked into tests; weak in case a helper defines it */
 __attribute__((weak)) struct mx_globals_opt mx_opt = {
-	.pin_dir = MX_PIN_DIR_DEFAULT,
-	.state_dir = MX_STATE_DIR_DEFAULT,
+    .pin_dir = MX_PIN_DIR_DEFAULT,
+    .state_dir = MX_STATE_DIR_DEFAULT,
 };
 
 #define GOLDEN_DIR "selftests/golden/"
-#define T0 1795416904	/* 2026-11-23T06:55:04Z */
+#define T0 1795416904 /* 2026-11-23T06:55:04Z */
 
 static struct mx_entry E(const char *net, uint64_t pkts, uint64_t bytes,
-			 int action, int origin, bool observe, const char *tags)
-{
+			 int action, int origin, bool observe,
+			 const char *tags) {
 	struct mx_entry e;
 
 	memset(&e, 0, sizeof(e));
@@ -44,7 +44,8 @@ static struct mx_entry E(const char *net, uint64_t pkts, uint64_t bytes,
 	return e;
 }
 
-static char *slurp(const char *path)
+static char *
+slurp(const char *path)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -84,8 +85,10 @@ static void golden(const char *name, const char *text)
 	if (!strcmp(want, text))
 		TEST_OK(name);
 	else
-		TEST_FAIL(name, "output differs from %s:\n--- expected\n%s--- actual\n%s",
-			  path, want, text);
+		TEST_FAIL(
+		    name,
+		    "output differs from %s:\n--- expected\n%s--- actual\n%s",
+		    path, want, text);
 	free(want);
 }
 
@@ -111,7 +114,7 @@ static void round_trip(const char *desc, const char *text,
 	struct cidr c;
 	size_t i = 0;
 
-	line = strtok_r(copy, "\n", &save);	/* the header */
+	line = strtok_r(copy, "\n", &save); /* the header */
 	for (line = strtok_r(NULL, "\n", &save); line && i < n;
 	     line = strtok_r(NULL, "\n", &save), i++) {
 		sp = strchr(line, ' ');
@@ -149,9 +152,9 @@ static size_t mixed_rows(struct mx_entry *rows)
 	size_t n = 0;
 
 	/* tags stored out of order: [a] still comes first */
-	rows[n++] = E("192.0.2.1", 123456789012ULL, 987654321098ULL,
-		      MX_ACT_DROP, MX_ORIGIN_DYNAMIC, false,
-		      "zen.spamhaus.org,a,bad-helo");
+	rows[n++] =
+	    E("192.0.2.1", 123456789012ULL, 987654321098ULL, MX_ACT_DROP,
+	      MX_ORIGIN_DYNAMIC, false, "zen.spamhaus.org,a,bad-helo");
 	rows[n] = E("2001:db8:1234:5678:9abc:def0:1234:5678", 93552, 85360,
 		    MX_ACT_DROP, MX_ORIGIN_DYNAMIC, false, "a,dialup");
 	rows[n].added = T0;
@@ -163,8 +166,8 @@ static size_t mixed_rows(struct mx_entry *rows)
 		      false, "partner");
 	rows[n++] = E("203.0.113.0/24", 2, 120, MX_ACT_DROP, MX_ORIGIN_DYNAMIC,
 		      true, "");
-	rows[n++] = E("10.0.0.0/8", 0, 0, MX_ACT_DROP, MX_ORIGIN_DYNAMIC, false,
-		      "");
+	rows[n++] =
+	    E("10.0.0.0/8", 0, 0, MX_ACT_DROP, MX_ORIGIN_DYNAMIC, false, "");
 	return n;
 }
 
@@ -214,8 +217,10 @@ static void test_columns_align(void)
 		p += strspn(p, " ");
 		end = p - line + (long)strcspn(p, " ");
 		if (end != col) {
-			TEST_FAIL("columns", "line %zu: Packets ends at %ld, header at %ld",
-				  i, end, col);
+			TEST_FAIL(
+			    "columns",
+			    "line %zu: Packets ends at %ld, header at %ld", i,
+			    end, col);
 			free(out);
 			return;
 		}
@@ -235,11 +240,13 @@ static void test_entry_json(void)
 	e.expires = T0;
 	entry_json(f, &e);
 	fclose(f);
-	ASSERT_STR(buf,
-		   "{\"entry\":\"2001:db8::1\",\"action\":\"drop\",\"packets\":1,"
-		   "\"bytes\":60,\"tags\":[\"a\",\"x\\\"y\"],\"origin\":\"dynamic\","
-		   "\"added\":null,\"expires\":\"2026-11-23T06:55:04Z\",\"last_hit\":null}",
-		   "one object, escaped tag, nulls");
+	ASSERT_STR(
+	    buf,
+	    "{\"entry\":\"2001:db8::1\",\"action\":\"drop\",\"packets\":1,"
+	    "\"bytes\":60,\"tags\":[\"a\",\"x\\\"y\"],\"origin\":\"dynamic\","
+	    "\"added\":null,\"expires\":\"2026-11-23T06:55:04Z\",\"last_hit\":"
+	    "null}",
+	    "one object, escaped tag, nulls");
 	free(buf);
 }
 
@@ -250,7 +257,8 @@ static void test_tags(void)
 	char buf[MX_TAGS_LEN * 2 + 32];
 
 	table_tags(&e, buf, sizeof(buf));
-	ASSERT_STR(buf, "[a] [x] [y] [static]", "a first, static from origin once");
+	ASSERT_STR(buf, "[a] [x] [y] [static]",
+		   "a first, static from origin once");
 	e.action = MX_ACT_ALLOW;
 	e.origin = MX_ORIGIN_DYNAMIC;
 	snprintf(e.tags, sizeof(e.tags), "%s", "");
@@ -277,8 +285,8 @@ static void test_aggregate(void)
 		      false, "bad-helo");
 	rows[n++] = E("203.0.113.0/24", 1, 60, MX_ACT_DROP, MX_ORIGIN_STATIC,
 		      false, "");
-	rows[n++] = E("203.0.114.1", 7, 420, MX_ACT_DROP, MX_ORIGIN_STATIC,
-		      false, "");
+	rows[n++] =
+	    E("203.0.114.1", 7, 420, MX_ACT_DROP, MX_ORIGIN_STATIC, false, "");
 	rows[n++] = E("10.0.0.0/8", 100, 6000, MX_ACT_DROP, MX_ORIGIN_STATIC,
 		      false, "");
 	rows[n++] = E("2001:db8:1:2::5", 4, 320, MX_ACT_DROP, MX_ORIGIN_DYNAMIC,

@@ -7,13 +7,13 @@
 #include <errno.h>
 #include <stdint.h>
 
-#include "mxwall.h"
+#include "core/mxwall.h"
 #include "test.h"
 
 /* main.c is not linked into tests; weak in case a helper defines it */
 __attribute__((weak)) struct mx_globals_opt mx_opt = {
-	.pin_dir = MX_PIN_DIR_DEFAULT,
-	.state_dir = MX_STATE_DIR_DEFAULT,
+    .pin_dir = MX_PIN_DIR_DEFAULT,
+    .state_dir = MX_STATE_DIR_DEFAULT,
 };
 
 static void test_fmt_bytes(void)
@@ -22,19 +22,19 @@ static void test_fmt_bytes(void)
 		uint64_t in;
 		const char *out;
 	} cases[] = {
-		{ 0, "0" },
-		{ 1, "1" },
-		{ 93552, "93552" },	/* DESIGN.md seed report: exact */
-		{ 85360, "85360" },	/* DESIGN.md seed report: exact */
-		{ 99999, "99999" },
-		{ 100000, "97K" },
-		{ 356 * 1024, "356K" },	/* DESIGN.md: 356K */
-		{ 356 * 1024 + 1023, "356K" },	/* whole numbers, truncated */
-		{ 215 * 1024, "215K" },
-		{ 99999ULL * 1024 + 1023, "99999K" },
-		{ 100000ULL * 1024, "97M" },
-		{ 5ULL * 1024 * 1024 * 1024 * 1024, "5120G" },
-		{ UINT64_MAX, "16383P" },	/* five digits at most */
+	    {0, "0"},
+	    {1, "1"},
+	    {93552, "93552"}, /* DESIGN.md seed report: exact */
+	    {85360, "85360"}, /* DESIGN.md seed report: exact */
+	    {99999, "99999"},
+	    {100000, "97K"},
+	    {356 * 1024, "356K"},	 /* DESIGN.md: 356K */
+	    {356 * 1024 + 1023, "356K"}, /* whole numbers, truncated */
+	    {215 * 1024, "215K"},
+	    {99999ULL * 1024 + 1023, "99999K"},
+	    {100000ULL * 1024, "97M"},
+	    {5ULL * 1024 * 1024 * 1024 * 1024, "5120G"},
+	    {UINT64_MAX, "16383P"}, /* five digits at most */
 	};
 	char buf[32], desc[64];
 	size_t i;
@@ -54,26 +54,26 @@ static void test_parse_duration(void)
 		int ret;
 		uint64_t secs;
 	} cases[] = {
-		{ "0", 0, 0 },
-		{ "90", 0, 90 },
-		{ "90s", 0, 90 },
-		{ "15m", 0, 900 },
-		{ "2h", 0, 7200 },
-		{ "30d", 0, 30 * 86400 },
-		{ "1w", 0, 604800 },
-		{ "3650d", 0, 3650ULL * 86400 },
-		{ "", -EINVAL, 0 },
-		{ "h", -EINVAL, 0 },
-		{ "1x", -EINVAL, 0 },
-		{ "1H", -EINVAL, 0 },
-		{ "-1", -EINVAL, 0 },
-		{ "+1", -EINVAL, 0 },
-		{ "1.5h", -EINVAL, 0 },
-		{ " 1h", -EINVAL, 0 },
-		{ "1h ", -EINVAL, 0 },
-		{ "1h30m", -EINVAL, 0 },
-		{ "99999999w", -ERANGE, 0 },
-		{ "99999999999999999999999", -ERANGE, 0 },
+	    {"0", 0, 0},
+	    {"90", 0, 90},
+	    {"90s", 0, 90},
+	    {"15m", 0, 900},
+	    {"2h", 0, 7200},
+	    {"30d", 0, 30 * 86400},
+	    {"1w", 0, 604800},
+	    {"3650d", 0, 3650ULL * 86400},
+	    {"", -EINVAL, 0},
+	    {"h", -EINVAL, 0},
+	    {"1x", -EINVAL, 0},
+	    {"1H", -EINVAL, 0},
+	    {"-1", -EINVAL, 0},
+	    {"+1", -EINVAL, 0},
+	    {"1.5h", -EINVAL, 0},
+	    {" 1h", -EINVAL, 0},
+	    {"1h ", -EINVAL, 0},
+	    {"1h30m", -EINVAL, 0},
+	    {"99999999w", -ERANGE, 0},
+	    {"99999999999999999999999", -ERANGE, 0},
 	};
 	char desc[64];
 	uint64_t v;
@@ -81,7 +81,8 @@ static void test_parse_duration(void)
 	int r;
 
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		snprintf(desc, sizeof(desc), "parse_duration(\"%s\")", cases[i].in);
+		snprintf(desc, sizeof(desc), "parse_duration(\"%s\")",
+			 cases[i].in);
 		v = 12345;
 		r = parse_duration(cases[i].in, &v);
 		ASSERT_EQ(r, cases[i].ret, desc);
@@ -100,19 +101,19 @@ static void test_parse_ports(void)
 		size_t n;
 		uint16_t ports[3];
 	} cases[] = {
-		{ "25", 0, 1, { 25 } },
-		{ "25,465,587", 0, 3, { 25, 465, 587 } },
-		{ "25, 465 ,587", 0, 3, { 25, 465, 587 } },
-		{ "65535", 0, 1, { 65535 } },
-		{ "0", -EINVAL, 0, { 0 } },
-		{ "65536", -EINVAL, 0, { 0 } },
-		{ "25,25", -EINVAL, 0, { 0 } },
-		{ "", -EINVAL, 0, { 0 } },
-		{ ",", -EINVAL, 0, { 0 } },
-		{ "smtp", -EINVAL, 0, { 0 } },
-		{ "25;465", -EINVAL, 0, { 0 } },
-		{ "-25", -EINVAL, 0, { 0 } },
-		{ "1,2,3,4", -ERANGE, 0, { 0 } },	/* max 3 below */
+	    {"25", 0, 1, {25}},
+	    {"25,465,587", 0, 3, {25, 465, 587}},
+	    {"25, 465 ,587", 0, 3, {25, 465, 587}},
+	    {"65535", 0, 1, {65535}},
+	    {"0", -EINVAL, 0, {0}},
+	    {"65536", -EINVAL, 0, {0}},
+	    {"25,25", -EINVAL, 0, {0}},
+	    {"", -EINVAL, 0, {0}},
+	    {",", -EINVAL, 0, {0}},
+	    {"smtp", -EINVAL, 0, {0}},
+	    {"25;465", -EINVAL, 0, {0}},
+	    {"-25", -EINVAL, 0, {0}},
+	    {"1,2,3,4", -ERANGE, 0, {0}}, /* max 3 below */
 	};
 	uint16_t ports[3];
 	char desc[64];
@@ -120,7 +121,8 @@ static void test_parse_ports(void)
 	int r;
 
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		snprintf(desc, sizeof(desc), "parse_ports(\"%s\")", cases[i].in);
+		snprintf(desc, sizeof(desc), "parse_ports(\"%s\")",
+			 cases[i].in);
 		n = 0;
 		r = parse_ports(cases[i].in, ports, 3, &n);
 		ASSERT_EQ(r, cases[i].ret, desc);
@@ -140,19 +142,19 @@ static void test_parse_u64(void)
 		int ret;
 		uint64_t v;
 	} cases[] = {
-		{ "0", 0, 10, 0, 0 },
-		{ "10", 0, 10, 0, 10 },
-		{ "11", 0, 10, -ERANGE, 0 },
-		{ "0", 1, 10, -ERANGE, 0 },
-		{ "18446744073709551615", 0, UINT64_MAX, 0, UINT64_MAX },
-		{ "18446744073709551616", 0, UINT64_MAX, -ERANGE, 0 },
-		{ "007", 0, 10, 0, 7 },
-		{ "", 0, 10, -EINVAL, 0 },
-		{ "+1", 0, 10, -EINVAL, 0 },
-		{ "-1", 0, 10, -EINVAL, 0 },
-		{ "1a", 0, 10, -EINVAL, 0 },
-		{ " 1", 0, 10, -EINVAL, 0 },
-		{ "0x10", 0, 100, -EINVAL, 0 },
+	    {"0", 0, 10, 0, 0},
+	    {"10", 0, 10, 0, 10},
+	    {"11", 0, 10, -ERANGE, 0},
+	    {"0", 1, 10, -ERANGE, 0},
+	    {"18446744073709551615", 0, UINT64_MAX, 0, UINT64_MAX},
+	    {"18446744073709551616", 0, UINT64_MAX, -ERANGE, 0},
+	    {"007", 0, 10, 0, 7},
+	    {"", 0, 10, -EINVAL, 0},
+	    {"+1", 0, 10, -EINVAL, 0},
+	    {"-1", 0, 10, -EINVAL, 0},
+	    {"1a", 0, 10, -EINVAL, 0},
+	    {" 1", 0, 10, -EINVAL, 0},
+	    {"0x10", 0, 100, -EINVAL, 0},
 	};
 	char desc[80];
 	uint64_t v;
@@ -162,8 +164,9 @@ static void test_parse_u64(void)
 		snprintf(desc, sizeof(desc), "parse_u64(\"%s\", %llu, %llu)",
 			 cases[i].in, (unsigned long long)cases[i].min,
 			 (unsigned long long)cases[i].max);
-		ASSERT_EQ(parse_u64(cases[i].in, cases[i].min, cases[i].max, &v),
-			  cases[i].ret, desc);
+		ASSERT_EQ(
+		    parse_u64(cases[i].in, cases[i].min, cases[i].max, &v),
+		    cases[i].ret, desc);
 		if (!cases[i].ret)
 			ASSERT_U64(v, cases[i].v, desc);
 	}

@@ -30,7 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define FRAME_LEN 54	/* Ethernet 14 + IPv4 20 + TCP 20 */
+#define FRAME_LEN 54 /* Ethernet 14 + IPv4 20 + TCP 20 */
 
 static uint16_t csum(const void *p, size_t len)
 {
@@ -66,8 +66,8 @@ static double cpu_ns(void)
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_ll sll = { 0 };
-	struct ifreq ifr = { 0 };
+	struct sockaddr_ll sll = {0};
+	struct ifreq ifr = {0};
 	unsigned int mac[6];
 	uint8_t dmac[6], smac[6], *frames;
 	uint32_t first, step, dst, nsrc, i;
@@ -76,8 +76,8 @@ int main(int argc, char **argv)
 	int fd, one = 1;
 
 	if (argc != 8) {
-		fprintf(stderr,
-			"usage: synflood IFACE DSTMAC SRC_FIRST NSRC STEP DST COUNT\n");
+		fprintf(stderr, "usage: synflood IFACE DSTMAC SRC_FIRST NSRC "
+				"STEP DST COUNT\n");
 		return 2;
 	}
 	if (sscanf(argv[2], "%x:%x:%x:%x:%x:%x", &mac[0], &mac[1], &mac[2],
@@ -147,7 +147,7 @@ int main(int argc, char **argv)
 		v = htons(25);
 		memcpy(tcp + 2, &v, 2);
 		tcp[12] = 5 << 4;
-		tcp[13] = 0x02;	/* SYN */
+		tcp[13] = 0x02; /* SYN */
 		tcp[14] = 0xff;
 		tcp[15] = 0xff;
 	}

@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * backend.c - choosing and opening a backend, the lock that serialises
+ * mutating commands, and helpers over entries that both backends share.
+ *
+ * Choice: --backend wins; otherwise the backend recorded in
+ * $state_dir/backend by the last successful attach; otherwise XDP. `attach`
+ * with auto falls back to nft when XDP cannot attach (cmd_iface.c) and
+ * records the reason, which `status` shows.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "backend/backend.h"
+
+static int read_recorded(const struct backend *be, char *why, size_t whylen)
+{
+	char path[4096], buf[256] = "";
+	ssize_t n;
+	int fd;
+	char *nl;
+
+	if (path_join(path, sizeof(path), be->state_dir, "backend"))
+		return MX_BACKEND_AUTO;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return MX_BACKEND_AUTO;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return MX_BACKEND_AUTO;
+	buf[n] = '\0';
+	/* first line: the name; second line: why */
+	nl = strchr(buf, '\n');
+	if (nl) {
+		*nl = '\0';
+		snprintf(why, whylen, "%s", nl + 1);
+		nl = strchr(why, '\n');
+		if (nl)
+			*nl = '\0';
+	}
+	if (!strcmp(buf, "nft"))
+		return MX_BACKEND_NFT;
+	if (!strcmp(buf, "xdp"))
+		return MX_BACKEND_XDP;
+	return MX_BACKEND_AUTO;
+}
+
+int backend_record(struct backend *be)
+{
+	char path[4096], buf[256];
+	int n, err;
+
+	err = mkdir_p(be->state_dir, 0700);
+	if (err)
+		return err;
+	err = path_join(path, sizeof(path), be->state_dir, "backend");
+	if (err)
+		return err;
+	n = snprintf(buf, sizeof(buf), "%s\n%s\n", be->ops->name, be->why);
+	return write_file_atomic(path, buf, (size_t)n, 0600);
+}
+
+static int take_lock(struct backend *be)
+{
+	char path[4096];
+	int err;
+
+	err = mkdir_p(be->state_dir, 0700);
+	if (err)
+		return err;
+	err = path_join(path, sizeof(path), be->state_dir, "lock");
+	if (err)
+		return err;
+	be->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (be->lock_fd < 0)
+		return -errno;
+	/* mutating commands are short; wait for the other one to finish */
+	while (flock(be->lock_fd, LOCK_EX)) {
+		if (errno != EINTR) {
+			err = -errno;
+			close(be->lock_fd);
+			be->lock_fd = -1;
+			return err;
+		}
+	}
+	return 0;
+}
+
+int backend_open(struct backend *be, unsigned int flags)
+{
+	enum mx_backend_kind kind = mx_opt.backend;
+	int err;
+
+	memset(be, 0, sizeof(*be));
+	be->lock_fd = -1;
+	be->pin_dir = mx_opt.pin_dir;
+	be->state_dir = mx_opt.state_dir;
+	if (!mx_opt.backend_given || kind == MX_BACKEND_AUTO)
+		kind = (enum mx_backend_kind)read_recorded(be, be->why,
+							   sizeof(be->why));
+	if (kind == MX_BACKEND_AUTO) {
+		kind = MX_BACKEND_XDP;
+		snprintf(be->why, sizeof(be->why), "default");
+	} else if (mx_opt.backend_given) {
+		snprintf(be->why, sizeof(be->why), "chosen with --backend");
+	}
+	be->ops = kind == MX_BACKEND_NFT ? &backend_nft_ops : &backend_xdp_ops;
+	if (flags & BE_LOCK) {
+		err = take_lock(be);
+		if (err)
+			return err;
+	}
+	err = be->ops->open(be, flags & BE_CREATE);
+	if (err) {
+		if (be->lock_fd >= 0)
+			close(be->lock_fd);
+		be->lock_fd = -1;
+		return err;
+	}
+	return 0;
+}
+
+int backend_open_other(const struct backend *be, struct backend *other)
+{
+	int err;
+
+	memset(other, 0, sizeof(*other));
+	other->lock_fd = -1;
+	other->pin_dir = be->pin_dir;
+	other->state_dir = be->state_dir;
+	other->ops =
+	    be->ops == &backend_xdp_ops ? &backend_nft_ops : &backend_xdp_ops;
+	err = other->ops->open(other, false);
+	if (err)
+		other->ops = NULL;
+	return err;
+}
+
+void backend_close(struct backend *be)
+{
+	if (be->ops && be->priv)
+		be->ops->close(be);
+	if (be->lock_fd >= 0)
+		close(be->lock_fd);
+	be->lock_fd = -1;
+}
+
+const char *backend_strerror(int err)
+{
+	switch (-err) {
+	case ENOENT:
+		return "mxwall is not set up here (run 'mxwall attach IFACE' "
+		       "first)";
+	case EPERM:
+	case EACCES:
+		return "permission denied: needs CAP_BPF and CAP_NET_ADMIN, or "
+		       "root";
+	case E2BIG:
+	case ENOSPC:
+		return "table full";
+	case EEXIST:
+		return "already exists";
+	case EBUSY:
+		return "busy: another program or table is in the way";
+	case ENODEV:
+		return "no such interface";
+	case EOPNOTSUPP:
+		return "not supported here";
+	case EPROTO:
+		return "the pinned maps have another layout than this mxwall "
+		       "expects; refusing to touch them (detach with the "
+		       "mxwall that made them, or remove the pin directory: "
+		       "this loses entries and counters)";
+	case EUCLEAN:
+		return "the pin directory is incomplete: a pinned map is "
+		       "missing (remove the pin directory to start over: this "
+		       "loses entries and counters)";
+	default:
+		return strerror(-err);
+	}
+}
+
+const char *mx_action_name(const struct mx_entry *e)
+{
+	if (e->action == MX_ACT_ALLOW)
+		return "allow";
+	return e->observe ? "observe" : "drop";
+}
+
+int mx_entry_cmp_packets(const void *a, const void *b)
+{
+	const struct mx_entry *x = a, *y = b;
+
+	if (x->packets != y->packets)
+		return x->packets > y->packets ? -1 : 1;
+	if (x->bytes != y->bytes)
+		return x->bytes > y->bytes ? -1 : 1;
+	return cidr_cmp(&x->net, &y->net);
+}
+
+bool mx_tags_has(const char *tags, const char *tag)
+{
+	size_t len = strlen(tag);
+	const char *p = tags;
+
+	while (p && *p) {
+		if (!strncmp(p, tag, len) && (p[len] == ',' || p[len] == '\0'))
+			return true;
+		p = strchr(p, ',');
+		if (p)
+			p++;
+	}
+	return false;
+}
+
+int mx_tags_add(char *tags, size_t len, const char *tag)
+{
+	size_t have = strlen(tags), add = strlen(tag);
+
+	if (!add || mx_tags_has(tags, tag))
+		return 0;
+	if (have + (have ? 1 : 0) + add + 1 > len)
+		return -ENOSPC;
+	if (have)
+		tags[have++] = ',';
+	memcpy(tags + have, tag, add + 1);
+	return 0;
+}

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * backend.h - the one ops table that every command drives, with two
+ * implementations: backend_xdp.c (pinned BPF maps, the fast path) and
+ * backend_nft.c (table inet mxwall through libnftnl/libmnl).
+ *
+ * Promises every implementation keeps:
+ *  - apply() is all or nothing: on error nothing changed (a bulk load that
+ *    fails half-way is rolled back before apply() returns).
+ *  - Adding an entry that exists replaces its action and metadata but keeps
+ *    its counters; counters go only with the entry or with zero_counters().
+ *  - Counters are packets and IP bytes (header included, as netfilter counts
+ *    them), so both backends report the same figures.
+ *  - Metadata (origin, tags, added, expires) lives with the entry in the
+ *    backend's own state, so that a second mxwall process sees it.
+ * Callers: ctl/cmd_*.c, watch.c, report.c.
+ */
+#ifndef MXWALL_BACKEND_H
+#define MXWALL_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/cidr.h"
+#include "core/mxwall.h"
+
+enum mx_action {
+	MX_ACT_DROP = 1,
+	MX_ACT_ALLOW = 2,
+};
+
+enum mx_origin {
+	MX_ORIGIN_STATIC = 1,  /* the core list: survives the weekly reset */
+	MX_ORIGIN_DYNAMIC = 2, /* cleared by the weekly reset */
+};
+
+/* tags as one comma list, "a,zen.spamhaus.org"; "a" = added by watch */
+#define MX_TAGS_LEN 64
+
+struct mx_entry {
+	struct cidr net;
+	uint8_t action; /* enum mx_action */
+	uint8_t origin; /* enum mx_origin */
+	bool observe;	/* count as if dropping, but pass */
+	char tags[MX_TAGS_LEN];
+	int64_t added;	 /* unix seconds; 0 unknown */
+	int64_t expires; /* unix seconds; 0 = until removed/reset */
+	/* read back by dump(); ignored by apply() */
+	uint64_t packets;
+	uint64_t bytes;
+	int64_t last_hit; /* unix seconds; 0 never */
+};
+
+/* global counters of the data path (DESIGN.md "Data path") */
+struct mx_counters {
+	uint64_t seen;	    /* packets looked at */
+	uint64_t syn;	    /* SMTP SYNs */
+	uint64_t dropped;   /* SMTP SYNs dropped */
+	uint64_t allowed;   /* SMTP SYNs passed by an allow exception */
+	uint64_t observed;  /* would have been dropped (observe mode) */
+	uint64_t passed;    /* everything passed */
+	uint64_t malformed; /* passed because a header did not fit */
+};
+
+enum mx_attach_mode {
+	MX_MODE_AUTO = 0,
+	MX_MODE_NATIVE,
+	MX_MODE_GENERIC,
+};
+
+#define MX_PORTS_MAX 8
+#define MX_IFACES_MAX 16
+
+struct mx_dp_config {
+	uint16_t ports[MX_PORTS_MAX]; /* SMTP port set, host order */
+	size_t nports;
+	bool observe; /* global observe mode */
+};
+
+struct mx_iface {
+	char name[32];
+	int ifindex;
+	enum mx_attach_mode mode; /* as attached: native or generic */
+};
+
+struct mx_status {
+	const char *backend; /* "xdp" or "nft" */
+	char why[160];	     /* why this backend (auto fallback reason) */
+	struct mx_iface ifaces[MX_IFACES_MAX];
+	size_t nifaces;
+	struct mx_dp_config cfg;
+	size_t entries_static;
+	size_t entries_dynamic;
+	size_t capacity; /* entries the tables can hold */
+	struct mx_counters counters;
+};
+
+struct backend;
+
+struct backend_ops {
+	const char *name;
+	/*
+	 * open - find the existing state (pins or table); with create, make
+	 * it when missing. -ENOENT: nothing there and !create.
+	 */
+	int (*open)(struct backend *be, bool create);
+	void (*close)(struct backend *be);
+	int (*attach)(struct backend *be, const char *ifname,
+		      enum mx_attach_mode mode);
+	int (*detach)(struct backend *be, const char *ifname);
+	int (*set_config)(struct backend *be, const struct mx_dp_config *cfg);
+	int (*status)(struct backend *be, struct mx_status *st);
+	/* apply - all or nothing, see above */
+	int (*apply)(struct backend *be, const struct mx_entry *add,
+		     size_t nadd, const struct cidr *del, size_t ndel);
+	/* dump - every entry with its counters; *out is the caller's to free */
+	int (*dump)(struct backend *be, struct mx_entry **out, size_t *n);
+	/* zero_counters - of the given entries; n == 0: of every entry */
+	int (*zero_counters)(struct backend *be, const struct cidr *nets,
+			     size_t n);
+	/*
+	 * seen - when the data path last saw an SMTP SYN from host (unix
+	 * seconds), from its bounded record of recent SYN sources; -ENOENT if
+	 * not in the record.
+	 */
+	int (*seen)(struct backend *be, const struct cidr *host, int64_t *when);
+	/* destroy - remove every trace (pins or table); after detach */
+	int (*destroy)(struct backend *be);
+};
+
+struct backend {
+	const struct backend_ops *ops;
+	const char *pin_dir;   /* XDP: where maps and links are pinned */
+	const char *state_dir; /* where the lock and the backend mark live */
+	char why[160];	       /* why this backend was chosen */
+	int lock_fd;	       /* flock() held by mutating commands */
+	void *priv;	       /* the implementation's own state */
+};
+
+extern const struct backend_ops backend_xdp_ops;
+extern const struct backend_ops backend_nft_ops;
+
+/*
+ * backend_open - pick the backend (--backend, else the one recorded in the
+ * state directory, else XDP) and open its state. flags: BE_CREATE to make
+ * state, BE_LOCK to take the exclusive lock for a mutating command.
+ */
+#define BE_CREATE 0x1
+#define BE_LOCK 0x2
+int backend_open(struct backend *be, unsigned int flags);
+void backend_close(struct backend *be);
+/*
+ * backend_open_other - open the existing state of the other backend than
+ * be's (no create, no lock: be holds it), to move entries across when the
+ * backend changes. -ENOENT when the other one has no state here.
+ */
+int backend_open_other(const struct backend *be, struct backend *other);
+/* backend_record - remember which backend is in use for later commands */
+int backend_record(struct backend *be);
+/* backend_strerror - words a user can act on for an -errno from a backend */
+const char *backend_strerror(int err);
+
+/* helpers over the ops, shared by commands, watch and report */
+const char *mx_action_name(const struct mx_entry *e);	/* drop/allow/observe */
+int mx_entry_cmp_packets(const void *a, const void *b); /* for qsort, desc */
+/* mx_tags_has - is tag in the comma list */
+bool mx_tags_has(const char *tags, const char *tag);
+/* mx_tags_add - append tag if missing; -ENOSPC when it does not fit */
+int mx_tags_add(char *tags, size_t len, const char *tag);
+
+#endif /* MXWALL_BACKEND_H */

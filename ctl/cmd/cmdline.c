@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cmdline.c - shared argument handling of the command handlers.
+ *
+ * Every usage error is one line on stderr that names the bad argument, then
+ * exit 2; nothing has been opened or changed when it happens, because the
+ * handlers read all their arguments before they touch the backend.
+ */
+#include <ctype.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmdline.h"
+#include "core/mxwall.h"
+
+void cmd_bad_option(const char *cmd, int c, char **argv)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "?";
+	size_t len;
+
+	if (c == ':')
+		log_usage("%s: %s: missing value", cmd, arg);
+	if (optopt > 0 && optopt < 128 && arg[0] == '-' && arg[1] != '-')
+		log_usage("%s: -%c: unknown option (see 'mxwall %s --help')",
+			  cmd, optopt, cmd);
+	len = strcspn(arg, "=");
+	log_usage("%s: %.*s: unknown option (see 'mxwall %s --help')", cmd,
+		  (int)len, arg, cmd);
+}
+
+struct cidr *cmd_parse_cidrs(const char *cmd, int argc, char **argv)
+{
+	char why[160], now[CIDR_STRLEN];
+	struct cidr *v;
+	int i, r;
+
+	if (argc <= 0)
+		return NULL;
+	v = xcalloc((size_t)argc, sizeof(*v));
+	for (i = 0; i < argc; i++) {
+		r = cidr_parse(argv[i], 0, &v[i], why, sizeof(why));
+		if (r < 0) {
+			free(v);
+			log_usage("%s: %s", cmd, why);
+		}
+		if (r == CIDR_MASKED)
+			log_warn("%s: %s has host bits set; using %s", cmd,
+				 argv[i], cidr_format(&v[i], now, sizeof(now)));
+	}
+	return v;
+}
+
+static bool tag_ok(const char *t, size_t l)
+{
+	size_t i;
+
+	if (l == 0 || l > 32)
+		return false;
+	for (i = 0; i < l; i++)
+		if (!isalnum((unsigned char)t[i]) && !strchr("._:-", t[i]))
+			return false;
+	return true;
+}
+
+void cmd_add_tags(const char *cmd, char *tags, size_t len, const char *arg)
+{
+	char one[40];
+	const char *p = arg, *comma;
+	size_t l;
+
+	do {
+		comma = strchr(p, ',');
+		l = comma ? (size_t)(comma - p) : strlen(p);
+		if (!tag_ok(p, l))
+			log_usage("%s: --tag %s: a tag is 1 to 32 letters, "
+				  "digits or '.', '_', ':', '-'",
+				  cmd, arg);
+		snprintf(one, sizeof(one), "%.*s", (int)l, p);
+		if (mx_tags_add(tags, len, one))
+			log_usage("%s: --tag %s: too many tags (at most %d "
+				  "characters in all)",
+				  cmd, arg, (int)len - 1);
+		p = comma ? comma + 1 : p + l;
+	} while (comma);
+}
+
+int cmd_open(const char *cmd, struct backend *be, unsigned int flags)
+{
+	int err = backend_open(be, flags);
+
+	if (err) {
+		log_err("%s: %s", cmd, backend_strerror(err));
+		return EXIT_RUNTIME;
+	}
+	return 0;
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * commands.h - one handler per command; each parses its own options,
+ * prints its own --help and returns the exit status (0, 1 or 2).
+ */
+#ifndef MXWALL_COMMANDS_H
+#define MXWALL_COMMANDS_H
+
+int cmd_attach(int argc, char **argv); /* cmd_iface.c */
+int cmd_detach(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_block(int argc, char **argv); /* cmd_entries.c */
+int cmd_allow(int argc, char **argv);
+int cmd_unblock(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_load(int argc, char **argv);
+int cmd_flush(int argc, char **argv);
+int cmd_top(int argc, char **argv);
+int cmd_scan(int argc, char **argv);	/* cmd_scan.c */
+int cmd_watch(int argc, char **argv);	/* watch.c */
+int cmd_report(int argc, char **argv);	/* report.c */
+int cmd_stats(int argc, char **argv);	/* stats.c */
+int cmd_metrics(int argc, char **argv); /* metrics.c */
+
+#endif /* MXWALL_COMMANDS_H */

@@ -1,0 +1,571 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cmd_entries.c - the commands that change or show the entries: block,
+ * allow, unblock, list, load, flush, top.
+ *
+ * Every command reads all of its arguments (and `load` its whole file)
+ * before it opens the backend, so a usage error or a bad line changes
+ * nothing. Mutating commands hold the backend lock (BE_LOCK) and hand the
+ * backend one apply() call, which is all or nothing.
+ *
+ * Origins: `block` makes dynamic entries unless --static (the weekly reset
+ * removes them); `allow` makes static entries unless --dynamic, because an
+ * exception should outlive the reset of the blocks around it; `load` makes
+ * static entries unless --dynamic.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "backend/backend.h"
+#include "cmd/cmdline.h"
+#include "cmd/commands.h"
+#include "core/listfile.h"
+#include "core/mxwall.h"
+#include "report/table.h"
+
+/* --help texts: the usage line(s) first; test_docs.sh holds them to mxwall(8)
+ */
+static const char block_help[] =
+    "usage: mxwall block CIDR... [--tag TAG] [--ttl DURATION] [--static] "
+    "[--observe]\n\n"
+    "Drop SMTP SYNs from each CIDR (a host or a netblock).\n"
+    "  --tag TAG        a reason shown in [brackets] (repeatable, or a comma "
+    "list)\n"
+    "  --ttl DURATION   expire after DURATION (90s, 15m, 2h, 30d, 1w)\n"
+    "  --static         part of the core list: the weekly reset keeps it\n"
+    "                   (default: dynamic, removed by the weekly reset)\n"
+    "  --observe        count as if dropping, but let the packets pass\n";
+
+static const char allow_help[] =
+    "usage: mxwall allow CIDR... [--tag TAG] [--static|--dynamic]\n\n"
+    "An exception inside a blocked netblock: SMTP SYNs from each CIDR pass\n"
+    "(the longest prefix wins) and are counted.\n"
+    "  --tag TAG        a reason shown in [brackets] (repeatable, or a comma "
+    "list)\n"
+    "  --static         survive the weekly reset (the default for allow)\n"
+    "  --dynamic        removed by the weekly reset\n";
+
+static const char list_help[] =
+    "usage: mxwall list [--json] [--dynamic|--static]\n\n"
+    "Every entry, sorted by address, with its counters and tags.\n"
+    "  --json           a JSON array of entry objects\n"
+    "  --dynamic        only the entries the weekly reset removes\n"
+    "  --static         only the core list\n";
+
+static const char flush_help[] =
+    "usage: mxwall flush --dynamic|--all\n\n"
+    "Remove entries with their counters.\n"
+    "  --dynamic        the dynamic entries (what the weekly reset removes)\n"
+    "  --all            every entry, the core list and exceptions too\n";
+
+static const char unblock_help[] =
+    "usage: mxwall unblock CIDR...\n\n"
+    "Remove the entry for each CIDR (a block or an allow exception), with\n"
+    "its counters. Each must be an entry as listed; nothing changes if one\n"
+    "is not.\n";
+
+static const char load_help[] =
+    "usage: mxwall load FILE [--tag TAG] [--dynamic]\n\n"
+    "Block every CIDR listed in FILE ('-' = stdin): one per line, '#' or ';'\n"
+    "start a comment (Spamhaus DROP style '1.2.3.0/24 ; SBL1'). All or "
+    "nothing:\n"
+    "the first bad line is reported as FILE:LINE and nothing changes.\n"
+    "  --tag TAG        a reason shown in [brackets] (repeatable, or a comma "
+    "list)\n"
+    "  --dynamic        removed by the weekly reset (default: static, the core "
+    "list)\n";
+
+static const char top_help[] =
+    "usage: mxwall top [-n N] [--by /24|/16|/48] [--json]\n\n"
+    "The entries that matched the most packets, live from the counters:\n"
+    "every entry, allow exceptions and the core list included.\n"
+    "  -n N             show N rows (default 20; 0 = all)\n"
+    "  --by /24|/16|/48 sum hosts into netblocks: /24 = IPv4 /24 and IPv6 "
+    "/48,\n"
+    "                   /16 = IPv4 /16 and IPv6 /32, /48 = IPv6 /48 only\n"
+    "  --json           a JSON array of entry objects\n";
+
+/* apply_or_fail - one apply(); logs and returns the exit status */
+static int apply_or_fail(const char *cmd, struct backend *be,
+			 const struct mx_entry *add, size_t nadd,
+			 const struct cidr *del, size_t ndel)
+{
+	int err = be->ops->apply(be, add, nadd, del, ndel);
+
+	if (err) {
+		log_err("%s: %s (nothing was changed)", cmd,
+			backend_strerror(err));
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
+/* dump_or_fail - every entry with its counters, or log and fail */
+static int dump_or_fail(const char *cmd, struct backend *be,
+			struct mx_entry **rows, size_t *n)
+{
+	int err = be->ops->dump(be, rows, n);
+
+	if (err) {
+		log_err("%s: cannot read the entries: %s", cmd,
+			backend_strerror(err));
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
+/* add_entries - block and allow: same shape, different defaults */
+static int add_entries(int argc, char **argv, enum mx_action action)
+{
+	const char *cmd = argv[0];
+	static const struct option block_opts[] = {
+	    {"help", no_argument, NULL, 'h'},
+	    {"observe", no_argument, NULL, 'o'},
+	    {"static", no_argument, NULL, 's'},
+	    {"tag", required_argument, NULL, 't'},
+	    {"ttl", required_argument, NULL, 'T'},
+	    {NULL, 0, NULL, 0},
+	};
+	static const struct option allow_opts[] = {
+	    {"dynamic", no_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"static", no_argument, NULL, 's'},
+	    {"tag", required_argument, NULL, 't'},
+	    {NULL, 0, NULL, 0},
+	};
+	bool is_block = action == MX_ACT_DROP, stat = !is_block,
+	     observe = false;
+	bool seen_static = false, seen_dynamic = false;
+	const struct option *opts;
+	char tags[MX_TAGS_LEN] = "";
+	uint64_t ttl = 0;
+	struct mx_entry *add = NULL;
+	struct backend be;
+	struct cidr *nets;
+	int c, i, n, rc;
+	time_t now;
+
+	opts = is_block ? block_opts : allow_opts;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			seen_dynamic = true;
+			stat = false;
+			break;
+		case 'h':
+			if (is_block)
+				fputs(block_help, stdout);
+			else
+				fputs(allow_help, stdout);
+			return EXIT_OK;
+		case 'o':
+			observe = true;
+			break;
+		case 's':
+			seen_static = true;
+			stat = true;
+			break;
+		case 't':
+			cmd_add_tags(cmd, tags, sizeof(tags), optarg);
+			break;
+		case 'T':
+			if (parse_duration(optarg, &ttl) || ttl == 0)
+				log_usage("%s: --ttl %s: expected a duration "
+					  "such as 90s, 15m, 2h, 30d or 1w",
+					  cmd, optarg);
+			break;
+		default:
+			cmd_bad_option(cmd, c, argv);
+		}
+	}
+	if (seen_static && seen_dynamic)
+		log_usage("%s: --static and --dynamic exclude each other", cmd);
+	n = argc - optind;
+	if (n <= 0)
+		log_usage("%s: missing CIDR (see 'mxwall %s --help')", cmd,
+			  cmd);
+	nets = cmd_parse_cidrs(cmd, n, argv + optind);
+
+	now = time(NULL);
+	add = xcalloc((size_t)n, sizeof(*add));
+	for (i = 0; i < n; i++) {
+		add[i].net = nets[i];
+		add[i].action = (uint8_t)action;
+		add[i].origin = stat ? MX_ORIGIN_STATIC : MX_ORIGIN_DYNAMIC;
+		add[i].observe = observe;
+		memcpy(add[i].tags, tags, sizeof(tags));
+		add[i].added = now;
+		add[i].expires = ttl ? now + (int64_t)ttl : 0;
+	}
+	free(nets);
+	rc = cmd_open(cmd, &be, BE_LOCK);
+	if (rc == EXIT_OK) {
+		rc = apply_or_fail(cmd, &be, add, (size_t)n, NULL, 0);
+		backend_close(&be);
+	}
+	free(add);
+	return rc;
+}
+
+int cmd_block(int argc, char **argv)
+{
+	return add_entries(argc, argv, MX_ACT_DROP);
+}
+
+int cmd_allow(int argc, char **argv)
+{
+	return add_entries(argc, argv, MX_ACT_ALLOW);
+}
+
+/* find_entry - the entry for exactly net, or NULL */
+static const struct mx_entry *find_entry(const struct mx_entry *rows, size_t n,
+					 const struct cidr *net)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!cidr_cmp(&rows[i].net, net))
+			return &rows[i];
+	return NULL;
+}
+
+/* covering - the longest entry that contains net, or NULL */
+static const struct mx_entry *covering(const struct mx_entry *rows, size_t n,
+				       const struct cidr *net)
+{
+	const struct mx_entry *best = NULL;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (cidr_contains(&rows[i].net, net) &&
+		    (!best || rows[i].net.plen > best->net.plen))
+			best = &rows[i];
+	return best;
+}
+
+int cmd_unblock(int argc, char **argv)
+{
+	const char *cmd = argv[0];
+	static const struct option opts[] = {
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	char a[CIDR_STRLEN], b[CIDR_STRLEN];
+	const struct mx_entry *cov;
+	struct mx_entry *rows = NULL;
+	struct backend be;
+	struct cidr *nets;
+	size_t nrows = 0;
+	int c, i, n, rc;
+
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			fputs(unblock_help, stdout);
+			return EXIT_OK;
+		default:
+			cmd_bad_option(cmd, c, argv);
+		}
+	}
+	n = argc - optind;
+	if (n <= 0)
+		log_usage("%s: missing CIDR (see 'mxwall %s --help')", cmd,
+			  cmd);
+	nets = cmd_parse_cidrs(cmd, n, argv + optind);
+	rc = cmd_open(cmd, &be, BE_LOCK);
+	if (rc)
+		goto out;
+	rc = dump_or_fail(cmd, &be, &rows, &nrows);
+	if (rc)
+		goto out_close;
+	for (i = 0; i < n; i++) {
+		if (find_entry(rows, nrows, &nets[i]))
+			continue;
+		cov = covering(rows, nrows, &nets[i]);
+		if (cov)
+			log_err("%s: %s is not an entry (it is inside %s; "
+				"nothing was changed)",
+				cmd, cidr_format(&nets[i], a, sizeof(a)),
+				cidr_format(&cov->net, b, sizeof(b)));
+		else
+			log_err("%s: %s is not an entry (nothing was changed)",
+				cmd, cidr_format(&nets[i], a, sizeof(a)));
+		rc = EXIT_RUNTIME;
+		goto out_close;
+	}
+	rc = apply_or_fail(cmd, &be, NULL, 0, nets, (size_t)n);
+out_close:
+	backend_close(&be);
+out:
+	free(rows);
+	free(nets);
+	return rc;
+}
+
+/* keep_origin - filter rows in place; origin 0 keeps everything */
+static size_t keep_origin(struct mx_entry *rows, size_t n, int origin)
+{
+	size_t i, out = 0;
+
+	if (!origin)
+		return n;
+	for (i = 0; i < n; i++)
+		if (rows[i].origin == origin)
+			rows[out++] = rows[i];
+	return out;
+}
+
+int cmd_list(int argc, char **argv)
+{
+	const char *cmd = argv[0];
+	static const struct option opts[] = {
+	    {"dynamic", no_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"static", no_argument, NULL, 's'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct mx_entry *rows = NULL;
+	struct backend be;
+	bool json = false;
+	int c, rc, origin = 0;
+	size_t n = 0;
+
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+		case 's':
+			if (origin)
+				log_usage("%s: --static and --dynamic exclude "
+					  "each other",
+					  cmd);
+			origin =
+			    c == 's' ? MX_ORIGIN_STATIC : MX_ORIGIN_DYNAMIC;
+			break;
+		case 'h':
+			fputs(list_help, stdout);
+			return EXIT_OK;
+		case 'j':
+			json = true;
+			break;
+		default:
+			cmd_bad_option(cmd, c, argv);
+		}
+	}
+	if (optind < argc)
+		log_usage("%s: %s: unexpected argument", cmd, argv[optind]);
+	rc = cmd_open(cmd, &be, 0);
+	if (rc)
+		return rc;
+	rc = dump_or_fail(cmd, &be, &rows, &n);
+	backend_close(&be);
+	if (rc)
+		return rc;
+	n = keep_origin(rows, n, origin);
+	table_sort_address(rows, n);
+	if (json)
+		table_print_json(stdout, rows, n);
+	else
+		table_print(stdout, rows, n);
+	free(rows);
+	return EXIT_OK;
+}
+
+static void load_warn(const char *msg, void *arg)
+{
+	(void)arg;
+	log_warn("%s", msg);
+}
+
+int cmd_load(int argc, char **argv)
+{
+	const char *cmd = argv[0];
+	static const struct option opts[] = {
+	    {"dynamic", no_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"tag", required_argument, NULL, 't'},
+	    {NULL, 0, NULL, 0},
+	};
+	char tags[MX_TAGS_LEN] = "", err[512];
+	struct mx_entry *add = NULL;
+	struct cidr *nets = NULL;
+	bool dynamic = false;
+	struct backend be;
+	size_t n = 0, i;
+	const char *path;
+	int c, rc;
+	time_t now;
+
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			dynamic = true;
+			break;
+		case 'h':
+			fputs(load_help, stdout);
+			return EXIT_OK;
+		case 't':
+			cmd_add_tags(cmd, tags, sizeof(tags), optarg);
+			break;
+		default:
+			cmd_bad_option(cmd, c, argv);
+		}
+	}
+	if (optind >= argc)
+		log_usage("%s: missing FILE (see 'mxwall %s --help')", cmd,
+			  cmd);
+	if (argc - optind > 1)
+		log_usage("%s: %s: unexpected argument (one FILE at a time)",
+			  cmd, argv[optind + 1]);
+	path = argv[optind];
+	if (listfile_read(path, &nets, &n, load_warn, NULL, err, sizeof(err))) {
+		log_err("%s (nothing was loaded)", err);
+		return EXIT_RUNTIME;
+	}
+	now = time(NULL);
+	add = xcalloc(n, sizeof(*add));
+	for (i = 0; i < n; i++) {
+		add[i].net = nets[i];
+		add[i].action = MX_ACT_DROP;
+		add[i].origin = dynamic ? MX_ORIGIN_DYNAMIC : MX_ORIGIN_STATIC;
+		if (tags[0])
+			memcpy(add[i].tags, tags, sizeof(tags));
+		add[i].added = now;
+	}
+	free(nets);
+	rc = cmd_open(cmd, &be, BE_LOCK);
+	if (rc == EXIT_OK) {
+		if (n)
+			rc = apply_or_fail(cmd, &be, add, n, NULL, 0);
+		backend_close(&be);
+	}
+	if (rc == EXIT_OK)
+		log_info("%s: %zu entr%s from %s", cmd, n, n == 1 ? "y" : "ies",
+			 path);
+	free(add);
+	return rc;
+}
+
+int cmd_flush(int argc, char **argv)
+{
+	const char *cmd = argv[0];
+	static const struct option opts[] = {
+	    {"all", no_argument, NULL, 'a'},
+	    {"dynamic", no_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct mx_entry *rows = NULL;
+	struct cidr *del = NULL;
+	size_t n = 0, ndel = 0, i;
+	struct backend be;
+	int c, rc, which = 0;
+
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+		case 'd':
+			if (which && which != c)
+				log_usage("%s: --dynamic and --all exclude "
+					  "each other",
+					  cmd);
+			which = c;
+			break;
+		case 'h':
+			fputs(flush_help, stdout);
+			return EXIT_OK;
+		default:
+			cmd_bad_option(cmd, c, argv);
+		}
+	}
+	if (optind < argc)
+		log_usage("%s: %s: unexpected argument", cmd, argv[optind]);
+	if (!which)
+		log_usage("%s: say --dynamic or --all", cmd);
+	rc = cmd_open(cmd, &be, BE_LOCK);
+	if (rc)
+		return rc;
+	rc = dump_or_fail(cmd, &be, &rows, &n);
+	if (rc)
+		goto out;
+	del = xcalloc(n, sizeof(*del));
+	for (i = 0; i < n; i++)
+		if (which == 'a' || rows[i].origin != MX_ORIGIN_STATIC)
+			del[ndel++] = rows[i].net;
+	if (ndel)
+		rc = apply_or_fail(cmd, &be, NULL, 0, del, ndel);
+	if (rc == EXIT_OK)
+		log_info("%s: removed %zu entr%s", cmd, ndel,
+			 ndel == 1 ? "y" : "ies");
+out:
+	backend_close(&be);
+	free(del);
+	free(rows);
+	return rc;
+}
+
+int cmd_top(int argc, char **argv)
+{
+	const char *cmd = argv[0];
+	static const struct option opts[] = {
+	    {"by", required_argument, NULL, 'b'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"json", no_argument, NULL, 'j'},
+	    {NULL, 0, NULL, 0},
+	};
+	unsigned int v4len = 0, v6len = 0;
+	struct mx_entry *rows = NULL;
+	uint64_t top = 20;
+	struct backend be;
+	bool json = false, by = false;
+	size_t n = 0;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, ":hn:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			if (table_parse_by(optarg, &v4len, &v6len))
+				log_usage(
+				    "%s: --by %s: expected /24, /16 or /48",
+				    cmd, optarg);
+			by = true;
+			break;
+		case 'h':
+			fputs(top_help, stdout);
+			return EXIT_OK;
+		case 'j':
+			json = true;
+			break;
+		case 'n':
+			if (parse_u64(optarg, 0, 100000000, &top))
+				log_usage(
+				    "%s: -n %s: expected a number of rows", cmd,
+				    optarg);
+			break;
+		default:
+			cmd_bad_option(cmd, c, argv);
+		}
+	}
+	if (optind < argc)
+		log_usage("%s: %s: unexpected argument", cmd, argv[optind]);
+	rc = cmd_open(cmd, &be, 0);
+	if (rc)
+		return rc;
+	rc = dump_or_fail(cmd, &be, &rows, &n);
+	backend_close(&be);
+	if (rc)
+		return rc;
+	if (by)
+		n = table_aggregate(rows, n, v4len, v6len);
+	table_sort_packets(rows, n);
+	if (top && n > top)
+		n = (size_t)top;
+	if (json)
+		table_print_json(stdout, rows, n);
+	else
+		table_print(stdout, rows, n);
+	free(rows);
+	return EXIT_OK;
+}

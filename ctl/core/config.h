@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * config.h - mxwall.conf, the configuration of `mxwall watch`, read also
+ * by `report` and `metrics` (report_mail_to, report_top, db, ...).
+ *
+ * Format (mxwall.conf(5)): `key = value` lines, `#` comments, repeated
+ * keys add to lists, durations are a number with s, m, h, d or w, and
+ * `threshold.TAG` / `window.TAG` set a rule per reason tag. Every key has a
+ * typed entry in one table (config.c) with its default and bounds. An
+ * unknown key, a bad value or a bad line is an error naming FILE:LINE.
+ *
+ * Callers: watch.c, report.c, metrics.c. The struct is plain data: after
+ * config_load() everything in it is owned by it and freed by config_free().
+ */
+#ifndef MXWALL_CONFIG_H
+#define MXWALL_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend/backend.h"
+#include "core/cidr.h"
+#include "core/mxwall.h"
+
+#define CONF_TAG_LEN 64
+
+/* a rule for one reason tag: threshold.TAG and/or window.TAG */
+struct mx_tag_rule {
+	char tag[CONF_TAG_LEN];
+	uint64_t threshold; /* 0: events with only this tag never count */
+	uint64_t window;    /* seconds */
+	bool has_threshold; /* threshold.TAG given (else the global one) */
+	bool has_window;    /* window.TAG given (else the global one) */
+};
+
+struct mx_config {
+	char **logs; /* log = PATH, repeatable; "-" is stdin */
+	size_t nlogs;
+	enum mx_backend_kind backend; /* backend = auto|xdp|nft */
+	char **ifaces;		      /* interface = NAME, repeatable */
+	size_t nifaces;
+	enum mx_attach_mode mode;     /* mode = auto|native|generic */
+	uint16_t ports[MX_PORTS_MAX]; /* ports = 25, 465, 587 */
+	size_t nports;
+	bool ports_set;		   /* ports given in the file */
+	bool observe;		   /* observe = no: global observe mode */
+	uint64_t threshold;	   /* threshold = 10 */
+	uint64_t window;	   /* window = 1h (seconds) */
+	struct mx_tag_rule *rules; /* threshold.TAG, window.TAG */
+	size_t nrules;
+	uint64_t ttl;	    /* ttl = 0: until the weekly reset */
+	struct cidr *allow; /* allow = CIDR, repeatable */
+	size_t nallow;
+	char **spamtraps; /* spamtrap = ADDR, repeatable */
+	size_t nspamtraps;
+	bool require_seen; /* require_seen = yes */
+	uint64_t escalate; /* escalate = 0: hosts per /24 (/48) */
+	uint64_t max_promotions_per_hour; /* 500 */
+	uint64_t recidive_window;	  /* 30d */
+	uint64_t recidive_factor;	  /* 2 */
+	uint64_t max_ttl;		  /* 90d */
+	uint64_t idle_expire;		  /* 14d; 0 off */
+	char *db;		     /* db = PATH; NULL: $state_dir/mxwall.db */
+	char *blocklist;	     /* blocklist = /etc/mxwall/blocklist */
+	char *report_mail_to;	     /* NULL: do not mail */
+	uint64_t report_top;	     /* 20 */
+	char *report_dir;	     /* NULL: $state_dir/reports */
+	char *sendmail;		     /* /usr/sbin/sendmail */
+	bool syslog;		     /* syslog = no: log to stderr */
+	uint64_t commit_interval_ms; /* commit_interval = 200 (ms) */
+};
+
+/* config_defaults - every key at its default; lists empty */
+void config_defaults(struct mx_config *c);
+/*
+ * config_load - defaults, then the file. On error returns -EINVAL (or
+ * -errno when the file cannot be read), writes "FILE:LINE: what is wrong"
+ * into err and leaves *out freed and at defaults.
+ */
+int config_load(const char *path, struct mx_config *out, char *err,
+		size_t errlen);
+/* config_parse_string - the same on text in memory, name used in errors */
+int config_parse_string(const char *name, const char *text,
+			struct mx_config *out, char *err, size_t errlen);
+void config_free(struct mx_config *c);
+
+/* config_rule - the rule for tag, or NULL */
+const struct mx_tag_rule *config_rule(const struct mx_config *c,
+				      const char *tag);
+/* config_db_path - c->db or $state_dir/mxwall.db into buf */
+int config_db_path(const struct mx_config *c, const char *state_dir, char *buf,
+		   size_t len);
+/* config_max_window - the longest window of any rule, in seconds */
+uint64_t config_max_window(const struct mx_config *c);
+/* config_keys - NULL-terminated list of every key, for docs checks */
+extern const char *const config_key_names[];
+
+#endif /* MXWALL_CONFIG_H */

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * db.h - the state database of the controller (SQLite, one file under
+ * /var/lib/mxwall/): rejection events, the entries `watch` added and why,
+ * the promotions/expiries log, and the read position in each log.
+ *
+ * Promises:
+ *  - The schema carries a version (PRAGMA user_version); db_open() migrates
+ *    an older file forward in one transaction and refuses a newer one.
+ *  - WAL journal, synchronous=NORMAL: a commit survives a crash of the
+ *    process (kill -9) at any moment. On power loss the last commits may
+ *    roll back, but events and read positions are written in the same
+ *    transaction, so they roll back together: the lines are read again,
+ *    never counted twice or skipped.
+ *  - Writers batch: db_begin() opens a transaction if none is open, and
+ *    db_commit() ends it. Readers (report, stats) never block the watcher
+ *    for long (busy timeout, WAL readers do not block the writer).
+ * Callers: watch.c (writer), report.c, stats.c, metrics.c (readers).
+ */
+#ifndef MXWALL_DB_H
+#define MXWALL_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/cidr.h"
+
+#define DB_SCHEMA_VERSION 2
+
+#define DB_READONLY 0x1 /* open an existing file for reading */
+#define DB_MEMORY 0x2	/* a private in-memory database (dry-run) */
+
+struct mx_db;
+
+struct db_event {
+	int64_t time;	      /* unix seconds, from the log line */
+	char ip[CIDR_STRLEN]; /* canonical address text */
+	char mta[16];	      /* postfix, exim, ... */
+	char tags[64];	      /* comma list */
+};
+
+struct db_entry {
+	int64_t id;		/* row id, set by db_entry_add() */
+	char cidr[CIDR_STRLEN]; /* host or netblock, canonical text */
+	char tags[64];		/* "a,reason,..." as put into the filter */
+	int64_t added;		/* unix seconds */
+	int64_t expires;	/* 0: until the weekly reset */
+	int64_t removed;	/* 0: still active */
+	char removal[32];	/* expired, idle, reset, unblocked, ... */
+	uint64_t hits;		/* events that led to the promotion */
+	uint64_t level;		/* 0 first time, n: n-th repeat (recidive) */
+};
+
+/* one line of the promotions/expiries log */
+struct db_action {
+	int64_t time;
+	char cidr[CIDR_STRLEN];
+	char action[16];  /* promote, escalate, expire, idle, reset, gone,
+			   * refused (cap), dry-run */
+	char reason[128]; /* tags and counts, or why it left */
+	int64_t expires;  /* for promote/escalate: until when (0 reset) */
+};
+
+/* read position in one log: resume exactly after a restart */
+struct db_pos {
+	uint64_t dev;
+	uint64_t inode;
+	uint64_t offset;    /* just after the last line consumed */
+	uint64_t last_len;  /* length of that line, newline included */
+	uint64_t last_hash; /* FNV-1a 64 of that line */
+};
+
+/* db_open - open or create (and migrate) path; err says what failed */
+int db_open(const char *path, unsigned int flags, struct mx_db **out, char *err,
+	    size_t errlen);
+void db_close(struct mx_db *db); /* commits an open transaction */
+const char *db_errmsg(struct mx_db *db);
+
+/* batching: begin if none is open; commit if one is open */
+int db_begin(struct mx_db *db);
+int db_commit(struct mx_db *db);
+bool db_in_txn(struct mx_db *db);
+
+/* events */
+int db_event_add(struct mx_db *db, const struct db_event *ev);
+typedef int (*db_event_fn)(void *arg, const struct db_event *ev);
+/* in time order; fn returning non-zero stops the walk and is returned */
+int db_events_since(struct mx_db *db, int64_t since, db_event_fn fn, void *arg);
+int db_events_between(struct mx_db *db, int64_t from, int64_t to,
+		      db_event_fn fn, void *arg); /* from <= t < to */
+int db_events_count(struct mx_db *db, int64_t from, int64_t to, uint64_t *n);
+/* drop events older than before (housekeeping); *n removed */
+int db_events_prune(struct mx_db *db, int64_t before, uint64_t *n);
+
+/* entries the controller added */
+int db_entry_add(struct mx_db *db, struct db_entry *e); /* sets e->id */
+/* db_entry_remove - mark removed; -ENOENT if it was already (the first
+ * removal and its reason stand: report --reset's "reset", say) */
+int db_entry_remove(struct mx_db *db, int64_t id, int64_t when,
+		    const char *why);
+int db_entry_set_expires(struct mx_db *db, int64_t id, int64_t expires);
+typedef int (*db_entry_fn)(void *arg, const struct db_entry *e);
+int db_entries_active(struct mx_db *db, db_entry_fn fn, void *arg);
+/* the latest entry (active or not) for cidr text; -ENOENT if none */
+int db_entry_last(struct mx_db *db, const char *cidr, struct db_entry *out);
+
+/* promotions/expiries log */
+int db_action_add(struct mx_db *db, const struct db_action *a);
+typedef int (*db_action_fn)(void *arg, const struct db_action *a);
+/* every action from <= t < to, in time order; action NULL: all kinds */
+int db_actions_between(struct mx_db *db, int64_t from, int64_t to,
+		       const char *action, db_action_fn fn, void *arg);
+/* promote and escalate actions from <= t < to */
+int db_promotions_between(struct mx_db *db, int64_t from, int64_t to,
+			  db_action_fn fn, void *arg);
+/* promotions (promote + escalate) since t, for the hourly cap */
+int db_promotions_count(struct mx_db *db, int64_t since, uint64_t *n);
+
+/* read positions */
+int db_pos_get(struct mx_db *db, const char *path, struct db_pos *pos);
+int db_pos_set(struct mx_db *db, const char *path, const struct db_pos *pos);
+
+/* the static core list as last loaded by watch (to remove what left it) */
+typedef int (*db_cidr_fn)(void *arg, const char *cidr);
+int db_core_list(struct mx_db *db, db_cidr_fn fn, void *arg);
+int db_core_replace(struct mx_db *db, const char *const *cidrs, size_t n);
+
+/* PRAGMA integrity_check: 0 if "ok", else -EIO with the first problem */
+int db_integrity_check(struct mx_db *db, char *msg, size_t len);
+int db_schema_version(struct mx_db *db);
+
+#endif /* MXWALL_DB_H */

@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * util.c - allocators, typed parsers and formatters shared by every command.
+ *
+ * The parsers take whole strings only: no sign, no trailing garbage, no empty
+ * input, and a range the caller names (strtonum habits, never atoi).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/mxwall.h"
+
+static void oom(void)
+{
+	log_panic("out of memory");
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		oom();
+	return p;
+}
+
+void *xcalloc(size_t nmemb, size_t size)
+{
+	void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
+
+	if (!p)
+		oom();
+	return p;
+}
+
+void *xreallocarray(void *p, size_t nmemb, size_t size)
+{
+	void *q = reallocarray(p, nmemb ? nmemb : 1, size ? size : 1);
+
+	if (!q)
+		oom();
+	return q;
+}
+
+char *xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (!p)
+		oom();
+	return p;
+}
+
+/* parse_u64 - decimal digits only, within [min, max] */
+int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+	const char *p;
+
+	if (!s || !*s)
+		return -EINVAL;
+	for (p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+			return -ERANGE;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (v < min || v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+/* parse_duration - a number with an optional unit s, m, h, d or w */
+int parse_duration(const char *s, uint64_t *secs)
+{
+	static const struct {
+		char unit;
+		uint64_t secs;
+	} units[] = {
+	    {'s', 1},
+	    {'m', 60},
+	    {'h', 60 * 60},
+	    {'d', 60 * 60 * 24},
+	    {'w', 60 * 60 * 24 * 7},
+	};
+	char num[32];
+	size_t len;
+	uint64_t v, mult = 1;
+	size_t i;
+	int err;
+
+	if (!s || !*s)
+		return -EINVAL;
+	len = strlen(s);
+	if (len >= sizeof(num))
+		return -ERANGE;
+	memcpy(num, s, len + 1);
+	if (!isdigit((unsigned char)num[len - 1])) {
+		for (i = 0; i < ARRAY_SIZE(units); i++)
+			if (num[len - 1] == units[i].unit)
+				break;
+		if (i == ARRAY_SIZE(units))
+			return -EINVAL;
+		mult = units[i].secs;
+		num[--len] = '\0';
+	}
+	/* ten years is more than any ttl or window can mean */
+	err = parse_u64(num, 0, (uint64_t)10 * 366 * 24 * 3600 / mult, &v);
+	if (err)
+		return err;
+	*secs = v * mult;
+	return 0;
+}
+
+/* parse_ports - comma list of distinct TCP ports */
+int parse_ports(const char *s, uint16_t *ports, size_t max, size_t *n)
+{
+	char buf[256], *tok, *save = NULL;
+	size_t cnt = 0, i;
+	uint64_t v;
+
+	if (!s || !*s || strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		while (*tok == ' ' || *tok == '\t')
+			tok++;
+		for (i = strlen(tok);
+		     i && (tok[i - 1] == ' ' || tok[i - 1] == '\t'); i--)
+			tok[i - 1] = '\0';
+		if (parse_u64(tok, 1, 65535, &v))
+			return -EINVAL;
+		for (i = 0; i < cnt; i++)
+			if (ports[i] == v)
+				return -EINVAL;
+		if (cnt == max)
+			return -ERANGE;
+		ports[cnt++] = (uint16_t)v;
+	}
+	if (!cnt)
+		return -EINVAL;
+	*n = cnt;
+	return 0;
+}
+
+bool parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = {"yes", "true", "on", "1"};
+	static const char *const no[] = {"no", "false", "off", "0"};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(yes); i++) {
+		if (!strcasecmp(s, yes[i])) {
+			*out = true;
+			return true;
+		}
+		if (!strcasecmp(s, no[i])) {
+			*out = false;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * fmt_bytes - exact below 100000, then whole K, M, G ... in base 1024, the
+ * unit being the smallest that keeps the number at five digits (the way
+ * iptables -v prints its counters, which the weekly report grew out of).
+ */
+void fmt_bytes(uint64_t v, char *buf, size_t len)
+{
+	static const char suffix[] = "KMGTPE";
+	int i = -1;
+
+	while (v > 99999 && i + 1 < (int)sizeof(suffix) - 1) {
+		v /= 1024;
+		i++;
+	}
+	if (i < 0)
+		snprintf(buf, len, "%llu", (unsigned long long)v);
+	else
+		snprintf(buf, len, "%llu%c", (unsigned long long)v, suffix[i]);
+}
+
+void fmt_time_iso(int64_t t, char *buf, size_t len)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+
+	if (t <= 0 || !gmtime_r(&tt, &tm)) {
+		if (len)
+			buf[0] = '\0';
+		return;
+	}
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void fmt_thousands(uint64_t v, char *buf, size_t len)
+{
+	char tmp[32];
+	size_t n, i, o = 0;
+
+	n = (size_t)snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)v);
+	for (i = 0; i < n && o + 2 < len; i++) {
+		if (i && (n - i) % 3 == 0)
+			buf[o++] = ',';
+		buf[o++] = tmp[i];
+	}
+	if (len)
+		buf[o < len ? o : len - 1] = '\0';
+}
+
+void json_str(FILE *f, const char *s)
+{
+	const unsigned char *p;
+
+	fputc('"', f);
+	for (p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '"':
+			fputs("\\\"", f);
+			break;
+		case '\\':
+			fputs("\\\\", f);
+			break;
+		case '\n':
+			fputs("\\n", f);
+			break;
+		case '\t':
+			fputs("\\t", f);
+			break;
+		case '\r':
+			fputs("\\r", f);
+			break;
+		default:
+			if (*p < 0x20 || *p == 0x7f)
+				fprintf(f, "\\u%04x", *p);
+			else
+				fputc(*p, f);
+		}
+	}
+	fputc('"', f);
+}
+
+int path_join(char *buf, size_t len, const char *dir, const char *name)
+{
+	int n = snprintf(buf, len, "%s/%s", dir, name);
+
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int mkdir_p(const char *path, unsigned int mode)
+{
+	char buf[PATH_MAX];
+	char *p;
+	size_t len = strlen(path);
+
+	if (len == 0 || len >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, len + 1);
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* write_file_atomic - readers see the old file or the new one, never half */
+int write_file_atomic(const char *path, const void *data, size_t len,
+		      unsigned int mode)
+{
+	char tmp[PATH_MAX];
+	const char *p = data;
+	int fd = -1, err = 0;
+	ssize_t w;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >=
+	    (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -errno;
+	while (len) {
+		w = write(fd, p, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			goto out;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	if (fsync(fd)) {
+		err = -errno;
+		goto out;
+	}
+	if (close(fd)) {
+		fd = -1;
+		err = -errno;
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, path))
+		err = -errno;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (err)
+		unlink(tmp);
+	return err;
+}

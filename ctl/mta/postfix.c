@@ -1,0 +1,402 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * scan_postfix.c - Postfix smtpd and postscreen lines.
+ *
+ * smtpd (program .../smtpd), the client is NAME[ADDR] or NAME[ADDR]:PORT
+ * and comes right after fixed server text, before any attacker text:
+ *
+ *	NOQUEUE: reject: RCPT from NAME[ADDR]: 554 5.7.1 <x>: Relay access
+ *	    denied; from=<a> to=<b> proto=ESMTP helo=<h>
+ *	QUEUEID: reject: DATA from NAME[ADDR]: ...   (also CONNECT, EHLO, HELO,
+ *	    MAIL, VRFY, ETRN, BDAT, END-OF-MESSAGE; milter-reject:)
+ *	improper command pipelining after EHLO from NAME[ADDR]: text
+ *	too many errors after RCPT from NAME[ADDR]
+ *	lost connection after CONNECT from NAME[ADDR]    (CONNECT, EHLO, HELO,
+ *	timeout after CONNECT from NAME[ADDR]             STARTTLS, UNKNOWN)
+ *	bare <LF> received after DATA from NAME[ADDR]
+ *	disconnect from NAME[ADDR] ehlo=1 auth=0/1 quit=1 commands=2/3
+ *	warning: NAME[ADDR]: SASL LOGIN authentication failed: text
+ *	warning: non-SMTP command from NAME[ADDR]: text
+ *	warning: Illegal address syntax from NAME[ADDR] in RCPT command: <a b>
+ *	warning: Connection rate limit exceeded: 31 from NAME[ADDR] for service
+ *	warning: hostname NAME does not resolve to address ADDR[: text]
+ *	warning: ADDR: hostname NAME verification failed: text
+ *	warning: ADDR: address not listed for hostname NAME
+ *
+ * NAME is "unknown" or a host name that Postfix checked for syntax and
+ * forward confirmation: it never holds '[', ']' or a space, so the first
+ * '[' after "from " opens the address. A space before it fails closed.
+ *
+ * postscreen (program .../postscreen), client [ADDR]:PORT:
+ *
+ *	DNSBL rank 3 for [ADDR]:PORT
+ *	PREGREET 14 after 0.08 from [ADDR]:PORT: EHLO ylmf-pc\r\n
+ *	HANGUP after 0.7 from [ADDR]:PORT in tests after SMTP handshake
+ *	COMMAND TIME LIMIT|COUNT LIMIT|LENGTH LIMIT from [ADDR]:PORT after X
+ *	COMMAND PIPELINING|NON-SMTP COMMAND|BARE NEWLINE from [ADDR]:PORT ...
+ *	DENYLISTED|BLACKLISTED [ADDR]:PORT
+ *	NOQUEUE: reject: RCPT from [ADDR]:PORT: 550 5.7.1 Service unavailable;
+ *	    client [ADDR] blocked using ZONE; from=<a>, to=<b>, proto=, helo=<>
+ *
+ * No event: reject_warning, discard, filter, hold, redirect, proxy-reject
+ * (no client field; the only address is the HELO), connect/disconnect,
+ * TLS lines, lost connection after MAIL/RCPT/DATA/AUTH (legitimate
+ * senders drop too; a failed AUTH is counted once, on its SASL line),
+ * and refusals caused by our own state: "too many connections", "all
+ * server ports busy", 4.3.x system status replies (lookup failures,
+ * configuration errors, no storage).
+ */
+#include <string.h>
+
+#include "core/mxwall.h"
+#include "mta/scan_int.h"
+
+/*
+ * pf_client - "NAME[ADDR]" or "[ADDR]", optionally ":PORT", at p.
+ * Returns the byte after it, or NULL (fail closed).
+ */
+static const char *pf_client(const char *p, const char *end, struct cidr *ip)
+{
+	const char *q = p, *a, *r;
+
+	while (q < end && *q != '[') {
+		if (*q == ' ' || *q == ']')
+			return NULL;
+		q++;
+	}
+	if (q >= end || q - p > 255)
+		return NULL;
+	a = q + 1;
+	r = memchr(a, ']', (size_t)(end - a));
+	if (!r || !scan_addr(a, (size_t)(r - a), ip))
+		return NULL;
+	r++;
+	if (r < end && *r == ':' && r + 1 < end && sc_digit(r[1]))
+		r = sc_digits(r + 1, end);
+	return r;
+}
+
+/* pf_verb - an SMTP stage word: CONNECT, RCPT, END-OF-MESSAGE, . */
+static const char *pf_verb(const char *p, const char *end)
+{
+	const char *q = p;
+
+	while (q < end && ((*q >= 'A' && *q <= 'Z') || *q == '-' || *q == '.'))
+		q++;
+	return q > p && q - p <= 20 ? q : NULL;
+}
+
+/* a stage after which a dropped session never tried to send mail */
+static bool early_stage(const char *p, const char *e)
+{
+	size_t n = (size_t)(e - p);
+
+	return (n == 7 && !memcmp(p, "CONNECT", 7)) ||
+	       (n == 4 && (!memcmp(p, "EHLO", 4) || !memcmp(p, "HELO", 4))) ||
+	       (n == 8 && !memcmp(p, "STARTTLS", 8)) ||
+	       (n == 7 && !memcmp(p, "UNKNOWN", 7));
+}
+
+/* server_state - a refusal that says our server is busy or broken */
+static bool server_state(const char *p, const char *end)
+{
+	const char *d = p + 4; /* after "NNN " */
+
+	if (end - p >= 9 && p[0] == '4' && d[0] == '4' && d[1] == '.' &&
+	    d[2] == '3' && d[3] == '.')
+		return true;
+	return FIND(p, end, "too many connections") ||
+	       FIND(p, end, "all server ports busy") ||
+	       FIND(p, end, "Server configuration") ||
+	       FIND(p, end, "Temporary lookup failure") ||
+	       FIND(p, end, "Insufficient system storage");
+}
+
+/*
+ * scan_postfix_reject - after "reject: " or "milter-reject: ":
+ * "STAGE from CLIENT: NNN reply; from=<...> to=<...> ...".
+ */
+int scan_postfix_reject(struct scan_ctx *c, const char *p, const char *end,
+			struct scan_event *ev)
+{
+	const char *q, *reply, *rend, *to, *te;
+
+	q = pf_verb(p, end);
+	q = LIT(q, end, " from ");
+	if (!q)
+		return SCAN_UNPARSED;
+	q = pf_client(q, end, &ev->ip);
+	reply = LIT(q, end, ": ");
+	if (!reply)
+		return SCAN_UNPARSED;
+	/* postscreen overload: no reply code */
+	if (!(end - reply >= 4 && (reply[0] == '4' || reply[0] == '5') &&
+	      sc_digit(reply[1]) && sc_digit(reply[2]) && reply[3] == ' '))
+		return SCAN_NONE;
+	if (server_state(reply, end))
+		return SCAN_NONE;
+	/* the reply ends where Postfix appends the envelope */
+	rend = FIND(reply, end, "; from=<");
+	if (!rend)
+		rend = FIND(reply, end, "; to=<");
+	if (!rend)
+		rend = FIND(reply, end, "; proto=");
+	if (!rend)
+		rend = end;
+	scan_classify(ev, reply, rend);
+	if (c->ntraps) {
+		to = FIND(rend, end, " to=<");
+		if (to) {
+			to += 4;
+			te = memchr(to, '>', (size_t)(end - to));
+			if (te)
+				scan_spamtrap(c, ev, to, (size_t)(te - to + 1));
+		}
+	}
+	return SCAN_EVENT;
+}
+
+/* after_from - "VERB[ (N bytes)] from CLIENT" at p; stage in [*v, *ve) */
+static const char *after_from(const char *p, const char *end, struct cidr *ip,
+			      const char **ve)
+{
+	const char *q = pf_verb(p, end);
+
+	*ve = q;
+	if (q && q < end && *q == ' ' && q + 1 < end && q[1] == '(') {
+		q = memchr(q, ')', (size_t)(end - q));
+		if (q)
+			q++;
+	}
+	q = LIT(q, end, " from ");
+	return q ? pf_client(q, end, ip) : NULL;
+}
+
+/* SASL de-duplication key: the smtpd process, one session at a time */
+static size_t sasl_key(char *k, uint32_t pid)
+{
+	size_t n = 0;
+	char d[12];
+	int i = 0;
+
+	k[n++] = 'p';
+	k[n++] = 'f';
+	do {
+		d[i++] = (char)('0' + pid % 10);
+		pid /= 10;
+	} while (pid);
+	while (i)
+		k[n++] = d[--i];
+	return n;
+}
+
+static int pf_warning(struct scan_ctx *c, const struct scan_msg *m,
+		      const char *p, const char *end, struct scan_event *ev)
+{
+	const char *q, *a, *r;
+	struct scan_kv *kv;
+	char key[16];
+
+	if ((q = LIT(p, end, "non-SMTP command from ")) ||
+	    (q = LIT(p, end, "Illegal address syntax from "))) {
+		if (!pf_client(q, end, &ev->ip))
+			return SCAN_UNPARSED;
+		SCAN_TAG(ev, "protocol");
+		return SCAN_EVENT;
+	}
+	if ((q = LIT(p, end, "hostname "))) {
+		/* hostname NAME does not resolve to address ADDR[: text] */
+		q = sc_token(q, end);
+		q = LIT(q, end, " does not resolve to address ");
+		if (!q)
+			return SCAN_NONE;
+		if (SCAN_CUT_RISK(m))
+			return SCAN_UNPARSED; /* the address may end the line */
+		a = q;
+		while (q < end && *q != ':' && *q != ' ')
+			q++;
+		/* an IPv6 address holds ':' - it ends at ": " or the end */
+		while (q < end && *q == ':' && !(q + 1 == end || q[1] == ' ')) {
+			q++;
+			while (q < end && *q != ':' && *q != ' ')
+				q++;
+		}
+		if (!scan_addr(a, (size_t)(q - a), &ev->ip))
+			return SCAN_UNPARSED;
+		SCAN_TAG(ev, "baddns");
+		return SCAN_EVENT;
+	}
+	/* ADDR: hostname NAME verification failed / address not listed */
+	q = p;
+	while (q < end && *q != ' ')
+		q++;
+	if (q - p > 2 && q[-1] == ':' && q < end &&
+	    (LIT(q, end, " hostname ") || LIT(q, end, " address not listed"))) {
+		if (!FIND(q, end, " verification failed") &&
+		    !LIT(q, end, " address not listed for hostname "))
+			return SCAN_NONE;
+		if (!scan_addr(p, (size_t)(q - 1 - p), &ev->ip))
+			return SCAN_UNPARSED;
+		SCAN_TAG(ev, "baddns");
+		return SCAN_EVENT;
+	}
+	/* "...limit exceeded: N from CLIENT for service X" (anvil limits) */
+	q = FIND(p, end, " limit exceeded: ");
+	if (q && q - p < 64) {
+		q = sc_digits(q + 17, end);
+		q = LIT(q, end, " from ");
+		if (!q || !pf_client(q, end, &ev->ip))
+			return SCAN_UNPARSED;
+		SCAN_TAG(ev, "other");
+		return SCAN_EVENT;
+	}
+	/* CLIENT: SASL MECH authentication failed: reason */
+	r = pf_client(p, end, &ev->ip);
+	q = LIT(r, end, ": SASL ");
+	if (!q)
+		return SCAN_NONE;
+	q = sc_token(q, end);
+	q = LIT(q, end, " authentication failed");
+	if (!q)
+		return SCAN_NONE;
+	/* our auth server died: not the client's doing */
+	if (FIND(q, end, "Connection lost to authentication server"))
+		return SCAN_NONE;
+	kv = scan_kv_put(c, key, sasl_key(key, m->pid));
+	if (kv)
+		kv->ip = ev->ip;
+	SCAN_TAG(ev, "auth");
+	return SCAN_EVENT;
+}
+
+int scan_postfix_smtpd(struct scan_ctx *c, const struct scan_msg *m,
+		       struct scan_event *ev)
+{
+	const char *p = m->p, *end = m->end, *q, *v, *ve;
+	struct scan_kv *kv;
+	char key[16];
+
+	if (p >= end)
+		return SCAN_NONE;
+	/* the common lines first: they are most of a busy log */
+	if ((q = LIT(p, end, "connect from ")))
+		return SCAN_NONE;
+	if ((q = LIT(p, end, "disconnect from "))) {
+		/* a failed AUTH that no SASL line of this process told us */
+		q = pf_client(q, end, &ev->ip);
+		if (!q)
+			return SCAN_NONE;
+		if (!FIND(q, end, " auth=0/"))
+			return SCAN_NONE;
+		kv = scan_kv_get(c, key, sasl_key(key, m->pid));
+		if (kv) {
+			bool same = !memcmp(&kv->ip, &ev->ip, sizeof(ev->ip));
+
+			memset(kv, 0, sizeof(*kv));
+			if (same)
+				return SCAN_NONE;
+		}
+		SCAN_TAG(ev, "auth");
+		return SCAN_EVENT;
+	}
+	if ((q = LIT(p, end, "warning: ")))
+		return pf_warning(c, m, q, end, ev);
+	/* "NOQUEUE: " or "QUEUEID: " */
+	if ((q = LIT(p, end, "NOQUEUE: "))) {
+		p = q;
+	} else {
+		q = p;
+		while (q < end && q - p < 24 &&
+		       ((*q >= '0' && *q <= '9') || (*q >= 'A' && *q <= 'Z') ||
+			(*q >= 'a' && *q <= 'z')))
+			q++;
+		if (q - p >= 5 && (q = LIT(q, end, ": ")))
+			p = q;
+	}
+	if ((q = LIT(p, end, "reject: ")) ||
+	    (q = LIT(p, end, "milter-reject: ")))
+		return scan_postfix_reject(c, q, end, ev);
+	if ((q = LIT(p, end, "improper command pipelining after ")) ||
+	    (q = LIT(p, end, "too many errors after ")) ||
+	    (q = LIT(p, end, "bare <LF> received after "))) {
+		if (!after_from(q, end, &ev->ip, &ve))
+			return SCAN_UNPARSED;
+		SCAN_TAG(ev, "protocol");
+		return SCAN_EVENT;
+	}
+	if ((v = LIT(p, end, "lost connection after ")) ||
+	    (v = LIT(p, end, "timeout after "))) {
+		q = after_from(v, end, &ev->ip, &ve);
+		if (!q || !ve || !early_stage(v, ve))
+			return SCAN_NONE;
+		SCAN_TAG(ev, "protocol");
+		return SCAN_EVENT;
+	}
+	return SCAN_NONE;
+}
+
+int scan_postscreen(struct scan_ctx *c, const struct scan_msg *m,
+		    struct scan_event *ev)
+{
+	static const struct {
+		const char *lead;
+		uint8_t len;
+		const char *tag;
+	} shapes[] = {
+#define S(l, t) {l, sizeof(l) - 1, t}
+	    S("COMMAND TIME LIMIT from ", "protocol"),
+	    S("COMMAND COUNT LIMIT from ", "protocol"),
+	    S("COMMAND LENGTH LIMIT from ", "protocol"),
+	    S("COMMAND PIPELINING from ", "protocol"),
+	    S("NON-SMTP COMMAND from ", "protocol"),
+	    S("BARE NEWLINE from ", "protocol"),
+	    S("DENYLISTED ", "other"),
+	    S("BLACKLISTED ", "other"),
+#undef S
+	};
+	const char *p = m->p, *end = m->end, *q;
+	size_t i;
+
+	if (p >= end)
+		return SCAN_NONE;
+	if ((q = LIT(p, end, "DNSBL rank "))) {
+		q = sc_digits(q, end);
+		q = LIT(q, end, " for ");
+		if (!q || !pf_client(q, end, &ev->ip))
+			return SCAN_UNPARSED;
+		SCAN_TAG(ev, "dnsbl");
+		return SCAN_EVENT;
+	}
+	if ((q = LIT(p, end, "PREGREET ")) || (q = LIT(p, end, "HANGUP "))) {
+		bool pregreet = *p == 'P';
+
+		if (pregreet) {
+			q = sc_digits(q, end);
+			q = LIT(q, end, " ");
+		}
+		/* "after SECONDS from " */
+		q = LIT(q, end, "after ");
+		while (q && q < end && (sc_digit(*q) || *q == '.'))
+			q++;
+		q = LIT(q, end, " from ");
+		if (!q || !pf_client(q, end, &ev->ip))
+			return SCAN_UNPARSED;
+		if (pregreet)
+			SCAN_TAG(ev, "pregreet");
+		else
+			SCAN_TAG(ev, "protocol");
+		return SCAN_EVENT;
+	}
+	for (i = 0; i < ARRAY_SIZE(shapes); i++) {
+		q = sc_lit(p, end, shapes[i].lead, shapes[i].len);
+		if (!q)
+			continue;
+		if (!pf_client(q, end, &ev->ip))
+			return SCAN_UNPARSED;
+		scan_tag(ev, shapes[i].tag, strlen(shapes[i].tag));
+		return SCAN_EVENT;
+	}
+	if ((q = LIT(p, end, "NOQUEUE: reject: ")))
+		return scan_postfix_reject(c, q, end, ev);
+	return SCAN_NONE;
+}
