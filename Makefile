@@ -23,6 +23,11 @@ MANDIR ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 CRONDIR ?= $(SYSCONFDIR)/cron.d
+# the unprivileged user the log readers run as (mxwall(8) SECURITY): made
+# by `make install` as root without DESTDIR; a package makes it itself
+CREATE_USER ?= $(if $(DESTDIR),no,yes)
+USERADD ?= useradd
+GETENT ?= getent
 
 CC ?= gcc
 CLANG ?= clang
@@ -42,7 +47,7 @@ BUILD := build
 WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -I$(BUILD) -Ictl -Ibpf -MMD -MP
-LDLIBS := -lbpf -lelf -lz -lnftnl -lmnl -lsqlite3 -lcap
+LDLIBS := -lbpf -lelf -lz -lnftnl -lmnl -lsqlite3 -lcap -lseccomp
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	    -fno-omit-frame-pointer
 BPF_CFLAGS := -O2 -g -Werror -Wall -target bpf -D__TARGET_ARCH_$(ARCH) \
@@ -177,6 +182,11 @@ install: $(BUILD)/mxwall
 		install -m 0644 scripts/mxwall.conf $(DESTDIR)$(SYSCONFDIR)/mxwall/mxwall.conf
 	[ -e $(DESTDIR)$(SYSCONFDIR)/mxwall/blocklist ] || \
 		install -m 0644 scripts/blocklist $(DESTDIR)$(SYSCONFDIR)/mxwall/blocklist
+	if [ "$(CREATE_USER)" = yes ] && ! $(GETENT) passwd mxwall >/dev/null; then \
+		$(USERADD) --system --user-group --no-create-home \
+			--home-dir /nonexistent --shell /usr/sbin/nologin \
+			--comment "mxwall log reader" mxwall; \
+	fi
 
 # A throwaway lab: namespaces, a real Postfix, misbehaving clients for a
 # minute, then the weekly report and the retry statistics (as root).

@@ -6,7 +6,7 @@
 set -eu
 
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
-libmnl-dev libnftnl-dev libsqlite3-dev sqlite3 libcap-dev
+libmnl-dev libnftnl-dev libsqlite3-dev sqlite3 libcap-dev libseccomp-dev
 iproute2 nftables python3 swaks postfix fail2ban socat netcat-openbsd
 libclang-rt-14-dev systemd kmod clang-format bear"
 

@@ -15,6 +15,7 @@
 
 #include "cmd/commands.h"
 #include "mta/logread.h"
+#include "core/privsep.h"
 #include "core/mxwall.h"
 #include "mta/scan.h"
 
@@ -76,21 +77,17 @@ static void print_event(const struct scan_event *ev, bool json,
 	printf("}\n");
 }
 
-/* scan_file - 0, or -errno when the file could not be opened or read */
-static int scan_file(struct scanner *s, const char *path, bool json)
+/* scan_file - 0, or -errno when the file could not be read */
+static int scan_file(struct scanner *s, struct logread *r, int64_t mtime,
+		     const char *path, bool json)
 {
-	struct logread *r;
 	struct scan_event ev;
 	const char *line;
 	size_t len;
 	bool trunc;
 	uint64_t lineno = 0;
-	int64_t mtime = 0;
 	int rc;
 
-	r = logread_open(path, &mtime);
-	if (!r)
-		return -errno;
 	scanner_set_ref_time(s, mtime);
 	while ((rc = logread_line(r, &line, &len, &trunc)) > 0) {
 		lineno++;
@@ -98,7 +95,6 @@ static int scan_file(struct scanner *s, const char *path, bool json)
 		if (scanner_feed(s, line, trunc ? SCAN_LINE_MAX + 1 : len, &ev))
 			print_event(&ev, json, path, lineno);
 	}
-	logread_close(r);
 	return rc;
 }
 
@@ -117,7 +113,13 @@ int cmd_scan(int argc, char **argv)
 	struct scan_opts so;
 	struct scan_stats st;
 	struct scanner *s;
-	size_t ntraps = 0;
+	struct {
+		struct logread *r;
+		int64_t mtime;
+		int err;
+	} * in;
+	const char *user = NULL;
+	size_t ntraps = 0, nfiles, i;
 	bool json = false, stats = false;
 	int c, rc, ret = EXIT_OK;
 
@@ -160,17 +162,50 @@ int cmd_scan(int argc, char **argv)
 	}
 	files = optind < argc ? argv + optind : stdin_only;
 
+	/*
+	 * Open every file first, then hold nothing while parsing text that
+	 * strangers wrote: no capability, and as root the unprivileged user.
+	 */
+	for (nfiles = 0; files[nfiles]; nfiles++)
+		;
+	in = xcalloc(nfiles + 1, sizeof(*in));
+	for (i = 0; i < nfiles; i++) {
+		in[i].r = logread_open(files[i], &in[i].mtime);
+		in[i].err = in[i].r ? 0 : errno;
+	}
+	c = privsep_become_reader(&user);
+	if (c) {
+		log_err("cannot drop privileges before parsing: %s%s",
+			strerror(-c),
+			c == -ENOENT ? " (no user " PRIVSEP_USER
+				       " or " PRIVSEP_FALLBACK_USER ")"
+				     : "");
+		for (i = 0; i < nfiles; i++)
+			if (in[i].r)
+				logread_close(in[i].r);
+		free(in);
+		free(traps);
+		return EXIT_RUNTIME;
+	}
+	if (user)
+		log_debug("parsing as user %s, without capabilities", user);
+
 	memset(&so, 0, sizeof(so));
 	so.spamtraps = traps;
 	so.nspamtraps = ntraps;
 	s = scanner_new(&so);
-	for (; *files; files++) {
-		rc = scan_file(s, *files, json);
+	for (i = 0; i < nfiles; i++) {
+		rc = in[i].r
+			 ? scan_file(s, in[i].r, in[i].mtime, files[i], json)
+			 : -in[i].err;
+		if (in[i].r)
+			logread_close(in[i].r);
 		if (rc < 0) {
-			log_err("%s: %s", *files, strerror(-rc));
+			log_err("%s: %s", files[i], strerror(-rc));
 			ret = EXIT_RUNTIME;
 		}
 	}
+	free(in);
 	if (fflush(stdout) == EOF) {
 		log_err("writing the output: %s", strerror(errno));
 		ret = EXIT_RUNTIME;

@@ -34,5 +34,23 @@ echo "# mine" > "$D/etc/mxwall/mxwall.conf"
 make -s install DESTDIR="$D" PREFIX=/opt/mx >/dev/null 2>&1
 if [ "$(cat "$D/etc/mxwall/mxwall.conf")" = "# mine" ]; then ok; else bad "existing mxwall.conf kept"; fi
 
+# the unprivileged user of the log readers: made when missing, not twice,
+# never for a DESTDIR install unless asked (stand-ins for getent/useradd)
+mkdir -p "$D/bin"
+cat >"$D/bin/useradd" <<EOS
+#!/bin/sh
+echo "\$*" >>"$D/useradd.calls"
+EOS
+printf '#!/bin/sh\nexit 2\n' >"$D/bin/getent-none"
+printf '#!/bin/sh\necho mxwall:x:999:999::/nonexistent:/usr/sbin/nologin\n' >"$D/bin/getent-has"
+chmod +x "$D/bin/"*
+make -s install DESTDIR="$D" PREFIX=/opt/mx USERADD="$D/bin/useradd" GETENT="$D/bin/getent-none" >/dev/null 2>&1
+if [ ! -e "$D/useradd.calls" ]; then ok; else bad "DESTDIR install made a user"; fi
+make -s install DESTDIR="$D" PREFIX=/opt/mx CREATE_USER=yes USERADD="$D/bin/useradd" GETENT="$D/bin/getent-none" >/dev/null 2>&1
+if grep -q -- '--system .*mxwall$' "$D/useradd.calls" 2>/dev/null; then ok; else bad "a system user mxwall is made: $(cat "$D/useradd.calls" 2>/dev/null)"; fi
+rm -f "$D/useradd.calls"
+make -s install DESTDIR="$D" PREFIX=/opt/mx CREATE_USER=yes USERADD="$D/bin/useradd" GETENT="$D/bin/getent-has" >/dev/null 2>&1
+if [ ! -e "$D/useradd.calls" ]; then ok; else bad "an existing mxwall user is made again"; fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
