@@ -4,8 +4,9 @@
 # demo.sh - `make demo`: a throwaway lab that shows the weekly cycle.
 #
 # Two network namespaces joined by a veth pair: the server runs a real
-# Postfix (its own instance: config, queue and log under a temp directory,
-# nothing of the host's mail system touched) with mxwall attached in XDP and
+# Postfix (Debian's package unpacked into build/pkgs by
+# selftests/lib/pkgs.sh, never installed; its own instance: config, queue
+# and log under a temp directory, nothing of the host's mail system touched) with mxwall attached in XDP and
 # `mxwall watch` following Postfix's log; the client side runs misbehaving
 # SMTP clients for about a minute:
 #   10.251.1.10   a zombie on a (simulated) DNSBL, back every 6 s
@@ -20,8 +21,9 @@
 # into the counters. Then the lab prints the weekly report, the report by
 # /24 and the retry statistics, and removes itself (also on Ctrl-C).
 #
-# usage: scripts/demo.sh [SECONDS]   (default 60; as root; needs postfix,
-#        python3, iproute2, nsenter and a built build/mxwall)
+# usage: scripts/demo.sh [SECONDS]   (default 60; as root; needs python3,
+#        iproute2, nsenter, apt-get (for Postfix) and a built build/mxwall;
+#        creates the system accounts postfix/postdrop if the host lacks them)
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 MXWALL=${MXWALL:-$TOP/build/mxwall}
@@ -37,12 +39,13 @@ die() { echo "demo: $*" >&2; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || die "run as root (network namespaces, XDP, Postfix)"
 case "$SECS" in '' | *[!0-9]*) die "$SECS: expected a number of seconds" ;; esac
-for c in ip nsenter python3 postfix postconf script; do
+for c in ip nsenter python3 script; do
 	command -v "$c" >/dev/null 2>&1 || die "missing: $c"
 done
-[ -x /usr/lib/postfix/sbin/smtpd ] || [ -x "$(postconf -h daemon_directory)/smtpd" ] ||
-	die "Postfix's daemons not found"
 [ -x "$MXWALL" ] || die "$MXWALL not built: run make"
+# shellcheck source=../selftests/lib/postfix.sh
+. "$TOP/selftests/lib/postfix.sh"
+pf_prepare || die "cannot unpack Postfix into build/pkgs"
 
 cleanup()
 {
@@ -50,11 +53,11 @@ cleanup()
 	[ -n "$BOTS_PID" ] && kill "$BOTS_PID" 2>/dev/null && wait "$BOTS_PID" 2>/dev/null
 	[ -n "$WATCH_PID" ] && kill "$WATCH_PID" 2>/dev/null && wait "$WATCH_PID" 2>/dev/null
 	if [ -n "$LAB" ] && [ -e "$LAB/pf/main.cf" ]; then
-		srv script -qc "postfix -c $LAB/pf stop" /dev/null >/dev/null 2>&1
+		srv postfix -c "$LAB/pf" stop >/dev/null 2>&1
 		# master's children leave with it; wait so the queue can go
 		for _ in $(seq 50); do
-			[ -e "$LAB/queue/pid/master.pid" ] || break
-			kill -0 "$(cat "$LAB/queue/pid/master.pid" 2>/dev/null)" 2>/dev/null || break
+			[ -e "$LAB/pf/spool/pid/master.pid" ] || break
+			kill -0 "$(cat "$LAB/pf/spool/pid/master.pid" 2>/dev/null)" 2>/dev/null || break
 			sleep 0.1
 		done
 	fi
@@ -74,8 +77,8 @@ step() { printf '\n=== %s\n' "$*"; }
 
 LAB=$(mktemp -d /tmp/mxwall-demo.XXXXXX)
 chmod 755 "$LAB"
-mkdir -p "$LAB/pf" "$LAB/queue" "$LAB/data" "$LAB/log" "$LAB/state"
-chown postfix "$LAB/data" "$LAB/log"
+mkdir -p "$LAB/pf" "$LAB/log" "$LAB/state"
+chown postfix "$LAB/log"
 
 step "lab: namespaces $NS_SRV (server) and $NS_CLI (clients)"
 ip netns add "$NS_SRV" && ip netns add "$NS_CLI" || die "cannot make namespaces"
@@ -94,16 +97,8 @@ done
 ip -n "$NS_CLI" addr add fd00:251::66/64 dev veth0 nodad
 
 step "Postfix: its own instance in $LAB/pf, log in $LAB/log/maillog"
-cat >"$LAB/pf/main.cf" <<EOF
-compatibility_level = 3.6
-queue_directory = $LAB/queue
-data_directory = $LAB/data
-command_directory = $(postconf -h command_directory)
-daemon_directory = $(postconf -h daemon_directory)
-meta_directory = $(postconf -h meta_directory)
-shlib_directory = $(postconf -h shlib_directory)
-mail_owner = postfix
-setgid_group = postdrop
+pf_main_cf "$LAB/pf" >"$LAB/pf/main.cf"
+cat >>"$LAB/pf/main.cf" <<EOF
 myhostname = mx.demo.test
 mydomain = demo.test
 mydestination = demo.test
@@ -140,8 +135,7 @@ scache    unix  -       -       n       -       1       scache
 discard   unix  -       -       n       -       -       discard
 postlog   unix-dgram n  -       n       -       1       postlogd
 EOF
-# Postfix talks to stderr only on a terminal: script(1) gives it one
-srv script -qc "postfix -c $LAB/pf start" /dev/null || die "Postfix did not start"
+srv bash -c "$(declare -f pf_postfix); pf_postfix $LAB/pf start" || die "Postfix did not start"
 for _ in $(seq 50); do
 	srv ss -ltnH 'sport = :25' | grep -q . && break
 	sleep 0.1

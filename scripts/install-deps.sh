@@ -1,13 +1,19 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# install-deps.sh - install the Debian packages mxwall needs to build and
-# test, when some are missing. Quiet and quick when everything is there.
+# install-deps.sh - install the Debian packages mxwall needs to build, run
+# and test, when some are missing. Quiet and quick when everything is there.
+#
+# Only libraries, compilers and tools that leave the host's mail and
+# security setup alone: no MTA, no fail2ban. The servers the tests run
+# against (Postfix, fail2ban, systemd-journal-remote, other MTAs) are
+# unpacked into build/pkgs by selftests/lib/pkgs.sh (apt-get download +
+# dpkg -x), never installed.
 set -eu
 
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
 libmnl-dev libnftnl-dev libsqlite3-dev sqlite3 libcap-dev libseccomp-dev
-iproute2 nftables python3 swaks postfix fail2ban socat netcat-openbsd
+libsystemd-dev iproute2 nftables python3 swaks socat netcat-openbsd util-linux
 libclang-rt-14-dev systemd kmod clang-format bear"
 
 missing=""
@@ -23,8 +29,6 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "install-deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
-# postfix asks where it is; a test configures its own instance anyway
-echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -7,7 +7,10 @@
 #
 #   parser     build/bench/bench_scan: the scanner alone, log in memory
 #   mxwall     build/mxwall scan FILE > /dev/null: reading + parsing + output
-#   fail2ban   fail2ban-regex -r FILE-prefix /etc/fail2ban/filter.d/postfix.conf
+#   fail2ban   fail2ban-regex -r FILE-prefix ROOT/etc/fail2ban/filter.d/postfix.conf
+#
+# fail2ban is Debian's package unpacked into build/pkgs/fail2ban
+# (selftests/lib/pkgs.sh), never installed on the host.
 #
 # fail2ban-regex is slow, so by default it reads the first F2B_LINES
 # lines of the same file (a rate in lines/s compares either way; say so
@@ -21,7 +24,10 @@ lines=${1:-1000000}
 f2b_lines=${F2B_LINES:-200000}
 data=build/bench-data
 log=$data/postfix-$lines.log
-filter=/etc/fail2ban/filter.d/postfix.conf
+f2b_root=$(selftests/lib/pkgs.sh fail2ban) || exit 1
+# shellcheck disable=SC1091
+. "$f2b_root/env.sh"
+filter=$f2b_root/etc/fail2ban/filter.d/postfix.conf
 
 for f in build/bench/bench_scan build/mxwall; do
 	if [ ! -x "$f" ]; then
@@ -29,8 +35,8 @@ for f in build/bench/bench_scan build/mxwall; do
 		exit 1
 	fi
 done
-if ! command -v fail2ban-regex >/dev/null || [ ! -r "$filter" ]; then
-	echo "bench_scan: fail2ban-regex or $filter missing (apt-get install fail2ban)" >&2
+if [ ! -x "$f2b_root/usr/bin/fail2ban-regex" ] || [ ! -r "$filter" ]; then
+	echo "bench_scan: fail2ban-regex or $filter missing in $f2b_root" >&2
 	exit 1
 fi
 mkdir -p "$data"
@@ -60,7 +66,7 @@ f2b_log=$data/postfix-$lines-head-$f2b_lines.log
 [ "$f2b_lines" -ge "$n" ] && f2b_log=$log || head -n "$f2b_lines" "$log" >"$f2b_log"
 f2b_n=$(wc -l <"$f2b_log")
 t0=$(now)
-f2b_out=$(fail2ban-regex -r "$f2b_log" "$filter" 2>&1) || { echo "$f2b_out" | tail -5; exit 1; }
+f2b_out=$(python3 "$f2b_root/usr/bin/fail2ban-regex" -r "$f2b_log" "$filter" 2>&1) || { echo "$f2b_out" | tail -5; exit 1; }
 t1=$(now)
 f2b_secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
 f2b_rate=$(rate "$f2b_n" "$f2b_secs")

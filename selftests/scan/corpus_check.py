@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # corpus_check.py - run `mxwall scan --json` over the third-party MTA log
-# corpus (../shared/corpus beside the repository) and check every
+# corpus (selftests/scan/corpus: data of other projects, licences in
+# its README.md, fail2ban/LICENSE-NOTE.md and other/NOTE.md) and check every
 # annotated line:
 #
 #   - an annotated hostile line (fail2ban match in any mode, sshguard
@@ -26,7 +27,7 @@ import tempfile
 
 TEST_NOW = 1124013600  # fail2ban's tests fix "now" at 2005-08-14 10:00 UTC
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CORPUS = os.path.join(os.path.dirname(ROOT), "shared", "corpus")
+CORPUS = os.path.join(ROOT, "selftests", "scan", "corpus")
 MXWALL = os.environ.get("MXWALL", os.path.join(ROOT, "build", "mxwall"))
 EXCL = os.path.join(ROOT, "selftests", "scan", "corpus-exclusions.txt")
 
@@ -112,7 +113,7 @@ def run_scan(lines):
 
 def main():
     if not os.path.isdir(CORPUS):
-        die("corpus not found at %s (expected ../shared/corpus beside the repository)" % CORPUS)
+        die("corpus not found at %s" % CORPUS)
     if not os.access(MXWALL, os.X_OK):
         die("%s not built (run make)" % MXWALL)
     ex = load_exclusions()

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # test_corpus.sh - mxwall scan against the third-party MTA log corpus in
-# ../shared/corpus (see corpus_check.py for what is asserted). Fails
+# selftests/scan/corpus (see corpus_check.py for what is asserted). Fails
 # loudly when the corpus or python3 is missing.
 cd "$(dirname "$0")/../.." || exit 1
 if ! command -v python3 >/dev/null; then

@@ -1,8 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# test_postfix_e2e.sh - end to end with a real MTA. Debian's Postfix runs
-# in a server namespace with its own config and queue directory, logging
+# test_postfix_e2e.sh - end to end with a real MTA. Debian's Postfix,
+# unpacked into the build tree (selftests/lib/postfix.sh, never installed
+# on the host), runs in a server namespace with its own config and queue
+# directory, logging
 # to a file (maillog_file); swaks clients from several addresses in a
 # client namespace joined by a veth pair. Some are rejected: a client
 # access map, a bad HELO, relay attempts, and a forger who writes the good
@@ -12,10 +14,10 @@
 # rejections the bad sources' SYNs are dropped (connects time out, counters
 # grow) while the good source still delivers and is never blocked.
 . "$(dirname "$0")/lib.sh"
+. "$T_ROOT/selftests/lib/postfix.sh"
 t_init
-for p in postfix swaks; do
-	command -v "$p" >/dev/null || t_fatal "$p is not installed (scripts/install-deps.sh)"
-done
+command -v swaks >/dev/null || t_fatal "swaks is not installed (scripts/install-deps.sh)"
+pf_prepare || t_fatal "cannot unpack Postfix into the build tree (selftests/lib/pkgs.sh)"
 unset MXWALL_FAKE_NOW	# Postfix writes the real time
 
 S=mxw-ps-$$
@@ -39,16 +41,11 @@ ip -n "$S" link set "$V"s up
 ip -n "$C" link set "$V"c up
 
 # --- Postfix with its own everything ---
-mkdir -p "$PF/spool" "$PF/data"
+mkdir -p "$PF"
 chmod 755 "$T_DIR" "$PF"	# postfix (the user) must reach its data_directory
-chown postfix "$PF/data"
 printf '%s REJECT client on our access map\n' "$ACCESS" > "$PF/access"
-cat > "$PF/main.cf" <<EOC
-compatibility_level = 3.6
-queue_directory = $PF/spool
-data_directory = $PF/data
-mail_owner = postfix
-setgid_group = postdrop
+pf_main_cf "$PF" > "$PF/main.cf"
+cat >> "$PF/main.cf" <<EOC
 inet_interfaces = $SRV
 inet_protocols = ipv4
 myhostname = mx.e2e.example
@@ -89,10 +86,9 @@ scache    unix  -       -       n       -       1       scache
 discard   unix  -       -       n       -       -       discard
 postlog   unix-dgram n  -       n       -       1       postlogd
 EOC
-T_EXTRA_CLEANUP='ip netns exec '"$S"' postfix -c '"$PF"' stop >/dev/null 2>&1; [ -s '"$PF"'/spool/pid/master.pid ] && kill -9 $(cat '"$PF"'/spool/pid/master.pid) 2>/dev/null'
-# (Postfix says why it cannot start only to a terminal: hence script(1))
-ip netns exec "$S" script -qec "postfix -c $PF start" /dev/null > "$T_DIR/postfix-start.log" 2>&1 ||
-	t_fatal "postfix start: $(tail -n 5 "$T_DIR/postfix-start.log"; tail -n 5 "$PF/maillog" 2>/dev/null)"
+T_EXTRA_CLEANUP='nsenter --net=/run/netns/'"$S"' postfix -c '"$PF"' stop >/dev/null 2>&1; [ -s '"$PF"'/spool/pid/master.pid ] && kill -9 $(cat '"$PF"'/spool/pid/master.pid) 2>/dev/null'
+nsenter --net=/run/netns/"$S" bash -c "$(declare -f pf_postfix); pf_postfix $PF start" 2> "$T_DIR/postfix-start.log" ||
+	t_fatal "$(tail -n 5 "$T_DIR/postfix-start.log"; tail -n 5 "$PF/maillog" 2>/dev/null)"
 for i in $(seq 1 100); do
 	ip netns exec "$C" bash -c "exec 3<>/dev/tcp/$SRV/25" 2>/dev/null && break
 	sleep 0.1
