@@ -17,7 +17,7 @@ int cmd_load(int argc, char **argv);
 int cmd_flush(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_scan(int argc, char **argv);	/* cmd_scan.c */
-int cmd_watch(int argc, char **argv);	/* watch.c */
+int cmd_watch(int argc, char **argv);	/* watch/loop.c */
 int cmd_report(int argc, char **argv);	/* report.c */
 int cmd_stats(int argc, char **argv);	/* stats.c */
 int cmd_metrics(int argc, char **argv); /* metrics.c */

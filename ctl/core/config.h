@@ -9,7 +9,7 @@
  * typed entry in one table (config.c) with its default and bounds. An
  * unknown key, a bad value or a bad line is an error naming FILE:LINE.
  *
- * Callers: watch.c, report.c, metrics.c. The struct is plain data: after
+ * Callers: watch/, report.c, metrics.c. The struct is plain data: after
  * config_load() everything in it is owned by it and freed by config_free().
  */
 #ifndef MXWALL_CONFIG_H

@@ -15,7 +15,7 @@
  *  - Writers batch: db_begin() opens a transaction if none is open, and
  *    db_commit() ends it. Readers (report, stats) never block the watcher
  *    for long (busy timeout, WAL readers do not block the writer).
- * Callers: watch.c (writer), report.c, stats.c, metrics.c (readers).
+ * Callers: watch/ (writer), report.c, stats.c, metrics.c (readers).
  */
 #ifndef MXWALL_DB_H
 #define MXWALL_DB_H

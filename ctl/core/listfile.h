@@ -8,7 +8,7 @@
  * in err and nothing in *out. Host bits under the mask are cleared and
  * reported through the warn callback. Duplicates are fine and come back
  * once: the result is sorted by address and unique.
- * Callers: cmd_entries.c (load), watch.c (the static core list).
+ * Callers: cmd_entries.c (load), watch/sync.c (the static core list).
  */
 #ifndef MXWALL_LISTFILE_H
 #define MXWALL_LISTFILE_H

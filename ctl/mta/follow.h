@@ -16,7 +16,7 @@
  *    When no rotated copy holds it, the current file is read from its
  *    start and a warning says lines may have been missed.
  *  - Nothing here blocks: follower_run() reads what is there and returns.
- * Callers: watch.c.
+ * Callers: watch/loop.c.
  */
 #ifndef MXWALL_FOLLOW_H
 #define MXWALL_FOLLOW_H

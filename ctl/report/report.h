@@ -13,7 +13,7 @@
  * The reset is crash-safe through a marker file in the report directory
  * (report.c says how). The printers are pure so that golden files hold
  * them to their format.
- * Callers: report.c (cmd_report), metrics.c, watch.c (report_note_day),
+ * Callers: report.c (cmd_report), metrics.c, watch/sync.c (report_note_day),
  * selftests/unit/test_report*.c.
  */
 #ifndef MXWALL_REPORT_H

@@ -48,10 +48,12 @@ build_b()
 	cc -O2 -g -std=gnu11 -D_GNU_SOURCE -I"$WDIR/inc" -I"$TOP/build" \
 		-I"$TOP/ctl" -I"$TOP/bpf" -c "$TOP/ctl/backend/xdp.c" \
 		-o "$WDIR/obj/backend_xdp.o" || return 1
-	for o in "$TOP"/build/obj/*.o "$TOP"/build/obj/*/*.o; do
-		case "$o" in */backend/xdp.o) continue ;; esac
-		rel=${o#"$TOP"/build/obj/}
-		cp "$o" "$WDIR/obj/${rel//\//_}" || return 1
+	# the objects of this tree's sources (not stale ones of removed files)
+	for c in "$TOP"/ctl/*.c "$TOP"/ctl/*/*.c; do
+		rel=${c#"$TOP"/ctl/}
+		rel=${rel%.c}.o
+		case "$rel" in backend/xdp.o) continue ;; esac
+		cp "$TOP/build/obj/$rel" "$WDIR/obj/${rel//\//_}" || return 1
 	done
 	cc "$WDIR"/obj/*.o -lbpf -lelf -lz -lnftnl -lmnl -lsqlite3 -lcap -o "$B"
 }

@@ -1,0 +1,638 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * loop.c - `mxwall watch`, the controller: follow the MTA's logs, keep a
+ * window of rejection events per source, promote sources over a threshold
+ * into the filter with tag `a` plus their reasons, expire them on time
+ * (OpenBSD's spamd greyscan is the model: scan, decide, apply, log).
+ *
+ * What it promises (DESIGN.md "The controller", mxwall.conf(5)):
+ *  - Every line is counted once: events and read positions are committed
+ *    in the same database transaction (batched, commit_interval), and a
+ *    promotion commits at once.
+ *  - It never blocks loopback, the machine's own addresses or anything in
+ *    `allow`, never more than max_promotions_per_hour, and by default only
+ *    a source the data path has seen sending SMTP SYNs (require_seen): an
+ *    address that someone else wrote into a log line is not enough.
+ *  - --dry-run opens the filter read-only and a private in-memory
+ *    database: it logs what it would do and changes nothing.
+ *  - SIGHUP reloads mxwall.conf and the static core list (a bad new config
+ *    is logged and the old one kept); SIGTERM commits and exits 0.
+ *
+ * This file owns the run: options, setup (config, pidfile, database, the
+ * filter, privileges), the event loop with its signals and timers, the
+ * SIGHUP reload, sd_notify, and the lines from the followed logs. The
+ * parts: sources.c (sources, tags), policy.c (the pure promotion policy),
+ * sync.c (active set, filter sync, core list, database batching).
+ *
+ * Test hook: $MXWALL_FAKE_NOW (read with secure_getenv) replaces the clock:
+ * unix seconds, or the path of a file holding them, read again on every
+ * turn of the loop, so that tests move time forward without sleeping.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd/commands.h"
+#include "core/mxwall.h"
+#include "core/privsep.h"
+#include "watch/watch_int.h"
+
+/* ---- clock ---- */
+
+int64_t ms_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t->tv_sec) * 1000 +
+	       (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+static void clock_update(struct watch *w)
+{
+	char buf[64] = "";
+	uint64_t v;
+	FILE *f;
+
+	if (!w->fake_now) {
+		w->now = (int64_t)time(NULL);
+		return;
+	}
+	if (w->fake_now[0] == '/') {
+		f = fopen(w->fake_now, "re");
+		if (f) {
+			if (!fgets(buf, sizeof(buf), f))
+				buf[0] = '\0';
+			fclose(f);
+		}
+		buf[strcspn(buf, "\n ")] = '\0';
+	} else {
+		snprintf(buf, sizeof(buf), "%s", w->fake_now);
+	}
+	if (!parse_u64(buf, 1, INT64_MAX, &v))
+		w->now = (int64_t)v;
+}
+
+/* ---- lines ---- */
+
+static int on_line(void *arg, struct follow_file *ff, const char *line,
+		   size_t len)
+{
+	struct watch *w = arg;
+	struct file_ctx *fc = follow_data(ff);
+	struct scan_event ev;
+	int64_t ref;
+
+	w->lines++;
+	ref = follow_mtime(ff);
+	if (ref <= 0 || ref > w->now)
+		ref = w->now;
+	if (ref != fc->ref_time) {
+		scanner_set_ref_time(fc->sc, ref);
+		fc->ref_time = ref;
+	}
+	fc->pos_dirty = true;
+	mark_dirty(w);
+	if (scanner_feed(fc->sc, line, len, &ev) == 1)
+		event(w, ev.time, &ev.ip, ev.mta, ev.tags, false);
+	if (w->npend >= 1024)
+		flush_pending(w); /* a backlog: do not hold them back */
+	return 0;
+}
+
+/* ---- setup ---- */
+
+static void followers_close(struct watch *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->nfiles; i++) {
+		struct file_ctx *fc = follow_data(w->files[i]);
+
+		scanner_free(fc->sc);
+		free(fc);
+	}
+	free(w->files);
+	w->files = NULL;
+	w->nfiles = 0;
+	follower_free(w->fw);
+	w->fw = NULL;
+}
+
+static void followers_open(struct watch *w)
+{
+	struct scan_opts so = {
+	    .spamtraps = (const char *const *)w->cfg.spamtraps,
+	    .nspamtraps = w->cfg.nspamtraps,
+	};
+	char **logs = w->ncli_logs ? w->cli_logs : w->cfg.logs;
+	size_t nlogs = w->ncli_logs ? w->ncli_logs : w->cfg.nlogs, i;
+
+	w->fw = follower_new();
+	for (i = 0; i < nlogs; i++) {
+		struct db_pos pos, *resume = NULL;
+		struct follow_file *ff;
+		struct file_ctx *fc;
+
+		if (strcmp(logs[i], "-") && !db_pos_get(w->db, logs[i], &pos))
+			resume = &pos;
+		if (follower_add(w->fw, logs[i], resume, &ff)) {
+			log_warn("%s: cannot follow", logs[i]);
+			continue;
+		}
+		fc = xcalloc(1, sizeof(*fc));
+		fc->sc = scanner_new(&so);
+		follow_set_data(ff, fc);
+		w->files =
+		    xreallocarray(w->files, w->nfiles + 1, sizeof(*w->files));
+		w->files[w->nfiles++] = ff;
+	}
+}
+
+/* replay - the events of the last window, from the database */
+static int replay_one(void *arg, const struct db_event *ev)
+{
+	struct watch *w = arg;
+	struct db_entry last;
+	struct cidr ip;
+	char e[64];
+
+	if (cidr_parse(ev->ip, 0, &ip, e, sizeof(e)) < 0)
+		return 0;
+	/*
+	 * the events up to the end of the source's last entry (ttl, idle,
+	 * weekly reset) were used up by it: the running watcher forgot them
+	 * then (active_remove), so a restart must not count them again
+	 */
+	if (!db_entry_last(w->db, ev->ip, &last) && last.removed &&
+	    ev->time <= last.removed)
+		return 0;
+	event(w, ev->time, &ip, ev->mta, ev->tags, true);
+	return 0;
+}
+
+static int load_active(void *arg, const struct db_entry *de)
+{
+	struct watch *w = arg;
+	struct mx_entry e = {0};
+	struct source *s;
+	char err[64];
+
+	if (cidr_parse(de->cidr, 0, &e.net, err, sizeof(err)) < 0)
+		return 0;
+	snprintf(e.tags, sizeof(e.tags), "%s", de->tags);
+	e.added = de->added;
+	e.expires = de->expires;
+	active_add(w, de->id, &e);
+	if (cidr_is_host(&e.net)) {
+		s = src_get(w, &e.net, true);
+		src_set_blocked(w, s, true);
+	}
+	return 0;
+}
+
+static int load_promo(void *arg, const struct db_action *a)
+{
+	struct watch *w = arg;
+
+	w->promo_times = xreallocarray(w->promo_times, w->npromo + 1,
+				       sizeof(*w->promo_times));
+	w->promo_times[w->npromo++] = a->time;
+	return 0;
+}
+
+static int config_read(struct watch *w, struct mx_config *c)
+{
+	char err[512];
+	int rc;
+
+	rc = config_load(w->conf_path, c, err, sizeof(err));
+	if (rc == -ENOENT && !w->conf_given) {
+		log_info("%s not found: using the defaults", w->conf_path);
+		return 0;
+	}
+	if (rc)
+		log_err("%s", err);
+	return rc;
+}
+
+/* setup_filter - open (make) the filter, attach where configured */
+static int setup_filter(struct watch *w)
+{
+	struct mx_status st;
+	size_t i, k;
+	int err;
+
+	if (!mx_opt.backend_given && w->cfg.backend != MX_BACKEND_AUTO) {
+		mx_opt.backend = w->cfg.backend;
+		mx_opt.backend_given = true;
+	}
+	err = backend_open(&w->be, w->dry_run ? 0 : BE_CREATE);
+	if (err) {
+		if (w->dry_run) {
+			log_warn("dry-run: no filter (%s); the wire check is "
+				 "skipped",
+				 backend_strerror(err));
+			return 0;
+		}
+		log_err("cannot open the filter: %s", backend_strerror(err));
+		return err;
+	}
+	w->have_be = true;
+	if (w->dry_run ||
+	    (!w->cfg.nifaces && !w->cfg.ports_set && !w->cfg.observe))
+		return 0;
+	memset(&st, 0, sizeof(st));
+	err = w->be.ops->status(&w->be, &st);
+	if (err) {
+		log_err("cannot read the filter's status: %s",
+			backend_strerror(err));
+		return err;
+	}
+	err = lock_take(w);
+	if (err)
+		return err;
+	if (w->cfg.ports_set || w->cfg.observe != st.cfg.observe) {
+		struct mx_dp_config dc = st.cfg;
+
+		if (w->cfg.ports_set) {
+			memcpy(dc.ports, w->cfg.ports, sizeof(dc.ports));
+			dc.nports = w->cfg.nports;
+		}
+		dc.observe = w->cfg.observe;
+		err = w->be.ops->set_config(&w->be, &dc);
+		if (err) {
+			log_err("cannot set ports and observe mode: %s",
+				backend_strerror(err));
+			goto out;
+		}
+	}
+	for (i = 0; i < w->cfg.nifaces; i++) {
+		for (k = 0; k < st.nifaces; k++)
+			if (!strcmp(st.ifaces[k].name, w->cfg.ifaces[i]))
+				break;
+		if (k < st.nifaces)
+			continue;
+		err = w->be.ops->attach(&w->be, w->cfg.ifaces[i], w->cfg.mode);
+		if (err) {
+			log_err("cannot attach to %s: %s", w->cfg.ifaces[i],
+				backend_strerror(err));
+			goto out;
+		}
+		log_info("attached to %s", w->cfg.ifaces[i]);
+	}
+	backend_record(&w->be);
+out:
+	lock_drop(w);
+	return err;
+}
+
+static int pidfile_open(struct watch *w)
+{
+	char buf[32];
+	int err, n;
+
+	err = mkdir_p(mx_opt.state_dir, 0700);
+	if (err) {
+		log_err("%s: %s", mx_opt.state_dir, strerror(-err));
+		return err;
+	}
+	path_join(w->pid_path, sizeof(w->pid_path), mx_opt.state_dir,
+		  "watch.pid");
+	w->pid_fd = open(w->pid_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (w->pid_fd < 0) {
+		log_err("%s: %s", w->pid_path, strerror(errno));
+		return -errno;
+	}
+	if (flock(w->pid_fd, LOCK_EX | LOCK_NB)) {
+		n = (int)read(w->pid_fd, buf, sizeof(buf) - 1);
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		log_err("another mxwall watch is running (pid %s, %s)", buf,
+			w->pid_path);
+		close(w->pid_fd);
+		w->pid_fd = -1;
+		return -EBUSY;
+	}
+	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	if (ftruncate(w->pid_fd, 0) ||
+	    pwrite(w->pid_fd, buf, (size_t)n, 0) != n)
+		log_warn("%s: cannot write the pid", w->pid_path);
+	return 0;
+}
+
+/* sd_notify - the NOTIFY_SOCKET datagram protocol of systemd */
+static void sd_notify_send(const char *msg)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	socklen_t len;
+	size_t plen;
+	int fd;
+
+	if (!path || (path[0] != '/' && path[0] != '@'))
+		return;
+	plen = strlen(path);
+	if (plen >= sizeof(sa.sun_path))
+		return;
+	memcpy(sa.sun_path, path, plen);
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = '\0'; /* abstract namespace */
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + plen);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+		   len) < 0)
+		log_warn("sd_notify: %s", strerror(errno));
+	close(fd);
+}
+
+/* reload - SIGHUP: new config (kept only if it is valid), core list */
+static void reload(struct watch *w)
+{
+	struct mx_config c;
+
+	log_info("reloading %s", w->conf_path);
+	memset(&c, 0, sizeof(c));
+	if (config_read(w, &c)) {
+		log_err("keeping the running configuration");
+		config_free(&c);
+		return;
+	}
+	flush_pending(w);
+	commit(w);
+	config_free(&w->cfg);
+	w->cfg = c;
+	if (!w->cfg.blocklist)
+		w->cfg.blocklist = xstrdup(MX_BLOCKLIST_DEFAULT);
+	log_use_syslog(w->cfg.syslog);
+	counting_update(w);
+	own_addrs_load(w);
+	save_positions(w);
+	commit(w);
+	followers_close(w);
+	followers_open(w);
+	core_load(w);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(
+	    f,
+	    "usage: mxwall watch [--config FILE] [--dry-run] [LOGFILE...]\n\n"
+	    "Follow the MTA's logs and promote sources with many rejections\n"
+	    "into the filter (see mxwall.conf(5)).\n\n"
+	    "  -c, --config FILE  configuration (default " MX_CONF_DEFAULT ")\n"
+	    "  -n, --dry-run      log what would be blocked, change nothing\n"
+	    "  -h, --help         this text\n"
+	    "LOGFILE... replaces the config's log keys; '-' is stdin.\n");
+}
+
+int cmd_watch(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"config", required_argument, NULL, 'c'},
+	    {"dry-run", no_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct watch *w = xcalloc(1, sizeof(*w));
+	char dbpath[4096], err[512];
+	struct pollfd pfd[8];
+	sigset_t mask;
+	int c, sfd = -1, rc = EXIT_RUNTIME;
+	size_t i, npfd;
+	bool running = true;
+
+	w->conf_path = MX_CONF_DEFAULT;
+	w->lock_fd = -1;
+	w->pid_fd = -1;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:hn", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			w->conf_path = optarg;
+			w->conf_given = true;
+			break;
+		case 'h':
+			usage(stdout);
+			free(w);
+			return EXIT_OK;
+		case 'n':
+			w->dry_run = true;
+			break;
+		default:
+			log_usage("watch: %s: unknown option (see 'mxwall "
+				  "watch --help')",
+				  argv[optind - 1]);
+		}
+	}
+	w->cli_logs = argv + optind;
+	w->ncli_logs = (size_t)(argc - optind);
+	for (i = 0; i < w->ncli_logs; i++)
+		if (!w->cli_logs[i][0])
+			log_usage("watch: empty LOGFILE argument");
+	w->fake_now = secure_getenv("MXWALL_FAKE_NOW");
+	if (w->fake_now && !*w->fake_now)
+		w->fake_now = NULL;
+	clock_update(w);
+
+	if (config_read(w, &w->cfg)) {
+		log_err("watch: not starting: fix the configuration");
+		free(w);
+		return EXIT_RUNTIME;
+	}
+	if (!w->cfg.blocklist)
+		w->cfg.blocklist = xstrdup(MX_BLOCKLIST_DEFAULT);
+	if (!w->ncli_logs && !w->cfg.nlogs)
+		log_usage(
+		    "watch: no log to follow: give LOGFILE or 'log =' in %s",
+		    w->conf_path);
+	policy_guard_init(&w->guard);
+	log_use_syslog(w->cfg.syslog);
+	w->bucket = xcalloc(SRC_BUCKETS, sizeof(*w->bucket));
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0) {
+		log_err("signalfd: %s", strerror(errno));
+		goto out;
+	}
+	if (!w->dry_run && pidfile_open(w))
+		goto out;
+	if (config_db_path(&w->cfg, mx_opt.state_dir, dbpath, sizeof(dbpath))) {
+		log_err("database path too long");
+		goto out;
+	}
+	if (!w->dry_run && !w->cfg.db && mkdir_p(mx_opt.state_dir, 0700)) {
+		log_err("%s: cannot create", mx_opt.state_dir);
+		goto out;
+	}
+	if (db_open(dbpath, w->dry_run ? DB_MEMORY : 0, &w->db, err,
+		    sizeof(err))) {
+		log_err("%s", err);
+		goto out;
+	}
+	if (setup_filter(w))
+		goto out;
+	/* everything is open: the rest runs with what it needs (privsep.c) */
+	c = privsep_drop();
+	if (c)
+		log_warn(
+		    "cannot drop capabilities: %s; running with all of them",
+		    strerror(-c));
+	else
+		log_debug("capabilities dropped");
+	own_addrs_load(w);
+	counting_update(w);
+
+	/* state of the last run: entries, the hour's promotions, windows */
+	db_entries_active(w->db, load_active, w);
+	db_promotions_between(w->db, w->now - HOUR_SECS, INT64_MAX, load_promo,
+			      w);
+	db_events_since(w->db, w->now - (int64_t)config_max_window(&w->cfg),
+			replay_one, w);
+	flush_pending(w);
+	if (core_load(w) && !w->dry_run)
+		goto out;
+	reconcile(w);
+	note_day(w);
+	expire(w);
+	w->last_reconcile = w->now;
+	w->last_tick = w->now;
+
+	followers_open(w);
+	if (follower_run(w->fw, on_line, w) == 0) {
+		flush_pending(w);
+		commit(w);
+	}
+	for (i = 0; i < w->nfiles; i++)
+		log_info("following %s", follow_is_stdin(w->files[i])
+					     ? "stdin"
+					     : follow_path(w->files[i]));
+	sd_notify_send("READY=1\nSTATUS=following the logs");
+
+	while (running) {
+		int timeout = 1000;
+
+		if (w->dirty) {
+			int64_t left = (int64_t)w->cfg.commit_interval_ms -
+				       ms_since(&w->first_dirty);
+
+			timeout = left < 0 ? 0 : (int)left;
+		}
+		pfd[0].fd = sfd;
+		pfd[0].events = POLLIN;
+		npfd =
+		    1 + follower_pollfds(w->fw, pfd + 1, ARRAY_SIZE(pfd) - 1);
+		if (poll(pfd, (nfds_t)npfd, timeout) < 0 && errno != EINTR) {
+			log_err("poll: %s", strerror(errno));
+			break;
+		}
+		clock_update(w);
+		if (pfd[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo == SIGHUP) {
+					reload(w);
+				} else {
+					log_info("signal %u: stopping",
+						 si.ssi_signo);
+					running = false;
+				}
+			}
+		}
+		if (follower_run(w->fw, on_line, w))
+			break;
+		flush_pending(w);
+		if (w->dirty && ms_since(&w->first_dirty) >=
+				    (int64_t)w->cfg.commit_interval_ms) {
+			save_positions(w);
+			commit(w);
+		}
+		if (w->now != w->last_tick) {
+			w->last_tick = w->now;
+			expire(w);
+		}
+		if (w->now - w->last_reconcile >= RECONCILE_SECS ||
+		    w->now < w->last_reconcile) {
+			w->last_reconcile = w->now;
+			reconcile(w);
+			note_day(w);
+			src_gc(w);
+			own_addrs_load(w);
+		}
+		if (w->now - w->last_prune >= PRUNE_SECS && !w->dry_run) {
+			uint64_t n = 0;
+
+			w->last_prune = w->now;
+			db_begin(w->db);
+			if (db_events_prune(w->db, w->now - EVENTS_KEEP_SECS,
+					    &n))
+				log_warn("database: %s", db_errmsg(w->db));
+			else if (n)
+				log_info(
+				    "forgot %llu events older than 90 days",
+				    (unsigned long long)n);
+			mark_dirty(w);
+		}
+		if (follower_eof(w->fw)) {
+			log_info("end of input");
+			break;
+		}
+	}
+	sd_notify_send("STOPPING=1");
+	flush_pending(w);
+	db_begin(w->db);
+	save_positions(w);
+	commit(w);
+	log_info(
+	    "stopped: %llu lines, %llu events, %llu sources forgotten (flood)",
+	    (unsigned long long)w->lines, (unsigned long long)w->events,
+	    (unsigned long long)w->src_forgotten_all);
+	rc = EXIT_OK;
+out:
+	if (w->fw)
+		followers_close(w);
+	db_close(w->db);
+	if (w->have_be)
+		backend_close(&w->be);
+	if (w->lock_fd >= 0)
+		close(w->lock_fd);
+	if (w->pid_fd >= 0) {
+		unlink(w->pid_path);
+		close(w->pid_fd);
+	}
+	if (sfd >= 0)
+		close(sfd);
+	if (w->bucket)
+		src_free_all(w);
+	free(w->bucket);
+	for (i = 0; i < w->ntags; i++)
+		free(w->tag_names[i]);
+	free(w->rule_bit);
+	free(w->act);
+	free(w->pend);
+	free(w->own);
+	free(w->promo_times);
+	config_free(&w->cfg);
+	free(w);
+	return rc;
+}

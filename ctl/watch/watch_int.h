@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * watch_int.h - the state of one `mxwall watch` run, shared by its parts:
+ * loop.c (the event loop, signals, pidfile, sd_notify, setup), sources.c
+ * (source tracking, tag interning), policy.c (the pure promotion policy)
+ * and sync.c (the active set, filter sync, the core list, DB batching).
+ * Private to ctl/watch/.
+ */
+#ifndef MXWALL_WATCH_INT_H
+#define MXWALL_WATCH_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "backend/backend.h"
+#include "core/config.h"
+#include "core/db.h"
+#include "mta/follow.h"
+#include "mta/scan.h"
+#include "watch/policy.h"
+
+/*
+ * Memory under a flood stays bounded: at most SRC_TRACK_MAX sources that
+ * are not blocked are tracked (the one whose last event is oldest is
+ * forgotten first, counted and logged), and their windows hold at most
+ * SRC_EV_BUDGET events together (SRC_EVENTS_MAX each). Events older than
+ * the longest window are dropped when a window grows. Blocked sources
+ * (bounded by the entries made, which the promotion cap bounds) are not
+ * forgotten and their windows do not grow: they start again when they
+ * leave.
+ */
+#define SRC_BUCKETS (1U << 18)
+#define SRC_TRACK_MAX (1U << 18)
+#define SRC_EV_BUDGET (2U << 20) /* 32 MiB of struct src_event */
+#define SRC_EVENTS_MAX 4096	 /* per source; the oldest go first */
+#define TAGS_MAX 64		 /* distinct reason tags with their own bit */
+#define HOUR_SECS POLICY_HOUR_SECS
+#define RECONCILE_SECS 60 /* dump the filter: idle, gone, others' ttl */
+#define PRUNE_SECS 3600	  /* housekeeping of the events table */
+/* events are kept for report (a week) and stats persistence (28 days) */
+#define EVENTS_KEEP_SECS (90 * 24 * 3600)
+
+struct source {
+	struct cidr ip;
+	struct src_event *ev; /* in time order */
+	size_t n, cap;
+	bool blocked;	     /* an active entry holds it (or dry-run did) */
+	bool refused_logged; /* wire check said no, and we said so */
+	int64_t cap_refused; /* when the promotion cap last refused it */
+	struct source *next; /* hash chain */
+	struct source *older, *newer; /* LRU list, not blocked only */
+};
+
+/* an entry this controller added and that is still in the filter */
+struct active {
+	int64_t id; /* entries row; 0 in dry-run */
+	struct cidr net;
+	char tags[MX_TAGS_LEN];
+	int64_t added;
+	int64_t expires;
+	uint64_t packets; /* at the last reconcile */
+	int64_t moved;	  /* when packets last grew (for idle_expire) */
+};
+
+/* a promotion decided, on its way into the filter */
+struct pending {
+	struct mx_entry e;
+	uint64_t hits, level, ttl;
+	char kind[16]; /* promote, escalate */
+	char msg[160];
+	char dur[64];
+};
+
+/* what watch keeps per followed file */
+struct file_ctx {
+	struct scanner *sc;
+	int64_t ref_time;
+	bool pos_dirty;
+};
+
+struct watch {
+	struct mx_config cfg;
+	const char *conf_path;
+	bool conf_given;
+	bool dry_run;
+	char **cli_logs;
+	size_t ncli_logs;
+
+	struct mx_db *db;
+	struct backend be;
+	bool have_be;
+	int lock_fd;
+	int pid_fd;
+	char pid_path[4096];
+
+	struct follower *fw;
+	struct follow_file **files;
+	size_t nfiles;
+
+	struct source **bucket;
+	size_t nsources;
+	struct source *lru_old, *lru_new; /* least, most recently used */
+	size_t nlru;			  /* sources in the LRU list */
+	size_t ev_total;	/* window slots allocated, all sources */
+	uint64_t src_forgotten; /* forgotten since the last log line */
+	uint64_t src_forgotten_all;
+	int64_t forgot_logged;
+	char *tag_names[TAGS_MAX];
+	size_t ntags;
+	uint64_t counting;	   /* tags whose events count (threshold > 0) */
+	size_t counted_ntags;	   /* tags known when counting was computed */
+	int *rule_bit;		   /* tag bit of cfg.rules[i], -1: none yet */
+	struct policy_guard guard; /* loopback, own addresses */
+
+	struct active *act;
+	size_t nact;
+	struct pending *pend; /* promotions not yet in the filter */
+	size_t npend;
+
+	struct cidr *own; /* the machine's addresses */
+	size_t nown;
+
+	int64_t *promo_times; /* promotions in the last hour */
+	size_t npromo;
+	int64_t cap_logged;
+
+	int64_t now;
+	const char *fake_now;
+	bool dirty;
+	struct timespec first_dirty;
+	int64_t last_tick, last_reconcile, last_prune;
+	uint64_t lines, events;
+};
+
+/* loop.c */
+int64_t ms_since(const struct timespec *t);
+
+/* sources.c: tags */
+int tag_bit(struct watch *w, const char *tag, size_t len);
+uint64_t tags_mask(struct watch *w, const char *tags);
+void counting_update(struct watch *w);
+void mask_names(struct watch *w, uint64_t m, char *buf, size_t len);
+
+/* sources.c: sources */
+void src_set_blocked(struct watch *w, struct source *s, bool blocked);
+struct source *src_get(struct watch *w, const struct cidr *ip, bool create);
+void src_free_all(struct watch *w);
+void src_gc(struct watch *w);
+void own_addrs_load(struct watch *w);
+const char *protected(struct watch *w, const struct cidr *net);
+void event(struct watch *w, int64_t t, const struct cidr *ip, const char *mta,
+	   const char *tags, bool replay);
+
+/* sync.c */
+int lock_take(struct watch *w);
+void lock_drop(struct watch *w);
+void mark_dirty(struct watch *w);
+int save_positions(struct watch *w);
+int commit(struct watch *w);
+void active_add(struct watch *w, int64_t id, const struct mx_entry *e);
+void consider(struct watch *w, struct source *s);
+void flush_pending(struct watch *w);
+void expire(struct watch *w);
+void reconcile(struct watch *w);
+void note_day(struct watch *w);
+int core_load(struct watch *w);
+
+#endif
