@@ -55,7 +55,7 @@ build_b()
 		case "$rel" in backend/xdp.o) continue ;; esac
 		cp "$TOP/build/obj/$rel" "$WDIR/obj/${rel//\//_}" || return 1
 	done
-	cc "$WDIR"/obj/*.o -lbpf -lelf -lz -lnftnl -lmnl -lsqlite3 -lcap -o "$B"
+	cc "$WDIR"/obj/*.o -lbpf -lelf -lz -lnftnl -lmnl -lsqlite3 -lcap -lseccomp -o "$B"
 }
 
 mx() { local bin=$1; shift; ns_srv "$bin" --pin-dir "$PIN_DIR" --state-dir "$STATE_DIR" "$@"; }
