@@ -141,10 +141,61 @@ static const char *ex_skip_ids(const char *p, const char *end)
 	return p;
 }
 
+/*
+ * ex_reason - Exim's reason after "rejected " at p (smtp_in.c writes
+ * "rejected WHAT[: message]"): WHAT is "RCPT <a> [params]", "MAIL <a>",
+ * "VRFY <a>", ... with the client's command text, or fixed words ("after
+ * DATA", "DATA", "connection in \"connect\" ACL"); the message is the
+ * ACL's. Returns where the message starts, or NULL when there is none or
+ * the client's text could hide where it starts.
+ */
+static const char *ex_reason(const char *p, const char *end)
+{
+	const char *q = p, *e;
+
+	while (q < end && *q >= 'A' && *q <= 'Z')
+		q++;
+	if (q > p && q < end && *q == ' ' && q + 1 < end && q[1] == '<') {
+		/* the command's address, then its parameters */
+		e = scan_echo_end(q + 1, end);
+		if (!e)
+			return NULL;
+		q = FIND(e, end, ": ");
+		/* parameters are keyword=xtext: no ':' and no quotes */
+		if (!q || memchr(e, '"', (size_t)(q - e)) ||
+		    memchr(e, '<', (size_t)(q - e)) ||
+		    !scan_echo_closed(q + 2, end) || COUNT(q + 2, end, ">: "))
+			return NULL;
+		return q + 2;
+	}
+	q = FIND(p, end, ": ");
+	if (!q || memchr(p, '<', (size_t)(q - p)) ||
+	    memchr(p, '"', (size_t)(q - p)))
+		return NULL;
+	return q + 2;
+}
+
+/* ex_verb - after the host part: "[ F=<a>] [temporarily ]rejected " */
+static const char *ex_verb(const char *q, const char *end, bool *temp)
+{
+	const char *r;
+
+	q = ex_server_fields(q, end);
+	if ((r = LIT(q, end, " F=")))
+		q = scan_echo_end(r, end);
+	if ((r = LIT(q, end, " temporarily rejected "))) {
+		*temp = true;
+		return r;
+	}
+	*temp = false;
+	return LIT(q, end, " rejected ");
+}
+
 static int ex_after_host(struct scan_ctx *c, const char *q, const char *end,
 			 struct scan_event *ev)
 {
-	const char *v, *r, *re;
+	const char *v, *r, *re, *why;
+	bool temp;
 
 	/*
 	 * Delivery attempts name the remote server with the same H= field:
@@ -154,31 +205,33 @@ static int ex_after_host(struct scan_ctx *c, const char *q, const char *end,
 	if (LIT(q, end, ": ") || FIND(q, end, "from remote mail server") ||
 	    LIT(q, end, " Connection ") || LIT(q, end, " TLS error"))
 		return SCAN_NONE;
-	/* the verb follows server fields and possibly F=<attacker> */
-	if ((v = FIND(q, end, " temporarily rejected "))) {
+	if ((v = ex_verb(q, end, &temp))) {
+		why = ex_reason(v, end);
 		/* our own trouble: callouts, lookups, local problems */
-		if (FIND(v, end, "Could not complete") ||
-		    FIND(v, end, "Temporary local problem") ||
-		    FIND(v, end, "temporary lookup failure"))
+		if (temp && why &&
+		    (FIND(why, end, "Could not complete") ||
+		     FIND(why, end, "Temporary local problem") ||
+		     FIND(why, end, "temporary lookup failure")))
 			return SCAN_NONE;
-		scan_classify(ev, v, end);
-		return SCAN_EVENT;
-	}
-	if ((v = FIND(q, end, " rejected "))) {
-		scan_classify(ev, v + 10, end);
-		if ((r = LIT(v, end, " rejected RCPT ")) && c->ntraps) {
-			re = r;
-			while (re < end && *re != ' ' && *re != ':')
-				re++;
-			scan_spamtrap(c, ev, r, (size_t)(re - r));
+		scan_classify(ev, why, end);
+		if ((r = LIT(v, end, "RCPT ")) && c->ntraps) {
+			re = scan_echo_end(r, end);
+			if (re)
+				scan_spamtrap(c, ev, r, (size_t)(re - r));
 		}
 		return SCAN_EVENT;
 	}
-	if ((v = FIND(q, end, " sender verify fail "))) {
+	/* fields we do not know: a refusal with no reason read */
+	if (FIND(q, end, " temporarily rejected "))
+		return SCAN_NONE; /* ours or the client's: cannot tell */
+	if (FIND(q, end, " rejected "))
+		return SCAN_EVENT;
+	q = ex_server_fields(q, end);
+	if (LIT(q, end, " sender verify fail ")) {
 		SCAN_TAG(ev, "bad-sender");
 		return SCAN_EVENT;
 	}
-	if (FIND(q, end, " dropped by ")) {
+	if (LIT(q, end, " dropped by ")) {
 		SCAN_TAG(ev, "other");
 		return SCAN_EVENT;
 	}
@@ -299,9 +352,12 @@ int scan_exim(struct scan_ctx *c, const struct scan_msg *m,
 		if (SCAN_CUT_RISK(m) || COUNT(p, end, " H=") != 1)
 			return SCAN_UNPARSED;
 		r = FIND(p, end, " H=");
-		if (!ex_host(r + 3, end, &ev->ip))
+		r = ex_host(r + 3, end, &ev->ip);
+		if (!r)
 			return SCAN_UNPARSED;
-		scan_classify(ev, FIND(q, end, " rejected "), end);
+		/* "P=smtp S=N rejected by local_scan(): message" */
+		r = FIND(r, end, " rejected ");
+		scan_classify(ev, r ? ex_reason(r + 10, end) : NULL, end);
 		return SCAN_EVENT;
 	}
 	if ((q = LIT(p, end, "SA: Action: "))) {

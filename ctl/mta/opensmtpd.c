@@ -54,6 +54,26 @@ static bool os_addr(const char *p, const char *end, struct cidr *ip)
 	return scan_addr(p, (size_t)(e - p), ip);
 }
 
+/*
+ * os_reply - the reply after its lead (result=" or " => ") at r: the
+ * server's words end where it echoes the client's address ("550 Invalid
+ * recipient: <a>"). The lead must occur once in the line, or the client's
+ * command text could have supplied it: then NULL (no reason, tag
+ * "other"). *rend gets the end of the server's words.
+ */
+static const char *os_reply(const char *p, const char *end, const char *lead,
+			    size_t n, const char **rend)
+{
+	const char *r = sc_find(p, end, lead, n), *e;
+
+	if (!r || sc_count(p, end, lead, n) != 1)
+		return NULL;
+	r += n;
+	e = memchr(r, '<', (size_t)(end - r));
+	*rend = e ? e : end;
+	return r;
+}
+
 /* os_server_fault - a failure of ours, not the client's */
 static bool os_server_fault(const char *p, const char *end)
 {
@@ -64,14 +84,13 @@ static bool os_server_fault(const char *p, const char *end)
 
 static int os_event(const char *what, const char *end, struct scan_event *ev)
 {
-	const char *r;
+	const char *r, *re = NULL;
 
 	if (LIT(what, end, "failed-command")) {
-		r = RFIND(what, end, " result=\"");
-		if (r && os_server_fault(r, end))
+		r = os_reply(what, end, " result=\"", 9, &re);
+		if (r && (os_server_fault(r, re) || LIT(r, re, "421")))
 			return SCAN_NONE;
-		if (r)
-			scan_classify(ev, r, end);
+		scan_classify(ev, r, re);
 		return SCAN_EVENT;
 	}
 	if (LIT(what, end, "authentication")) {
@@ -114,7 +133,7 @@ static const char *os_address_field(const char *p, const char *end, int *n)
 static int os_smtp_in(struct scan_ctx *c, const char *p, const char *end,
 		      struct scan_event *ev)
 {
-	const char *q, *r;
+	const char *q, *r, *re = NULL;
 	struct scan_kv *kv;
 
 	if ((q = LIT(p, end, "New session "))) {
@@ -141,12 +160,11 @@ static int os_smtp_in(struct scan_ctx *c, const char *p, const char *end,
 		kv = scan_kv_get(c, q, 16);
 		if (!kv)
 			return SCAN_UNPARSED;
-		r = RFIND(q, end, "\" => ");
-		if (r && (os_server_fault(r, end) || LIT(r + 5, end, "421")))
+		r = os_reply(q, end, "\" => ", 5, &re);
+		if (r && (os_server_fault(r, re) || LIT(r, re, "421")))
 			return SCAN_NONE;
 		ev->ip = kv->ip;
-		if (r)
-			scan_classify(ev, r, end);
+		scan_classify(ev, r, re);
 		return SCAN_EVENT;
 	}
 	if ((q = LIT(p, end, "Authentication failed for user "))) {

@@ -97,19 +97,60 @@ static bool early_stage(const char *p, const char *e)
 	       (n == 7 && !memcmp(p, "UNKNOWN", 7));
 }
 
-/* server_state - a refusal that says our server is busy or broken */
-static bool server_state(const char *p, const char *end)
+/*
+ * server_state - a refusal that says our server is busy or broken: the
+ * reply "NNN 4.3.x" at p, or those words in Postfix's reason [r, rend)
+ * (never in the client's echo or envelope)
+ */
+static bool server_state(const char *p, const char *r, const char *rend)
 {
 	const char *d = p + 4; /* after "NNN " */
 
-	if (end - p >= 9 && p[0] == '4' && d[0] == '4' && d[1] == '.' &&
-	    d[2] == '3' && d[3] == '.')
+	if (p[0] == '4' && d[0] == '4' && d[1] == '.' && d[2] == '3' &&
+	    d[3] == '.')
 		return true;
-	return FIND(p, end, "too many connections") ||
-	       FIND(p, end, "all server ports busy") ||
-	       FIND(p, end, "Server configuration") ||
-	       FIND(p, end, "Temporary lookup failure") ||
-	       FIND(p, end, "Insufficient system storage");
+	return FIND(r, rend, "too many connections") ||
+	       FIND(r, rend, "all server ports busy") ||
+	       FIND(r, rend, "Server configuration") ||
+	       FIND(r, rend, "Temporary lookup failure") ||
+	       FIND(r, rend, "Insufficient system storage");
+}
+
+/*
+ * pf_reason - Postfix's reason inside the reply "NNN[ X.Y.Z] TEXT; from=<..."
+ * at p: [*rs, return). TEXT is either Postfix's own words ("Service
+ * unavailable; Client host [ADDR] blocked using ZONE", "Client host
+ * rejected: ...") or "<ECHO>: KIND rejected: reason" / "<ECHO>: Relay
+ * access denied", where ECHO is the client's recipient, sender or HELO:
+ * the reason starts after it. The envelope Postfix appends (from=<>, to=<>,
+ * helo=<>) is the client's too. A quoted ECHO may hold '>' and ": ", a
+ * HELO may hold '>' unquoted, and the same text comes back in the
+ * envelope: a line with ">: " anywhere but after its one echo could be
+ * cut two ways and gives no reason (tag "other", which counts: a client
+ * cannot talk its way into a tag that does not). NULL: no reason.
+ */
+static const char *pf_reason(const char *p, const char *end, const char **rs)
+{
+	const char *q = p + 4, *e, *r;
+
+	/* an enhanced status code "X.Y.Z " */
+	if (end - q >= 6 && sc_digit(q[0]) && q[1] == '.') {
+		r = sc_token(q, end);
+		if (r < end && r - q <= 12)
+			q = r + 1;
+	}
+	if (q < end && *q == '<') {
+		e = scan_echo_end(q, end);
+		if (!e || !LIT(e, end, ": ") || COUNT(p, end, ">: ") != 1)
+			return NULL;
+		q = e + 2;
+	}
+	*rs = q;
+	/* the first envelope field after the reason ends it */
+	if (!(r = FIND(q, end, "; from=<")) && !(r = FIND(q, end, "; to=<")) &&
+	    !(r = FIND(q, end, "; proto=")))
+		r = end;
+	return q == p + 4 || scan_echo_closed(q, r) ? r : NULL;
 }
 
 /*
@@ -119,7 +160,7 @@ static bool server_state(const char *p, const char *end)
 int scan_postfix_reject(struct scan_ctx *c, const char *p, const char *end,
 			struct scan_event *ev)
 {
-	const char *q, *reply, *rend, *to, *te;
+	const char *q, *reply, *rend, *rs, *to, *te;
 
 	q = pf_verb(p, end);
 	q = LIT(q, end, " from ");
@@ -133,17 +174,13 @@ int scan_postfix_reject(struct scan_ctx *c, const char *p, const char *end,
 	if (!(end - reply >= 4 && (reply[0] == '4' || reply[0] == '5') &&
 	      sc_digit(reply[1]) && sc_digit(reply[2]) && reply[3] == ' '))
 		return SCAN_NONE;
-	if (server_state(reply, end))
+	rend = pf_reason(reply, end, &rs);
+	if (server_state(reply, rend ? rs : reply, rend ? rend : reply))
 		return SCAN_NONE;
-	/* the reply ends where Postfix appends the envelope */
-	rend = FIND(reply, end, "; from=<");
-	if (!rend)
-		rend = FIND(reply, end, "; to=<");
-	if (!rend)
-		rend = FIND(reply, end, "; proto=");
-	if (!rend)
-		rend = end;
-	scan_classify(ev, reply, rend);
+	if (rend)
+		scan_classify(ev, rs, rend);
+	else
+		rend = reply;
 	if (c->ntraps) {
 		to = FIND(rend, end, " to=<");
 		if (to) {

@@ -625,56 +625,95 @@ static inline char lc(char c)
 	return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
 }
 
-/* ifind - case-insensitive search for a lower-case literal */
-static const char *ifind(const char *p, const char *end, const char *s,
-			 size_t n)
+/*
+ * scan_echo_end - p at the '<' of an address an MTA echoes from the
+ * client ("<a@b>", "<\"x y\"@b>"): the byte after the '>' that closes it,
+ * reading a quoted string as one unit, or NULL when none closes it.
+ */
+const char *scan_echo_end(const char *p, const char *end)
 {
-	const char *q;
-	size_t i;
+	bool quoted = false;
 
-	for (q = p; q && end - q >= (ptrdiff_t)n; q++) {
-		if (lc(*q) != s[0])
-			continue;
-		for (i = 1; i < n && lc(q[i]) == s[i]; i++)
-			;
-		if (i == n)
-			return q;
+	if (!p || p >= end || *p != '<')
+		return NULL;
+	for (p++; p < end; p++) {
+		if (quoted && *p == '\\' && p + 1 < end)
+			p++;
+		else if (*p == '"')
+			quoted = !quoted;
+		else if (!quoted && *p == '>')
+			return p + 1;
 	}
 	return NULL;
 }
 
 /*
- * A reply text in lower case, once, so that each needle is a memchr()
- * scan (the classification looks for some 30 of them in every line). Texts
- * longer than the buffer are searched with ifind() itself: same answer.
+ * scan_echo_closed - no '>' in [p, end) but one closing a '<' opened in
+ * it (quoted strings skipped): a reason read after an echo holds a stray
+ * '>' when the client's echo went on past where it seemed to end
+ * ("<a>: greylisted>: relay not permitted"), and is not to be trusted
+ */
+bool scan_echo_closed(const char *p, const char *end)
+{
+	const char *e;
+
+	for (; p && p < end; p++) {
+		if (*p == '>')
+			return false;
+		if (*p == '<') {
+			e = scan_echo_end(p, end);
+			if (!e)
+				return false;
+			p = e - 1;
+		}
+	}
+	return true;
+}
+
+/*
+ * A reason text in lower case with what the client may have written into
+ * it blanked: quoted strings and <...> spans are echoed addresses (an MTA
+ * names its reason in plain words), so "<\"blocked using x.example\"@y>"
+ * in a reply gives no tag. Texts longer than the buffer are read to its
+ * length: no MTA's reason is that long.
  */
 struct lowered {
-	const char *p, *end;
-	size_t n; /* 0: not lowered, use ifind() */
+	const char *p; /* the text */
+	size_t n;
 	char buf[1024];
 };
 
 static void lowered_init(struct lowered *l, const char *p, const char *end)
 {
 	size_t i, n = (size_t)(end - p);
+	const char *e;
 
+	if (n > sizeof(l->buf))
+		n = sizeof(l->buf);
 	l->p = p;
-	l->end = end;
-	l->n = 0;
-	if (n == 0 || n > sizeof(l->buf))
-		return;
+	l->n = n;
 	for (i = 0; i < n; i++)
 		l->buf[i] = lc(p[i]);
-	l->n = n;
+	for (i = 0; i < n; i++) {
+		if (l->buf[i] == '<') {
+			e = scan_echo_end(p + i, p + n);
+			e = e ? e : p + n;
+		} else if (l->buf[i] == '"') {
+			e = memchr(p + i + 1, '"', n - i - 1);
+			e = e ? e + 1 : p + n;
+		} else {
+			continue;
+		}
+		memset(l->buf + i, ' ', (size_t)(e - (p + i)));
+		i = (size_t)(e - p) - 1;
+	}
 }
 
-/* lfind - ifind(l->p, l->end, s, n), the same first match */
+/* lfind - the first place of lower-case s in the text, else NULL */
 static const char *lfind(const struct lowered *l, const char *s, size_t n)
 {
 	const char *q;
 
-	if (!l->n)
-		return ifind(l->p, l->end, s, n);
 	/* memchr() and a compare: glibc's memmem() builds a table per call */
 	for (q = l->buf; (size_t)(l->buf + l->n - q) >= n; q++) {
 		q = memchr(q, s[0], (size_t)(l->buf + l->n - q) - n + 1);
@@ -695,9 +734,8 @@ static inline bool zone_char(char c)
 
 /*
  * scan_zone_tag - a DNSBL zone at p ("zen.spamhaus.org; ..."): a host name
- * with at least one dot, tagged in lower case. Tags are the reason, not
- * the address, so reading them from reply text is safe: a client that
- * forges one only changes the reason its own address is counted under.
+ * with at least one dot, tagged in lower case. The callers read it only
+ * where the MTA writes the zone it queried.
  */
 bool scan_zone_tag(struct scan_event *ev, const char *p, const char *end)
 {
@@ -719,8 +757,11 @@ bool scan_zone_tag(struct scan_event *ev, const char *p, const char *end)
 }
 
 /*
- * scan_classify - reason tags from a reply or reason text. The DNSBL zone
- * where the text names one, else the first matching category.
+ * scan_classify - reason tags from the MTA's reason text [p, end): the
+ * DNSBL zone where the text names one, else the category whose words come
+ * first in the text (the MTA's own words lead: "Domain of sender address
+ * greylist@x does not exist" is bad-sender). The callers pass only the
+ * part of a reply the MTA wrote, after any echo of the client's text.
  */
 void scan_classify(struct scan_event *ev, const char *p, const char *end)
 {
@@ -763,14 +804,16 @@ void scan_classify(struct scan_event *ev, const char *p, const char *end)
 	    "blocked using ", "listed at ",	 "found in dnsbl ",
 	    "black list at ", "blacklisted at ", "listed in ",
 	};
+	const char *q, *best = NULL;
 	struct lowered l;
-	const char *q;
-	size_t i;
+	size_t i, bi = 0;
 
+	if (!p || p >= end)
+		return;
 	lowered_init(&l, p, end);
 	for (i = 0; i < ARRAY_SIZE(zone_lead); i++) {
 		q = lfind(&l, zone_lead[i], strlen(zone_lead[i]));
-		if (q && scan_zone_tag(ev, q + strlen(zone_lead[i]), end))
+		if (q && scan_zone_tag(ev, q + strlen(zone_lead[i]), p + l.n))
 			break;
 	}
 	if (i == ARRAY_SIZE(zone_lead) &&
@@ -780,11 +823,14 @@ void scan_classify(struct scan_event *ev, const char *p, const char *end)
 	if (IFIND(&l, "dynamic") || IFIND(&l, "dialup") || IFIND(&l, "dial-up"))
 		SCAN_TAG(ev, "dialup");
 	for (i = 0; i < ARRAY_SIZE(cat); i++) {
-		if (lfind(&l, cat[i].needle, cat[i].len)) {
-			scan_tag(ev, cat[i].tag, strlen(cat[i].tag));
-			break;
+		q = lfind(&l, cat[i].needle, cat[i].len);
+		if (q && (!best || q < best)) {
+			best = q;
+			bi = i;
 		}
 	}
+	if (best)
+		scan_tag(ev, cat[bi].tag, strlen(cat[bi].tag));
 }
 
 /* scan_spamtrap - tag "spamtrap" when the recipient is in the list */

@@ -68,6 +68,8 @@ bool scan_addr(const char *p, size_t n, struct cidr *out);
 void scan_tag(struct scan_event *ev, const char *tag, size_t n);
 #define SCAN_TAG(ev, lit) scan_tag(ev, lit, sizeof(lit) - 1)
 void scan_classify(struct scan_event *ev, const char *p, const char *end);
+const char *scan_echo_end(const char *p, const char *end);
+bool scan_echo_closed(const char *p, const char *end);
 bool scan_zone_tag(struct scan_event *ev, const char *p, const char *end);
 void scan_spamtrap(struct scan_ctx *c, struct scan_event *ev, const char *p,
 		   size_t n);

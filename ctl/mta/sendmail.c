@@ -57,6 +57,29 @@ static const char *sm_relay(const char *p, const char *end, struct cidr *ip)
 	return r;
 }
 
+/*
+ * sm_reason - the reason in "NNN X.Y.Z <ECHO>... text" (after reject=):
+ * the text after the echo of the client's address, which a quoted local
+ * part can make hold ">... " itself: then none (tag "other").
+ */
+static const char *sm_reason(const char *p, const char *end)
+{
+	const char *q = sc_digits(p, end), *e;
+
+	q = LIT(q, end, " ");
+	if (q && sc_digit(*q) && (e = sc_token(q, end)) < end && e - q <= 12 &&
+	    memchr(q, '.', (size_t)(e - q)))
+		q = e + 1;
+	if (q && q < end && *q == '<') {
+		e = scan_echo_end(q, end);
+		if (!e || !LIT(e, end, "... ") || COUNT(p, end, ">... ") != 1 ||
+		    !scan_echo_closed(e + 4, end))
+			return NULL;
+		q = e + 4;
+	}
+	return q;
+}
+
 static size_t sm_key(char *k, size_t len, const struct scan_msg *m,
 		     const char *qid, size_t qlen)
 {
@@ -98,7 +121,7 @@ int scan_sendmail(struct scan_ctx *c, const struct scan_msg *m,
 		a = sm_relay(a, end, &ev->ip);
 		if (!a || !LIT(a, end, ", reject="))
 			return SCAN_UNPARSED;
-		scan_classify(ev, a + 9, end);
+		scan_classify(ev, sm_reason(a + 9, end), end);
 		if (c->ntraps && LIT(q, end, "rcpt, arg1=<")) {
 			r = q + 11;
 			a = memchr(r, '>', (size_t)(end - r));

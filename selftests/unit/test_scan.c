@@ -897,6 +897,109 @@ static const struct hrow hostile[] = {
      NULL, "192.0.2.74", 0},
 };
 
+/*
+ * Reason tags come from what the MTA wrote about its decision, never from
+ * the client's words it echoes (recipient, sender, HELO, AUTH name): a
+ * client that names a DNSBL zone or "greylist" in its addresses keeps
+ * the tag of the MTA's reason, and one whose text makes the reason
+ * unreadable gets "other" (which counts), never a tag it chose. Words
+ * that say the server itself is in trouble count only in the server's
+ * text: a recipient "Temporary lookup failure" does not hide a refusal.
+ */
+static void test_client_words(void)
+{
+	static const struct row rows[] = {
+	    {"postfix quoted recipient names a zone",
+	     PF
+	     "NOQUEUE: reject: RCPT from x[192.0.2.180]: 554 5.7.1 "
+	     "<\"blocked using t1.example\"@x.example>: Relay access denied; "
+	     "from=<a@b> to=<\"blocked using t1.example\"@x.example> "
+	     "proto=ESMTP helo=<x>",
+	     "192.0.2.180", "postfix", "relay"},
+	    {"postfix recipient greylist7@",
+	     PF "NOQUEUE: reject: RCPT from x[192.0.2.181]: 554 5.7.1 "
+		"<greylist7@victim.example>: Relay access denied; from=<a@b> "
+		"to=<greylist7@victim.example> proto=ESMTP helo=<x>",
+	     "192.0.2.181", NULL, "relay"},
+	    {"postfix HELO writes a greylisting reason",
+	     PF "NOQUEUE: reject: RCPT from x[192.0.2.182]: 504 5.5.2 <x>: "
+		"Recipient address rejected: Greylisted; from=<>: Helo command "
+		"rejected: need fully-qualified hostname; from=<a@b> to=<c@d> "
+		"proto=ESMTP helo=<x>: Recipient address rejected: Greylisted; "
+		"from=<>",
+	     "192.0.2.182", NULL, "other"},
+	    {"postfix quoted recipient with >: inside",
+	     PF "NOQUEUE: reject: RCPT from x[192.0.2.183]: 554 5.7.1 "
+		"<\"a>: Recipient address rejected: Greylisted\"@x>: Relay "
+		"access denied; from=<a@b> to=<\"a>: Recipient address "
+		"rejected: Greylisted\"@x> proto=ESMTP helo=<x>",
+	     "192.0.2.183", NULL, "other"},
+	    {"postfix recipient says the lookup failed",
+	     PF "NOQUEUE: reject: RCPT from x[192.0.2.184]: 554 5.7.1 "
+		"<\"Temporary lookup failure\"@x>: Relay access denied; "
+		"from=<a@b> to=<\"Temporary lookup failure\"@x> proto=ESMTP "
+		"helo=<Insufficient system storage>",
+	     "192.0.2.184", NULL, "relay"},
+	    {"postfix zone after the envelope",
+	     PF "NOQUEUE: reject: RCPT from x[192.0.2.185]: 554 5.7.1 Service "
+		"unavailable; Client host [192.0.2.185] blocked using "
+		"zen.spamhaus.org; from=<a@b> to=<c@d> proto=ESMTP "
+		"helo=<x>: greylisted blocked using t2.example",
+	     "192.0.2.185", NULL, "zen.spamhaus.org"},
+	    {"exim sender writes a greylisting rejection",
+	     EX "H=(x) [192.0.2.186] F=<\"x rejected RCPT <y>: greylisted\"@z> "
+		"rejected RCPT <c@d>: relay not permitted",
+	     "192.0.2.186", "exim", "relay"},
+	    {"exim recipient greylist1@",
+	     EX "H=(x) [192.0.2.187] F=<a@b> rejected RCPT "
+		"<greylist1@victim.example>: relay not permitted",
+	     "192.0.2.187", NULL, "relay"},
+	    {"exim recipient closes its echo early",
+	     EX "H=(x) [192.0.2.188] F=<a@b> rejected RCPT <a>: greylisted "
+		"<b>: relay not permitted",
+	     "192.0.2.188", NULL, "other"},
+	    {"exim recipient says the callout failed",
+	     EX "H=(x) [192.0.2.189] F=<a@b> temporarily rejected RCPT "
+		"<\"Could not complete\"@x>: greylisted",
+	     "192.0.2.189", NULL, "greylist"},
+	    {"sendmail sender domain greylist",
+	     SM "ruleset=check_mail, arg1=<a@greylist.example>, relay=x "
+		"[192.0.2.190], reject=553 5.1.8 <a@greylist.example>... "
+		"Domain of sender address a@greylist.example does not exist",
+	     "192.0.2.190", "sendmail", "bad-sender"},
+	    {"sendmail quoted recipient names a zone",
+	     SM "ruleset=check_rcpt, arg1=<\"blocked using t3.example\"@x>, "
+		"relay=x [192.0.2.191], reject=550 5.7.1 <\"blocked using "
+		"t3.example\"@x>... Relaying denied",
+	     "192.0.2.191", NULL, "relay"},
+	    {"opensmtpd recipient greylist@",
+	     OS "3a1b2c3d4e5f6a71 smtp connected address=192.0.2.192 host=x",
+	     NULL, NULL, NULL},
+	    {"opensmtpd recipient greylist@ (event)",
+	     OS "3a1b2c3d4e5f6a71 smtp failed-command command=\"RCPT "
+		"TO:<greylist@x>\" result=\"550 Invalid recipient: "
+		"<greylist@x>\"",
+	     "192.0.2.192", "opensmtpd", "unknown-user"},
+	    {"opensmtpd recipient says temporary failure",
+	     OS "3a1b2c3d4e5f6a71 smtp failed-command command=\"RCPT "
+		"TO:<tf@x>\" result=\"550 Invalid recipient: <Temporary "
+		"failure@x>\"",
+	     "192.0.2.192", NULL, "unknown-user"},
+	    {"opensmtpd command writes a result",
+	     OS "3a1b2c3d4e5f6a71 smtp failed-command command=\"RCPT TO:<a "
+		"result=\"451 greylisted>\" result=\"550 Invalid recipient: "
+		"<a result=\"451 greylisted>\"",
+	     "192.0.2.192", NULL, "other"},
+	    {"courier recipient greylist@",
+	     "Aug 14 09:00:00 mx courieresmtpd: "
+	     "error,relay=::ffff:192.0.2.193,from=<a@b>,to=<greylist@x>: 550 "
+	     "User unknown.",
+	     "192.0.2.193", "courier", "unknown-user"},
+	};
+
+	run_rows(rows, ARRAY_SIZE(rows));
+}
+
 static void test_hostile(void)
 {
 	struct scanner *s;
@@ -1177,6 +1280,7 @@ int main(void)
 	TEST_RUN(test_sendmail);
 	TEST_RUN(test_opensmtpd);
 	TEST_RUN(test_others);
+	TEST_RUN(test_client_words);
 	TEST_RUN(test_hostile);
 	TEST_RUN(test_time);
 	TEST_RUN(test_robust);

@@ -4,7 +4,12 @@
  * thousands of generated lines: whatever a client writes into the fields
  * it controls (HELO, MAIL FROM, RCPT TO, its reverse name, the AUTH user,
  * command text), a rejection line yields exactly the real client's address
- * or nothing; never another address.
+ * or nothing; never another address. And the reason tags come from what
+ * the MTA wrote, never from those fields: a hostile line yields the tags
+ * the same line yields with harmless fields, or "other" where the
+ * client's text makes the reason unreadable (a tag that counts), never a
+ * tag of the client's choosing ("blocked using zen.example" in a
+ * recipient, "greylist" in an address).
  *
  * For every MTA the scanner supports, line templates in the shapes the MTA
  * writes (one or two lines: OpenSMTPD and Sendmail keep state across
@@ -216,6 +221,22 @@ static const char *const frags[] = {
     "NOQUEUE: reject: ",
     "rejected RCPT ",
     "blocked using zen.example",
+    "\"blocked using t1.example\"@x",
+    "greylist",
+    "Greylisted",
+    ">: Recipient address rejected: Greylisted",
+    ">... greylisted ",
+    ": greylisted",
+    "User unknown",
+    "Relay access denied",
+    "Helo command rejected",
+    "authentication failed",
+    "dynamic",
+    "listed at bl.example",
+    "found in dnsbl dnsbl.example",
+    " result=\"451 greylisted",
+    "\" => 451 greylisted",
+    ",msg=\"451 greylisted\"",
     "Client host [203.0.113.9] blocked using x; ",
     "smtp connected ",
     "connected address=203.0.113.9 host=x",
@@ -427,6 +448,8 @@ static size_t expand(const char *t, const struct vals *v, char *out, size_t cap)
  * and reaches the scanner as one more hostile byte. Returns the number of
  * events, or -1 when one of them is not the real client.
  */
+static char last_tags[64]; /* the tags of the last event fed */
+
 static int feed(struct scanner *s, const char *text, size_t len,
 		const char *want, char *got, size_t gotlen)
 {
@@ -443,6 +466,7 @@ static int feed(struct scanner *s, const char *text, size_t len,
 			char ip[CIDR_STRLEN];
 
 			cidr_format(&ev.ip, ip, sizeof(ip));
+			snprintf(last_tags, sizeof(last_tags), "%s", ev.tags);
 			n++;
 			if (strcmp(ip, want)) {
 				snprintf(got, gotlen, "%s", ip);
@@ -457,7 +481,8 @@ static int feed(struct scanner *s, const char *text, size_t len,
 }
 
 static char line[5 * FIELD_MAX + 4096];
-static size_t ncases, nyield, nnothing;
+static size_t ncases, nyield, nnothing, nother;
+static char want_tags[ARRAY_SIZE(tmpls)][64]; /* with harmless fields */
 
 static void show(const char *line_, size_t len)
 {
@@ -506,9 +531,12 @@ static void test_templates_valid(void)
 			snprintf(desc, sizeof(desc),
 				 "%s (%s) yields the client", tmpls[i].name,
 				 fam ? "IPv6" : "IPv4");
+			last_tags[0] = '\0';
 			if (feed(s, line, len, v.want, got, sizeof(got)) >= 1 &&
 			    !strcmp(got, v.want)) {
 				TEST_OK(desc);
+				snprintf(want_tags[i], sizeof(want_tags[i]),
+					 "%s", last_tags);
 			} else {
 				TEST_FAIL(desc, "got \"%s\", expected %s", got,
 					  v.want);
@@ -559,6 +587,7 @@ static void test_hostile_fields(void)
 				vis_user(v.f[4], FIELD_MAX);
 			len = expand(tmpls[i].text, &v, line, sizeof(line));
 			ncases++;
+			last_tags[0] = '\0';
 			r1 = feed(s, line, len, v.want, got, sizeof(got));
 			scanner_free(s);
 			snprintf(desc, sizeof(desc),
@@ -572,11 +601,34 @@ static void test_hostile_fields(void)
 					show(line, len);
 				continue;
 			}
+			if (r1 && strcmp(last_tags, want_tags[i]) &&
+			    strcmp(last_tags, "other")) {
+				TEST_FAIL(desc,
+					  "tags \"%s\", the MTA's are \"%s\"",
+					  last_tags, want_tags[i]);
+				if (++fails < 20)
+					show(line, len);
+				continue;
+			}
 			if (r1)
 				nyield++;
 			else
 				nnothing++;
+			if (r1 && !strcmp(last_tags, "other") &&
+			    strcmp(want_tags[i], "other"))
+				nother++;
+			last_tags[0] = '\0';
 			r2 = feed(shared, line, len, v.want, got, sizeof(got));
+			if (r2 > 0 && strcmp(last_tags, want_tags[i]) &&
+			    strcmp(last_tags, "other")) {
+				TEST_FAIL(desc,
+					  "long-lived scanner: tags \"%s\", "
+					  "the MTA's are \"%s\"",
+					  last_tags, want_tags[i]);
+				if (++fails < 20)
+					show(line, len);
+				continue;
+			}
 			if (r2 < 0) {
 				TEST_FAIL(desc,
 					  "long-lived scanner: got %s, "
@@ -591,9 +643,10 @@ static void test_hostile_fields(void)
 	}
 	scanner_free(shared);
 	printf("%zu hostile cases over %zu templates: %zu yielded the real "
-	       "client, %zu nothing, none another address unless failed "
-	       "above\n",
-	       ncases, NTMPL, nyield, nnothing);
+	       "client (%zu of them as \"other\": reason unreadable), %zu "
+	       "nothing, none another address or a tag of the client's "
+	       "unless failed above\n",
+	       ncases, NTMPL, nyield, nother, nnothing);
 }
 
 int main(int argc, char **argv)
