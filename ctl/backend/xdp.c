@@ -52,6 +52,7 @@
 #include "backend/backend.h"
 #include "backend/xdp.h"
 #include "mxwall.skel.h"
+#include "wire_shared.h"
 #include "mxwall_shared.h"
 
 enum {
@@ -117,7 +118,7 @@ static void prefault(void *p, size_t len)
 }
 
 /* ensure_bpffs - mount bpffs at /sys/fs/bpf when the pin dir needs it */
-static int ensure_bpffs(const char *pin_dir)
+int ensure_bpffs(const char *pin_dir)
 {
 	struct statfs sfs;
 
@@ -374,7 +375,9 @@ static void remove_pins(const struct backend *be)
 	if (!dir)
 		return;
 	while ((d = readdir(dir))) {
-		if (d->d_name[0] == '.')
+		/* the handshake record is not the filter's (wire.c) */
+		if (d->d_name[0] == '.' ||
+		    !strncmp(d->d_name, MX_WIRE_PREFIX, strlen(MX_WIRE_PREFIX)))
 			continue;
 		if (pin_path(be, d->d_name, path, sizeof(path)))
 			continue;
@@ -2169,7 +2172,7 @@ static int xdp_destroy(struct backend *be)
 	if (err)
 		return err;
 	remove_pins(be);
-	if (!access(be->pin_dir, F_OK))
+	if (!access(path, F_OK))
 		return -EBUSY;
 	return 0;
 }

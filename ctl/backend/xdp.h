@@ -19,4 +19,8 @@ struct mxwall_bpf;
  */
 int backend_xdp_load(struct backend *be, struct mxwall_bpf **out);
 
+/* ensure_bpffs - mount bpffs at /sys/fs/bpf when pin_dir lies there and it
+ * is not mounted (also for the handshake record, wire.c) */
+int ensure_bpffs(const char *pin_dir);
+
 #endif /* MXWALL_BACKEND_XDP_H */

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
+#include "backend/wire.h"
 #include "cmd/cmdline.h"
 #include "cmd/commands.h"
 #include "core/mxwall.h"
@@ -43,7 +44,8 @@ static const char attach_help[] =
     "Attach the filter to IFACE (again: replace the program, keep entries and\n"
     "counters). With the backend left to auto, XDP is tried first and "
     "nftables\n"
-    "is used when XDP cannot attach here.\n"
+    "is used when XDP cannot attach here. Either way the record of completed\n"
+    "SMTP handshakes that the watcher asks (require_seen) is attached too.\n"
     "  --mode M         native, generic or auto (default auto: native where "
     "the\n"
     "                   driver supports it, else generic)\n"
@@ -62,8 +64,8 @@ static const char detach_help[] =
     "usage: mxwall detach IFACE | --all\n\n"
     "Take the filter off IFACE (or off every interface). When the last\n"
     "interface is detached and no entries are left, every trace (pinned\n"
-    "maps, nftables table) is removed; otherwise entries and counters stay\n"
-    "for the next attach.\n"
+    "maps, the record of SMTP handshakes, nftables table) is removed;\n"
+    "otherwise entries and counters stay for the next attach.\n"
     "  --all            detach from every interface\n";
 
 static const char *mode_name(enum mx_attach_mode m)
@@ -383,6 +385,12 @@ int cmd_attach(int argc, char **argv)
 	if (err)
 		log_warn("%s: cannot record the backend in %s: %s", cmd,
 			 be.state_dir, strerror(-err));
+	err = wire_follow(&be);
+	if (err)
+		log_warn("%s: cannot attach the record of SMTP handshakes: %s; "
+			 "the watcher promotes no source while require_seen = "
+			 "yes",
+			 cmd, backend_strerror(err));
 	warn_mode(cmd, &be, ifname, mode);
 	backend_close(&be);
 	return EXIT_OK;
@@ -458,6 +466,7 @@ int cmd_detach(int argc, char **argv)
 	memset(&st, 0, sizeof(st));
 	if (!be.ops->status(&be, &st) && st.nifaces == 0 &&
 	    st.entries_static + st.entries_dynamic == 0) {
+		wire_remove(be.pin_dir);
 		err = be.ops->destroy(&be);
 		if (err) {
 			log_err("%s: detached, but cannot remove the state: %s",

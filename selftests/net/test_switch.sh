@@ -31,7 +31,8 @@ check "switch to nft" mxw --backend nft attach veth0
 check_eq "entries moved to nft" "$(entries)" "$BEFORE"
 check "status says nft" bash -c "$(declare -f mxw ns_srv); $(declare -p MXWALL PIN_DIR STATE_DIR NS_SRV) ; mxw status | grep -q '^backend: *nft'"
 check "ports moved" bash -c "$(declare -f mxw ns_srv); $(declare -p MXWALL PIN_DIR STATE_DIR NS_SRV) ; mxw status --json | grep -q '\"ports\":\[25,587\]'"
-check_eq "xdp pins removed" "$(ls "$PIN_DIR" 2>/dev/null | wc -l)" 0
+check_eq "xdp pins removed" "$(ls "$PIN_DIR" 2>/dev/null | grep -vc '^wire_')" 0
+check "the handshake record stays" test -e "$PIN_DIR/wire_link"
 check_eq "no xdp program left" "$(ns_srv ip -d link show veth0 | grep -c 'prog/xdp')" 0
 check_eq "nft: blocked host" "$(net_connect 10.250.7.7 10.250.0.1 25)" timeout
 check_eq "nft: netblock member" "$(net_connect 10.250.9.1 10.250.0.1 25)" timeout
