@@ -50,7 +50,6 @@ void wire_reader_close(struct wire_reader *r);
  * an SMTP port (unix seconds). -ENOENT: none recorded; -ENXIO: there is
  * no record in pin_dir (not attached); other -errno: cannot read it.
  */
-int wire_lookup(struct wire_reader *r, const struct cidr *host,
-		int64_t *when);
+int wire_lookup(struct wire_reader *r, const struct cidr *host, int64_t *when);
 
 #endif /* MXWALL_WIRE_H */
