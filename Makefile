@@ -47,7 +47,16 @@ BUILD := build
 WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -I$(BUILD) -Ictl -Ibpf -MMD -MP
-LDLIBS := -lbpf -lelf -lz -lnftnl -lmnl -lsqlite3 -lcap -lseccomp
+# one library a line: changes that add one do not collide
+LDLIBS := -lbpf
+LDLIBS += -lelf
+LDLIBS += -lz
+LDLIBS += -lnftnl
+LDLIBS += -lmnl
+LDLIBS += -lsqlite3
+LDLIBS += -lcap
+LDLIBS += -lseccomp
+LDLIBS += -ljson-c
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	    -fno-omit-frame-pointer
 BPF_CFLAGS := -O2 -g -Werror -Wall -target bpf -D__TARGET_ARCH_$(ARCH) \
@@ -74,7 +83,7 @@ FUZZ_SRCS := $(wildcard selftests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst selftests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 FUZZ_SECONDS ?= 60
 
-.PHONY: all check tests deps lint bench fuzz install uninstall clean compile_commands.json
+.PHONY: all check tests deps print-ldlibs lint bench fuzz install uninstall clean compile_commands.json
 
 all: $(BUILD)/mxwall
 
@@ -199,6 +208,10 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man5/mxwall.conf.5 $(DESTDIR)$(CRONDIR)/mxwall
 	for f in scripts/*.service scripts/*.timer; do \
 		rm -f $(DESTDIR)$(UNITDIR)/$$(basename $$f); done
+
+# the link line, for tests that relink the controller (test_upgrade.sh)
+print-ldlibs:
+	@echo $(LDLIBS)
 
 compile_commands.json:
 	bear -- $(MAKE) -B all

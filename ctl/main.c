@@ -45,6 +45,9 @@ static const struct command {
      "FILE]"},
     {"stats", cmd_stats, "persistence [--days N] [--json] [--config FILE]"},
     {"metrics", cmd_metrics, "[--out FILE] [--config FILE]"},
+    {"export", cmd_export,
+     "[--format rbldnsd|zone|plain|json] [--static|--dynamic] [--family "
+     "4|6] [--zone NAME] [--out FILE]"},
 };
 
 static void usage(FILE *f)

@@ -11,10 +11,37 @@
 # dpkg -x), never installed.
 set -eu
 
-PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
-libmnl-dev libnftnl-dev libsqlite3-dev sqlite3 libcap-dev libseccomp-dev
-libsystemd-dev iproute2 nftables python3 swaks socat netcat-openbsd util-linux
-libclang-rt-14-dev systemd kmod clang-format bear"
+# one package a line: changes that add one do not collide
+PKGS="
+make
+gcc
+clang
+llvm
+libbpf-dev
+bpftool
+libelf-dev
+zlib1g-dev
+libmnl-dev
+libnftnl-dev
+libsqlite3-dev
+sqlite3
+libcap-dev
+libseccomp-dev
+libsystemd-dev
+iproute2
+nftables
+python3
+swaks
+socat
+netcat-openbsd
+util-linux
+libclang-rt-14-dev
+systemd
+kmod
+clang-format
+bear
+libjson-c-dev
+"
 
 missing=""
 for p in $PKGS; do

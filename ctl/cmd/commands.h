@@ -21,5 +21,6 @@ int cmd_watch(int argc, char **argv);	/* watch/loop.c */
 int cmd_report(int argc, char **argv);	/* report.c */
 int cmd_stats(int argc, char **argv);	/* stats.c */
 int cmd_metrics(int argc, char **argv); /* metrics.c */
+int cmd_export(int argc, char **argv);	/* cmd/export.c */
 
 #endif /* MXWALL_COMMANDS_H */

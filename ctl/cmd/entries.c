@@ -13,6 +13,7 @@
  * exception should outlive the reset of the blocks around it; `load` makes
  * static entries unless --dynamic.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "cmd/cmdline.h"
 #include "cmd/commands.h"
 #include "core/listfile.h"
+#include "fleet/import.h"
 #include "core/mxwall.h"
 #include "report/table.h"
 
@@ -67,7 +69,9 @@ static const char unblock_help[] =
     "is not.\n";
 
 static const char load_help[] =
-    "usage: mxwall load FILE [--tag TAG] [--dynamic]\n\n"
+    "usage: mxwall load FILE [--format plain|rbldnsd|zone|drop-json] [--tag "
+    "TAG]\n"
+    "                   [--dynamic]\n\n"
     "Block every CIDR listed in FILE ('-' = stdin): one per line, '#' or ';'\n"
     "start a comment (Spamhaus DROP style '1.2.3.0/24 ; SBL1'). All or "
     "nothing:\n"
@@ -75,7 +79,15 @@ static const char load_help[] =
     "  --tag TAG        a reason shown in [brackets] (repeatable, or a comma "
     "list)\n"
     "  --dynamic        removed by the weekly reset (default: static, the core "
-    "list)\n";
+    "list)\n"
+    "  --format F       read another host's export or a published list:\n"
+    "                   plain    '[!]CIDR [; tag,tag]' ('!' = allow), FireHOL "
+    ".netset\n"
+    "                   rbldnsd  ip4/ip6 set and trie datasets, '!' = allow\n"
+    "                   zone     an RFC 5782 zone (mxwall export --format "
+    "zone)\n"
+    "                   drop-json Spamhaus DROP/EDROP JSON (the sblid as "
+    "tag)\n";
 
 static const char top_help[] =
     "usage: mxwall top [-n N] [--by /24|/16|/48] [--json]\n\n"
@@ -373,6 +385,26 @@ int cmd_list(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* merge_tags - the --tag list into an entry's own tags from the file */
+static int merge_tags(const char *cmd, struct mx_entry *e, const char *tags)
+{
+	char copy[MX_TAGS_LEN], *save = NULL, *t;
+	char host[CIDR_STRLEN];
+
+	snprintf(copy, sizeof(copy), "%s", tags);
+	for (t = strtok_r(copy, ",", &save); t;
+	     t = strtok_r(NULL, ",", &save)) {
+		if (mx_tags_add(e->tags, sizeof(e->tags), t)) {
+			log_err("%s: %s: the tags do not fit in %d bytes "
+				"(nothing was loaded)",
+				cmd, cidr_format(&e->net, host, sizeof(host)),
+				MX_TAGS_LEN - 1);
+			return -ENOSPC;
+		}
+	}
+	return 0;
+}
+
 static void load_warn(const char *msg, void *arg)
 {
 	(void)arg;
@@ -384,6 +416,7 @@ int cmd_load(int argc, char **argv)
 	const char *cmd = argv[0];
 	static const struct option opts[] = {
 	    {"dynamic", no_argument, NULL, 'd'},
+	    {"format", required_argument, NULL, 'f'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"tag", required_argument, NULL, 't'},
 	    {NULL, 0, NULL, 0},
@@ -391,7 +424,8 @@ int cmd_load(int argc, char **argv)
 	char tags[MX_TAGS_LEN] = "", err[512];
 	struct mx_entry *add = NULL;
 	struct cidr *nets = NULL;
-	bool dynamic = false;
+	bool dynamic = false, formatted = false;
+	enum import_format fmt = IMPORT_PLAIN;
 	struct backend be;
 	size_t n = 0, i;
 	const char *path;
@@ -402,6 +436,13 @@ int cmd_load(int argc, char **argv)
 		switch (c) {
 		case 'd':
 			dynamic = true;
+			break;
+		case 'f':
+			if (import_parse_format(optarg, &fmt))
+				log_usage("%s: --format: '%s' is not plain, "
+					  "rbldnsd, zone or drop-json",
+					  cmd, optarg);
+			formatted = true;
 			break;
 		case 'h':
 			fputs(load_help, stdout);
@@ -420,21 +461,39 @@ int cmd_load(int argc, char **argv)
 		log_usage("%s: %s: unexpected argument (one FILE at a time)",
 			  cmd, argv[optind + 1]);
 	path = argv[optind];
-	if (listfile_read(path, &nets, &n, load_warn, NULL, err, sizeof(err))) {
-		log_err("%s (nothing was loaded)", err);
-		return EXIT_RUNTIME;
-	}
 	now = time(NULL);
-	add = xcalloc(n, sizeof(*add));
-	for (i = 0; i < n; i++) {
-		add[i].net = nets[i];
-		add[i].action = MX_ACT_DROP;
-		add[i].origin = dynamic ? MX_ORIGIN_DYNAMIC : MX_ORIGIN_STATIC;
-		if (tags[0])
-			memcpy(add[i].tags, tags, sizeof(tags));
-		add[i].added = now;
+	if (formatted) {
+		if (import_read(fmt, path, &add, &n, err, sizeof(err))) {
+			log_err("%s (nothing was loaded)", err);
+			return EXIT_RUNTIME;
+		}
+		for (i = 0; i < n; i++) {
+			add[i].origin =
+			    dynamic ? MX_ORIGIN_DYNAMIC : MX_ORIGIN_STATIC;
+			if (tags[0] && merge_tags(cmd, &add[i], tags)) {
+				free(add);
+				return EXIT_RUNTIME;
+			}
+			add[i].added = now;
+		}
+	} else {
+		if (listfile_read(path, &nets, &n, load_warn, NULL, err,
+				  sizeof(err))) {
+			log_err("%s (nothing was loaded)", err);
+			return EXIT_RUNTIME;
+		}
+		add = xcalloc(n, sizeof(*add));
+		for (i = 0; i < n; i++) {
+			add[i].net = nets[i];
+			add[i].action = MX_ACT_DROP;
+			add[i].origin =
+			    dynamic ? MX_ORIGIN_DYNAMIC : MX_ORIGIN_STATIC;
+			if (tags[0])
+				memcpy(add[i].tags, tags, sizeof(tags));
+			add[i].added = now;
+		}
+		free(nets);
 	}
-	free(nets);
 	rc = cmd_open(cmd, &be, BE_LOCK);
 	if (rc == EXIT_OK) {
 		if (n)
