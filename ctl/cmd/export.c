@@ -18,7 +18,8 @@
 #include "fleet/export.h"
 
 static const char export_help[] =
-    "usage: mxwall export [--format rbldnsd|zone|plain|json] [--static|--dynamic]\n"
+    "usage: mxwall export [--format rbldnsd|zone|plain|json] "
+    "[--static|--dynamic]\n"
     "                     [--family 4|6] [--zone NAME] [--out FILE]\n"
     "\n"
     "Write the filter's entries for other hosts, atomically with --out:\n"

@@ -152,9 +152,9 @@ static void write_header(FILE *f, const struct export_opts *o, size_t n,
 	char when[64];
 
 	fmt_time_iso(o->now, when, sizeof(when));
-	fprintf(f, "%s mxwall export, format %s, %zu entr%s, %s%s%s\n",
-		comment, export_format_name(o->format), n, n == 1 ? "y" : "ies",
-		when, o->source ? ", from " : "", o->source ? o->source : "");
+	fprintf(f, "%s mxwall export, format %s, %zu entr%s, %s%s%s\n", comment,
+		export_format_name(o->format), n, n == 1 ? "y" : "ies", when,
+		o->source ? ", from " : "", o->source ? o->source : "");
 }
 
 /* --- rbldnsd ----------------------------------------------------------- */
@@ -343,10 +343,10 @@ static void resolve_cover(struct ztree *t)
 	for (i = 0; i < t->n; i++) {
 		struct znode *z = &t->v[i];
 
-		while (depth && !cidr_contains(&t->v[stack[depth - 1]].net,
-					       &z->net))
+		while (depth &&
+		       !cidr_contains(&t->v[stack[depth - 1]].net, &z->net))
 			depth--;
-		z->cover = z->own ? z->own
+		z->cover = z->own  ? z->own
 			   : depth ? t->v[stack[depth - 1]].cover
 				   : NULL;
 		stack[depth++] = i;
@@ -359,8 +359,7 @@ static void zrecord(FILE *f, const char *name, const struct mx_entry *e)
 	char txt[MX_TAGS_LEN + 64];
 
 	reason_text(e, txt, sizeof(txt));
-	fprintf(f, "%s\tA\t%s\n%s\tTXT\t\"%s\"\n", name, a_value(e), name,
-		txt);
+	fprintf(f, "%s\tA\t%s\n%s\tTXT\t\"%s\"\n", name, a_value(e), name, txt);
 }
 
 static void write_zone(FILE *f, const struct mx_entry *rows, size_t n,
@@ -381,8 +380,9 @@ static void write_zone(FILE *f, const struct mx_entry *rows, size_t n,
 	if (o->family == AF_INET)
 		fprintf(f, "2.0.0.127\tA\t%s\n", EXPORT_A_DYNAMIC);
 	else
-		fprintf(f, "2.0.0.0.0.0.f.7.f.f.f.f.0.0.0.0.0.0.0.0.0.0.0.0.0.0."
-			   "0.0.0.0.0.0\tA\t%s\n",
+		fprintf(f,
+			"2.0.0.0.0.0.f.7.f.f.f.f.0.0.0.0.0.0.0.0.0.0.0.0.0.0."
+			"0.0.0.0.0.0\tA\t%s\n",
 			EXPORT_A_DYNAMIC);
 
 	build_tree(&t, rows, n, st);

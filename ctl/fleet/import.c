@@ -51,7 +51,7 @@ struct reader {
 };
 
 static int fail(struct reader *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static int fail(struct reader *r, const char *fmt, ...)
 {
@@ -90,9 +90,8 @@ static void add_tags(struct mx_entry *e, const char *s, size_t len)
 
 		while (i < len && (s[i] == ',' || s[i] == ' ' || s[i] == '\t'))
 			i++;
-		for (j = i; j < len && s[j] != ',' && s[j] != ' ' &&
-			    s[j] != '\t';
-		     j++)
+		for (j = i;
+		     j < len && s[j] != ',' && s[j] != ' ' && s[j] != '\t'; j++)
 			;
 		if (j > i && j - i <= 32) {
 			size_t k;
@@ -100,8 +99,7 @@ static void add_tags(struct mx_entry *e, const char *s, size_t len)
 
 			for (k = i; k < j; k++)
 				ok = ok && tag_char((unsigned char)s[k]);
-			snprintf(tag, sizeof(tag), "%.*s", (int)(j - i),
-				 s + i);
+			snprintf(tag, sizeof(tag), "%.*s", (int)(j - i), s + i);
 			if (ok && !strcmp(tag, "static"))
 				e->origin = MX_ORIGIN_STATIC;
 			else if (ok)
@@ -143,8 +141,8 @@ static int parse_net(struct reader *r, const char *word, struct cidr *net)
 }
 
 /* next line of buf as a NUL-terminated copy in line; false at the end */
-static bool next_line(const char **p, const char *end, char *line,
-		      size_t size, bool *too_long)
+static bool next_line(const char **p, const char *end, char *line, size_t size,
+		      bool *too_long)
 {
 	const char *nl;
 	size_t l;
@@ -201,8 +199,7 @@ static int parse_plain_line(struct reader *r, char *line)
 	*end = save;
 	s = skip_space(end);
 	if (*s && *s != ';' && *s != '#')
-		return fail(r, "unexpected text after the address: '%.40s'",
-			    s);
+		return fail(r, "unexpected text after the address: '%.40s'", s);
 	e = add(r, &net, excl);
 	if (*s == ';')
 		add_tags(e, s + 1, strlen(s + 1));
@@ -269,7 +266,8 @@ static int parse_rbldnsd_line(struct reader *r, char *line,
 	if (*value == ':') {
 		char *txt = strchr(value + 1, ':');
 
-		if (!strncmp(value + 1, EXPORT_A_STATIC, strlen(EXPORT_A_STATIC)))
+		if (!strncmp(value + 1, EXPORT_A_STATIC,
+			     strlen(EXPORT_A_STATIC)))
 			e->origin = MX_ORIGIN_STATIC;
 		if (txt)
 			tags_from_txt(e, txt + 1);
@@ -316,7 +314,8 @@ static int name_to_net(struct reader *r, const char *name, struct cidr *net,
 	bool wild = false;
 
 	snprintf(copy, sizeof(copy), "%s", name);
-	for (t = strtok_r(copy, ".", &save); t; t = strtok_r(NULL, ".", &save)) {
+	for (t = strtok_r(copy, ".", &save); t;
+	     t = strtok_r(NULL, ".", &save)) {
 		if (nl == ARRAY_SIZE(labels))
 			return fail(r, "'%.60s' has too many labels", name);
 		labels[nl++] = t;
@@ -365,7 +364,7 @@ static int name_to_net(struct reader *r, const char *name, struct cidr *net,
 /* the RFC 5782 test entries, never real listings */
 static bool is_test_entry(const struct cidr *c)
 {
-	static const uint8_t v6[16] = {0, 0, 0, 0,    0,    0,	  0, 0,
+	static const uint8_t v6[16] = {0, 0, 0,	   0,	 0,   0, 0, 0,
 				       0, 0, 0xff, 0xff, 127, 0, 0, 2};
 
 	if (c->family == AF_INET)
@@ -459,8 +458,9 @@ static int parse_zone_line(struct reader *r, char *line, struct zone_state *z)
 
 		if (parse_net(r, tok[i + 1], &a) || a.family != AF_INET ||
 		    a.addr[0] != 127)
-			return fail(r, "'%.40s': an A value of a list is "
-				       "127.0.0.0/8",
+			return fail(r,
+				    "'%.40s': an A value of a list is "
+				    "127.0.0.0/8",
 				    tok[i + 1]);
 		if (!e)
 			e = add(r, &net, false);
@@ -621,8 +621,8 @@ int import_parse(enum import_format fmt, const char *name, const char *buf,
 	return 0;
 }
 
-int import_read(enum import_format fmt, const char *path,
-		struct mx_entry **out, size_t *n, char *err, size_t errlen)
+int import_read(enum import_format fmt, const char *path, struct mx_entry **out,
+		size_t *n, char *err, size_t errlen)
 {
 	const char *name = strcmp(path, "-") ? path : "(stdin)";
 	size_t len = 0, cap = 0;
@@ -631,8 +631,8 @@ int import_read(enum import_format fmt, const char *path,
 	ssize_t got;
 	int fd, rc = 0;
 
-	fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)
-			       : 0;
+	fd =
+	    strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY) : 0;
 	if (fd < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "%s: %s", name, strerror(-rc));

@@ -40,7 +40,7 @@ int import_parse(enum import_format fmt, const char *name, const char *buf,
 		 size_t len, struct mx_entry **out, size_t *n, char *err,
 		 size_t errlen);
 /* import_read - read path ("-" = stdin), bounded, and parse it */
-int import_read(enum import_format fmt, const char *path,
-		struct mx_entry **out, size_t *n, char *err, size_t errlen);
+int import_read(enum import_format fmt, const char *path, struct mx_entry **out,
+		size_t *n, char *err, size_t errlen);
 
 #endif /* MXWALL_IMPORT_H */

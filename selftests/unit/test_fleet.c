@@ -83,8 +83,8 @@ static void random_set(struct mx_entry *v, size_t n, int family)
 		cidr_mask(&e->net);
 		e->action = rnd() % 5 ? MX_ACT_DROP : MX_ACT_ALLOW;
 		e->origin = rnd() % 4 ? MX_ORIGIN_DYNAMIC : MX_ORIGIN_STATIC;
-		snprintf(e->tags, sizeof(e->tags), "%s", rnd() % 2 ? "a,relay"
-							       : "bad-helo");
+		snprintf(e->tags, sizeof(e->tags), "%s",
+			 rnd() % 2 ? "a,relay" : "bad-helo");
 	}
 }
 
@@ -101,7 +101,8 @@ static void probe(const struct mx_entry *v, size_t n, struct cidr *a)
 			a->addr[k / 8] |= (uint8_t)(0x80 >> (k % 8));
 	if (rnd() % 4 == 0) /* just outside */
 		a->addr[(e->net.plen ? e->net.plen - 1 : 0) / 8] ^=
-		    (uint8_t)(0x80 >> ((e->net.plen ? e->net.plen - 1 : 0) % 8));
+		    (uint8_t)(0x80 >>
+			      ((e->net.plen ? e->net.plen - 1 : 0) % 8));
 }
 
 /* --- a resolver of zone text by RFC 4592 ------------------------------ */
@@ -181,9 +182,10 @@ static int zone_query(const struct zone *z, const struct cidr *a)
 	const char *dot;
 
 	for (i = labels; i-- > 0;) {
-		unsigned int v = a->family == AF_INET
-				     ? a->addr[i]
-				     : (a->addr[i / 2] >> (i % 2 ? 0 : 4)) & 0xf;
+		unsigned int v =
+		    a->family == AF_INET
+			? a->addr[i]
+			: (a->addr[i / 2] >> (i % 2 ? 0 : 4)) & 0xf;
 		off += (size_t)snprintf(q + off, sizeof(q) - off,
 					a->family == AF_INET ? "%s%u" : "%s%x",
 					off ? "." : "", v);
@@ -417,11 +419,12 @@ static void test_bad_input(void)
 		   "peer.txt:2", "an rbldnsd range we do not read");
 	expect_bad(IMPORT_ZONE, "$ORIGIN bl.example.\n1.2.0.192 A 10.0.0.1\n",
 		   "peer.txt:2", "an A value outside 127/8");
-	expect_bad(IMPORT_ZONE, "$ORIGIN bl.example.\n1.2.0.192.other. A "
-				"127.0.0.2\n",
+	expect_bad(IMPORT_ZONE,
+		   "$ORIGIN bl.example.\n1.2.0.192.other. A "
+		   "127.0.0.2\n",
 		   "peer.txt:2", "a name outside the zone");
-	expect_bad(IMPORT_DROP_JSON, "{\"cidr\":\"1.2.3.0/24\"\n",
-		   "peer.txt:1", "truncated JSON");
+	expect_bad(IMPORT_DROP_JSON, "{\"cidr\":\"1.2.3.0/24\"\n", "peer.txt:1",
+		   "truncated JSON");
 	expect_bad(IMPORT_DROP_JSON, "{\"cidr\":7}\n", "peer.txt:1",
 		   "a cidr that is no string");
 	memset(big, 'x', sizeof(big) - 2);
