@@ -55,12 +55,8 @@ build_b()
 		case "$rel" in backend/xdp.o) continue ;; esac
 		cp "$TOP/build/obj/$rel" "$WDIR/obj/${rel//\//_}" || return 1
 	done
-<<<<<<< HEAD
-	cc "$WDIR"/obj/*.o -lbpf -lelf -lz -lnftnl -lmnl -lsqlite3 -lcap -lseccomp -o "$B"
-=======
 	# shellcheck disable=SC2046
 	cc "$WDIR"/obj/*.o $(make -s -C "$TOP" print-ldlibs) -o "$B"
->>>>>>> b26440b (export: the entries as an rbldnsd combined dataset, an RFC 5782 zone (one family per zone, wildcards that stop at allow exceptions, rising serial), the load format with tags, or JSON; load --format plain|rbldnsd|zone|drop-json reads them back; tests against real rbldnsd and nsd and a property test of the zone's DNS answers)
 }
 
 mx() { local bin=$1; shift; ns_srv "$bin" --pin-dir "$PIN_DIR" --state-dir "$STATE_DIR" "$@"; }
