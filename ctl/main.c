@@ -48,6 +48,8 @@ static const struct command {
     {"export", cmd_export,
      "[--format rbldnsd|zone|plain|json] [--static|--dynamic] [--family "
      "4|6] [--zone NAME] [--out FILE]"},
+    {"query", cmd_query, "ADDR... [-n N] [--json] [--config FILE]"},
+    {"why", cmd_query, "ADDR... [-n N] [--json] [--config FILE] (= query)"},
 };
 
 static void usage(FILE *f)

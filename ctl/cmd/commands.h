@@ -22,5 +22,6 @@ int cmd_report(int argc, char **argv);	/* report.c */
 int cmd_stats(int argc, char **argv);	/* stats.c */
 int cmd_metrics(int argc, char **argv); /* metrics.c */
 int cmd_export(int argc, char **argv);	/* cmd/export.c */
+int cmd_query(int argc, char **argv);	/* query.c (and `why`) */
 
 #endif /* MXWALL_COMMANDS_H */

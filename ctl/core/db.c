@@ -39,12 +39,17 @@ enum db_stmt {
 	ST_POS_GET,
 	ST_POS_SET,
 	ST_CORE_LIST,
+	ST_EVENTS_OF,
+	ST_LOGFILE_ADD,
+	ST_LOGFILE_ID,
+	ST_PARDON_SET,
+	ST_PARDONS_ACTIVE,
 	ST_NSTMT,
 };
 
 static const char *const stmt_sql[ST_NSTMT] = {
-    [ST_EVENT_ADD] =
-	"INSERT INTO events(time, ip, mta, tags) VALUES(?, ?, ?, ?)",
+    [ST_EVENT_ADD] = "INSERT INTO events(time, ip, mta, tags, file, line)"
+		     " VALUES(?, ?, ?, ?, ?, ?)",
     [ST_EVENTS_SINCE] = "SELECT time, ip, mta, tags FROM events"
 			" WHERE time >= ? AND time < ? ORDER BY time, id",
     [ST_EVENTS_COUNT] =
@@ -76,11 +81,23 @@ static const char *const stmt_sql[ST_NSTMT] = {
     [ST_PROMOTIONS_COUNT] = "SELECT count(*) FROM actions WHERE time >= ?"
 			    " AND action IN ('promote', 'escalate')",
     [ST_POS_GET] =
-	"SELECT dev, inode, offset, last_len, last_hash FROM positions"
+	"SELECT dev, inode, offset, last_len, last_hash, line FROM positions"
 	" WHERE path = ?",
     [ST_POS_SET] = "INSERT OR REPLACE INTO positions(path, dev, inode, offset,"
-		   " last_len, last_hash) VALUES(?, ?, ?, ?, ?, ?)",
+		   " last_len, last_hash, line) VALUES(?, ?, ?, ?, ?, ?, ?)",
     [ST_CORE_LIST] = "SELECT cidr FROM core ORDER BY cidr",
+    /* the time index bounds the walk; no index by address (see 1 -> 2) */
+    [ST_EVENTS_OF] =
+	"SELECT e.time, e.ip, e.mta, e.tags, l.path, e.line FROM events e"
+	" LEFT JOIN logfiles l ON l.id = e.file WHERE e.time >= ?"
+	" AND e.time <= ? AND e.ip = ? ORDER BY e.time DESC, e.id DESC"
+	" LIMIT ?",
+    [ST_LOGFILE_ADD] = "INSERT OR IGNORE INTO logfiles(path) VALUES(?)",
+    [ST_LOGFILE_ID] = "SELECT id FROM logfiles WHERE path = ?",
+    [ST_PARDON_SET] = "INSERT OR REPLACE INTO pardons(cidr, added, until, by)"
+		      " VALUES(?, ?, ?, ?)",
+    [ST_PARDONS_ACTIVE] = "SELECT cidr, added, until, by FROM pardons"
+			  " WHERE until > ? ORDER BY cidr",
 };
 
 /*
@@ -132,16 +149,41 @@ static const char *const migrations[] = {
      * time index only grows at its right edge.
      */
     "DROP INDEX IF EXISTS events_ip;",
+    /*
+     * 2 -> 3: where each event was read (for `query`): the log's path
+     * once in logfiles, its id and the line number in the event. Older
+     * events keep NULL. Positions learn their line number (0 for the
+     * old ones: follow.c counts the lines again). Pardons.
+     */
+    "CREATE TABLE logfiles ("
+    "  id INTEGER PRIMARY KEY,"
+    "  path TEXT NOT NULL UNIQUE);"
+    "ALTER TABLE events ADD COLUMN file INTEGER;"
+    "ALTER TABLE events ADD COLUMN line INTEGER;"
+    "ALTER TABLE positions ADD COLUMN line INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE pardons ("
+    "  cidr TEXT PRIMARY KEY,"
+    "  added INTEGER NOT NULL,"
+    "  until INTEGER NOT NULL,"
+    "  by TEXT NOT NULL DEFAULT '');",
 };
 
 _Static_assert(ARRAY_SIZE(migrations) == DB_SCHEMA_VERSION,
 	       "one migration step per schema version");
+
+/* log paths already in logfiles: events name their file by its id */
+#define DB_FILES_CACHED 16
 
 struct mx_db {
 	sqlite3 *h;
 	sqlite3_stmt *st[ST_NSTMT];
 	bool txn;
 	bool readonly;
+	struct {
+		char *path;
+		int64_t id;
+	} files[DB_FILES_CACHED];
+	size_t nfiles;
 };
 
 const char *db_errmsg(struct mx_db *db)
@@ -304,8 +346,55 @@ void db_close(struct mx_db *db)
 		db_commit(db);
 	for (i = 0; i < ST_NSTMT; i++)
 		sqlite3_finalize(db->st[i]);
+	for (i = 0; i < db->nfiles; i++)
+		free(db->files[i].path);
 	sqlite3_close(db->h);
 	free(db);
+}
+
+static void files_forget(struct mx_db *db)
+{
+	size_t i;
+
+	for (i = 0; i < db->nfiles; i++)
+		free(db->files[i].path);
+	db->nfiles = 0;
+}
+
+/* file_id - the logfiles id of path, made on first use; 0 on error */
+static int64_t file_id(struct mx_db *db, const char *path)
+{
+	sqlite3_stmt *s;
+	int64_t id = 0;
+	size_t i;
+
+	for (i = 0; i < db->nfiles; i++)
+		if (!strcmp(db->files[i].path, path))
+			return db->files[i].id;
+	s = stmt(db, ST_LOGFILE_ADD);
+	if (!s)
+		return 0;
+	sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
+	if (step_done(s))
+		return 0;
+	s = stmt(db, ST_LOGFILE_ID);
+	if (!s)
+		return 0;
+	sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		id = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (!id)
+		return 0;
+	if (db->nfiles == DB_FILES_CACHED) {
+		free(db->files[0].path);
+		memmove(db->files, db->files + 1,
+			(DB_FILES_CACHED - 1) * sizeof(db->files[0]));
+		db->nfiles--;
+	}
+	db->files[db->nfiles].path = xstrdup(path);
+	db->files[db->nfiles++].id = id;
+	return id;
 }
 
 int db_begin(struct mx_db *db)
@@ -322,8 +411,10 @@ int db_commit(struct mx_db *db)
 {
 	if (!db->txn)
 		return 0;
-	if (exec(db, "COMMIT"))
+	if (exec(db, "COMMIT")) {
+		files_forget(db); /* their rows may be gone with the rest */
 		return -EIO;
+	}
 	db->txn = false;
 	return 0;
 }
@@ -342,6 +433,7 @@ static void text_col(sqlite3_stmt *s, int col, char *buf, size_t len)
 
 int db_event_add(struct mx_db *db, const struct db_event *ev)
 {
+	int64_t fid = ev->file ? file_id(db, ev->file) : 0;
 	sqlite3_stmt *s = stmt(db, ST_EVENT_ADD);
 
 	if (!s)
@@ -350,25 +442,30 @@ int db_event_add(struct mx_db *db, const struct db_event *ev)
 	sqlite3_bind_text(s, 2, ev->ip, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, ev->mta, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 4, ev->tags, -1, SQLITE_STATIC);
+	if (fid)
+		sqlite3_bind_int64(s, 5, fid);
+	if (ev->line)
+		sqlite3_bind_int64(s, 6, (int64_t)ev->line);
 	return step_done(s);
 }
 
-int db_events_between(struct mx_db *db, int64_t from, int64_t to,
-		      db_event_fn fn, void *arg)
+/* events_walk - rows of time, ip, mta, tags[, file, line] to fn */
+static int events_walk(sqlite3_stmt *s, db_event_fn fn, void *arg)
 {
-	sqlite3_stmt *s = stmt(db, ST_EVENTS_SINCE);
+	bool where = sqlite3_column_count(s) > 4;
 	struct db_event ev;
 	int rc;
 
-	if (!s)
-		return -EIO;
-	sqlite3_bind_int64(s, 1, from);
-	sqlite3_bind_int64(s, 2, to);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&ev, 0, sizeof(ev));
 		ev.time = sqlite3_column_int64(s, 0);
 		text_col(s, 1, ev.ip, sizeof(ev.ip));
 		text_col(s, 2, ev.mta, sizeof(ev.mta));
 		text_col(s, 3, ev.tags, sizeof(ev.tags));
+		if (where) {
+			ev.file = (const char *)sqlite3_column_text(s, 4);
+			ev.line = (uint64_t)sqlite3_column_int64(s, 5);
+		}
 		rc = fn(arg, &ev);
 		if (rc) {
 			sqlite3_reset(s);
@@ -377,6 +474,32 @@ int db_events_between(struct mx_db *db, int64_t from, int64_t to,
 	}
 	sqlite3_reset(s);
 	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int db_events_of(struct mx_db *db, const char *ip, int64_t from, int64_t to,
+		 size_t max, db_event_fn fn, void *arg)
+{
+	sqlite3_stmt *s = stmt(db, ST_EVENTS_OF);
+
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, from);
+	sqlite3_bind_int64(s, 2, to);
+	sqlite3_bind_text(s, 3, ip, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, max ? (int64_t)max : -1);
+	return events_walk(s, fn, arg);
+}
+
+int db_events_between(struct mx_db *db, int64_t from, int64_t to,
+		      db_event_fn fn, void *arg)
+{
+	sqlite3_stmt *s = stmt(db, ST_EVENTS_SINCE);
+
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, from);
+	sqlite3_bind_int64(s, 2, to);
+	return events_walk(s, fn, arg);
 }
 
 int db_events_since(struct mx_db *db, int64_t since, db_event_fn fn, void *arg)
@@ -608,6 +731,7 @@ int db_pos_get(struct mx_db *db, const char *path, struct db_pos *pos)
 		pos->offset = (uint64_t)sqlite3_column_int64(s, 2);
 		pos->last_len = (uint64_t)sqlite3_column_int64(s, 3);
 		pos->last_hash = (uint64_t)sqlite3_column_int64(s, 4);
+		pos->line = (uint64_t)sqlite3_column_int64(s, 5);
 	}
 	sqlite3_reset(s);
 	if (rc == SQLITE_ROW)
@@ -628,7 +752,46 @@ int db_pos_set(struct mx_db *db, const char *path, const struct db_pos *pos)
 	sqlite3_bind_int64(s, 5, (int64_t)pos->last_len);
 	/* the hash is stored as its two's complement: SQLite is signed */
 	sqlite3_bind_int64(s, 6, (int64_t)pos->last_hash);
+	sqlite3_bind_int64(s, 7, (int64_t)pos->line);
 	return step_done(s);
+}
+
+int db_pardon_set(struct mx_db *db, const struct db_pardon *p)
+{
+	sqlite3_stmt *s = stmt(db, ST_PARDON_SET);
+
+	if (!s)
+		return -EIO;
+	sqlite3_bind_text(s, 1, p->cidr, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, p->added);
+	sqlite3_bind_int64(s, 3, p->until);
+	sqlite3_bind_text(s, 4, p->by, -1, SQLITE_STATIC);
+	return step_done(s);
+}
+
+int db_pardons_active(struct mx_db *db, int64_t now, db_pardon_fn fn, void *arg)
+{
+	sqlite3_stmt *s = stmt(db, ST_PARDONS_ACTIVE);
+	struct db_pardon p;
+	int rc;
+
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, now);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&p, 0, sizeof(p));
+		text_col(s, 0, p.cidr, sizeof(p.cidr));
+		p.added = sqlite3_column_int64(s, 1);
+		p.until = sqlite3_column_int64(s, 2);
+		text_col(s, 3, p.by, sizeof(p.by));
+		rc = fn(arg, &p);
+		if (rc) {
+			sqlite3_reset(s);
+			return rc;
+		}
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
 int db_core_list(struct mx_db *db, db_cidr_fn fn, void *arg)

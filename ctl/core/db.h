@@ -15,7 +15,12 @@
  *  - Writers batch: db_begin() opens a transaction if none is open, and
  *    db_commit() ends it. Readers (report, stats) never block the watcher
  *    for long (busy timeout, WAL readers do not block the writer).
- * Callers: watch/ (writer), report.c, stats.c, metrics.c (readers).
+ *  - Every event keeps where it was read (log file and line) for `query`;
+ *    events of a database made before schema 3 have neither (NULL, 0).
+ *  - Pardons (`unblock --pardon`) live here, not in the filter, so that
+ *    they survive a restart of the watcher and the weekly reset.
+ * Callers: watch/ (writer), report.c, stats.c, metrics.c, cmd/query.c
+ * (readers), cmd/entries.c (pardons).
  */
 #ifndef MXWALL_DB_H
 #define MXWALL_DB_H
@@ -26,7 +31,7 @@
 
 #include "core/cidr.h"
 
-#define DB_SCHEMA_VERSION 2
+#define DB_SCHEMA_VERSION 3
 
 #define DB_READONLY 0x1 /* open an existing file for reading */
 #define DB_MEMORY 0x2	/* a private in-memory database (dry-run) */
@@ -38,6 +43,14 @@ struct db_event {
 	char ip[CIDR_STRLEN]; /* canonical address text */
 	char mta[16];	      /* postfix, exim, ... */
 	char tags[64];	      /* comma list */
+	/*
+	 * where the line was read: the log's path ("-" for stdin) and its
+	 * line number there (1 = the first); NULL and 0 when unknown. Read
+	 * back only by db_events_of(), where file points into the row
+	 * (valid during the callback).
+	 */
+	const char *file;
+	uint64_t line;
 };
 
 struct db_entry {
@@ -69,6 +82,16 @@ struct db_pos {
 	uint64_t offset;    /* just after the last line consumed */
 	uint64_t last_len;  /* length of that line, newline included */
 	uint64_t last_hash; /* FNV-1a 64 of that line */
+	uint64_t line;	    /* lines before offset; 0 with offset > 0:
+			     * not known (a position saved before schema 3) */
+};
+
+/* a pardon: the watcher does not promote cidr (or a block holding it) */
+struct db_pardon {
+	char cidr[CIDR_STRLEN];
+	int64_t added; /* unix seconds */
+	int64_t until; /* unix seconds: no promotion before */
+	char by[32];   /* who pardoned: "unblock" */
 };
 
 /* db_open - open or create (and migrate) path; err says what failed */
@@ -90,6 +113,12 @@ int db_events_since(struct mx_db *db, int64_t since, db_event_fn fn, void *arg);
 int db_events_between(struct mx_db *db, int64_t from, int64_t to,
 		      db_event_fn fn, void *arg); /* from <= t < to */
 int db_events_count(struct mx_db *db, int64_t from, int64_t to, uint64_t *n);
+/*
+ * db_events_of - events of one address (canonical text) from <= t <= to,
+ * newest first, at most max (0: all), with their file and line
+ */
+int db_events_of(struct mx_db *db, const char *ip, int64_t from, int64_t to,
+		 size_t max, db_event_fn fn, void *arg);
 /* drop events older than before (housekeeping); *n removed */
 int db_events_prune(struct mx_db *db, int64_t before, uint64_t *n);
 
@@ -120,6 +149,13 @@ int db_promotions_count(struct mx_db *db, int64_t since, uint64_t *n);
 /* read positions */
 int db_pos_get(struct mx_db *db, const char *path, struct db_pos *pos);
 int db_pos_set(struct mx_db *db, const char *path, const struct db_pos *pos);
+
+/* pardons: one per cidr text, a new one replaces the old */
+int db_pardon_set(struct mx_db *db, const struct db_pardon *p);
+typedef int (*db_pardon_fn)(void *arg, const struct db_pardon *p);
+/* every pardon still running at now (until > now), by cidr */
+int db_pardons_active(struct mx_db *db, int64_t now, db_pardon_fn fn,
+		      void *arg);
 
 /* the static core list as last loaded by watch (to remove what left it) */
 typedef int (*db_cidr_fn)(void *arg, const char *cidr);

@@ -93,6 +93,8 @@ void fmt_bytes(uint64_t v, char *buf, size_t len);
 void fmt_time_iso(int64_t t, char *buf, size_t len);
 /* JSON string with quotes, escaping everything below 0x20, '"', '\\' */
 void json_str(FILE *f, const char *s);
+/* json_time - fmt_time_iso() as a JSON string; null for t <= 0 */
+void json_time(FILE *f, int64_t t);
 /* 123456 -> "123,456" */
 void fmt_thousands(uint64_t v, char *buf, size_t len);
 
@@ -103,6 +105,15 @@ int mkdir_p(const char *path, unsigned int mode);
 /* write a file atomically: temp file in the same directory, fsync, rename */
 int write_file_atomic(const char *path, const void *data, size_t len,
 		      unsigned int mode);
+
+/*
+ * mx_now - unix seconds; the test hook $MXWALL_FAKE_NOW (secure_getenv:
+ * unix seconds, or the path of a file holding them, read on every call)
+ * replaces the clock, so that tests move time without sleeping
+ */
+int64_t mx_now(void);
+/* mx_fake_now - the hook's time; -ENOENT without it, -EINVAL unreadable */
+int mx_fake_now(int64_t *now);
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -206,6 +206,18 @@ void fmt_time_iso(int64_t t, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+void json_time(FILE *f, int64_t t)
+{
+	char buf[64];
+
+	if (t <= 0) {
+		fputs("null", f);
+		return;
+	}
+	fmt_time_iso(t, buf, sizeof(buf));
+	json_str(f, buf);
+}
+
 void fmt_thousands(uint64_t v, char *buf, size_t len)
 {
 	char tmp[32];
@@ -328,4 +340,37 @@ out:
 	if (err)
 		unlink(tmp);
 	return err;
+}
+
+int mx_fake_now(int64_t *now)
+{
+	const char *fake = secure_getenv("MXWALL_FAKE_NOW");
+	char buf[64] = "";
+	uint64_t v;
+	FILE *f;
+
+	if (!fake || !*fake)
+		return -ENOENT;
+	if (fake[0] == '/') {
+		f = fopen(fake, "re");
+		if (f) {
+			if (!fgets(buf, sizeof(buf), f))
+				buf[0] = '\0';
+			fclose(f);
+		}
+		buf[strcspn(buf, "\n ")] = '\0';
+	} else {
+		snprintf(buf, sizeof(buf), "%s", fake);
+	}
+	if (parse_u64(buf, 1, INT64_MAX, &v))
+		return -EINVAL;
+	*now = (int64_t)v;
+	return 0;
+}
+
+int64_t mx_now(void)
+{
+	int64_t t;
+
+	return mx_fake_now(&t) ? (int64_t)time(NULL) : t;
 }

@@ -53,8 +53,9 @@ struct follow_file {
 	uint64_t rd_off;    /* bytes read from fd */
 	struct src catchup; /* rest of the rotated copy, delivered first */
 	bool catching_up;
-	struct db_pos pos; /* just past the last line delivered */
-	char *buf;	   /* bytes read, not yet a whole line */
+	char *catchup_name; /* its path, while catching up */
+	struct db_pos pos;  /* just past the last line delivered */
+	char *buf;	    /* bytes read, not yet a whole line */
 	size_t len, cap;
 	int64_t mtime;
 	void *data;
@@ -129,6 +130,7 @@ void follower_free(struct follower *fw)
 		if (ff->fd >= 0 && !ff->is_stdin)
 			close(ff->fd);
 		src_close(&ff->catchup);
+		free(ff->catchup_name);
 		free(ff->path);
 		free(ff->dir);
 		free(ff->buf);
@@ -154,6 +156,44 @@ bool follow_is_stdin(const struct follow_file *ff)
 void follow_pos(const struct follow_file *ff, struct db_pos *pos)
 {
 	*pos = ff->pos;
+}
+
+const char *follow_name(const struct follow_file *ff)
+{
+	return ff->catching_up && ff->catchup_name ? ff->catchup_name
+						   : ff->path;
+}
+
+uint64_t follow_line(const struct follow_file *ff)
+{
+	return ff->pos.line;
+}
+
+/*
+ * count_lines - a position saved without its line number (schema 2):
+ * count the newlines before it, once, at resume. Unknown (0) on error.
+ */
+static void count_lines(int fd, struct db_pos *pos)
+{
+	char buf[FOLLOW_CHUNK];
+	uint64_t off = 0, n = 0;
+	ssize_t r;
+	size_t want, i;
+
+	if (pos->line || !pos->offset)
+		return;
+	while (off < pos->offset) {
+		want = pos->offset - off < sizeof(buf)
+			   ? (size_t)(pos->offset - off)
+			   : sizeof(buf);
+		r = pread(fd, buf, want, (off_t)off);
+		if (r <= 0)
+			return;
+		for (i = 0; i < (size_t)r; i++)
+			n += buf[i] == '\n';
+		off += (uint64_t)r;
+	}
+	pos->line = n;
 }
 
 void follow_set_data(struct follow_file *ff, void *data)
@@ -278,6 +318,8 @@ static bool find_rotated(struct follow_file *ff, const struct db_pos *pos)
 			ff->catchup.fd = fd;
 			ff->catchup.gz = NULL;
 			ff->mtime = st.st_mtime;
+			ff->pos = *pos;
+			count_lines(fd, &ff->pos);
 			goto found;
 		}
 		close(fd);
@@ -299,6 +341,7 @@ static bool find_rotated(struct follow_file *ff, const struct db_pos *pos)
 		if (verify_gz(g, pos)) {
 			ff->catchup.fd = -1;
 			ff->catchup.gz = g;
+			ff->pos = *pos; /* line unknown stays unknown here */
 			goto found;
 		}
 		gzclose(g);
@@ -306,7 +349,8 @@ static bool find_rotated(struct follow_file *ff, const struct db_pos *pos)
 	return false;
 found:
 	ff->catching_up = true;
-	ff->pos = *pos;
+	free(ff->catchup_name);
+	ff->catchup_name = xstrdup(name);
 	log_info("%s: resuming in %s, where it was rotated to", ff->path, name);
 	return true;
 }
@@ -386,6 +430,7 @@ int follower_add(struct follower *fw, const char *path,
 					  SEEK_SET) >= 0) {
 					ff->rd_off = resume->offset;
 					ff->pos = *resume;
+					count_lines(ff->fd, &ff->pos);
 				} else if (!find_rotated(ff, resume) &&
 					   resume->offset > 0) {
 					log_warn(
@@ -413,6 +458,9 @@ int follower_add(struct follower *fw, const char *path,
 static int deliver(struct follow_file *ff, const char *line, size_t n, bool nl,
 		   follow_line_fn fn, void *arg)
 {
+	/* 0 lines after offset 0: not known (count_lines could not) */
+	if (ff->pos.line || !ff->pos.offset)
+		ff->pos.line++;
 	ff->pos.offset += n;
 	ff->pos.last_len = n;
 	ff->pos.last_hash = follow_hash(line, n);
@@ -529,6 +577,8 @@ static int run_file(struct follower *fw, struct follow_file *ff,
 			return rc;
 		src_close(&ff->catchup);
 		ff->catching_up = false;
+		free(ff->catchup_name);
+		ff->catchup_name = NULL;
 		if (ff->fd < 0 && open_current(ff))
 			return 0;
 		/* start_current resets pos to the file at path */

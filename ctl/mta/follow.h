@@ -63,6 +63,13 @@ const char *follow_path(const struct follow_file *ff);
 bool follow_is_stdin(const struct follow_file *ff);
 /* follow_pos - position just past the last line delivered */
 void follow_pos(const struct follow_file *ff, struct db_pos *pos);
+/*
+ * follow_name - the file the last line came from: the path, or the
+ * rotated copy (NAME.1, NAME.1.gz) being caught up
+ */
+const char *follow_name(const struct follow_file *ff);
+/* follow_line - line number of the last line delivered in it; 0 unknown */
+uint64_t follow_line(const struct follow_file *ff);
 /* the caller's pointer for this file (its scanner, say) */
 void follow_set_data(struct follow_file *ff, void *data);
 void *follow_data(const struct follow_file *ff);

@@ -38,6 +38,22 @@
  *	NOQUEUE: reject: RCPT from [ADDR]:PORT: 550 5.7.1 Service unavailable;
  *	    client [ADDR] blocked using ZONE; from=<a>, to=<b>, proto=, helo=<>
  *
+ * cleanup (program .../cleanup): header_checks, body_checks and milters
+ * that refuse the message once its content is in. The line names the
+ * client only after the rejected header or body text, which the client
+ * wrote: the address is never taken from it. The queue id is joined to
+ * the client that smtpd logged for it when the message began:
+ *
+ *	QUEUEID: client=NAME[ADDR][:PORT][, sasl_method=...]   (smtpd)
+ *	QUEUEID: reject: header Subject: ... from NAME[ADDR]; from=<a>
+ *	    to=<b> proto=ESMTP helo=<h>: 5.7.1 text          (also body,
+ *	    content, mime-header, nested-header)
+ *	QUEUEID: milter-reject: END-OF-MESSAGE from NAME[ADDR]: 5.7.1 text;
+ *	    from=<a> to=<b> proto=ESMTP helo=<h>
+ *
+ * The join keeps the last SCAN_QIDS queue ids (a ring: the oldest goes
+ * first); a queue id it no longer holds yields nothing (fail closed).
+ *
  * No event: reject_warning, discard, filter, hold, redirect, proxy-reject
  * (no client field; the only address is the HELO), connect/disconnect,
  * TLS lines, lost connection after MAIL/RCPT/DATA/AUTH (legitimate
@@ -46,6 +62,7 @@
  * server ports busy", 4.3.x system status replies (lookup failures,
  * configuration errors, no storage).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/mxwall.h"
@@ -74,6 +91,108 @@ static const char *pf_client(const char *p, const char *end, struct cidr *ip)
 	if (r < end && *r == ':' && r + 1 < end && sc_digit(r[1]))
 		r = sc_digits(r + 1, end);
 	return r;
+}
+
+/* ---- queue id -> client, for cleanup's rejections ---- */
+
+#define QID_MAX 24 /* long queue ids are 12 to 17 characters */
+#define QID_BUCKETS (2 * SCAN_QIDS)
+
+struct pf_qid {
+	char id[QID_MAX];
+	uint8_t len;  /* 0: slot free */
+	int32_t next; /* hash chain, -1 ends */
+	struct cidr ip;
+};
+
+struct pf_qids {
+	struct pf_qid ring[SCAN_QIDS];
+	int32_t head[QID_BUCKETS];
+	uint32_t pos; /* the next slot to take: the oldest */
+};
+
+void scan_postfix_free(struct scan_ctx *c)
+{
+	free(c->qids);
+	c->qids = NULL;
+}
+
+static uint32_t qid_hash(const char *k, size_t n)
+{
+	return scan_hash(k, n) % QID_BUCKETS;
+}
+
+/* qid_unlink - take slot i out of its chain and free it */
+static void qid_unlink(struct pf_qids *q, int32_t i)
+{
+	int32_t *pp = &q->head[qid_hash(q->ring[i].id, q->ring[i].len)];
+
+	while (*pp != -1 && *pp != i)
+		pp = &q->ring[*pp].next;
+	if (*pp == i)
+		*pp = q->ring[i].next;
+	q->ring[i].len = 0;
+}
+
+static void qid_put(struct scan_ctx *c, const char *id, size_t n,
+		    const struct cidr *ip)
+{
+	struct pf_qids *q = c->qids;
+	struct pf_qid *e;
+	uint32_t h;
+	int32_t i;
+
+	if (!q) {
+		q = c->qids = xmalloc(sizeof(*q));
+		memset(q->ring, 0, sizeof(q->ring));
+		for (i = 0; i < QID_BUCKETS; i++)
+			q->head[i] = -1;
+		q->pos = 0;
+	}
+	i = (int32_t)q->pos;
+	q->pos = (q->pos + 1) % SCAN_QIDS;
+	if (q->ring[i].len)
+		qid_unlink(q, i); /* the oldest goes */
+	e = &q->ring[i];
+	memcpy(e->id, id, n);
+	e->len = (uint8_t)n;
+	e->ip = *ip;
+	h = qid_hash(id, n);
+	e->next = q->head[h];
+	q->head[h] = i;
+}
+
+/* qid_take - the client of queue id, forgotten once used */
+static bool qid_take(struct scan_ctx *c, const char *id, size_t n,
+		     struct cidr *ip)
+{
+	struct pf_qids *q = c->qids;
+	int32_t i;
+
+	if (!q)
+		return false;
+	for (i = q->head[qid_hash(id, n)]; i != -1; i = q->ring[i].next) {
+		if (q->ring[i].len == n && !memcmp(q->ring[i].id, id, n)) {
+			*ip = q->ring[i].ip;
+			qid_unlink(q, i);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* queue_id - "QUEUEID: " at p: its length (5 to QID_MAX-1), else 0 */
+static size_t queue_id(const char *p, const char *end)
+{
+	const char *q = p;
+
+	while (q < end && q - p < QID_MAX &&
+	       ((*q >= '0' && *q <= '9') || (*q >= 'A' && *q <= 'Z') ||
+		(*q >= 'a' && *q <= 'z')))
+		q++;
+	if (q - p < 5 || q - p >= QID_MAX || !LIT(q, end, ": "))
+		return 0;
+	return (size_t)(q - p);
 }
 
 /* pf_verb - an SMTP stage word: CONNECT, RCPT, END-OF-MESSAGE, . */
@@ -342,13 +461,18 @@ int scan_postfix_smtpd(struct scan_ctx *c, const struct scan_msg *m,
 	if ((q = LIT(p, end, "NOQUEUE: "))) {
 		p = q;
 	} else {
-		q = p;
-		while (q < end && q - p < 24 &&
-		       ((*q >= '0' && *q <= '9') || (*q >= 'A' && *q <= 'Z') ||
-			(*q >= 'a' && *q <= 'z')))
-			q++;
-		if (q - p >= 5 && (q = LIT(q, end, ": ")))
-			p = q;
+		size_t n = queue_id(p, end);
+
+		if (n) {
+			/* QUEUEID: client=CLIENT: for cleanup's lines */
+			q = LIT(p + n + 2, end, "client=");
+			if (q) {
+				if (pf_client(q, end, &ev->ip))
+					qid_put(c, p, n, &ev->ip);
+				return SCAN_NONE;
+			}
+			p += n + 2;
+		}
 	}
 	if ((q = LIT(p, end, "reject: ")) ||
 	    (q = LIT(p, end, "milter-reject: ")))
@@ -370,6 +494,46 @@ int scan_postfix_smtpd(struct scan_ctx *c, const struct scan_msg *m,
 		return SCAN_EVENT;
 	}
 	return SCAN_NONE;
+}
+
+int scan_postfix_cleanup(struct scan_ctx *c, const struct scan_msg *m,
+			 struct scan_event *ev)
+{
+	const char *p = m->p, *end = m->end, *q, *t, *te;
+	size_t n = queue_id(p, end);
+
+	if (!n)
+		return SCAN_NONE;
+	q = p + n + 2;
+	if ((t = LIT(q, end, "reject: "))) {
+		/* CLASS TEXT from CLIENT; from=<> ... helo=<h>: REPLY */
+		const char *cls = t;
+
+		t = sc_token(t, end);
+		if (!t || t == cls || t - cls > 16)
+			return SCAN_NONE;
+		/* the reply is the administrator's text after the envelope */
+		te = RFIND(t, end, ">: ");
+		t = te ? te + 3 : end;
+		te = end;
+	} else if ((t = LIT(q, end, "milter-reject: "))) {
+		/* the milter's reply comes before the envelope */
+		te = FIND(t, end, "; from=<");
+		if (!te)
+			te = end;
+		q = FIND(t, te, ": ");
+		t = q ? q + 2 : te;
+	} else {
+		return SCAN_NONE; /* discard, hold, redirect, warning, ... */
+	}
+	/* "4.3.x" without a reply code here: our own state, as in smtpd */
+	if (LIT(t, te, "4.3.") || (te - t >= 8 && server_state(t, t, te)))
+		return SCAN_NONE;
+	if (!qid_take(c, p, n, &ev->ip))
+		return SCAN_UNPARSED; /* no smtpd client for it (any more) */
+	SCAN_TAG(ev, "content");
+	scan_classify(ev, t, te);
+	return SCAN_EVENT;
 }
 
 int scan_postscreen(struct scan_ctx *c, const struct scan_msg *m,

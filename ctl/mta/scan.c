@@ -19,8 +19,9 @@
  *
  * Programs are matched on the last path component, since admins rename
  * them (postfix-incoming/smtpd, postfix/submission/smtpd). Only inbound
- * SMTP components are parsed: postfix/smtp, qmgr, local, ... name remote
- * servers we deliver to and are never events.
+ * SMTP components are parsed (and postfix/cleanup, whose content
+ * rejections are joined to smtpd's client by queue id): postfix/smtp,
+ * qmgr, local, ... name remote servers we deliver to and are never events.
  *
  * The line is never copied and never NUL-terminated: every parser works on
  * a [p, end) range with the bounds-checked helpers in scan_int.h.
@@ -44,7 +45,7 @@ struct scanner {
 };
 
 static const char *const mta_name[] = {
-    "postfix",	 "postfix",  "exim",	"sendmail",
+    "postfix",	 "postfix",  "postfix", "exim",	 "sendmail",
     "opensmtpd", "postgrey", "courier", "qmail",
 };
 
@@ -52,6 +53,7 @@ enum mta {
 	MTA_NONE = -1,
 	MTA_POSTFIX_SMTPD,
 	MTA_POSTSCREEN,
+	MTA_POSTFIX_CLEANUP,
 	MTA_EXIM,
 	MTA_SENDMAIL,
 	MTA_OPENSMTPD,
@@ -89,6 +91,7 @@ void scanner_free(struct scanner *s)
 		free(s->ctx.traps[i]);
 	free(s->ctx.traps);
 	free(s->ctx.kv);
+	scan_postfix_free(&s->ctx);
 	free(s);
 }
 
@@ -415,7 +418,9 @@ static enum mta which_mta(const struct scan_msg *m)
 			return MTA_POSTFIX_SMTPD;
 		if (PROG_IS(m, "postscreen"))
 			return MTA_POSTSCREEN;
-		return MTA_NONE; /* smtp, qmgr, cleanup, local, ... */
+		if (PROG_IS(m, "cleanup"))
+			return MTA_POSTFIX_CLEANUP; /* content rejections */
+		return MTA_NONE;		    /* smtp, qmgr, local, ... */
 	}
 	if (PROG_IS(m, "smtpd"))
 		return MTA_OPENSMTPD;
@@ -493,6 +498,9 @@ static int scan_line(struct scanner *s, const char *p, const char *end,
 		break;
 	case MTA_POSTSCREEN:
 		r = scan_postscreen(&s->ctx, &m, ev);
+		break;
+	case MTA_POSTFIX_CLEANUP:
+		r = scan_postfix_cleanup(&s->ctx, &m, ev);
 		break;
 	case MTA_EXIM:
 		r = scan_exim(&s->ctx, &m, ev);
@@ -855,15 +863,19 @@ void scan_spamtrap(struct scan_ctx *c, struct scan_event *ev, const char *p,
 	}
 }
 
-/* kv_slot - FNV-1a over the key */
-static size_t kv_slot(const char *k, size_t n)
+uint32_t scan_hash(const char *k, size_t n)
 {
 	uint32_t h = 2166136261u;
 	size_t i;
 
 	for (i = 0; i < n; i++)
 		h = (h ^ (uint8_t)k[i]) * 16777619u;
-	return h % SCAN_KV_SLOTS;
+	return h;
+}
+
+static size_t kv_slot(const char *k, size_t n)
+{
+	return scan_hash(k, n) % SCAN_KV_SLOTS;
 }
 
 struct scan_kv *scan_kv_get(struct scan_ctx *c, const char *k, size_t n)

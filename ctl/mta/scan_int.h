@@ -54,10 +54,14 @@ struct scan_kv {
 	struct cidr ip;
 };
 
+struct pf_qids; /* postfix.c: queue id -> client, the last SCAN_QIDS */
+#define SCAN_QIDS 8192
+
 /* what the parsers may reach in the scanner */
 struct scan_ctx {
-	struct scan_kv *kv; /* SCAN_KV_SLOTS entries, or NULL */
-	char **traps;	    /* lower-case spamtrap addresses */
+	struct scan_kv *kv;   /* SCAN_KV_SLOTS entries, or NULL */
+	struct pf_qids *qids; /* made on the first smtpd client= line */
+	char **traps;	      /* lower-case spamtrap addresses */
 	size_t ntraps;
 	int64_t cache_key; /* local-time conversion cache */
 	int64_t cache_base;
@@ -75,6 +79,8 @@ void scan_spamtrap(struct scan_ctx *c, struct scan_event *ev, const char *p,
 		   size_t n);
 int64_t scan_parse_isotime(struct scan_ctx *c, const char *p, const char *end,
 			   const char **next, bool *ok);
+/* scan_hash - FNV-1a 32 of a key */
+uint32_t scan_hash(const char *k, size_t n);
 struct scan_kv *scan_kv_get(struct scan_ctx *c, const char *k, size_t n);
 struct scan_kv *scan_kv_put(struct scan_ctx *c, const char *k, size_t n);
 void scan_kv_del(struct scan_ctx *c, const char *k, size_t n);
@@ -84,6 +90,9 @@ int scan_postfix_smtpd(struct scan_ctx *c, const struct scan_msg *m,
 		       struct scan_event *ev);
 int scan_postscreen(struct scan_ctx *c, const struct scan_msg *m,
 		    struct scan_event *ev);
+int scan_postfix_cleanup(struct scan_ctx *c, const struct scan_msg *m,
+			 struct scan_event *ev);
+void scan_postfix_free(struct scan_ctx *c);
 int scan_postfix_reject(struct scan_ctx *c, const char *p, const char *end,
 			struct scan_event *ev);
 int scan_exim(struct scan_ctx *c, const struct scan_msg *m,

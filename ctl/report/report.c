@@ -433,27 +433,15 @@ void report_print_text(FILE *f, const struct report *r)
 	table_print(f, r->rows, r->nrows);
 }
 
-static void json_time_or_null(FILE *f, int64_t t)
-{
-	char buf[64];
-
-	if (t <= 0) {
-		fputs("null", f);
-		return;
-	}
-	fmt_time_iso(t, buf, sizeof(buf));
-	json_str(f, buf);
-}
-
 void report_print_json(FILE *f, const struct report *r)
 {
 	char d[32];
 	size_t i;
 
 	fputs("{\"period\":{\"from\":", f);
-	json_time_or_null(f, r->from);
+	json_time(f, r->from);
 	fputs(",\"to\":", f);
-	json_time_or_null(f, r->to);
+	json_time(f, r->to);
 	fputs("},\n\"host\":", f);
 	json_str(f, r->host);
 	fprintf(f,

@@ -106,26 +106,14 @@ void table_print(FILE *f, const struct mx_entry *rows, size_t n)
 	}
 }
 
-static void json_time(FILE *f, int64_t t)
-{
-	char buf[64];
-
-	if (t <= 0) {
-		fputs("null", f);
-		return;
-	}
-	fmt_time_iso(t, buf, sizeof(buf));
-	json_str(f, buf);
-}
-
-void entry_json(FILE *f, const struct mx_entry *e)
+void entry_json_keys(FILE *f, const struct mx_entry *e)
 {
 	char host[CIDR_STRLEN], tag[MX_TAGS_LEN];
 	const char *p = e->tags, *t;
 	bool first = true;
 	size_t l;
 
-	fputs("{\"entry\":", f);
+	fputs("\"entry\":", f);
 	json_str(f, cidr_format(&e->net, host, sizeof(host)));
 	fputs(",\"action\":", f);
 	json_str(f, mx_action_name(e));
@@ -155,6 +143,12 @@ void entry_json(FILE *f, const struct mx_entry *e)
 	json_time(f, e->expires);
 	fputs(",\"last_hit\":", f);
 	json_time(f, e->last_hit);
+}
+
+void entry_json(FILE *f, const struct mx_entry *e)
+{
+	fputc('{', f);
+	entry_json_keys(f, e);
 	fputc('}', f);
 }
 

@@ -34,6 +34,8 @@ void table_print_json(FILE *f, const struct mx_entry *rows, size_t n);
  * added, expires, last_hit (no newline)
  */
 void entry_json(FILE *f, const struct mx_entry *e);
+/* entry_json_keys - the same keys without the braces (to add others) */
+void entry_json_keys(FILE *f, const struct mx_entry *e);
 
 /* table_sort_packets - packets, then bytes descending, then address */
 void table_sort_packets(struct mx_entry *rows, size_t n);

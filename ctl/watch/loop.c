@@ -61,27 +61,12 @@ int64_t ms_since(const struct timespec *t)
 
 static void clock_update(struct watch *w)
 {
-	char buf[64] = "";
-	uint64_t v;
-	FILE *f;
+	int64_t t;
 
-	if (!w->fake_now) {
+	if (!w->fake_now)
 		w->now = (int64_t)time(NULL);
-		return;
-	}
-	if (w->fake_now[0] == '/') {
-		f = fopen(w->fake_now, "re");
-		if (f) {
-			if (!fgets(buf, sizeof(buf), f))
-				buf[0] = '\0';
-			fclose(f);
-		}
-		buf[strcspn(buf, "\n ")] = '\0';
-	} else {
-		snprintf(buf, sizeof(buf), "%s", w->fake_now);
-	}
-	if (!parse_u64(buf, 1, INT64_MAX, &v))
-		w->now = (int64_t)v;
+	else if (!mx_fake_now(&t))
+		w->now = t; /* unreadable for a moment: keep the last */
 }
 
 /* ---- lines ---- */
@@ -104,8 +89,11 @@ static int on_line(void *arg, struct follow_file *ff, const char *line,
 	}
 	fc->pos_dirty = true;
 	mark_dirty(w);
-	if (scanner_feed(fc->sc, line, len, &ev) == 1)
+	if (scanner_feed(fc->sc, line, len, &ev) == 1) {
+		w->line_file = follow_name(ff);
+		w->line_no = follow_line(ff);
 		event(w, ev.time, &ev.ip, ev.mta, ev.tags, false);
+	}
 	if (w->npend >= 1024)
 		flush_pending(w); /* a backlog: do not hold them back */
 	return 0;

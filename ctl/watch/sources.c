@@ -361,6 +361,9 @@ void event(struct watch *w, int64_t t, const struct cidr *ip, const char *mta,
 	if (!replay) {
 		struct db_event ev = {.time = t};
 
+		ev.file = w->line_file;
+		ev.line = w->line_no;
+
 		cidr_format(ip, ev.ip, sizeof(ev.ip));
 		str_copy(ev.mta, sizeof(ev.mta), mta);
 		str_copy(ev.tags, sizeof(ev.tags), tags);

@@ -131,6 +131,8 @@ struct watch {
 	struct timespec first_dirty;
 	int64_t last_tick, last_reconcile, last_prune;
 	uint64_t lines, events;
+	const char *line_file; /* where the line being read comes from */
+	uint64_t line_no;
 };
 
 /* loop.c */

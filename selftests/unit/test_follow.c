@@ -274,6 +274,78 @@ static void test_resume_copytruncated(void)
 	follower_free(fw);
 }
 
+/* where each line came from, "NAME:LINE" joined with '|' (NAME: basename) */
+static int on_where(void *arg, struct follow_file *ff, const char *line,
+		    size_t len)
+{
+	struct got *g = arg;
+	size_t l = strlen(g->text);
+	const char *name = strrchr(follow_name(ff), '/');
+
+	(void)line;
+	(void)len;
+	snprintf(g->text + l, sizeof(g->text) - l, "%s%s:%llu", g->n ? "|" : "",
+		 name + 1, (unsigned long long)follow_line(ff));
+	g->n++;
+	follow_pos(ff, &g->pos);
+	return 0;
+}
+
+/* line numbers: counted, resumed, recounted for an old position, per file */
+static void test_line_numbers(void)
+{
+	struct follower *fw = follower_new();
+	struct got g = {"", 0, {0}};
+	struct db_pos pos, old;
+
+	clean();
+	append(path, "l1\nl2\nl3\n");
+	follower_add(fw, path, NULL, NULL);
+	follower_run(fw, on_where, &g);
+	ASSERT_STR(g.text, "mail.log:1|mail.log:2|mail.log:3",
+		   "lines numbered from 1");
+	ASSERT_U64(g.pos.line, 3, "position holds the line");
+	pos = g.pos;
+	follower_free(fw);
+
+	append(path, "l4\n");
+	fw = follower_new();
+	reset(&g);
+	follower_add(fw, path, &pos, NULL);
+	follower_run(fw, on_where, &g);
+	ASSERT_STR(g.text, "mail.log:4", "resume goes on counting");
+	follower_free(fw);
+
+	/* a position saved before lines were counted: counted at resume */
+	old = pos;
+	old.line = 0;
+	fw = follower_new();
+	reset(&g);
+	follower_add(fw, path, &old, NULL);
+	follower_run(fw, on_where, &g);
+	ASSERT_STR(g.text, "mail.log:4", "old position: lines counted again");
+	pos = g.pos;
+	follower_free(fw);
+
+	/* a restart across a rotation: NAME.1 goes on, the new file from 1 */
+	append(path, "l5\n");
+	rename(path, path1);
+	append(path, "m1\nm2\n");
+	fw = follower_new();
+	reset(&g);
+	follower_add(fw, path, &pos, NULL);
+	follower_run(fw, on_where, &g);
+	ASSERT_STR(g.text, "mail.log.1:5|mail.log:1|mail.log:2",
+		   "rotated copy named, then the new file from line 1");
+	reset(&g);
+	/* copytruncate: from line 1 again */
+	ASSERT_EQ(truncate(path, 0), 0, "truncate");
+	append(path, "c1\n");
+	follower_run(fw, on_where, &g);
+	ASSERT_STR(g.text, "mail.log:1", "after copytruncate: line 1");
+	follower_free(fw);
+}
+
 static void test_hash(void)
 {
 	ASSERT_U64(follow_hash("", 0), 0xcbf29ce484222325ULL, "fnv offset");
@@ -300,6 +372,7 @@ int main(void)
 	TEST_RUN(test_resume_rotated_plain);
 	TEST_RUN(test_resume_rotated_gz);
 	TEST_RUN(test_resume_copytruncated);
+	TEST_RUN(test_line_numbers);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd))
 		printf("# cleanup failed\n");

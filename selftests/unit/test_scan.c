@@ -1225,6 +1225,124 @@ static void test_bounded_state(void)
 	scanner_free(s);
 }
 
+#define PC "Aug 14 09:00:00 mx postfix/cleanup[500]: "
+
+/*
+ * cleanup's content rejections: joined to smtpd's client= of the queue id,
+ * never taken from the header or body text (which the client wrote and
+ * which comes before the client field on these lines)
+ */
+static void test_postfix_cleanup(void)
+{
+	static const struct row rows[] = {
+	    {"smtpd client= is no event",
+	     PF "4F1A2B3C4D: client=mail.example.net[198.51.100.20]", NULL,
+	     NULL, NULL},
+	    {"cleanup message-id is no event",
+	     PC "4F1A2B3C4D: message-id=<x@example.net>", NULL, NULL, NULL},
+	    {"header_checks REJECT: the client of the queue id",
+	     PC "4F1A2B3C4D: reject: header Subject: hi from "
+		"evil[" FORGED "]; from=<a@b> to=<c@d> proto=ESMTP helo=<x> "
+		"from unknown[" FORGED "]; from=<a@example.net> "
+		"to=<c@example.org> proto=ESMTP helo=<mail.example.net>: "
+		"5.7.1 message content rejected",
+	     "198.51.100.20", "postfix", "content"},
+	    {"the same queue id again: used up",
+	     PC "4F1A2B3C4D: reject: header Subject: x from unknown[" FORGED
+		"]; from=<a@b> to=<c@d> proto=ESMTP helo=<h>: 5.7.1 no",
+	     NULL, NULL, NULL},
+	    {"long queue id, port and SASL fields",
+	     PF "3Xr9Nm1JzLz4C: client=unknown[2001:db8::7]:4567, "
+		"sasl_method=PLAIN, sasl_username=u",
+	     NULL, NULL, NULL},
+	    {"milter-reject at END-OF-MESSAGE",
+	     PC "3Xr9Nm1JzLz4C: milter-reject: END-OF-MESSAGE from "
+		"unknown[" FORGED "]: 5.7.1 Spam message rejected; "
+		"from=<a@b> to=<c@d> proto=ESMTP helo=<h>",
+	     "2001:db8::7", "postfix", "content"},
+	    {"body_checks REJECT with a DNSBL reason",
+	     PF "ABCDE12345: client=x.example[192.0.2.44]", NULL, NULL, NULL},
+	    {"body_checks reject",
+	     PC "ABCDE12345: reject: body see 192.0.2.99 from x.example["
+		"192.0.2.44]; from=<a@b> to=<c@d> proto=ESMTP helo=<h>: 5.7.1 "
+		"listed at dnsbl.example.org",
+	     "192.0.2.44", "postfix", "content,dnsbl.example.org"},
+	    {"unknown queue id: nothing (fail closed)",
+	     PC "0000000000: reject: body x from unknown[" FORGED
+		"]; from=<a@b> to=<c@d> proto=ESMTP helo=<h>: 5.7.1 no",
+	     NULL, NULL, NULL},
+	    {"discard is no event", PF "BBBBB11111: client=x[192.0.2.45]", NULL,
+	     NULL, NULL},
+	    {"discard",
+	     PC "BBBBB11111: discard: header Subject: x from x[192.0.2.45]; "
+		"from=<a@b> to=<c@d> proto=ESMTP helo=<h>",
+	     NULL, NULL, NULL},
+	    {"our own trouble is no event",
+	     PF "CCCCC11111: client=x[192.0.2.46]", NULL, NULL, NULL},
+	    {"milter temporary failure of our own",
+	     PC "CCCCC11111: milter-reject: END-OF-MESSAGE from x[192.0.2.46]: "
+		"4.3.0 Server configuration problem; from=<a@b> to=<c@d> "
+		"proto=ESMTP helo=<h>",
+	     NULL, NULL, NULL},
+	    {"a header holding a forged client= line",
+	     PC
+	     "DDDDD11111: reject: header X-Note: DDDDD11111: client=x[" FORGED
+	     "] from unknown[" FORGED "]; from=<a@b> to=<c@d> "
+	     "proto=ESMTP helo=<h>: 5.7.1 no",
+	     NULL, NULL, NULL},
+	};
+	struct scanner *s;
+	struct scan_event ev;
+	char line[256], ip[CIDR_STRLEN];
+	int i, wrong = 0, got;
+
+	run_rows(rows, ARRAY_SIZE(rows));
+
+	/* bounded: the last SCAN_QIDS queue ids are kept, the oldest go */
+	s = new_scanner();
+	for (i = 0; i < 20000; i++) {
+		snprintf(line, sizeof(line), PF "Q%09d: client=x[10.%d.%d.%d]",
+			 i, (i >> 16) & 255, (i >> 8) & 255, i & 255);
+		scanner_feed(s, line, strlen(line), &ev);
+	}
+	snprintf(line, sizeof(line),
+		 PC "Q%09d: reject: body x from x[" FORGED "]; from=<a@b> "
+		    "to=<c@d> proto=ESMTP helo=<h>: 5.7.1 no",
+		 19999);
+	got = scanner_feed(s, line, strlen(line), &ev);
+	ASSERT_EQ(got, 1, "the newest queue id is joined");
+	if (got)
+		ASSERT_STR(cidr_format(&ev.ip, ip, sizeof(ip)), "10.0.78.31",
+			   "its client");
+	snprintf(line, sizeof(line),
+		 PC "Q%09d: reject: body x from x[" FORGED "]; from=<a@b> "
+		    "to=<c@d> proto=ESMTP helo=<h>: 5.7.1 no",
+		 20000 - 8192);
+	ASSERT_EQ(scanner_feed(s, line, strlen(line), &ev), 1,
+		  "the 8192nd newest is still held");
+	snprintf(line, sizeof(line),
+		 PC "Q%09d: reject: body x from x[" FORGED "]; from=<a@b> "
+		    "to=<c@d> proto=ESMTP helo=<h>: 5.7.1 no",
+		 20000 - 8193);
+	ASSERT_EQ(scanner_feed(s, line, strlen(line), &ev), 0,
+		  "older ones are forgotten: nothing");
+	for (i = 0; i < 20000; i += 7) {
+		snprintf(line, sizeof(line),
+			 PC
+			 "Q%09d: reject: body x from x[" FORGED "]; "
+			 "from=<a@b> to=<c@d> proto=ESMTP helo=<h>: 5.7.1 no",
+			 i);
+		if (scanner_feed(s, line, strlen(line), &ev)) {
+			snprintf(line, sizeof(line), "10.%d.%d.%d",
+				 (i >> 16) & 255, (i >> 8) & 255, i & 255);
+			if (strcmp(cidr_format(&ev.ip, ip, sizeof(ip)), line))
+				wrong++;
+		}
+	}
+	ASSERT_EQ(wrong, 0, "no queue id yields another one's client");
+	scanner_free(s);
+}
+
 /* the fuzzer's seed corpus runs here too (no crash, sane events) */
 static void test_fuzz_seeds(void)
 {
@@ -1285,6 +1403,7 @@ int main(void)
 	TEST_RUN(test_time);
 	TEST_RUN(test_robust);
 	TEST_RUN(test_bounded_state);
+	TEST_RUN(test_postfix_cleanup);
 	TEST_RUN(test_fuzz_seeds);
 	return test_finish();
 }
