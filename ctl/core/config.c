@@ -360,6 +360,12 @@ static int parse_line(struct mx_config *c, char *line, bool *given, char *why,
 				 key, tag);
 			return -EINVAL;
 		}
+		if (!config_rule(c, tag) && c->nrules >= CONF_RULES_MAX) {
+			snprintf(why, whylen,
+				 "%s: more than %d reason tags with a rule",
+				 key, CONF_RULES_MAX);
+			return -EINVAL;
+		}
 		r = rule_get(c, tag);
 		if (is_thr) {
 			if (parse_u64(val, 0, 1000000, &u)) {

@@ -24,6 +24,9 @@
 #include "core/mxwall.h"
 
 #define CONF_TAG_LEN 64
+/* distinct tags with a threshold.TAG or window.TAG rule (greylist
+ * included): each gets a bit of its own in the watcher */
+#define CONF_RULES_MAX 40
 
 /* a rule for one reason tag: threshold.TAG and/or window.TAG */
 struct mx_tag_rule {

@@ -62,6 +62,12 @@ enum mta {
 	MTA_QMAIL,
 };
 
+const char *const scan_known_tags[] = {
+    "greylist",	  "bad-helo", "relay", "baddns", "unknown-user",
+    "bad-sender", "protocol", "auth",  "dnsbl",	 "dialup",
+    "spamtrap",	  "pregreet", "other", NULL,
+};
+
 struct scanner *scanner_new(const struct scan_opts *o)
 {
 	struct scanner *s = xcalloc(1, sizeof(*s));

@@ -55,6 +55,12 @@ struct scan_stats {
 
 struct scanner;
 
+/*
+ * scan_known_tags - every reason tag the scanner writes, DNSBL zones
+ * aside (those are names the MTA's configuration queries); NULL-ended
+ */
+extern const char *const scan_known_tags[];
+
 /* scanner_new - never NULL (aborts on OOM like xmalloc) */
 struct scanner *scanner_new(const struct scan_opts *o);
 void scanner_free(struct scanner *s);

@@ -366,7 +366,7 @@ static void reload(struct watch *w)
 	if (!w->cfg.blocklist)
 		w->cfg.blocklist = xstrdup(MX_BLOCKLIST_DEFAULT);
 	log_use_syslog(w->cfg.syslog);
-	counting_update(w);
+	tags_configure(w);
 	own_addrs_load(w);
 	save_positions(w);
 	commit(w);
@@ -488,7 +488,7 @@ int cmd_watch(int argc, char **argv)
 	else
 		log_debug("capabilities dropped");
 	own_addrs_load(w);
-	counting_update(w);
+	tags_configure(w);
 
 	/* state of the last run: entries, the hour's promotions, windows */
 	db_entries_active(w->db, load_active, w);

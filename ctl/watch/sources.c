@@ -27,7 +27,20 @@ static void str_copy(char *dst, size_t len, const char *src)
 
 /* ---- tags ---- */
 
-/* tag_find - tag's bit, TAGS_MAX - 1 when full (shared), -1 if unknown */
+/*
+ * Each distinct reason tag has a bit of its own, the tags with a rule
+ * (threshold.TAG / window.TAG, greylist's included) always: they are
+ * interned first, and the config allows no more than CONF_RULES_MAX of
+ * them; then the scanner's fixed words (relay, auth, ...). Tags beyond the
+ * table all lack a rule, so they share the last bit, TAG_SPILL, under the one
+ * rule they have in common: the global one, which counts. No tag ever takes
+ * over another tag's rule (before, the 64th and later tags shared a bit with
+ * whatever tag held it, a greylist rule included).
+ */
+#define TAG_SPILL (TAGS_MAX - 1)
+_Static_assert(CONF_RULES_MAX + 16 < TAG_SPILL, "every rule tag needs a bit");
+
+/* tag_find - tag's bit, -1 if it has none */
 static int tag_find(const struct watch *w, const char *tag, size_t len)
 {
 	size_t i;
@@ -36,7 +49,15 @@ static int tag_find(const struct watch *w, const char *tag, size_t len)
 		if (strlen(w->tag_names[i]) == len &&
 		    !memcmp(w->tag_names[i], tag, len))
 			return (int)i;
-	return w->ntags == TAGS_MAX ? TAGS_MAX - 1 : -1;
+	return -1;
+}
+
+static int tag_add(struct watch *w, const char *tag, size_t len)
+{
+	w->tag_names[w->ntags] = xmalloc(len + 1);
+	memcpy(w->tag_names[w->ntags], tag, len);
+	w->tag_names[w->ntags][len] = '\0';
+	return (int)w->ntags++;
 }
 
 int tag_bit(struct watch *w, const char *tag, size_t len)
@@ -45,10 +66,9 @@ int tag_bit(struct watch *w, const char *tag, size_t len)
 
 	if (bit >= 0)
 		return bit;
-	w->tag_names[w->ntags] = xmalloc(len + 1);
-	memcpy(w->tag_names[w->ntags], tag, len);
-	w->tag_names[w->ntags][len] = '\0';
-	return (int)w->ntags++;
+	if (w->ntags == TAG_SPILL)
+		return TAG_SPILL; /* not a rule's tag: those are all in */
+	return tag_add(w, tag, len);
 }
 
 uint64_t tags_mask(struct watch *w, const char *tags)
@@ -67,16 +87,72 @@ uint64_t tags_mask(struct watch *w, const char *tags)
 	return m;
 }
 
+/* remap - the bits of every event held, old bit i becoming map[i] */
+static void remap(struct watch *w, const int *map)
+{
+	struct source *s;
+	uint64_t m, o;
+	size_t b, i;
+	int k;
+
+	for (b = 0; w->bucket && b < SRC_BUCKETS; b++) {
+		for (s = w->bucket[b]; s; s = s->next) {
+			for (i = 0; i < s->n; i++) {
+				o = s->ev[i].tags;
+				m = 0;
+				for (k = 0; k < TAGS_MAX; k++)
+					if (o & (1ULL << k))
+						m |= 1ULL << map[k];
+				s->ev[i].tags = m;
+			}
+		}
+	}
+}
+
+/*
+ * tags_intern_rules - the tags of the rules first, then the other tags
+ * known so far while there is room (the rest spill); events held keep
+ * their tags under the new bits. Run with every (new) configuration.
+ */
+static void tags_intern_rules(struct watch *w)
+{
+	char *old[TAGS_MAX];
+	size_t nold = w->ntags, i;
+	int map[TAGS_MAX], bit;
+	bool moved = false;
+
+	memcpy(old, w->tag_names, sizeof(old));
+	w->ntags = 0;
+	for (i = 0; i < w->cfg.nrules; i++)
+		if (tag_find(w, w->cfg.rules[i].tag,
+			     strlen(w->cfg.rules[i].tag)) < 0)
+			tag_add(w, w->cfg.rules[i].tag,
+				strlen(w->cfg.rules[i].tag));
+	/* the scanner's own words next: only DNSBL zones can spill */
+	for (i = 0; scan_known_tags[i]; i++)
+		tag_bit(w, scan_known_tags[i], strlen(scan_known_tags[i]));
+	for (i = 0; i < TAGS_MAX; i++)
+		map[i] = TAG_SPILL;
+	for (i = 0; i < nold; i++) {
+		bit = tag_bit(w, old[i], strlen(old[i]));
+		map[i] = bit;
+		moved |= bit != (int)i;
+		free(old[i]);
+	}
+	if (moved)
+		remap(w, map);
+}
+
 /*
  * counting_update - which tags count, from the rules (threshold 0: not),
- * and the bit of each rule's tag, known so far
+ * and the bit of each rule's tag
  */
 void counting_update(struct watch *w)
 {
 	const struct mx_tag_rule *r;
 	size_t i;
 
-	w->counting = 0;
+	w->counting = 1ULL << TAG_SPILL; /* no rule: the global one counts */
 	for (i = 0; i < w->ntags; i++) {
 		r = config_rule(&w->cfg, w->tag_names[i]);
 		if (!r || r->threshold > 0)
@@ -91,6 +167,12 @@ void counting_update(struct watch *w)
 					  strlen(w->cfg.rules[i].tag));
 }
 
+void tags_configure(struct watch *w)
+{
+	tags_intern_rules(w);
+	counting_update(w);
+}
+
 void mask_names(struct watch *w, uint64_t m, char *buf, size_t len)
 {
 	size_t i;
@@ -99,6 +181,8 @@ void mask_names(struct watch *w, uint64_t m, char *buf, size_t len)
 	for (i = 0; i < w->ntags; i++)
 		if (m & (1ULL << i))
 			mx_tags_add(buf, len, w->tag_names[i]);
+	if (m & (1ULL << TAG_SPILL))
+		mx_tags_add(buf, len, "other");
 }
 
 /* ---- sources ---- */

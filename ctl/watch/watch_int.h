@@ -142,6 +142,9 @@ int64_t ms_since(const struct timespec *t);
 int tag_bit(struct watch *w, const char *tag, size_t len);
 uint64_t tags_mask(struct watch *w, const char *tags);
 void counting_update(struct watch *w);
+/* tags_configure - the rules' tags interned (each with its own bit), then
+ * counting_update(); with every new configuration */
+void tags_configure(struct watch *w);
 void mask_names(struct watch *w, uint64_t m, char *buf, size_t len);
 
 /* sources.c: sources */

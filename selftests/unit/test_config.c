@@ -169,6 +169,32 @@ static void test_errors(void)
 	}
 }
 
+/* per-tag rules: CONF_RULES_MAX distinct tags (greylist's own counts),
+ * then a clear error; a tag named again is no new one */
+static void test_rules_max(void)
+{
+	char text[CONF_RULES_MAX * 40 + 64], err[256];
+	struct mx_config c;
+	size_t n = 0;
+	int i;
+
+	for (i = 1; i < CONF_RULES_MAX; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+				      "threshold.z%d.example = 1\n", i);
+	n += (size_t)snprintf(text + n, sizeof(text) - n,
+			      "window.z1.example = 5m\n");
+	ASSERT_EQ(config_parse_string("t.conf", text, &c, err, sizeof(err)), 0,
+		  "CONF_RULES_MAX rule tags are taken");
+	ASSERT_U64(c.nrules, CONF_RULES_MAX, "greylist plus the others");
+	config_free(&c);
+	snprintf(text + n, sizeof(text) - n, "threshold.one-more = 2\n");
+	err[0] = '\0';
+	ASSERT_EQ(config_parse_string("t.conf", text, &c, err, sizeof(err)),
+		  -EINVAL, "one more rule tag is refused");
+	ASSERT_TRUE(strstr(err, "more than") != NULL, err);
+	config_free(&c);
+}
+
 static void test_file(void)
 {
 	char path[] = "/tmp/mxwall-conf-XXXXXX", err[256] = "";
@@ -241,6 +267,7 @@ int main(void)
 	TEST_RUN(test_defaults);
 	TEST_RUN(test_full);
 	TEST_RUN(test_errors);
+	TEST_RUN(test_rules_max);
 	TEST_RUN(test_file);
 	TEST_RUN(test_documented);
 	return test_finish();
