@@ -33,7 +33,7 @@ static const struct command {
     {"block", cmd_block,
      "CIDR... [--tag TAG] [--ttl DURATION] [--static] [--observe]"},
     {"allow", cmd_allow, "CIDR... [--tag TAG] [--static|--dynamic]"},
-    {"unblock", cmd_unblock, "CIDR..."},
+    {"unblock", cmd_unblock, "CIDR... [--pardon DURATION [--config FILE]]"},
     {"list", cmd_list, "[--json] [--dynamic|--static]"},
     {"load", cmd_load, "FILE [--tag TAG] [--dynamic]"},
     {"flush", cmd_flush, "--dynamic|--all"},

@@ -6,12 +6,18 @@
 #ifndef MXWALL_COMMANDS_H
 #define MXWALL_COMMANDS_H
 
+#include <stdint.h>
+
 int cmd_attach(int argc, char **argv); /* cmd_iface.c */
 int cmd_detach(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_block(int argc, char **argv); /* cmd_entries.c */
 int cmd_allow(int argc, char **argv);
 int cmd_unblock(int argc, char **argv);
+/* pardon.c: unblock --pardon (nets parsed, secs > 0, conf may be NULL) */
+struct cidr;
+int cmd_unblock_pardon(const char *cmd, const struct cidr *nets, int n,
+		       uint64_t secs, const char *conf);
 int cmd_list(int argc, char **argv);
 int cmd_load(int argc, char **argv);
 int cmd_flush(int argc, char **argv);

@@ -63,10 +63,16 @@ static const char flush_help[] =
     "  --all            every entry, the core list and exceptions too\n";
 
 static const char unblock_help[] =
-    "usage: mxwall unblock CIDR...\n\n"
+    "usage: mxwall unblock CIDR... [--pardon DURATION [--config FILE]]\n\n"
     "Remove the entry for each CIDR (a block or an allow exception), with\n"
     "its counters. Each must be an entry as listed; nothing changes if one\n"
-    "is not.\n";
+    "is not.\n"
+    "  --pardon DURATION  and keep the watcher from promoting it again for\n"
+    "                   DURATION (90s, 15m, 2h, 30d, 1w), whatever the log\n"
+    "                   says; kept across restarts and the weekly reset.\n"
+    "                   A CIDR that is no entry is pardoned all the same.\n"
+    "                   ('allow' is the permanent form.)\n"
+    "  --config FILE    where the database is (default " MX_CONF_DEFAULT ")\n";
 
 static const char load_help[] =
     "usage: mxwall load FILE [--format plain|rbldnsd|zone|drop-json] [--tag "
@@ -261,10 +267,14 @@ int cmd_unblock(int argc, char **argv)
 {
 	const char *cmd = argv[0];
 	static const struct option opts[] = {
+	    {"config", required_argument, NULL, 'c'},
 	    {"help", no_argument, NULL, 'h'},
+	    {"pardon", required_argument, NULL, 'p'},
 	    {NULL, 0, NULL, 0},
 	};
 	char a[CIDR_STRLEN], b[CIDR_STRLEN];
+	const char *conf = NULL;
+	uint64_t pardon = 0;
 	const struct mx_entry *cov;
 	struct mx_entry *rows = NULL;
 	struct backend be;
@@ -274,9 +284,19 @@ int cmd_unblock(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'c':
+			conf = optarg;
+			break;
 		case 'h':
 			fputs(unblock_help, stdout);
 			return EXIT_OK;
+		case 'p':
+			if (parse_duration(optarg, &pardon) || pardon == 0)
+				log_usage(
+				    "%s: --pardon %s: expected a duration "
+				    "such as 90s, 15m, 2h, 30d or 1w",
+				    cmd, optarg);
+			break;
 		default:
 			cmd_bad_option(cmd, c, argv);
 		}
@@ -285,7 +305,14 @@ int cmd_unblock(int argc, char **argv)
 	if (n <= 0)
 		log_usage("%s: missing CIDR (see 'mxwall %s --help')", cmd,
 			  cmd);
+	if (conf && !pardon)
+		log_usage("%s: --config goes with --pardon", cmd);
 	nets = cmd_parse_cidrs(cmd, n, argv + optind);
+	if (pardon) {
+		rc = cmd_unblock_pardon(cmd, nets, n, pardon, conf);
+		free(nets);
+		return rc;
+	}
 	rc = cmd_open(cmd, &be, BE_LOCK);
 	if (rc)
 		goto out;

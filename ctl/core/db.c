@@ -419,6 +419,15 @@ int db_commit(struct mx_db *db)
 	return 0;
 }
 
+void db_rollback(struct mx_db *db)
+{
+	if (!db->txn)
+		return;
+	exec(db, "ROLLBACK");
+	db->txn = false;
+	files_forget(db);
+}
+
 bool db_in_txn(struct mx_db *db)
 {
 	return db->txn;

@@ -104,6 +104,8 @@ const char *db_errmsg(struct mx_db *db);
 int db_begin(struct mx_db *db);
 int db_commit(struct mx_db *db);
 bool db_in_txn(struct mx_db *db);
+/* db_rollback - undo the open transaction, if one is open */
+void db_rollback(struct mx_db *db);
 
 /* events */
 int db_event_add(struct mx_db *db, const struct db_event *ev);

@@ -74,7 +74,8 @@ uint64_t policy_ttl(const struct mx_config *cfg, const struct db_entry *prev,
 	*level = 0;
 	if (!cfg->recidive_window || !prev || !prev->removed ||
 	    now - prev->removed > (int64_t)cfg->recidive_window ||
-	    !strcmp(prev->removal, "unblocked"))
+	    !strcmp(prev->removal, "unblocked") ||
+	    !strcmp(prev->removal, "pardoned"))
 		return ttl;
 	len = (uint64_t)((prev->expires ? prev->expires : prev->removed) -
 			 prev->added);

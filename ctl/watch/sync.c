@@ -323,6 +323,45 @@ void flush_pending(struct watch *w)
 	log_debug("commit: %lld ms", (long long)ms_since(&t0));
 }
 
+struct pardon_ctx {
+	const struct cidr *net;
+	struct db_pardon found;
+};
+
+static int pardon_match(void *arg, const struct db_pardon *p)
+{
+	struct pardon_ctx *c = arg;
+	struct cidr pc;
+	char err[64];
+
+	if (cidr_parse(p->cidr, 0, &pc, err, sizeof(err)) < 0)
+		return 0;
+	if ((cidr_contains(&pc, c->net) || cidr_contains(c->net, &pc)) &&
+	    p->until > c->found.until)
+		c->found = *p;
+	return 0;
+}
+
+/*
+ * pardoned - does a pardon (mxwall unblock --pardon) hold net, or lie
+ * inside it? Asked of the database right before a promotion, so that a
+ * pardon given a moment ago counts, across restarts and weekly resets.
+ * Returns until when (0: none); fails closed (no promotion) when the
+ * database cannot say.
+ */
+static int64_t pardoned(struct watch *w, const struct cidr *net)
+{
+	struct pardon_ctx c = {.net = net};
+
+	if (db_pardons_active(w->db, w->now, pardon_match, &c)) {
+		log_warn("database: %s (not promoting while pardons cannot "
+			 "be read)",
+			 db_errmsg(w->db));
+		return w->now + 60;
+	}
+	return c.found.until;
+}
+
 /* escalate - enough promoted hosts in host's /24 (/48): block the block */
 static void escalate(struct watch *w, const struct cidr *host)
 {
@@ -371,6 +410,12 @@ static void escalate(struct watch *w, const struct cidr *host)
 		log_info("not escalating to %s: %s", text, prot);
 		return;
 	}
+	if (pardoned(w, &net)) {
+		log_info("not escalating to %s: a pardon holds an address in "
+			 "it",
+			 text);
+		return;
+	}
 	snprintf(why, sizeof(why), "%llu promoted hosts in %s (escalate)",
 		 (unsigned long long)n, text);
 	block(w, &net, reasons, why, n, "escalate");
@@ -387,7 +432,7 @@ void consider(struct watch *w, struct source *s)
 	bool over;
 	int err;
 
-	if (s->blocked || !s->n)
+	if (s->blocked || !s->n || s->pardon_until > w->now)
 		return;
 	/*
 	 * The cap refused s within the hour and is still full: the answer
@@ -424,6 +469,16 @@ void consider(struct watch *w, struct source *s)
 		}
 	} else if (w->cfg.require_seen && !w->dry_run) {
 		return; /* no filter to ask: fail closed */
+	}
+	s->pardon_until = pardoned(w, &s->ip);
+	if (s->pardon_until > w->now) {
+		char until[32];
+
+		fmt_time_iso(s->pardon_until, until, sizeof(until));
+		log_info("not blocking %s: %llu rejections, but it is pardoned "
+			 "until %s (unblock --pardon)",
+			 text, (unsigned long long)hits, until);
+		return;
 	}
 	mask_names(w, v.tags, reasons, sizeof(reasons) - 2);
 	policy_fmt_dur(v.window, dur, sizeof(dur));

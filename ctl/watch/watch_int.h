@@ -45,10 +45,11 @@ struct source {
 	struct cidr ip;
 	struct src_event *ev; /* in time order */
 	size_t n, cap;
-	bool blocked;	     /* an active entry holds it (or dry-run did) */
-	bool refused_logged; /* wire check said no, and we said so */
-	int64_t cap_refused; /* when the promotion cap last refused it */
-	struct source *next; /* hash chain */
+	bool blocked;	      /* an active entry holds it (or dry-run did) */
+	bool refused_logged;  /* wire check said no, and we said so */
+	int64_t cap_refused;  /* when the promotion cap last refused it */
+	int64_t pardon_until; /* a pardon holds it until then */
+	struct source *next;  /* hash chain */
 	struct source *older, *newer; /* LRU list, not blocked only */
 };
 
