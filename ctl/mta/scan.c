@@ -63,9 +63,9 @@ enum mta {
 };
 
 const char *const scan_known_tags[] = {
-    "greylist",	  "bad-helo", "relay", "baddns", "unknown-user",
-    "bad-sender", "protocol", "auth",  "dnsbl",	 "dialup",
-    "spamtrap",	  "pregreet", "other", NULL,
+    "greylist",	  "bad-helo", "relay",	 "baddns", "unknown-user",
+    "bad-sender", "protocol", "auth",	 "dnsbl",  "dialup",
+    "spamtrap",	  "pregreet", "content", "other",  NULL,
 };
 
 struct scanner *scanner_new(const struct scan_opts *o)
