@@ -135,29 +135,33 @@ static int attach_on(struct backend *be, const char *ifname,
 }
 
 /*
- * warn_mode - an upgrade replaces the program in place and keeps the mode
- * the interface was attached in; say so when another one was asked for.
+ * say_attached - which backend and mode the interface runs with now. An
+ * upgrade replaces the program in place and keeps the mode the interface
+ * was attached in: say so when another one was asked for.
  */
-static void warn_mode(const char *cmd, struct backend *be, const char *ifname,
-		      enum mx_attach_mode want)
+static void say_attached(const char *cmd, struct backend *be,
+			 const char *ifname, enum mx_attach_mode want)
 {
+	enum mx_attach_mode got = MX_MODE_AUTO;
 	struct mx_status st;
 	size_t i;
 
-	if (want == MX_MODE_AUTO)
-		return;
 	memset(&st, 0, sizeof(st));
-	if (be->ops->status(be, &st))
-		return;
-	for (i = 0; i < st.nifaces; i++) {
-		if (strcmp(st.ifaces[i].name, ifname) ||
-		    st.ifaces[i].mode == MX_MODE_AUTO ||
-		    st.ifaces[i].mode == want)
-			continue;
+	if (!be->ops->status(be, &st))
+		for (i = 0; i < st.nifaces; i++)
+			if (!strcmp(st.ifaces[i].name, ifname))
+				got = st.ifaces[i].mode;
+	if (want != MX_MODE_AUTO && got != MX_MODE_AUTO && got != want)
 		log_warn(
 		    "%s: %s stays in %s mode (detach first to change the mode)",
-		    cmd, ifname, mode_name(st.ifaces[i].mode));
-	}
+		    cmd, ifname, mode_name(got));
+	if (be->ops == &backend_nft_ops)
+		log_info("%s: %s: nft backend (table netdev mxwall, ingress "
+			 "hook)",
+			 cmd, ifname);
+	else
+		log_info("%s: %s: %s backend, %s mode", cmd, ifname,
+			 be->ops->name, mode_name(got));
 }
 
 /*
@@ -391,7 +395,7 @@ int cmd_attach(int argc, char **argv)
 			 "the watcher promotes no source while require_seen = "
 			 "yes",
 			 cmd, backend_strerror(err));
-	warn_mode(cmd, &be, ifname, mode);
+	say_attached(cmd, &be, ifname, mode);
 	backend_close(&be);
 	return EXIT_OK;
 }

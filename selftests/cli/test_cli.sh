@@ -120,7 +120,8 @@ done
 expect 1 "$E /nonexistent/list: No such file or directory (nothing was loaded)" M load /nonexistent/list
 
 # --- set up on a dummy interface in our namespace
-check "attach dummy0 (generic)" mxw attach dummy0 --mode generic
+# attach says which backend and mode it used
+expect 0 "$E attach: dummy0: xdp backend, generic mode" mxw attach dummy0 --mode generic
 check "block a host, a netblock, a v6 host" mxw block 192.0.2.1 198.51.100.0/24 2001:db8::1 --tag njabl
 check "allow an exception" mxw allow 198.51.100.7
 before=$(mxw list --json)
@@ -209,7 +210,8 @@ expect 1 "$E attach: dummy1: not supported here" env MXWALL_FORCE_XDP_FAIL=1 \
 check "no pins after a failed first attach" test ! -e "$PIN_DIR"
 
 # --- auto fallback to nftables on a fresh setup
-expect 0 "$E warning: attach: XDP cannot attach to dummy1 (not supported here); using the nftables backend" \
+expect 0 "$E warning: attach: XDP cannot attach to dummy1 (not supported here); using the nftables backend
+$E attach: dummy1: nft backend (table netdev mxwall, ingress hook)" \
 	env MXWALL_FORCE_XDP_FAIL=1 nsenter --net="/run/netns/$NS_SRV" "$MXWALL" \
 	--pin-dir "$PIN_DIR" --state-dir "$STATE_DIR" attach dummy1
 st=$(mxw status 2>&1)

@@ -160,6 +160,7 @@ other=native
 check_eq "an upgrade asking for another mode says the mode stays" \
 	"$(mxw attach veth0 --mode $other 2>&1; echo "rc=$?")" \
 	"mxwall: warning: attach: veth0 stays in $mode mode (detach first to change the mode)
+mxwall: attach: veth0: xdp backend, $mode mode
 rc=0"
 check_eq "still filtering after the upgrade" "$(connect_all $V4_HOST $V4_FREE)" "$V4_HOST=timeout $V4_FREE=ok "
 snap
