@@ -23,6 +23,7 @@ MANDIR ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 CRONDIR ?= $(SYSCONFDIR)/cron.d
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 # the unprivileged user the log readers run as (mxwall(8) SECURITY): made
 # by `make install` as root without DESTDIR; a package makes it itself
 CREATE_USER ?= $(if $(DESTDIR),no,yes)
@@ -174,8 +175,10 @@ fuzz: $(FUZZ_BINS) $(BUILD)/asan/prog_test_pktfuzz
 install: $(BUILD)/mxwall
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(CRONDIR) \
-		$(DESTDIR)$(SYSCONFDIR)/mxwall
+		$(DESTDIR)$(SYSCONFDIR)/mxwall $(DESTDIR)$(COMPLETIONDIR)
 	install -m 0755 $(BUILD)/mxwall $(DESTDIR)$(SBINDIR)/mxwall
+	install -m 0644 scripts/mxwall.bash-completion \
+		$(DESTDIR)$(COMPLETIONDIR)/mxwall
 	install -m 0644 docs/mxwall.8 $(DESTDIR)$(MANDIR)/man8/mxwall.8
 	install -m 0644 docs/mxwall.conf.5 $(DESTDIR)$(MANDIR)/man5/mxwall.conf.5
 	for f in scripts/*.service scripts/*.timer; do \
@@ -205,7 +208,8 @@ demo: $(BUILD)/mxwall
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/mxwall $(DESTDIR)$(MANDIR)/man8/mxwall.8 \
-		$(DESTDIR)$(MANDIR)/man5/mxwall.conf.5 $(DESTDIR)$(CRONDIR)/mxwall
+		$(DESTDIR)$(MANDIR)/man5/mxwall.conf.5 $(DESTDIR)$(CRONDIR)/mxwall \
+		$(DESTDIR)$(COMPLETIONDIR)/mxwall
 	for f in scripts/*.service scripts/*.timer; do \
 		rm -f $(DESTDIR)$(UNITDIR)/$$(basename $$f); done
 

@@ -3,8 +3,9 @@
 #
 # test_install.sh - `make install` honours PREFIX and DESTDIR: the binary,
 # both man pages, the units and the cron file land under DESTDIR with the
-# installed binary's path filled in, and an existing configuration is never
-# overwritten.
+# installed binary's path filled in, the bash completion where
+# bash-completion looks for it (and it loads in bash), and an existing
+# configuration is never overwritten.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 pass=0
@@ -22,6 +23,7 @@ for f in opt/mx/sbin/mxwall opt/mx/share/man/man8/mxwall.8 \
 	opt/mx/lib/systemd/system/mxwall.service \
 	opt/mx/lib/systemd/system/mxwall-report.service \
 	opt/mx/lib/systemd/system/mxwall-report.timer \
+	opt/mx/share/bash-completion/completions/mxwall \
 	etc/cron.d/mxwall etc/mxwall/mxwall.conf etc/mxwall/blocklist; do
 	has "$f"
 done
@@ -29,6 +31,8 @@ if [ -x "$D/opt/mx/sbin/mxwall" ] && "$D/opt/mx/sbin/mxwall" --version | grep -q
 if grep -q '/opt/mx/sbin/mxwall report --reset' "$D/etc/cron.d/mxwall"; then ok; else bad "cron names the installed binary"; fi
 if grep -q '^ExecStart=/opt/mx/sbin/mxwall watch' "$D/opt/mx/lib/systemd/system/mxwall.service"; then ok; else bad "unit names the installed binary"; fi
 if grep -rq '@SBINDIR@' "$D"; then bad "a placeholder was left"; else ok; fi
+if bash -c ". '$D/opt/mx/share/bash-completion/completions/mxwall' && complete -p mxwall" 2>&1 |
+	grep -qx 'complete -F _mxwall mxwall'; then ok; else bad "the installed completion registers _mxwall for mxwall"; fi
 
 echo "# mine" > "$D/etc/mxwall/mxwall.conf"
 make -s install DESTDIR="$D" PREFIX=/opt/mx >/dev/null 2>&1
