@@ -7,6 +7,8 @@
  * command. Environment overrides ($MXWALL_PIN_DIR, $MXWALL_STATE_DIR) are read
  * with secure_getenv so that a setuid or file-capability binary ignores them.
  */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,6 +136,29 @@ static bool take_global(int argc, char **argv, int *i)
 	return false;
 }
 
+static bool wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return true;
+	return false;
+}
+
+/*
+ * state_dir_check - every command but scan writes into the state directory
+ * as root: refuse one that another user could plant links in.
+ */
+static void state_dir_check(void)
+{
+	char why[PATH_MAX + 128];
+	int err = dir_check_private(mx_opt.state_dir, why, sizeof(why));
+
+	if (err == -EPERM || err == -ENOTDIR)
+		log_fatal("state directory %s", why);
+}
+
 int main(int argc, char **argv)
 {
 	const char *env;
@@ -192,6 +217,8 @@ int main(int argc, char **argv)
 	for (k = 0; k < ARRAY_SIZE(commands); k++) {
 		if (strcmp(rest[0], commands[k].name))
 			continue;
+		if (strcmp(rest[0], "scan") && !wants_help(n, rest))
+			state_dir_check();
 		/* getopt in the handlers starts at rest[1] */
 		return commands[k].fn(n, rest);
 	}

@@ -26,6 +26,7 @@ libnftnl-dev
 libsqlite3-dev
 sqlite3
 libcap-dev
+strace
 libseccomp-dev
 libsystemd-dev
 iproute2

@@ -3,6 +3,9 @@
  * backend.c - choosing and opening a backend, the lock that serialises
  * mutating commands, and helpers over entries that both backends share.
  *
+ * The lock: the pin directory itself (flock on the directory), then
+ * $state_dir/lock; the watcher takes the same pair around each change.
+ *
  * Choice: --backend wins; otherwise the backend recorded in
  * $state_dir/backend by the last successful attach; otherwise XDP. `attach`
  * with auto falls back to nft when XDP cannot attach (cmd_iface.c) and
@@ -12,7 +15,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "backend/backend.h"
@@ -52,12 +57,14 @@ static int read_recorded(const struct backend *be, char *why, size_t whylen)
 
 int backend_record(struct backend *be)
 {
-	char path[4096], buf[256];
+	char path[4096], buf[256], why[PATH_MAX + 128];
 	int n, err;
 
-	err = mkdir_p(be->state_dir, 0700);
-	if (err)
+	err = mkdir_private(be->state_dir, 0700, why, sizeof(why));
+	if (err) {
+		log_err("%s", why);
 		return err;
+	}
 	err = path_join(path, sizeof(path), be->state_dir, "backend");
 	if (err)
 		return err;
@@ -65,30 +72,118 @@ int backend_record(struct backend *be)
 	return write_file_atomic(path, buf, (size_t)n, 0600);
 }
 
-static int take_lock(struct backend *be)
+static int flock_wait(int fd)
 {
-	char path[4096];
+	while (flock(fd, LOCK_EX))
+		if (errno != EINTR)
+			return -errno;
+	return 0;
+}
+
+/*
+ * lock_pins - the lock lives with the pins: two commands that share a pin
+ * directory serialise even when their state directories differ. The lock
+ * is the pin directory itself (bpffs holds no plain files); detach removes
+ * it, so after waiting make sure the directory locked is still the one at
+ * the path. No pin directory (nothing set up, or nft without bpffs): no
+ * pin lock, the state directory's lock serialises.
+ */
+static int lock_pins(struct backend *be, bool create)
+{
+	struct stat held, now;
+	int fd, err, i;
+
+	for (i = 0; i < 100; i++) {
+		fd = open(be->pin_dir,
+			  O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 && errno == ENOENT && create &&
+		    be->ops == &backend_xdp_ops && !mkdir_p(be->pin_dir, 0700))
+			continue;
+		if (fd < 0)
+			return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+		err = flock_wait(fd);
+		if (!err && fstat(fd, &held))
+			err = -errno;
+		if (err) {
+			close(fd);
+			return err;
+		}
+		if (!stat(be->pin_dir, &now) && now.st_dev == held.st_dev &&
+		    now.st_ino == held.st_ino) {
+			be->pin_lock_fd = fd;
+			return 0;
+		}
+		/* removed (or removed and made again) while we waited */
+		close(fd);
+		if (!create && access(be->pin_dir, F_OK))
+			return 0;
+	}
+	return -EBUSY;
+}
+
+static int lock_state(struct backend *be)
+{
+	char path[4096], why[PATH_MAX + 128];
 	int err;
 
-	err = mkdir_p(be->state_dir, 0700);
-	if (err)
+	err = mkdir_private(be->state_dir, 0700, why, sizeof(why));
+	if (err) {
+		log_err("%s", why);
 		return err;
+	}
 	err = path_join(path, sizeof(path), be->state_dir, "lock");
 	if (err)
 		return err;
-	be->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	be->lock_fd =
+	    open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (be->lock_fd < 0)
 		return -errno;
+	return flock_wait(be->lock_fd);
+}
+
+static void unlock_fds(struct backend *be)
+{
+	if (be->lock_fd >= 0)
+		close(be->lock_fd);
+	if (be->pin_lock_fd >= 0)
+		close(be->pin_lock_fd);
+	be->lock_fd = -1;
+	be->pin_lock_fd = -1;
+}
+
+/* take_lock - the pin directory's, then the state directory's */
+static int take_lock(struct backend *be, bool create)
+{
+	int err;
+
 	/* mutating commands are short; wait for the other one to finish */
-	while (flock(be->lock_fd, LOCK_EX)) {
-		if (errno != EINTR) {
-			err = -errno;
-			close(be->lock_fd);
-			be->lock_fd = -1;
-			return err;
-		}
-	}
-	return 0;
+	err = lock_pins(be, create);
+	if (!err)
+		err = lock_state(be);
+	if (err)
+		unlock_fds(be);
+	return err;
+}
+
+int backend_lock(struct backend *be)
+{
+	int err = 0;
+
+	if (be->lock_fd < 0 && be->pin_lock_fd < 0)
+		return take_lock(be, false);
+	if (be->pin_lock_fd >= 0)
+		err = flock_wait(be->pin_lock_fd);
+	if (!err && be->lock_fd >= 0)
+		err = flock_wait(be->lock_fd);
+	return err;
+}
+
+void backend_unlock(struct backend *be)
+{
+	if (be->lock_fd >= 0)
+		flock(be->lock_fd, LOCK_UN);
+	if (be->pin_lock_fd >= 0)
+		flock(be->pin_lock_fd, LOCK_UN);
 }
 
 int backend_open(struct backend *be, unsigned int flags)
@@ -98,6 +193,7 @@ int backend_open(struct backend *be, unsigned int flags)
 
 	memset(be, 0, sizeof(*be));
 	be->lock_fd = -1;
+	be->pin_lock_fd = -1;
 	be->pin_dir = mx_opt.pin_dir;
 	be->state_dir = mx_opt.state_dir;
 	if (!mx_opt.backend_given || kind == MX_BACKEND_AUTO)
@@ -111,15 +207,13 @@ int backend_open(struct backend *be, unsigned int flags)
 	}
 	be->ops = kind == MX_BACKEND_NFT ? &backend_nft_ops : &backend_xdp_ops;
 	if (flags & BE_LOCK) {
-		err = take_lock(be);
+		err = take_lock(be, flags & BE_CREATE);
 		if (err)
 			return err;
 	}
 	err = be->ops->open(be, flags & BE_CREATE);
 	if (err) {
-		if (be->lock_fd >= 0)
-			close(be->lock_fd);
-		be->lock_fd = -1;
+		unlock_fds(be);
 		return err;
 	}
 	return 0;
@@ -131,6 +225,7 @@ int backend_open_other(const struct backend *be, struct backend *other)
 
 	memset(other, 0, sizeof(*other));
 	other->lock_fd = -1;
+	other->pin_lock_fd = -1;
 	other->pin_dir = be->pin_dir;
 	other->state_dir = be->state_dir;
 	other->ops =
@@ -145,9 +240,7 @@ void backend_close(struct backend *be)
 {
 	if (be->ops && be->priv)
 		be->ops->close(be);
-	if (be->lock_fd >= 0)
-		close(be->lock_fd);
-	be->lock_fd = -1;
+	unlock_fds(be);
 }
 
 const char *backend_strerror(int err)

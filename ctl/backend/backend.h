@@ -134,7 +134,8 @@ struct backend {
 	const char *pin_dir;   /* XDP: where maps and links are pinned */
 	const char *state_dir; /* where the lock and the backend mark live */
 	char why[160];	       /* why this backend was chosen */
-	int lock_fd;	       /* flock() held by mutating commands */
+	int lock_fd;	       /* $state_dir/lock, held by mutating commands */
+	int pin_lock_fd;       /* the pin directory, locked before lock_fd */
 	void *priv;	       /* the implementation's own state */
 };
 
@@ -156,6 +157,13 @@ void backend_close(struct backend *be);
  * backend changes. -ENOENT when the other one has no state here.
  */
 int backend_open_other(const struct backend *be, struct backend *other);
+/*
+ * backend_lock / backend_unlock - the exclusive lock of mutating commands
+ * (pin directory, then state directory), for a long-running process that
+ * opened without BE_LOCK and holds it around each change.
+ */
+int backend_lock(struct backend *be);
+void backend_unlock(struct backend *be);
 /* backend_record - remember which backend is in use for later commands */
 int backend_record(struct backend *be);
 /* backend_strerror - words a user can act on for an -errno from a backend */

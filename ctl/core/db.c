@@ -12,9 +12,11 @@
  * every batch, several times a second under a flood, for nothing.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -280,7 +282,18 @@ int db_open(const char *path, unsigned int flags, struct mx_db **out, char *err,
 		path = ":memory:";
 	oflags = db->readonly ? SQLITE_OPEN_READONLY
 			      : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-	oflags |= SQLITE_OPEN_NOMUTEX;
+	oflags |= SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW;
+	if (!db->readonly && !(flags & DB_MEMORY)) {
+		/*
+		 * create it 0600 whatever the umask: it holds every source
+		 * and line; SQLite gives its -wal and -shm files the same mode
+		 */
+		int fd =
+		    open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+		if (fd >= 0)
+			close(fd);
+	}
 	if (sqlite3_open_v2(path, &db->h, oflags, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, db_errmsg(db));
 		rc = db->h && sqlite3_errcode(db->h) == SQLITE_CANTOPEN

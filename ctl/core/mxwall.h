@@ -102,9 +102,21 @@ void fmt_thousands(uint64_t v, char *buf, size_t len);
 int path_join(char *buf, size_t len, const char *dir, const char *name);
 /* mkdir -p with mode, for state and pin directories */
 int mkdir_p(const char *path, unsigned int mode);
-/* write a file atomically: temp file in the same directory, fsync, rename */
+/*
+ * write a file atomically: an unnamed temp file in the same directory,
+ * fsync, rename; never follows a link planted at a predictable name. A
+ * character device or FIFO at path is written in place, never replaced.
+ */
 int write_file_atomic(const char *path, const void *data, size_t len,
 		      unsigned int mode);
+/*
+ * a directory mxwall writes into as root: owned by root (or the caller) and
+ * not writable by group or others. 0, -errno, or -EPERM/-ENOTDIR with a
+ * sentence for the user in why.
+ */
+int dir_check_private(const char *dir, char *why, size_t len);
+/* mkdir_p, then dir_check_private; why says what went wrong */
+int mkdir_private(const char *dir, unsigned int mode, char *why, size_t len);
 
 /*
  * mx_now - unix seconds; the test hook $MXWALL_FAKE_NOW (secure_getenv:

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -206,18 +207,6 @@ void fmt_time_iso(int64_t t, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-void json_time(FILE *f, int64_t t)
-{
-	char buf[64];
-
-	if (t <= 0) {
-		fputs("null", f);
-		return;
-	}
-	fmt_time_iso(t, buf, sizeof(buf));
-	json_str(f, buf);
-}
-
 void fmt_thousands(uint64_t v, char *buf, size_t len)
 {
 	char tmp[32];
@@ -265,6 +254,18 @@ void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+void json_time(FILE *f, int64_t t)
+{
+	char buf[64];
+
+	if (t <= 0) {
+		fputs("null", f);
+		return;
+	}
+	fmt_time_iso(t, buf, sizeof(buf));
+	json_str(f, buf);
+}
+
 int path_join(char *buf, size_t len, const char *dir, const char *name)
 {
 	int n = snprintf(buf, len, "%s/%s", dir, name);
@@ -296,50 +297,252 @@ int mkdir_p(const char *path, unsigned int mode)
 	return 0;
 }
 
-/* write_file_atomic - readers see the old file or the new one, never half */
-int write_file_atomic(const char *path, const void *data, size_t len,
-		      unsigned int mode)
+/*
+ * dir_check_private - a directory mxwall writes into as root must be its
+ * own: owned by root (or by the user running mxwall) and writable by
+ * nobody else, or a local user could plant links or swap files in it.
+ */
+int dir_check_private(const char *dir, char *why, size_t len)
 {
-	char tmp[PATH_MAX];
+	struct stat st;
+
+	if (stat(dir, &st))
+		return -errno;
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(why, len, "%s is not a directory", dir);
+		return -ENOTDIR;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		snprintf(why, len,
+			 "%s is owned by uid %u, not by root: refusing to "
+			 "write there (chown root %s)",
+			 dir, (unsigned int)st.st_uid, dir);
+		return -EPERM;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(why, len,
+			 "%s is writable by group or others: refusing to "
+			 "write there (chmod go-w %s)",
+			 dir, dir);
+		return -EPERM;
+	}
+	return 0;
+}
+
+int mkdir_private(const char *dir, unsigned int mode, char *why, size_t len)
+{
+	int err = mkdir_p(dir, mode);
+
+	if (err) {
+		snprintf(why, len, "%s: %s", dir, strerror(-err));
+		return err;
+	}
+	return dir_check_private(dir, why, len);
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
 	const char *p = data;
-	int fd = -1, err = 0;
 	ssize_t w;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >=
-	    (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0)
-		return -errno;
 	while (len) {
 		w = write(fd, p, len);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
-			err = -errno;
-			goto out;
+			return -errno;
 		}
 		p += w;
 		len -= (size_t)w;
 	}
-	if (fsync(fd)) {
+	return 0;
+}
+
+/*
+ * write_in_place - a character device or a FIFO (an --out of /dev/null, a
+ * pipe to a collector) takes the data as it is; renaming over it would
+ * replace the device node with a regular file.
+ */
+static int write_in_place(const char *path, int flags, const void *data,
+			  size_t len)
+{
+	struct stat st;
+	int fd, err;
+
+	fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC | flags);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
 		err = -errno;
-		goto out;
+	} else if (!S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode)) {
+		err = -EAGAIN; /* swapped since we looked: touch nothing */
+	} else {
+		err = write_all(fd, data, len);
 	}
-	if (close(fd)) {
-		fd = -1;
+	if (close(fd) && !err && errno != EINTR)
 		err = -errno;
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path))
-		err = -errno;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (err)
-		unlink(tmp);
 	return err;
+}
+
+/* temp_name - "DIR/.BASE.XXXXXX" with six random letters */
+static int temp_name(char *buf, size_t len, const char *path)
+{
+	static const char abc[] = "abcdefghijklmnopqrstuvwxyz"
+				  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	const char *slash = strrchr(path, '/');
+	unsigned char rnd[6];
+	size_t dlen = slash ? (size_t)(slash - path) + 1 : 0, i;
+	int n;
+
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		for (i = 0; i < sizeof(rnd); i++)
+			rnd[i] = (unsigned char)(ts.tv_nsec >> (i * 5)) ^
+				 (unsigned char)getpid();
+	}
+	n = snprintf(buf, len, "%.*s.%s.", (int)dlen, path,
+		     slash ? slash + 1 : path);
+	if (n < 0 || (size_t)n + sizeof(rnd) >= len)
+		return -ENAMETOOLONG;
+	for (i = 0; i < sizeof(rnd); i++)
+		buf[n + (int)i] = abc[rnd[i] % (sizeof(abc) - 1)];
+	buf[n + (int)sizeof(rnd)] = '\0';
+	return 0;
+}
+
+/*
+ * tmpfile_link - give the anonymous O_TMPFILE fd a fresh name next to path;
+ * linkat never follows a link at the new name and fails if it exists.
+ */
+static int tmpfile_link(int fd, const char *path, char *tmp, size_t len)
+{
+	char proc[64];
+	int i, err;
+
+	for (i = 0; i < 100; i++) {
+		err = temp_name(tmp, len, path);
+		if (err)
+			return err;
+		if (!linkat(fd, "", AT_FDCWD, tmp, AT_EMPTY_PATH))
+			return 0;
+		if (errno == ENOENT || errno == EPERM) {
+			/* AT_EMPTY_PATH wants CAP_DAC_READ_SEARCH */
+			snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+			if (!linkat(AT_FDCWD, proc, AT_FDCWD, tmp,
+				    AT_SYMLINK_FOLLOW))
+				return 0;
+		}
+		if (errno != EEXIST)
+			return -errno;
+	}
+	return -EEXIST;
+}
+
+/* tmpfile_named - the fallback where O_TMPFILE is not supported */
+static int tmpfile_named(const char *path, char *tmp, size_t len)
+{
+	int i, fd, err;
+
+	for (i = 0; i < 100; i++) {
+		err = temp_name(tmp, len, path);
+		if (err)
+			return err;
+		fd = open(tmp,
+			  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			  0600);
+		if (fd >= 0)
+			return fd;
+		if (errno != EEXIST)
+			return -errno;
+	}
+	return -EEXIST;
+}
+
+static int fill(int fd, const void *data, size_t len, unsigned int mode)
+{
+	int err = write_all(fd, data, len);
+
+	if (!err && fchmod(fd, mode))
+		err = -errno;
+	if (!err && fsync(fd))
+		err = -errno;
+	return err;
+}
+
+/*
+ * write_file_atomic - readers see the old file or the new one, never half.
+ *
+ * The new content is written to an unnamed file in the target directory
+ * (O_TMPFILE), which a crash leaves nowhere, then linked under a random
+ * name that cannot already exist and renamed over path. Nothing at a
+ * predictable name is ever opened, so a link planted there is never
+ * followed; rename replaces a link at path itself rather than what it
+ * points to. A character device or FIFO at path (or a root-owned link to
+ * one, /dev/stdout) is written in place instead.
+ */
+int write_file_atomic(const char *path, const void *data, size_t len,
+		      unsigned int mode)
+{
+	char tmp[PATH_MAX], dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	struct stat st, target;
+	int fd, err;
+
+	if (!lstat(path, &st)) {
+		if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))
+			return write_in_place(path, O_NOFOLLOW, data, len);
+		if (S_ISLNK(st.st_mode) &&
+		    (st.st_uid == 0 || st.st_uid == geteuid()) &&
+		    !stat(path, &target) &&
+		    (S_ISCHR(target.st_mode) || S_ISFIFO(target.st_mode)))
+			return write_in_place(path, 0, data, len);
+		if (S_ISDIR(st.st_mode))
+			return -EISDIR;
+		if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+			return -EINVAL; /* a block device, a socket */
+	} else if (errno != ENOENT) {
+		return -errno;
+	}
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else if ((size_t)(slash - path) < sizeof(dir))
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	else
+		return -ENAMETOOLONG;
+
+	fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		err = fill(fd, data, len, mode);
+		if (!err)
+			err = tmpfile_link(fd, path, tmp, sizeof(tmp));
+		close(fd);
+		if (err)
+			return err;
+	} else if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) {
+		fd = tmpfile_named(path, tmp, sizeof(tmp));
+		if (fd < 0)
+			return fd;
+		err = fill(fd, data, len, mode);
+		if (close(fd) && !err && errno != EINTR)
+			err = -errno;
+		if (err) {
+			unlink(tmp);
+			return err;
+		}
+	} else {
+		return -errno;
+	}
+	if (rename(tmp, path)) {
+		err = -errno;
+		unlink(tmp);
+		return err;
+	}
+	return 0;
 }
 
 int mx_fake_now(int64_t *now)

@@ -6,7 +6,8 @@
  *
  * With --out FILE the text is written atomically (temp file in the same
  * directory, fsync, rename), so node_exporter's textfile collector never
- * reads half a file; the file should end in ".prom".
+ * reads half a file; the file should end in ".prom". A device or FIFO is
+ * written in place, "-" is standard output.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -315,7 +316,9 @@ int cmd_metrics(int argc, char **argv)
 			       "  --out FILE       write FILE atomically (temp "
 			       "file and rename);\n"
 			       "                   name it *.prom in the "
-			       "collector's directory\n"
+			       "collector's directory;\n"
+			       "                   a device or FIFO is written "
+			       "in place, - is stdout\n"
 			       "  --config FILE    mxwall.conf "
 			       "(default " MX_CONF_DEFAULT ")\n");
 			return EXIT_OK;
@@ -371,7 +374,7 @@ int cmd_metrics(int argc, char **argv)
 		log_fatal("out of memory");
 	metrics_format(f, &in);
 	fclose(f);
-	if (out) {
+	if (out && strcmp(out, "-")) {
 		err = write_file_atomic(out, text, len, 0644);
 		if (err) {
 			log_err("%s: --out %s: %s", cmd, out, strerror(-err));

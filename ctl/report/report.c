@@ -25,6 +25,7 @@
  * kills the process with SIGKILL after step 1, 3 or 4, for the tests.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
@@ -259,7 +260,7 @@ int report_note_day(const char *state_dir, const struct mx_counters *c,
 		    int64_t now)
 {
 	struct report_snap *s = NULL;
-	char *buf = NULL, line[320], cs[256];
+	char *buf = NULL, line[320], cs[256], why[PATH_MAX + 128];
 	size_t n = 0, i, len = 0;
 	FILE *f;
 	int err;
@@ -286,7 +287,7 @@ int report_note_day(const char *state_dir, const struct mx_counters *c,
 	snprintf(line, sizeof(line), "%lld %s\n", (long long)now, cs);
 	fputs(line, f);
 	fclose(f);
-	err = mkdir_p(state_dir, 0700);
+	err = mkdir_private(state_dir, 0700, why, sizeof(why));
 	if (!err)
 		err = write_durable(state_dir, DAYS_FILE, buf, len);
 	free(buf);
@@ -845,7 +846,7 @@ static int emit(const struct report_opts *o, const char *data, size_t len)
 {
 	int err;
 
-	if (!o->out) {
+	if (!o->out || !strcmp(o->out, "-")) {
 		if (fwrite(data, 1, len, stdout) != len || fflush(stdout)) {
 			log_err("report: cannot write the report: %s",
 				strerror(errno));
@@ -895,7 +896,7 @@ int report_run(const struct report_opts *o, struct backend *be,
 	       struct mx_db *db)
 {
 	int64_t now = o->now ? o->now : (int64_t)time(NULL);
-	char name[64] = "", d1[32], d2[32], file[80];
+	char name[64] = "", d1[32], d2[32], file[80], why[PATH_MAX + 128];
 	char *text = NULL, *json = NULL;
 	size_t tlen = 0, jlen = 0;
 	const char *what = "";
@@ -918,7 +919,11 @@ int report_run(const struct report_opts *o, struct backend *be,
 		return rc;
 	}
 
-	err = mkdir_p(o->report_dir, 0750);
+	err = mkdir_private(o->report_dir, 0750, why, sizeof(why));
+	if (err == -EPERM || err == -ENOTDIR) {
+		log_err("report: archive %s (nothing was reset)", why);
+		return EXIT_RUNTIME;
+	}
 	if (err) {
 		log_err("report: cannot make the archive %s: %s", o->report_dir,
 			strerror(-err));
@@ -1084,6 +1089,8 @@ static void report_usage(FILE *f)
 	    "  --reset          archive, mail, then start a new week\n"
 	    "  --json           an object with period, totals, days and rows\n"
 	    "  --out FILE       write the report to FILE (atomically), not "
+	    "stdout;\n"
+	    "                   a device or FIFO is written in place, - is "
 	    "stdout\n"
 	    "  --config FILE    mxwall.conf (default " MX_CONF_DEFAULT ")\n");
 }
