@@ -58,6 +58,7 @@ LDLIBS += -lsqlite3
 LDLIBS += -lcap
 LDLIBS += -lseccomp
 LDLIBS += -ljson-c
+LDLIBS += -lsystemd
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	    -fno-omit-frame-pointer
 BPF_CFLAGS := -O2 -g -Werror -Wall -target bpf -D__TARGET_ARCH_$(ARCH) \

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "core/config.h"
+#include "mta/journal.h"
 
 enum conf_type {
 	CT_STR,	     /* char * */
@@ -27,6 +28,7 @@ enum conf_type {
 	CT_CIDRLIST, /* struct cidr * + count */
 	CT_BACKEND,  /* enum mx_backend_kind */
 	CT_MODE,     /* enum mx_attach_mode */
+	CT_FALLBACK, /* bool: journal | none */
 };
 
 struct conf_key {
@@ -44,6 +46,10 @@ struct conf_key {
 
 static const struct conf_key keys[] = {
     {"log", CT_STRLIST, OFF(logs), OFF(nlogs), NULL, 0, 0},
+    {"log_fallback", CT_FALLBACK, OFF(log_fallback_journal), 0, "none", 0, 0},
+    {"journal_match", CT_STRLIST, OFF(journal_match), OFF(njournal_match), NULL,
+     0, 0},
+    {"journal_directory", CT_STR, OFF(journal_directory), 0, NULL, 0, 0},
     {"backend", CT_BACKEND, OFF(backend), 0, "auto", 0, 0},
     {"interface", CT_STRLIST, OFF(ifaces), OFF(nifaces), NULL, 0, 0},
     {"mode", CT_MODE, OFF(mode), 0, "auto", 0, 0},
@@ -75,6 +81,9 @@ static const struct conf_key keys[] = {
 
 const char *const config_key_names[] = {
     "log",
+    "log_fallback",
+    "journal_match",
+    "journal_directory",
     "backend",
     "interface",
     "mode",
@@ -135,6 +144,9 @@ static int set_value(struct mx_config *c, const struct conf_key *k,
 			snprintf(why, whylen, "empty value");
 			return -EINVAL;
 		}
+		if (k->off == OFF(journal_match) &&
+		    journal_check_match(v, why, whylen))
+			return -EINVAL;
 		strlist_add(FIELD(c, k->off, char **),
 			    FIELD(c, k->count_off, size_t), v);
 		return 0;
@@ -216,6 +228,14 @@ static int set_value(struct mx_config *c, const struct conf_key *k,
 			return -EINVAL;
 		}
 		return 0;
+	case CT_FALLBACK:
+		if (strcmp(v, "journal") && strcmp(v, "none")) {
+			snprintf(why, whylen, "'%s': expected journal or none",
+				 v);
+			return -EINVAL;
+		}
+		*FIELD(c, k->off, bool) = !strcmp(v, "journal");
+		return 0;
 	case CT_MODE:
 		if (!strcmp(v, "auto"))
 			*FIELD(c, k->off, enum mx_attach_mode) = MX_MODE_AUTO;
@@ -283,6 +303,12 @@ void config_free(struct mx_config *c)
 	for (i = 0; i < c->nlogs; i++)
 		free(c->logs[i]);
 	free(c->logs);
+	for (i = 0; i < c->njournal_match; i++)
+		free(c->journal_match[i]);
+	free(c->journal_match);
+	free(c->journal_directory);
+	free(c->file);
+	free(c->where);
 	for (i = 0; i < c->nifaces; i++)
 		free(c->ifaces[i]);
 	free(c->ifaces);
@@ -330,9 +356,32 @@ static char *trim(char *s)
 	return s;
 }
 
+/* where_add - key's value number idx came from line */
+static void where_add(struct mx_config *c, const char *key, size_t idx,
+		      unsigned int line)
+{
+	struct mx_conf_where *w;
+
+	c->where = xreallocarray(c->where, c->nwhere + 1, sizeof(*c->where));
+	w = &c->where[c->nwhere++];
+	snprintf(w->key, sizeof(w->key), "%s", key);
+	w->idx = idx;
+	w->line = line;
+}
+
+unsigned int config_line(const struct mx_config *c, const char *key, size_t idx)
+{
+	size_t i;
+
+	for (i = 0; i < c->nwhere; i++)
+		if (c->where[i].idx == idx && !strcmp(c->where[i].key, key))
+			return c->where[i].line;
+	return 0;
+}
+
 /* parse_line - one non-empty, comment-stripped line */
-static int parse_line(struct mx_config *c, char *line, bool *given, char *why,
-		      size_t whylen)
+static int parse_line(struct mx_config *c, char *line, unsigned int lineno,
+		      bool *given, char *why, size_t whylen)
 {
 	char *eq = strchr(line, '='), *key, *val;
 	const struct conf_key *k = NULL;
@@ -422,19 +471,26 @@ static int parse_line(struct mx_config *c, char *line, bool *given, char *why,
 	}
 	if (k->type == CT_PORTS)
 		c->ports_set = true;
+	where_add(c, k->name,
+		  k->count_off ? *FIELD(c, k->count_off, size_t) - 1 : 0,
+		  lineno);
 	return 0;
 }
 
-int config_parse_string(const char *name, const char *text,
-			struct mx_config *out, char *err, size_t errlen)
+/* parse_text - every line; each bad one to fn (stop at the first if
+ * !keep_going); returns how many were bad */
+static int parse_text(const char *name, const char *text, struct mx_config *out,
+		      bool keep_going, void (*fn)(void *, const char *),
+		      void *arg)
 {
 	bool given[ARRAY_SIZE(keys)] = {false};
-	char why[256], *buf, *line, *next, *hash;
+	char why[256], msg[512], *buf, *line, *next, *hash;
 	unsigned int lineno = 0;
+	int bad = 0, rc;
 	size_t i;
-	int rc = 0;
 
 	config_defaults(out);
+	out->file = xstrdup(name);
 	buf = xstrdup(text);
 	for (line = buf; line; line = next) {
 		next = strchr(line, '\n');
@@ -451,19 +507,19 @@ int config_parse_string(const char *name, const char *text,
 			snprintf(why, sizeof(why), "line too long");
 			rc = -EINVAL;
 		} else {
-			rc = parse_line(out, line, given, why, sizeof(why));
+			rc = parse_line(out, line, lineno, given, why,
+					sizeof(why));
 		}
 		if (rc) {
-			snprintf(err, errlen, "%s:%u: %s", name, lineno, why);
-			break;
+			snprintf(msg, sizeof(msg), "%s:%u: %s", name, lineno,
+				 why);
+			fn(arg, msg);
+			bad++;
+			if (!keep_going)
+				break;
 		}
 	}
 	free(buf);
-	if (rc) {
-		config_free(out);
-		config_defaults(out);
-		return rc;
-	}
 	/* rules take the global values where they give none */
 	for (i = 0; i < out->nrules; i++) {
 		if (!out->rules[i].has_threshold)
@@ -471,23 +527,46 @@ int config_parse_string(const char *name, const char *text,
 		if (!out->rules[i].has_window)
 			out->rules[i].window = out->window;
 	}
+	return bad;
+}
+
+struct first_err {
+	char *buf;
+	size_t len;
+};
+
+static void first_err(void *arg, const char *msg)
+{
+	struct first_err *f = arg;
+
+	snprintf(f->buf, f->len, "%s", msg);
+}
+
+int config_parse_string(const char *name, const char *text,
+			struct mx_config *out, char *err, size_t errlen)
+{
+	struct first_err f = {err, errlen};
+
+	if (parse_text(name, text, out, false, first_err, &f)) {
+		config_free(out);
+		config_defaults(out);
+		return -EINVAL;
+	}
 	return 0;
 }
 
-int config_load(const char *path, struct mx_config *out, char *err,
-		size_t errlen)
+/* read_text - the whole file, NUL-terminated; NULL with err */
+static char *read_text(const char *path, int *rcp, char *err, size_t errlen)
 {
 	char *text = NULL;
 	size_t len = 0, cap = 0;
 	FILE *f;
-	int rc;
 
 	f = fopen(path, "re");
 	if (!f) {
-		rc = -errno;
+		*rcp = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		config_defaults(out);
-		return rc;
+		return NULL;
 	}
 	for (;;) {
 		size_t n;
@@ -499,8 +578,8 @@ int config_load(const char *path, struct mx_config *out, char *err,
 				free(text);
 				snprintf(err, errlen, "%s: file too large",
 					 path);
-				config_defaults(out);
-				return -EFBIG;
+				*rcp = -EFBIG;
+				return NULL;
 			}
 			text = xreallocarray(text, cap, 1);
 		}
@@ -510,24 +589,56 @@ int config_load(const char *path, struct mx_config *out, char *err,
 			break;
 	}
 	if (ferror(f)) {
-		rc = -EIO;
+		*rcp = -EIO;
 		snprintf(err, errlen, "%s: read error", path);
 		fclose(f);
 		free(text);
-		config_defaults(out);
-		return rc;
+		return NULL;
 	}
 	fclose(f);
 	text[len] = '\0';
 	if (strlen(text) != len) {
 		free(text);
 		snprintf(err, errlen, "%s: contains a NUL byte", path);
+		*rcp = -EINVAL;
+		return NULL;
+	}
+	*rcp = 0;
+	return text;
+}
+
+int config_load(const char *path, struct mx_config *out, char *err,
+		size_t errlen)
+{
+	char *text;
+	int rc;
+
+	text = read_text(path, &rc, err, errlen);
+	if (!text) {
 		config_defaults(out);
-		return -EINVAL;
+		return rc;
 	}
 	rc = config_parse_string(path, text, out, err, errlen);
 	free(text);
 	return rc;
+}
+
+int config_check(const char *path, struct mx_config *out,
+		 void (*fn)(void *arg, const char *msg), void *arg)
+{
+	char err[512];
+	char *text;
+	int rc, bad;
+
+	text = read_text(path, &rc, err, sizeof(err));
+	if (!text) {
+		config_defaults(out);
+		fn(arg, err);
+		return 1;
+	}
+	bad = parse_text(path, text, out, true, fn, arg);
+	free(text);
+	return bad;
 }
 
 int config_db_path(const struct mx_config *c, const char *state_dir, char *buf,

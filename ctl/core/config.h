@@ -37,9 +37,21 @@ struct mx_tag_rule {
 	bool has_window;    /* window.TAG given (else the global one) */
 };
 
+/* where a key's value was given: for FILE:LINE in checks */
+struct mx_conf_where {
+	char key[32];
+	size_t idx;	   /* which value of a list key */
+	unsigned int line; /* 1-based */
+};
+
 struct mx_config {
-	char **logs; /* log = PATH, repeatable; "-" is stdin */
+	char **logs; /* log = PATH, repeatable; "-" is stdin, "journal" the
+		      * systemd journal */
 	size_t nlogs;
+	char **journal_match; /* journal_match = FIELD=VALUE ..., repeatable */
+	size_t njournal_match;
+	char *journal_directory;      /* NULL: the system journal */
+	bool log_fallback_journal;    /* log_fallback = journal */
 	enum mx_backend_kind backend; /* backend = auto|xdp|nft */
 	char **ifaces;		      /* interface = NAME, repeatable */
 	size_t nifaces;
@@ -72,6 +84,9 @@ struct mx_config {
 	char *sendmail;		     /* /usr/sbin/sendmail */
 	bool syslog;		     /* syslog = no: log to stderr */
 	uint64_t commit_interval_ms; /* commit_interval = 200 (ms) */
+	char *file;		     /* the file read, for FILE:LINE */
+	struct mx_conf_where *where;
+	size_t nwhere;
 };
 
 /* config_defaults - every key at its default; lists empty */
@@ -87,6 +102,16 @@ int config_load(const char *path, struct mx_config *out, char *err,
 int config_parse_string(const char *name, const char *text,
 			struct mx_config *out, char *err, size_t errlen);
 void config_free(struct mx_config *c);
+/*
+ * config_check - parse the whole file and report every bad line to fn
+ * ("FILE:LINE: what is wrong", in file order); returns how many. *out is
+ * filled as far as it goes (bad lines skipped).
+ */
+int config_check(const char *path, struct mx_config *out,
+		 void (*fn)(void *arg, const char *msg), void *arg);
+/* config_line - the line key's idx-th value was given on; 0: default */
+unsigned int config_line(const struct mx_config *c, const char *key,
+			 size_t idx);
 
 /* config_rule - the rule for tag, or NULL */
 const struct mx_tag_rule *config_rule(const struct mx_config *c,

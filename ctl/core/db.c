@@ -46,6 +46,8 @@ enum db_stmt {
 	ST_LOGFILE_ID,
 	ST_PARDON_SET,
 	ST_PARDONS_ACTIVE,
+	ST_CURSOR_GET,
+	ST_CURSOR_SET,
 	ST_NSTMT,
 };
 
@@ -100,6 +102,9 @@ static const char *const stmt_sql[ST_NSTMT] = {
 		      " VALUES(?, ?, ?, ?)",
     [ST_PARDONS_ACTIVE] = "SELECT cidr, added, until, by FROM pardons"
 			  " WHERE until > ? ORDER BY cidr",
+    [ST_CURSOR_GET] = "SELECT cursor FROM cursors WHERE source = ?",
+    [ST_CURSOR_SET] =
+	"INSERT OR REPLACE INTO cursors(source, cursor) VALUES(?, ?)",
 };
 
 /*
@@ -168,6 +173,10 @@ static const char *const migrations[] = {
     "  added INTEGER NOT NULL,"
     "  until INTEGER NOT NULL,"
     "  by TEXT NOT NULL DEFAULT '');",
+    /* 3 -> 4: the journal's read position, an sd-journal cursor */
+    "CREATE TABLE cursors ("
+    "  source TEXT PRIMARY KEY,"
+    "  cursor TEXT NOT NULL);",
 };
 
 _Static_assert(ARRAY_SIZE(migrations) == DB_SCHEMA_VERSION,
@@ -814,6 +823,40 @@ int db_pardons_active(struct mx_db *db, int64_t now, db_pardon_fn fn, void *arg)
 	}
 	sqlite3_reset(s);
 	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int db_cursor_get(struct mx_db *db, const char *source, char *buf, size_t len)
+{
+	sqlite3_stmt *s = stmt(db, ST_CURSOR_GET);
+	int rc;
+
+	if (!s)
+		return -EIO;
+	sqlite3_bind_text(s, 1, source, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *c = sqlite3_column_text(s, 0);
+
+		if (!c || strlen((const char *)c) >= len)
+			rc = SQLITE_DONE; /* unusable: start afresh */
+		else
+			snprintf(buf, len, "%s", c);
+	}
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? -ENOENT : -EIO;
+}
+
+int db_cursor_set(struct mx_db *db, const char *source, const char *cursor)
+{
+	sqlite3_stmt *s = stmt(db, ST_CURSOR_SET);
+
+	if (!s)
+		return -EIO;
+	sqlite3_bind_text(s, 1, source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, cursor, -1, SQLITE_STATIC);
+	return step_done(s);
 }
 
 int db_core_list(struct mx_db *db, db_cidr_fn fn, void *arg)

@@ -31,7 +31,7 @@
 
 #include "core/cidr.h"
 
-#define DB_SCHEMA_VERSION 3
+#define DB_SCHEMA_VERSION 4
 
 #define DB_READONLY 0x1 /* open an existing file for reading */
 #define DB_MEMORY 0x2	/* a private in-memory database (dry-run) */
@@ -151,6 +151,10 @@ int db_promotions_count(struct mx_db *db, int64_t since, uint64_t *n);
 /* read positions */
 int db_pos_get(struct mx_db *db, const char *path, struct db_pos *pos);
 int db_pos_set(struct mx_db *db, const char *path, const struct db_pos *pos);
+/* the journal's position: source names the journal read, the cursor is
+ * sd-journal's; -ENOENT if none is stored */
+int db_cursor_get(struct mx_db *db, const char *source, char *buf, size_t len);
+int db_cursor_set(struct mx_db *db, const char *source, const char *cursor);
 
 /* pardons: one per cidr text, a new one replaces the old */
 int db_pardon_set(struct mx_db *db, const struct db_pardon *p);

@@ -39,6 +39,7 @@
 #include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -99,6 +100,151 @@ static int on_line(void *arg, struct follow_file *ff, const char *line,
 	return 0;
 }
 
+/* ---- the journal ---- */
+
+#define JOURNAL_BUDGET 20000 /* entries per turn of the loop */
+
+/* journal_run - read what is new (at most a budget); 0, or -errno */
+static int journal_run(struct watch *w)
+{
+	struct mx_journal_entry e;
+	struct scan_event ev;
+	int n, rc = 0;
+
+	w->jr_more = false;
+	if (!w->jr)
+		return 0;
+	for (n = 0; n < JOURNAL_BUDGET; n++) {
+		rc = journal_next(w->jr, &e);
+		if (rc <= 0)
+			break;
+		w->lines++;
+		w->jr_dirty = true;
+		mark_dirty(w);
+		if (!e.trusted) {
+			/* a forged identifier: not the MTA's word */
+			w->jr_untrusted++;
+			w->jr_untrusted_new++;
+			if (w->now - w->jr_untrusted_logged >= 60) {
+				log_warn(
+				    "journal: ignored %llu entr%s not "
+				    "written by the MTA (%s): %.200s",
+				    (unsigned long long)w->jr_untrusted_new,
+				    w->jr_untrusted_new == 1 ? "y" : "ies",
+				    e.why, e.line);
+				w->jr_untrusted_new = 0;
+				w->jr_untrusted_logged = w->now;
+			}
+			continue;
+		}
+		scanner_set_ref_time(w->jsc, w->now);
+		if (scanner_feed(w->jsc, e.line, e.len, &ev) == 1)
+			event(w, ev.time, &ev.ip, ev.mta, ev.tags, false);
+		if (w->npend >= 1024)
+			flush_pending(w);
+	}
+	if (n == JOURNAL_BUDGET)
+		w->jr_more = true;
+	if (rc < 0)
+		log_warn("journal: %s", strerror(-rc));
+	return rc < 0 ? rc : 0;
+}
+
+static void journal_stop(struct watch *w)
+{
+	journal_close(w->jr);
+	w->jr = NULL;
+	scanner_free(w->jsc);
+	w->jsc = NULL;
+}
+
+/* journal_start - open the journal where the last run left it */
+static int journal_start(struct watch *w, const struct scan_opts *so)
+{
+	struct mx_journal_opts o = {
+	    .directory = w->cfg.journal_directory,
+	    .match = (const char *const *)w->cfg.journal_match,
+	    .nmatch = w->cfg.njournal_match,
+	};
+	int64_t since = w->now - (int64_t)config_max_window(&w->cfg);
+	char cur[1024], err[512];
+	int rc;
+
+	if (w->jr)
+		return 0;
+	snprintf(w->jr_key, sizeof(w->jr_key), "journal%s%s",
+		 o.directory ? ":" : "", o.directory ? o.directory : "");
+	if (!db_cursor_get(w->db, w->jr_key, cur, sizeof(cur)))
+		o.cursor = cur;
+	o.since_usec = since > 0 ? (uint64_t)since * 1000000 : 0;
+	rc = journal_open(&o, &w->jr, err, sizeof(err));
+	if (rc) {
+		log_err("%s", err);
+		return rc;
+	}
+	w->jsc = scanner_new(so);
+	if (!w->cfg.njournal_match)
+		log_warn("journal: no journal_match: reading every entry "
+			 "(e.g. journal_match = "
+			 "_SYSTEMD_UNIT=postfix@-.service)");
+	return 0;
+}
+
+/* file_look - a followed log that is missing or has not grown: say so */
+static void file_look(struct watch *w, struct follow_file *ff)
+{
+	struct file_ctx *fc = follow_data(ff);
+	struct stat st;
+	int64_t size;
+
+	if (follow_is_stdin(ff))
+		return;
+	size = stat(follow_path(ff), &st) ? -1 : (int64_t)st.st_size;
+	if (size < 0) {
+		if (!fc->warned_missing)
+			log_warn("WARNING: log file %s does not exist: nothing "
+				 "is read until it appears (is the MTA logging "
+				 "to the journal? log = journal)",
+				 follow_path(ff));
+		fc->warned_missing = true;
+	} else if (fc->warned_missing) {
+		log_info("%s appeared", follow_path(ff));
+		fc->warned_missing = false;
+	}
+	if (size != fc->size || !fc->grown) {
+		fc->size = size;
+		fc->grown = w->now;
+		fc->warned_stale = false;
+		return;
+	}
+	if (size >= 0 && !fc->warned_stale &&
+	    w->now - fc->grown >= STALE_SECS) {
+		log_warn("WARNING: log file %s has not grown for an hour: is "
+			 "the MTA still logging there?",
+			 follow_path(ff));
+		fc->warned_stale = true;
+	}
+}
+
+/* attached_update - is the filter on an interface? say so when not */
+static void attached_update(struct watch *w, bool start)
+{
+	struct mx_status st;
+	bool was = w->attached;
+
+	if (!w->have_be)
+		return;
+	memset(&st, 0, sizeof(st));
+	if (w->be.ops->status(&w->be, &st))
+		return;
+	w->attached = st.nifaces > 0;
+	if (!w->attached && (was || start))
+		log_warn("WARNING: the filter is not attached to any "
+			 "interface: nothing is dropped, and with "
+			 "require_seen nothing is blocked (mxwall attach "
+			 "IFACE, or interface = in mxwall.conf)");
+}
+
 /* ---- setup ---- */
 
 static void followers_close(struct watch *w)
@@ -116,9 +262,10 @@ static void followers_close(struct watch *w)
 	w->nfiles = 0;
 	follower_free(w->fw);
 	w->fw = NULL;
+	journal_stop(w);
 }
 
-static void followers_open(struct watch *w)
+static int followers_open(struct watch *w)
 {
 	struct scan_opts so = {
 	    .spamtraps = (const char *const *)w->cfg.spamtraps,
@@ -127,12 +274,27 @@ static void followers_open(struct watch *w)
 	char **logs = w->ncli_logs ? w->cli_logs : w->cfg.logs;
 	size_t nlogs = w->ncli_logs ? w->ncli_logs : w->cfg.nlogs, i;
 
+	struct stat st;
+	int rc = 0;
+
 	w->fw = follower_new();
 	for (i = 0; i < nlogs; i++) {
 		struct db_pos pos, *resume = NULL;
 		struct follow_file *ff;
 		struct file_ctx *fc;
 
+		if (!strcmp(logs[i], "journal")) {
+			rc = journal_start(w, &so) ?: rc;
+			continue;
+		}
+		if (strcmp(logs[i], "-") && stat(logs[i], &st) &&
+		    errno == ENOENT && w->cfg.log_fallback_journal) {
+			log_warn("WARNING: log file %s does not exist: reading "
+				 "the journal instead (log_fallback = journal)",
+				 logs[i]);
+			rc = journal_start(w, &so) ?: rc;
+			continue;
+		}
 		if (strcmp(logs[i], "-") && !db_pos_get(w->db, logs[i], &pos))
 			resume = &pos;
 		if (follower_add(w->fw, logs[i], resume, &ff)) {
@@ -145,7 +307,9 @@ static void followers_open(struct watch *w)
 		w->files =
 		    xreallocarray(w->files, w->nfiles + 1, sizeof(*w->files));
 		w->files[w->nfiles++] = ff;
+		file_look(w, ff);
 	}
+	return rc;
 }
 
 /* replay - the events of the last window, from the database */
@@ -371,7 +535,8 @@ static void reload(struct watch *w)
 	save_positions(w);
 	commit(w);
 	followers_close(w);
-	followers_open(w);
+	if (followers_open(w))
+		log_err("reload: a log cannot be read (see above)");
 	core_load(w);
 }
 
@@ -505,8 +670,10 @@ int cmd_watch(int argc, char **argv)
 	w->last_reconcile = w->now;
 	w->last_tick = w->now;
 
-	followers_open(w);
-	if (follower_run(w->fw, on_line, w) == 0) {
+	attached_update(w, true);
+	if (followers_open(w))
+		goto out;
+	if (follower_run(w->fw, on_line, w) == 0 && journal_run(w) == 0) {
 		flush_pending(w);
 		commit(w);
 	}
@@ -514,6 +681,12 @@ int cmd_watch(int argc, char **argv)
 		log_info("following %s", follow_is_stdin(w->files[i])
 					     ? "stdin"
 					     : follow_path(w->files[i]));
+	if (w->jr)
+		log_info("following the journal%s%s (%zu journal_match)",
+			 w->cfg.journal_directory ? " in " : "",
+			 w->cfg.journal_directory ? w->cfg.journal_directory
+						  : "",
+			 w->cfg.njournal_match);
 	sd_notify_send("READY=1\nSTATUS=following the logs");
 
 	while (running) {
@@ -525,10 +698,16 @@ int cmd_watch(int argc, char **argv)
 
 			timeout = left < 0 ? 0 : (int)left;
 		}
+		if (w->jr_more)
+			timeout = 0;
 		pfd[0].fd = sfd;
 		pfd[0].events = POLLIN;
 		npfd =
-		    1 + follower_pollfds(w->fw, pfd + 1, ARRAY_SIZE(pfd) - 1);
+		    1 + follower_pollfds(w->fw, pfd + 1, ARRAY_SIZE(pfd) - 2);
+		if (w->jr && journal_fd(w->jr) >= 0) {
+			pfd[npfd].fd = journal_fd(w->jr);
+			pfd[npfd++].events = POLLIN;
+		}
 		if (poll(pfd, (nfds_t)npfd, timeout) < 0 && errno != EINTR) {
 			log_err("poll: %s", strerror(errno));
 			break;
@@ -549,6 +728,10 @@ int cmd_watch(int argc, char **argv)
 		}
 		if (follower_run(w->fw, on_line, w))
 			break;
+		if (w->jr) {
+			journal_process(w->jr);
+			journal_run(w);
+		}
 		flush_pending(w);
 		if (w->dirty && ms_since(&w->first_dirty) >=
 				    (int64_t)w->cfg.commit_interval_ms) {
@@ -566,6 +749,9 @@ int cmd_watch(int argc, char **argv)
 			note_day(w);
 			src_gc(w);
 			own_addrs_load(w);
+			attached_update(w, false);
+			for (i = 0; i < w->nfiles; i++)
+				file_look(w, w->files[i]);
 		}
 		if (w->now - w->last_prune >= PRUNE_SECS && !w->dry_run) {
 			uint64_t n = 0;
@@ -591,10 +777,11 @@ int cmd_watch(int argc, char **argv)
 	db_begin(w->db);
 	save_positions(w);
 	commit(w);
-	log_info(
-	    "stopped: %llu lines, %llu events, %llu sources forgotten (flood)",
-	    (unsigned long long)w->lines, (unsigned long long)w->events,
-	    (unsigned long long)w->src_forgotten_all);
+	log_info("stopped: %llu lines, %llu events, %llu sources forgotten "
+		 "(flood), %llu journal entries not from the MTA (ignored)",
+		 (unsigned long long)w->lines, (unsigned long long)w->events,
+		 (unsigned long long)w->src_forgotten_all,
+		 (unsigned long long)w->jr_untrusted);
 	rc = EXIT_OK;
 out:
 	if (w->fw)

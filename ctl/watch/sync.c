@@ -92,6 +92,11 @@ int save_positions(struct watch *w)
 			return -EIO;
 		fc->pos_dirty = false;
 	}
+	if (w->jr && w->jr_dirty && journal_cursor(w->jr)) {
+		if (db_cursor_set(w->db, w->jr_key, journal_cursor(w->jr)))
+			return -EIO;
+		w->jr_dirty = false;
+	}
 	return 0;
 }
 
@@ -461,9 +466,14 @@ void consider(struct watch *w, struct source *s)
 		if (err) {
 			if (!s->refused_logged)
 				log_info("not blocking %s: %llu rejections, "
-					 "but no SMTP SYN from it was seen on "
-					 "the wire (require_seen)",
-					 text, (unsigned long long)hits);
+					 "but %s (require_seen)",
+					 text, (unsigned long long)hits,
+					 w->attached
+					     ? "no SMTP SYN from it was seen "
+					       "on the wire"
+					     : "the filter is not attached to "
+					       "any interface, so it sees no "
+					       "SYN (mxwall attach IFACE)");
 			s->refused_logged = true;
 			return;
 		}

@@ -17,6 +17,7 @@
 #include "core/config.h"
 #include "core/db.h"
 #include "mta/follow.h"
+#include "mta/journal.h"
 #include "mta/scan.h"
 #include "watch/policy.h"
 
@@ -78,7 +79,13 @@ struct file_ctx {
 	struct scanner *sc;
 	int64_t ref_time;
 	bool pos_dirty;
+	int64_t size;	     /* at the last look (-1: missing) */
+	int64_t grown;	     /* when it last grew (or was first seen) */
+	bool warned_stale;   /* "has not grown for an hour" said */
+	bool warned_missing; /* "does not exist" said */
 };
+
+#define STALE_SECS 3600 /* a log that has not grown this long: say so */
 
 struct watch {
 	struct mx_config cfg;
@@ -98,6 +105,17 @@ struct watch {
 	struct follower *fw;
 	struct follow_file **files;
 	size_t nfiles;
+
+	/* the journal, when a log is "journal" (or log_fallback) */
+	struct mx_journal *jr;
+	struct scanner *jsc;
+	char jr_key[4200]; /* its row in cursors: journal[:DIR] */
+	bool jr_dirty;	   /* cursor moved since the last commit */
+	bool jr_more;	   /* stopped on the budget: come back at once */
+	uint64_t jr_untrusted, jr_untrusted_new;
+	int64_t jr_untrusted_logged;
+
+	bool attached; /* the filter is attached to an interface */
 
 	struct source **bucket;
 	size_t nsources;
