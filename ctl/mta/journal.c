@@ -26,28 +26,28 @@
 /* process names of MTA daemons (_COMM, at most 15 bytes) */
 static const char *const mta_comms[] = {
     /* Postfix */
-    "smtpd", "postscreen", "dnsblog", "tlsproxy", "anvil", "master",
-    "cleanup", "qmgr", "smtp", "lmtp", "local", "bounce", "pickup",
-    "postlogd", "postfix", "virtual", "pipe", "error", "discard",
-    "trivial-rewrite", "verify", "proxymap", "scache",
+    "smtpd", "postscreen", "dnsblog", "tlsproxy", "anvil", "master", "cleanup",
+    "qmgr", "smtp", "lmtp", "local", "bounce", "pickup", "postlogd", "postfix",
+    "virtual", "pipe", "error", "discard", "trivial-rewrite", "verify",
+    "proxymap", "scache",
     /* Exim, Sendmail, Courier, qmail (OpenSMTPD is "smtpd" too) */
     "exim4", "exim", "sendmail", "sm-mta", "courieresmtpd", "couriertcpd",
     "courierlogger", "qmail-smtpd", "rblsmtpd", "tcpserver"};
 
 /* units MTA packages ship (shell patterns) */
 static const char *const mta_units[] = {
-    "postfix.service",	  "postfix@*.service",	  "exim4.service",
-    "exim.service",	  "opensmtpd.service",	  "smtpd.service",
-    "sendmail.service",	  "courier-mta.service", "courier-mta-ssl.service",
+    "postfix.service",	     "postfix@*.service",   "exim4.service",
+    "exim.service",	     "opensmtpd.service",   "smtpd.service",
+    "sendmail.service",	     "courier-mta.service", "courier-mta-ssl.service",
     "courier-mta-*.service", "qmail*.service"};
 
 struct mx_journal {
 	sd_journal *j;
 	char **units; /* _SYSTEMD_UNIT values named in matches */
 	size_t nunits;
-	char *resume;	     /* cursor to skip past; NULL once done */
+	char *resume;	      /* cursor to skip past; NULL once done */
 	uint64_t resume_usec; /* its time (t=), 0 unknown */
-	char *cursor;	     /* of the last entry returned */
+	char *cursor;	      /* of the last entry returned */
 	char *buf;
 	size_t cap;
 	char why[256];
@@ -101,10 +101,12 @@ static int each_term(const char *match, int (*fn)(void *, const char *, size_t),
 		if (!(q - p == 1 && *p == '+')) {
 			eq = memchr(p, '=', (size_t)(q - p));
 			if (!eq || !field_is_name(p, (size_t)(eq - p))) {
-				snprintf(err, errlen,
-					 "'%.*s' is not FIELD=VALUE (FIELD in capitals, "
-					 "e.g. _SYSTEMD_UNIT=postfix@-.service)",
-					 (int)(q - p), p);
+				snprintf(
+				    err, errlen,
+				    "'%.*s' is not FIELD=VALUE (FIELD in "
+				    "capitals, "
+				    "e.g. _SYSTEMD_UNIT=postfix@-.service)",
+				    (int)(q - p), p);
 				return -EINVAL;
 			}
 		}
@@ -135,8 +137,8 @@ static int add_term(void *arg, const char *t, size_t n)
 	if (n > sizeof(unit) - 1 && !strncmp(t, unit, sizeof(unit) - 1)) {
 		mj->units = xreallocarray(mj->units, mj->nunits + 1,
 					  sizeof(*mj->units));
-		mj->units[mj->nunits++] = strndup(t + sizeof(unit) - 1,
-						   n - (sizeof(unit) - 1));
+		mj->units[mj->nunits++] =
+		    strndup(t + sizeof(unit) - 1, n - (sizeof(unit) - 1));
 		if (!mj->units[mj->nunits - 1])
 			return -ENOMEM;
 	}
@@ -164,8 +166,8 @@ int journal_open(const struct mx_journal_opts *o, struct mx_journal **out,
 	if (o->directory)
 		rc = sd_journal_open_directory(&mj->j, o->directory, 0);
 	else
-		rc = sd_journal_open(&mj->j, SD_JOURNAL_LOCAL_ONLY |
-						 SD_JOURNAL_SYSTEM);
+		rc = sd_journal_open(&mj->j,
+				     SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot open the journal%s%s: %s",
 			 o->directory ? " in " : "",
@@ -285,8 +287,7 @@ static bool trusted(struct mx_journal *mj)
 		return false;
 	}
 	if (!in_list(unit, mta_units, ARRAY_SIZE(mta_units), true) &&
-	    !in_list(unit, (const char *const *)mj->units, mj->nunits,
-		     false)) {
+	    !in_list(unit, (const char *const *)mj->units, mj->nunits, false)) {
 		snprintf(mj->why, sizeof(mj->why),
 			 "_SYSTEMD_UNIT=%.120s is not an MTA's unit (name it "
 			 "in journal_match)",
@@ -323,8 +324,7 @@ static size_t render(struct mx_journal *mj, uint64_t usec)
 	l -= 8;
 	if (l > JOURNAL_LINE_MAX)
 		l = JOURNAL_LINE_MAX;
-	n = strlen(stamp) + strlen(host) + strlen(ident) + strlen(pid) + 32 +
-	    l;
+	n = strlen(stamp) + strlen(host) + strlen(ident) + strlen(pid) + 32 + l;
 	if (n > mj->cap) {
 		mj->cap = n;
 		mj->buf = xreallocarray(mj->buf, mj->cap, 1);
@@ -353,13 +353,12 @@ int journal_next(struct mx_journal *mj, struct mx_journal_entry *e)
 		if (sd_journal_get_realtime_usec(mj->j, &usec) < 0)
 			usec = 0;
 		if (mj->resume) {
-			bool saved = sd_journal_test_cursor(mj->j,
-							    mj->resume) > 0;
+			bool saved =
+			    sd_journal_test_cursor(mj->j, mj->resume) > 0;
 
 			/* the saved entry was vacuumed: skip what is older
 			 * than it (sd-journal's nearest match) */
-			if (!saved && mj->resume_usec &&
-			    usec < mj->resume_usec)
+			if (!saved && mj->resume_usec && usec < mj->resume_usec)
 				continue;
 			free(mj->resume);
 			mj->resume = NULL;

@@ -47,8 +47,8 @@ struct mx_journal_opts {
 struct mx_journal_entry {
 	const char *line; /* valid until the next call; no newline */
 	size_t len;
-	int64_t time; /* unix seconds (__REALTIME_TIMESTAMP) */
-	bool trusted; /* written by the MTA, see above */
+	int64_t time;	 /* unix seconds (__REALTIME_TIMESTAMP) */
+	bool trusted;	 /* written by the MTA, see above */
 	const char *why; /* if not trusted: which field said no */
 };
 
