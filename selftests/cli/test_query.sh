@@ -79,4 +79,15 @@ assert isinstance(q["seen"], str) and q["seen"].endswith("Z"), q["seen"]
 assert q["events"] == [] and q["recidive"] is None and q["pardon"] is None
 assert n["covered"] is False and n["entry"] is None and n["seen"] is False
 ' "$json"
+
+# the same answers through the nftables backend (the entries move over)
+check "switch to nft" mxw --backend nft attach veth0
+check_eq "the exception connects through nft" "$(net_connect 10.250.0.2 10.250.0.1 25)" ok
+mxw query 10.250.0.2 10.250.7.7 198.51.100.1 > "$tmp/nft"
+check_eq "nft: one not covered: exit 1" "$?" 1
+check_eq "nft: the same entries, longest first" \
+	"$(awk '$1 == "entry" { printf "%s %s, ", $2, $3 }' "$tmp/nft")" \
+	"10.250.0.2 allow, 10.250.0.0/16 drop, 10.250.7.7 drop, 10.250.0.0/16 drop, "
+check "nft: the exception's SYN counted" grep -q "packets 1  bytes 60" "$tmp/nft"
+check_eq "nft: the wire check" "$(grep -c "wire      SMTP SYN seen" "$tmp/nft")" 1
 net_finish
