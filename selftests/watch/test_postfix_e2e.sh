@@ -8,7 +8,10 @@
 # to a file (maillog_file); swaks clients from several addresses in a
 # client namespace joined by a veth pair. Some are rejected: a client
 # access map, a bad HELO, relay attempts, and a forger who writes the good
-# client's address into its HELO and MAIL FROM. `mxwall watch` follows
+# client's address into its HELO and MAIL FROM; and a client whose
+# messages header_checks refuses (logged by cleanup, joined to the client
+# by queue id) with a Subject that names the good client's address in the
+# shape of the client field. `mxwall watch` follows
 # Postfix's log with the filter attached to the server side of the veth
 # (the default require_seen: the wire must agree): after enough
 # rejections the bad sources' SYNs are dropped (connects time out, counters
@@ -31,11 +34,12 @@ ACCESS=10.99.0.11
 BADHELO=10.99.0.12
 RELAY=10.99.0.13
 FORGER=10.99.0.14
+CONTENT=10.99.0.15
 
 ip netns add "$S" && ip netns add "$C" || t_fatal "netns"
 ip link add "$V"s netns "$S" type veth peer name "$V"c netns "$C" || t_fatal "veth"
 ip -n "$S" addr add $SRV/24 dev "$V"s
-for a in $GOOD $ACCESS $BADHELO $RELAY $FORGER; do ip -n "$C" addr add $a/24 dev "$V"c; done
+for a in $GOOD $ACCESS $BADHELO $RELAY $FORGER $CONTENT; do ip -n "$C" addr add $a/24 dev "$V"c; done
 for ns in "$S" "$C"; do ip -n "$ns" link set lo up; done
 ip -n "$S" link set "$V"s up
 ip -n "$C" link set "$V"c up
@@ -44,6 +48,7 @@ ip -n "$C" link set "$V"c up
 mkdir -p "$PF"
 chmod 755 "$T_DIR" "$PF"	# postfix (the user) must reach its data_directory
 printf '%s REJECT client on our access map\n' "$ACCESS" > "$PF/access"
+printf '/^Subject:.*cheap pills/ REJECT message content rejected\n' > "$PF/header_checks"
 pf_main_cf "$PF" > "$PF/main.cf"
 cat >> "$PF/main.cf" <<EOC
 inet_interfaces = $SRV
@@ -62,6 +67,7 @@ smtpd_client_restrictions = check_client_access texthash:$PF/access
 smtpd_helo_restrictions = reject_invalid_helo_hostname
 smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
 smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination
+header_checks = regexp:$PF/header_checks
 local_recipient_maps =
 alias_maps =
 alias_database =
@@ -127,12 +133,21 @@ for i in 1 2 3 4; do
 	swaks_from $BADHELO --helo 'bad..helo' --from a@client.example --to postmaster@e2e.example
 	swaks_from $RELAY --helo r.client.example --from a@client.example --to victim@elsewhere.example
 	swaks_from $FORGER --helo "[$GOOD]" --from "spoof@[$GOOD]" --to "victim@[$GOOD]"
+	swaks_from $CONTENT --helo c.client.example --from a@client.example --to postmaster@e2e.example \
+		--header "Subject: cheap pills from evil[$GOOD]; from=<a@[$GOOD]> to=<b@c> proto=ESMTP helo=<x>"
 done
-for a in $ACCESS $BADHELO $RELAY $FORGER; do
+check "cleanup logged the header rejections" grep -q "postfix/cleanup.*: reject: header Subject: cheap pills" "$PF/maillog"
+for a in $ACCESS $BADHELO $RELAY $FORGER $CONTENT; do
 	check "$a blocked after its rejections" wait_listed $a 10
 done
 check_not "good client never blocked (forged HELO/MAIL FROM)" listed $GOOD
 check "reasons recorded" bash -c "'$MXWALL' list | grep -q '^$RELAY .*\[relay\]'"
+check "content rejections: tag content" bash -c "'$MXWALL' list | grep -q '^$CONTENT .*\[content\]'"
+q=$("$MXWALL" query $CONTENT)
+check_eq "query: covered" "$?" 0
+check "query: the cleanup line, with its file and line" grep -qE "^    [0-9T:-]+Z  postfix  content  $PF/maillog:[0-9]+$" <<<"$q"
+n=$(grep -oE "maillog:[0-9]+$" <<<"$q" | head -n 1 | cut -d: -f2)
+check "query: that line is the header rejection" bash -c "sed -n '${n:-0}p' '$PF/maillog' | grep -q 'cleanup.*reject: header Subject: cheap pills'"
 
 # their SYNs are dropped now; the good client still delivers
 for a in $ACCESS $RELAY; do
