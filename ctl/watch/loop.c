@@ -94,6 +94,8 @@ static int on_line(void *arg, struct follow_file *ff, const char *line,
 		w->line_file = follow_name(ff);
 		w->line_no = follow_line(ff);
 		event(w, ev.time, &ev.ip, ev.mta, ev.tags, false);
+		w->line_file = NULL; /* the file may be closed later */
+		w->line_no = 0;
 	}
 	if (w->npend >= 1024)
 		flush_pending(w); /* a backlog: do not hold them back */
@@ -138,8 +140,11 @@ static int journal_run(struct watch *w)
 			continue;
 		}
 		scanner_set_ref_time(w->jsc, w->now);
-		if (scanner_feed(w->jsc, e.line, e.len, &ev) == 1)
+		if (scanner_feed(w->jsc, e.line, e.len, &ev) == 1) {
+			w->line_file = "journal"; /* entries have no line */
 			event(w, ev.time, &ev.ip, ev.mta, ev.tags, false);
+			w->line_file = NULL;
+		}
 		if (w->npend >= 1024)
 			flush_pending(w);
 	}

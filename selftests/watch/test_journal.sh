@@ -67,6 +67,8 @@ set_now $((T_NOW + 10))
 ips 2 15 | python3 "$EXPORT" >&7
 check "after forged entries: only the MTA's" wait_events 17
 check_eq "forged address has no event" "$(sql "SELECT count(*) FROM events WHERE ip = '198.51.100.9'")" 0
+check_eq "events read from the journal say so (for query), no line" \
+	"$(sql "SELECT DISTINCT l.path || ':' || ifnull(e.line, '-') FROM events e JOIN logfiles l ON l.id = e.file")" "journal:-"
 check "forged entries logged as ignored" grep -q "not written by the MTA (_UID=1000 is not a system account)" "$W_ERR"
 # the same from a system account, but logger in a user's scope: no
 forged_root() { reject_line 198.51.100.10 | python3 "$EXPORT" --uid 0 --comm logger \
