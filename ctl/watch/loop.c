@@ -647,6 +647,10 @@ int cmd_watch(int argc, char **argv)
 		log_err("%s", err);
 		goto out;
 	}
+	/* a dry run honours the pardons given so far (unblock --pardon) */
+	if (w->dry_run && !access(dbpath, F_OK) &&
+	    db_open(dbpath, DB_READONLY, &w->pardon_db, err, sizeof(err)))
+		log_warn("dry-run: pardons not read: %s", err);
 	if (setup_filter(w))
 		goto out;
 	/* everything is open: the rest runs with what it needs (privsep.c) */
@@ -792,6 +796,7 @@ out:
 	if (w->fw)
 		followers_close(w);
 	db_close(w->db);
+	db_close(w->pardon_db);
 	if (w->have_be)
 		backend_close(&w->be);
 	if (w->lock_fd >= 0)

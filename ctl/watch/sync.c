@@ -356,12 +356,13 @@ static int pardon_match(void *arg, const struct db_pardon *p)
  */
 static int64_t pardoned(struct watch *w, const struct cidr *net)
 {
+	struct mx_db *db = w->pardon_db ? w->pardon_db : w->db;
 	struct pardon_ctx c = {.net = net};
 
-	if (db_pardons_active(w->db, w->now, pardon_match, &c)) {
+	if (db_pardons_active(db, w->now, pardon_match, &c)) {
 		log_warn("database: %s (not promoting while pardons cannot "
 			 "be read)",
-			 db_errmsg(w->db));
+			 db_errmsg(db));
 		return w->now + 60;
 	}
 	return c.found.until;

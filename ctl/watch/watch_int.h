@@ -96,6 +96,7 @@ struct watch {
 	size_t ncli_logs;
 
 	struct mx_db *db;
+	struct mx_db *pardon_db; /* dry-run: the real file, read-only */
 	struct backend be;
 	bool have_be;
 	int lock_fd;

@@ -6,7 +6,8 @@
 # the log says (new rejections, a restart replaying the window, the weekly
 # reset), `query` shows the pardon, and once it is over new rejections
 # promote again (not as a repeat offender). A pardon given before any
-# entry works the same, and an escalation never covers a pardoned host.
+# entry works the same, an escalation never covers a pardoned host, and a
+# dry run honours pardons too.
 . "$(dirname "$0")/lib.sh"
 t_init
 
@@ -96,4 +97,13 @@ check "after the pardon: promoted again" wait_listed $A
 check_eq "not as a repeat offender" "$(sql "SELECT level FROM entries WHERE cidr = '$A' ORDER BY id DESC LIMIT 1")" 0
 check "query shows no pardon any more" grep -q "^  pardon    none" <<<"$("$MXWALL" query $A)"
 stop_watch
+
+# a dry run honours the pardons given so far
+check "pardon for the dry run" "$MXWALL" unblock 203.0.113.30 --pardon 1h
+{ for i in 1 2 3; do reject_line 203.0.113.30; reject_line 203.0.113.31; done; } > "$T_DIR/dry.log"
+"$MXWALL" watch --config "$CONF" --dry-run - < "$T_DIR/dry.log" 2> "$T_DIR/dry.err"
+check_eq "dry run exits 0 at the end of its input" "$?" 0
+check "dry run: the other would be blocked" grep -q "dry-run: would block 203.0.113.31 " "$T_DIR/dry.err"
+check_not "dry run: the pardoned one would not" grep -q "would block 203.0.113.30 " "$T_DIR/dry.err"
+check "dry run: says it is pardoned" grep -q "not blocking 203.0.113.30: .*pardoned" "$T_DIR/dry.err"
 t_done
