@@ -63,6 +63,7 @@ struct follow_file {
 };
 
 struct follower {
+	struct follow_ops ops;
 	int ifd;       /* inotify, -1 if unavailable */
 	int efd;       /* readable while input is left: see drain() */
 	size_t budget; /* bytes this follower_run() may still read */
@@ -82,16 +83,44 @@ uint64_t follow_hash(const char *buf, size_t len)
 	return h;
 }
 
-struct follower *follower_new(void)
+static int sys_open(void *arg, const char *path, int flags)
+{
+	(void)arg;
+	return open(path, flags);
+}
+
+static int sys_stat(void *arg, const char *path, struct stat *st)
+{
+	(void)arg;
+	return stat(path, st);
+}
+
+static int sys_watch(void *arg, int ifd, const char *dir, uint32_t mask)
+{
+	(void)arg;
+	return inotify_add_watch(ifd, dir, mask);
+}
+
+struct follower *follower_new_ops(const struct follow_ops *ops, int ifd)
 {
 	struct follower *fw = xcalloc(1, sizeof(*fw));
 
-	fw->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (fw->ifd < 0)
-		log_warn("inotify: %s; polling logs once a second instead",
-			 strerror(errno));
+	fw->ops = *ops;
+	fw->ifd = ifd;
 	fw->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	return fw;
+}
+
+struct follower *follower_new(void)
+{
+	static const struct follow_ops sys = {sys_open, sys_stat, sys_watch,
+					      NULL};
+	int ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+
+	if (ifd < 0)
+		log_warn("inotify: %s; polling logs once a second instead",
+			 strerror(errno));
+	return follower_new_ops(&sys, ifd);
 }
 
 static void src_close(struct src *s)
@@ -249,10 +278,10 @@ static void watch_dir(struct follower *fw, struct follow_file *ff)
 {
 	if (fw->ifd < 0 || ff->wd >= 0 || ff->is_stdin)
 		return;
-	ff->wd = inotify_add_watch(fw->ifd, ff->dir,
-				   IN_MODIFY | IN_CREATE | IN_MOVED_TO |
-				       IN_MOVED_FROM | IN_DELETE | IN_ATTRIB |
-				       IN_CLOSE_WRITE);
+	ff->wd =
+	    fw->ops.watch(fw->ops.arg, fw->ifd, ff->dir,
+			  IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM |
+			      IN_DELETE | IN_ATTRIB | IN_CLOSE_WRITE);
 }
 
 /* verify - does the line before pos->offset in s hash to pos->last_hash */
@@ -296,7 +325,8 @@ static bool verify_gz(gzFile gz, const struct db_pos *pos)
  * NAME.0 or NAME.1 by inode or by content, or NAME.1.gz / NAME.0.gz by
  * content. On success ff catches up from there before reading NAME.
  */
-static bool find_rotated(struct follow_file *ff, const struct db_pos *pos)
+static bool find_rotated(struct follower *fw, struct follow_file *ff,
+			 const struct db_pos *pos)
 {
 	static const char *const plain[] = {".0", ".1"};
 	static const char *const gz[] = {".1.gz", ".0.gz"};
@@ -307,7 +337,7 @@ static bool find_rotated(struct follow_file *ff, const struct db_pos *pos)
 
 	for (i = 0; i < ARRAY_SIZE(plain); i++) {
 		snprintf(name, sizeof(name), "%s%s", ff->path, plain[i]);
-		fd = open(name, O_RDONLY | O_CLOEXEC);
+		fd = fw->ops.open(fw->ops.arg, name, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			continue;
 		if (fstat(fd, &st) == 0 &&
@@ -328,7 +358,7 @@ static bool find_rotated(struct follow_file *ff, const struct db_pos *pos)
 		gzFile g;
 
 		snprintf(name, sizeof(name), "%s%s", ff->path, gz[i]);
-		fd = open(name, O_RDONLY | O_CLOEXEC);
+		fd = fw->ops.open(fw->ops.arg, name, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			continue;
 		if (fstat(fd, &st) == 0)
@@ -356,12 +386,13 @@ found:
 }
 
 /* open_current - (re)open the file at path; read from its start */
-static int open_current(struct follow_file *ff)
+static int open_current(struct follower *fw, struct follow_file *ff)
 {
 	struct stat st;
 	int fd;
 
-	fd = open(ff->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	fd = fw->ops.open(fw->ops.arg, ff->path,
+			  O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st)) {
@@ -417,7 +448,7 @@ int follower_add(struct follower *fw, const char *path,
 			*slash = '\0';
 		}
 		watch_dir(fw, ff);
-		if (open_current(ff) == 0) {
+		if (open_current(fw, ff) == 0) {
 			start_current(ff);
 			if (resume && resume->inode) {
 				bool same = resume->inode == ff->ino &&
@@ -431,7 +462,7 @@ int follower_add(struct follower *fw, const char *path,
 					ff->rd_off = resume->offset;
 					ff->pos = *resume;
 					count_lines(ff->fd, &ff->pos);
-				} else if (!find_rotated(ff, resume) &&
+				} else if (!find_rotated(fw, ff, resume) &&
 					   resume->offset > 0) {
 					log_warn(
 					    "%s: the position of the last run "
@@ -443,7 +474,7 @@ int follower_add(struct follower *fw, const char *path,
 			}
 		} else if (resume && resume->inode) {
 			/* moved away and not yet re-created */
-			find_rotated(ff, resume);
+			find_rotated(fw, ff, resume);
 		}
 	}
 	for (tail = &fw->files; *tail; tail = &(*tail)->next)
@@ -579,7 +610,7 @@ static int run_file(struct follower *fw, struct follow_file *ff,
 		ff->catching_up = false;
 		free(ff->catchup_name);
 		ff->catchup_name = NULL;
-		if (ff->fd < 0 && open_current(ff))
+		if (ff->fd < 0 && open_current(fw, ff))
 			return 0;
 		/* start_current resets pos to the file at path */
 		if (ff->fd >= 0 && lseek(ff->fd, 0, SEEK_SET) == 0) {
@@ -590,7 +621,7 @@ static int run_file(struct follower *fw, struct follow_file *ff,
 	/* at most a few rounds: rotation, then the new file */
 	for (i = 0; i < 4; i++) {
 		if (ff->fd < 0) {
-			if (open_current(ff))
+			if (open_current(fw, ff))
 				return 0; /* not there (yet) */
 			start_current(ff);
 		}
@@ -611,7 +642,7 @@ static int run_file(struct follower *fw, struct follow_file *ff,
 		rc = drain(fw, ff, &(struct src){.fd = ff->fd}, &eof, fn, arg);
 		if (rc || fw->more)
 			return rc;
-		if (stat(ff->path, &st))
+		if (fw->ops.stat(fw->ops.arg, ff->path, &st))
 			return 0; /* moved or deleted: wait for it */
 		if ((uint64_t)st.st_ino == ff->ino &&
 		    (uint64_t)st.st_dev == ff->dev)

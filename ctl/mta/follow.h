@@ -36,6 +36,26 @@ typedef int (*follow_line_fn)(void *arg, struct follow_file *ff,
 			      const char *line, size_t len);
 
 struct follower *follower_new(void);
+
+/*
+ * follow_ops - how a follower reaches the file system: by default the
+ * system calls; a reader that may not open anything asks its parent
+ * (reader.c). Each returns what the system call would (-1 and errno).
+ */
+struct stat;
+struct follow_ops {
+	int (*open)(void *arg, const char *path, int flags);
+	int (*stat)(void *arg, const char *path, struct stat *st);
+	/* watch - an inotify watch on dir in the follower's inotify fd */
+	int (*watch)(void *arg, int ifd, const char *dir, uint32_t mask);
+	void *arg;
+};
+
+/*
+ * follower_new_ops - a follower that goes through ops, with ifd as its
+ * inotify fd (-1: none; it is closed by follower_free)
+ */
+struct follower *follower_new_ops(const struct follow_ops *ops, int ifd);
 /* follower_free - closes every file; the inotify fd too */
 void follower_free(struct follower *fw);
 
