@@ -196,24 +196,24 @@ static int journal_start(struct watch *w, const struct scan_opts *so)
 }
 
 /* file_look - a followed log that is missing or has not grown: say so */
-static void file_look(struct watch *w, struct follow_file *ff)
+static void file_look_path(struct watch *w, const char *path,
+			   struct file_ctx *fc)
 {
-	struct file_ctx *fc = follow_data(ff);
 	struct stat st;
 	int64_t size;
 
-	if (follow_is_stdin(ff))
+	if (!strcmp(path, "-"))
 		return;
-	size = stat(follow_path(ff), &st) ? -1 : (int64_t)st.st_size;
+	size = stat(path, &st) ? -1 : (int64_t)st.st_size;
 	if (size < 0) {
 		if (!fc->warned_missing)
 			log_warn("WARNING: log file %s does not exist: nothing "
 				 "is read until it appears (is the MTA logging "
 				 "to the journal? log = journal)",
-				 follow_path(ff));
+				 path);
 		fc->warned_missing = true;
 	} else if (fc->warned_missing) {
-		log_info("%s appeared", follow_path(ff));
+		log_info("%s appeared", path);
 		fc->warned_missing = false;
 	}
 	if (size != fc->size || !fc->grown) {
@@ -226,9 +226,14 @@ static void file_look(struct watch *w, struct follow_file *ff)
 	    w->now - fc->grown >= STALE_SECS) {
 		log_warn("WARNING: log file %s has not grown for an hour: is "
 			 "the MTA still logging there?",
-			 follow_path(ff));
+			 path);
 		fc->warned_stale = true;
 	}
+}
+
+static void file_look(struct watch *w, struct follow_file *ff)
+{
+	file_look_path(w, follow_path(ff), follow_data(ff));
 }
 
 /* attached_update - is the filter on an interface? say so when not */
@@ -250,11 +255,56 @@ static void attached_update(struct watch *w, bool start)
 			 "IFACE, or interface = in mxwall.conf)");
 }
 
+/* ---- the reader process's events ---- */
+
+static void rd_event(void *arg, size_t file, const struct scan_event *ev)
+{
+	struct watch *w = arg;
+
+	w->rd_ctx[file].pos_dirty = true;
+	mark_dirty(w);
+	w->line_file = NULL;
+	w->line_no = 0;
+	event(w, ev->time, &ev->ip, ev->mta, ev->tags, false);
+	if (w->npend >= 1024)
+		flush_pending(w); /* a backlog: do not hold them back */
+}
+
+static void rd_moved(void *arg, size_t file, uint64_t lines)
+{
+	struct watch *w = arg;
+
+	w->lines += lines;
+	w->rd_ctx[file].pos_dirty = true;
+	mark_dirty(w);
+}
+
+static const struct reader_cb *rd_cb(struct watch *w)
+{
+	static struct reader_cb cb = {rd_event, rd_moved, NULL};
+
+	cb.arg = w;
+	return &cb;
+}
+
 /* ---- setup ---- */
 
 static void followers_close(struct watch *w)
 {
 	size_t i;
+
+	if (w->rd && w->rd_n) {
+		/* what the reader read before it stopped counts */
+		reader_stop(w->rd, rd_cb(w));
+		commit(w);
+	}
+	for (i = 0; i < w->rd_n; i++)
+		free(w->rd_paths[i]);
+	free(w->rd_paths);
+	free(w->rd_ctx);
+	w->rd_paths = NULL;
+	w->rd_ctx = NULL;
+	w->rd_n = 0;
 
 	for (i = 0; i < w->nfiles; i++) {
 		struct file_ctx *fc = follow_data(w->files[i]);
@@ -282,6 +332,13 @@ static int followers_open(struct watch *w)
 	struct stat st;
 	int rc = 0;
 
+	struct db_pos *rpos = NULL;
+
+	if (w->rd) {
+		rpos = xcalloc(nlogs + 1, sizeof(*rpos));
+		w->rd_paths = xcalloc(nlogs + 1, sizeof(*w->rd_paths));
+		w->rd_ctx = xcalloc(nlogs + 1, sizeof(*w->rd_ctx));
+	}
 	w->fw = follower_new();
 	for (i = 0; i < nlogs; i++) {
 		struct db_pos pos, *resume = NULL;
@@ -302,6 +359,15 @@ static int followers_open(struct watch *w)
 		}
 		if (strcmp(logs[i], "-") && !db_pos_get(w->db, logs[i], &pos))
 			resume = &pos;
+		if (w->rd) {
+			/* the reader process follows it (reader.h) */
+			if (resume)
+				rpos[w->rd_n] = *resume;
+			w->rd_paths[w->rd_n] = xstrdup(logs[i]);
+			file_look_path(w, logs[i], &w->rd_ctx[w->rd_n]);
+			w->rd_n++;
+			continue;
+		}
 		if (follower_add(w->fw, logs[i], resume, &ff)) {
 			log_warn("%s: cannot follow", logs[i]);
 			continue;
@@ -314,7 +380,82 @@ static int followers_open(struct watch *w)
 		w->files[w->nfiles++] = ff;
 		file_look(w, ff);
 	}
+	if (w->rd && w->rd_n) {
+		int err = reader_start(w->rd, w->rd_paths, rpos, w->rd_n, &so,
+				       w->now);
+
+		if (err)
+			log_err("cannot start the log reader: %s; retrying",
+				strerror(-err));
+	}
+	free(rpos);
 	return rc;
+}
+
+/* logs_pollfds - what to wait for: the reader's socket, or the follower */
+static size_t logs_pollfds(struct watch *w, struct pollfd *pfd, size_t max)
+{
+	if (!w->rd)
+		return follower_pollfds(w->fw, pfd, max);
+	if (reader_pollfd(w->rd) < 0 || !max)
+		return 0;
+	pfd[0].fd = reader_pollfd(w->rd);
+	pfd[0].events = POLLIN;
+	return 1;
+}
+
+/*
+ * logs_run - take what was read from the files: 0, 1 at the end of
+ * input, -1 failed
+ */
+static int logs_run(struct watch *w)
+{
+	int rc;
+
+	if (!w->rd) {
+		if (follower_run(w->fw, on_line, w))
+			return -1;
+		return follower_eof(w->fw) ? 1 : 0;
+	}
+	if (!w->rd_n)
+		return 0;
+	rc = reader_run(w->rd, w->now, rd_cb(w));
+	if (rc < 0)
+		log_err("the log reader cannot be restarted: %s",
+			strerror(-rc));
+	return rc;
+}
+
+/* logs_first - the first pass over every log, before READY */
+static void logs_first(struct watch *w, int sfd)
+{
+	struct pollfd pfd[2];
+	int i;
+
+	if (!w->rd || !w->rd_n) {
+		if (logs_run(w) >= 0 && journal_run(w) == 0) {
+			flush_pending(w);
+			commit(w);
+		}
+		return;
+	}
+	/* a signal cuts it short: the main loop takes it */
+	for (i = 0; i < 600 && !reader_ready(w->rd); i++) {
+		pfd[0].fd = sfd;
+		pfd[0].events = POLLIN;
+		if (!logs_pollfds(w, pfd + 1, 1))
+			pfd[1].fd = -1;
+		pfd[1].events = POLLIN;
+		if (poll(pfd, 2, reader_timeout(w->rd, 100)) > 0 &&
+		    pfd[0].revents)
+			break;
+		if (logs_run(w))
+			break;
+	}
+	journal_run(w);
+	flush_pending(w);
+	save_positions(w);
+	commit(w);
 }
 
 /* replay - the events of the last window, from the database */
@@ -653,6 +794,16 @@ int cmd_watch(int argc, char **argv)
 		log_warn("dry-run: pardons not read: %s", err);
 	if (setup_filter(w))
 		goto out;
+	/* the logs are parsed by a process that holds nothing (reader.h) */
+	w->inline_reader = secure_getenv("MXWALL_TEST_READER_INLINE") != NULL;
+	if (!w->inline_reader) {
+		w->rd = reader_new();
+		if (!w->rd) {
+			log_err("cannot start the log reader: %s",
+				strerror(errno));
+			goto out;
+		}
+	}
 	/* everything is open: the rest runs with what it needs (privsep.c) */
 	c = privsep_drop();
 	if (c)
@@ -682,10 +833,11 @@ int cmd_watch(int argc, char **argv)
 	attached_update(w, true);
 	if (followers_open(w))
 		goto out;
-	if (follower_run(w->fw, on_line, w) == 0 && journal_run(w) == 0) {
-		flush_pending(w);
-		commit(w);
-	}
+	logs_first(w, sfd);
+	for (i = 0; i < w->rd_n; i++)
+		log_info("following %s", strcmp(w->rd_paths[i], "-")
+					     ? w->rd_paths[i]
+					     : "stdin");
 	for (i = 0; i < w->nfiles; i++)
 		log_info("following %s", follow_is_stdin(w->files[i])
 					     ? "stdin"
@@ -709,10 +861,11 @@ int cmd_watch(int argc, char **argv)
 		}
 		if (w->jr_more)
 			timeout = 0;
+		if (w->rd)
+			timeout = reader_timeout(w->rd, timeout);
 		pfd[0].fd = sfd;
 		pfd[0].events = POLLIN;
-		npfd =
-		    1 + follower_pollfds(w->fw, pfd + 1, ARRAY_SIZE(pfd) - 2);
+		npfd = 1 + logs_pollfds(w, pfd + 1, ARRAY_SIZE(pfd) - 2);
 		if (w->jr && journal_fd(w->jr) >= 0) {
 			pfd[npfd].fd = journal_fd(w->jr);
 			pfd[npfd++].events = POLLIN;
@@ -735,7 +888,8 @@ int cmd_watch(int argc, char **argv)
 				}
 			}
 		}
-		if (follower_run(w->fw, on_line, w))
+		c = logs_run(w);
+		if (c < 0)
 			break;
 		if (w->jr) {
 			journal_process(w->jr);
@@ -761,6 +915,9 @@ int cmd_watch(int argc, char **argv)
 			attached_update(w, false);
 			for (i = 0; i < w->nfiles; i++)
 				file_look(w, w->files[i]);
+			for (i = 0; i < w->rd_n; i++)
+				file_look_path(w, w->rd_paths[i],
+					       &w->rd_ctx[i]);
 		}
 		if (w->now - w->last_prune >= PRUNE_SECS && !w->dry_run) {
 			uint64_t n = 0;
@@ -776,12 +933,14 @@ int cmd_watch(int argc, char **argv)
 				    (unsigned long long)n);
 			mark_dirty(w);
 		}
-		if (follower_eof(w->fw)) {
+		if (c == 1) {
 			log_info("end of input");
 			break;
 		}
 	}
 	sd_notify_send("STOPPING=1");
+	if (w->rd)
+		reader_stop(w->rd, rd_cb(w));
 	flush_pending(w);
 	db_begin(w->db);
 	save_positions(w);
@@ -793,8 +952,8 @@ int cmd_watch(int argc, char **argv)
 		 (unsigned long long)w->jr_untrusted);
 	rc = EXIT_OK;
 out:
-	if (w->fw)
-		followers_close(w);
+	followers_close(w);
+	reader_free(w->rd);
 	db_close(w->db);
 	db_close(w->pardon_db);
 	if (w->have_be)

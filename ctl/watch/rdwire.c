@@ -16,28 +16,28 @@
 #include "watch/rdwire.h"
 
 const char *const rd_name_suffix[RD_NAME_MAX + 1] = {
-    [RD_NAME_LOG] = "",	       [RD_NAME_0] = ".0",
-    [RD_NAME_1] = ".1",	       [RD_NAME_1_GZ] = ".1.gz",
-    [RD_NAME_0_GZ] = ".0.gz",
+    [RD_NAME_LOG] = "",	      [RD_NAME_0] = ".0",	[RD_NAME_1] = ".1",
+    [RD_NAME_1_GZ] = ".1.gz", [RD_NAME_0_GZ] = ".0.gz",
 };
 
 /* every MTA name of scan.c's mta_name[] */
 const char *const rd_mta_names[] = {
-    "postfix", "exim", "sendmail", "opensmtpd",
-    "postgrey", "courier", "qmail",
+    "postfix", "exim", "sendmail", "opensmtpd", "postgrey", "courier", "qmail",
 };
 const size_t rd_nmta = ARRAY_SIZE(rd_mta_names);
 
 /* every fixed tag the scanners write (SCAN_TAG and scan_classify) */
 const char *const rd_tag_names[] = {
-    "auth",	"bad-helo", "bad-sender", "baddns",	  "dialup",
-    "dnsbl",	"greylist", "other",	  "pregreet",	  "protocol",
-    "relay",	"spamtrap", "unknown-user",
+    "auth",  "bad-helo", "bad-sender",	 "baddns",   "dialup",
+    "dnsbl", "greylist", "other",	 "pregreet", "protocol",
+    "relay", "spamtrap", "unknown-user",
 };
 const size_t rd_ntags = ARRAY_SIZE(rd_tag_names);
 
 /* the most a follower delivers as one line, and then some (follow.c) */
 #define RD_LINE_MAX (1024 * 1024)
+/* lines in one record: far more than a follower reads between two */
+#define RD_LINES_MAX (1ULL << 32)
 /* 1970-01-01 and 9999-12-31 23:59:59 UTC, a day either side */
 #define RD_TIME_MIN (-86400LL)
 #define RD_TIME_MAX (253402300799LL + 86400LL)
@@ -53,7 +53,8 @@ static int tag_id(const char *t, size_t n)
 	size_t i;
 
 	for (i = 0; i < rd_ntags; i++)
-		if (strlen(rd_tag_names[i]) == n && !memcmp(rd_tag_names[i], t, n))
+		if (strlen(rd_tag_names[i]) == n &&
+		    !memcmp(rd_tag_names[i], t, n))
 			return (int)i + 1;
 	return 0;
 }
@@ -86,7 +87,8 @@ int rdwire_encode(const struct scan_event *ev, uint16_t file,
 			return -EINVAL;
 		if (id) {
 			r->tag[k++] = (uint8_t)id;
-		} else if (!r->zone[0] && n < RD_ZONE_LEN && memchr(p, '.', n)) {
+		} else if (!r->zone[0] && n < RD_ZONE_LEN &&
+			   memchr(p, '.', n)) {
 			memcpy(r->zone, p, n);
 			r->tag[k++] = RD_TAG_ZONE;
 		} else {
@@ -136,8 +138,12 @@ static bool check_event(const struct rd_rec *r, const char **why)
 		*why = "unknown MTA id";
 		return false;
 	}
-	if (r->kind || r->lines) {
+	if (r->kind) {
 		*why = "event with fields of another record";
+		return false;
+	}
+	if (!r->lines || r->lines > RD_LINES_MAX) {
+		*why = "event outside the lines read";
 		return false;
 	}
 	if (r->family != AF_INET && r->family != AF_INET6) {
@@ -237,8 +243,13 @@ bool rdwire_check(const struct rd_rec *r, size_t nfiles, const char **why)
 		*why = "unknown name kind";
 		return false;
 	}
-	if (r->type == RD_POS)
+	if (r->type == RD_POS) {
+		if (r->lines > RD_LINES_MAX) {
+			*why = "more lines than a reader reads at once";
+			return false;
+		}
 		return check_pos(&r->pos, why);
+	}
 	if (r->lines || !zero(&r->pos, sizeof(r->pos))) {
 		*why = "position in a record without one";
 		return false;

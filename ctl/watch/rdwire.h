@@ -23,8 +23,8 @@
 
 /* records of the reader */
 enum rd_type {
-	RD_EVENT = 1, /* an event; pos: just past its line */
-	RD_POS,	      /* pos: just past the last line read; lines: since */
+	RD_EVENT = 1, /* an event; pos: just past its line; lines */
+	RD_POS,	      /* pos: just past the last line read; lines */
 	RD_READY,     /* the first pass over every file is done */
 	RD_EOF,	      /* every source is stdin and it ended */
 	RD_OPEN,      /* please open file's name kind (enum rd_name) */
@@ -44,25 +44,26 @@ enum rd_name {
 };
 extern const char *const rd_name_suffix[RD_NAME_MAX + 1];
 
-#define RD_TAGS 12 /* tag ids per event: 64 bytes hold no more */
+#define RD_TAGS 12	/* tag ids per event: 64 bytes hold no more */
 #define RD_TAG_ZONE 255 /* the tag is the DNSBL zone in zone[] */
 #define RD_ZONE_LEN 48
 #define RD_BATCH 64 /* records per message at most */
 
 struct rd_rec {
-	uint8_t type;	/* enum rd_type */
-	uint8_t family; /* RD_EVENT: AF_INET or AF_INET6 */
-	uint8_t mta;	/* RD_EVENT: index in rd_mta_names */
-	uint8_t kind;	/* RD_OPEN: enum rd_name */
-	uint16_t file;	/* index of the log in the reader's list */
+	uint8_t type;	      /* enum rd_type */
+	uint8_t family;	      /* RD_EVENT: AF_INET or AF_INET6 */
+	uint8_t mta;	      /* RD_EVENT: index in rd_mta_names */
+	uint8_t kind;	      /* RD_OPEN: enum rd_name */
+	uint16_t file;	      /* index of the log in the reader's list */
 	uint8_t tag[RD_TAGS]; /* 1-based index in rd_tag_names, RD_TAG_ZONE;
 			       * in order, 0 after the last */
 	uint8_t pad[6];
-	int64_t time;		/* RD_EVENT: unix seconds */
-	uint8_t addr[16];	/* RD_EVENT: network order, v4 in addr[0..3] */
-	char zone[RD_ZONE_LEN]; /* RD_EVENT: lower-case DNSBL zone, NUL-padded */
-	struct db_pos pos;	/* RD_EVENT, RD_POS */
-	uint64_t lines;		/* RD_POS: lines read since the last RD_POS */
+	int64_t time;	  /* RD_EVENT: unix seconds */
+	uint8_t addr[16]; /* RD_EVENT: network order, v4 in addr[0..3] */
+	char
+	    zone[RD_ZONE_LEN]; /* RD_EVENT: lower-case DNSBL zone, NUL-padded */
+	struct db_pos pos;     /* RD_EVENT, RD_POS */
+	uint64_t lines;	       /* RD_POS: lines read since the last RD_POS */
 };
 _Static_assert(sizeof(struct rd_rec) == 144, "rd_rec has no hidden padding");
 

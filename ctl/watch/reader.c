@@ -79,8 +79,8 @@ struct sp_msg {
 	int32_t pad;
 };
 
-/* test-only: MXWALL_TEST_READER_SYSCALL makes the first reader try one */
-enum hook { HOOK_NONE, HOOK_OPEN, HOOK_EXEC, HOOK_BPF };
+/* test-only: MXWALL_TEST_READER_HOOK makes the first reader misbehave */
+enum hook { HOOK_NONE, HOOK_OPEN, HOOK_EXEC, HOOK_BPF, HOOK_RECORD };
 
 struct rfile {
 	char *path;
@@ -236,8 +236,8 @@ static ssize_t wk_ctl(struct worker *wk, struct rd_ctl *m, int *fd)
 	if (n < (ssize_t)offsetof(struct rd_ctl, text))
 		wk_die("message from the watcher");
 	n -= (ssize_t)offsetof(struct rd_ctl, text);
-	m->text[(size_t)n < sizeof(m->text) ? (size_t)n
-					      : sizeof(m->text) - 1] = '\0';
+	m->text[(size_t)n < sizeof(m->text) ? (size_t)n : sizeof(m->text) - 1] =
+	    '\0';
 	if (m->type == RC_NOW || m->type == RC_GO)
 		wk->now = m->now;
 	return n;
@@ -378,12 +378,17 @@ static int wk_line(void *arg, struct follow_file *ff, const char *line,
 	wk->lines_total++;
 	if (scanner_feed(f->sc, line, len, &ev) == 1) {
 		follow_pos(ff, &pos);
-		if (rdwire_encode(&ev, (uint16_t)(f - wk->f), &pos,
-				  wk_rec(wk))) {
+		struct rd_rec *r = wk_rec(wk);
+
+		if (rdwire_encode(&ev, (uint16_t)(f - wk->f), &pos, r)) {
 			wk->nout--;
 			log_warn("reader: an event of %s cannot be sent "
 				 "(MTA or tag without an id)",
 				 f->path);
+		} else {
+			r->lines = f->lines;
+			f->lines = 0;
+			f->sent = pos;
 		}
 	}
 	return 0;
@@ -412,12 +417,27 @@ static void wk_positions(struct worker *wk)
 	}
 }
 
-/* wk_hook - test-only: a system call the filter must refuse (it kills) */
+/*
+ * wk_hook - test-only: once the first reader has read a line, a system
+ * call the filter must refuse (it kills), or a record the watcher must
+ * refuse (an event of address family 99)
+ */
 static void wk_hook(struct worker *wk)
 {
+	struct rd_rec *r;
+
 	if (wk->hook == HOOK_NONE || wk->gen != 1 || !wk->lines_total)
 		return;
 	switch (wk->hook) {
+	case HOOK_RECORD:
+		r = wk_rec(wk);
+		r->type = RD_EVENT;
+		r->family = 99;
+		r->tag[0] = 1;
+		r->lines = 1;
+		wk_flush(wk);
+		wk->hook = HOOK_NONE;
+		return;
 	case HOOK_OPEN:
 		open("/etc/hostname", O_RDONLY);
 		break;
@@ -436,8 +456,7 @@ static void wk_hook(struct worker *wk)
 
 static void worker_main(int sock)
 {
-	static const struct follow_ops ops = {wk_open, wk_stat, wk_watch,
-					      NULL};
+	static const struct follow_ops ops = {wk_open, wk_stat, wk_watch, NULL};
 	struct follow_ops o = ops;
 	struct worker wk = {.sock = sock};
 	struct rd_ctl *m = xmalloc(sizeof(*m));
@@ -657,7 +676,7 @@ struct reader *reader_new(void)
 			 strerror(errno));
 	r->backoff_ms = RESTART_MIN_MS;
 	{
-		const char *h = secure_getenv("MXWALL_TEST_READER_SYSCALL");
+		const char *h = secure_getenv("MXWALL_TEST_READER_HOOK");
 
 		if (h && !strcmp(h, "open"))
 			r->hook = HOOK_OPEN;
@@ -665,6 +684,8 @@ struct reader *reader_new(void)
 			r->hook = HOOK_EXEC;
 		else if (h && !strcmp(h, "bpf"))
 			r->hook = HOOK_BPF;
+		else if (h && !strcmp(h, "record"))
+			r->hook = HOOK_RECORD;
 	}
 	log_debug("log reader: user %s, spawner pid %d",
 		  user ? user : "(the caller's)", (int)r->spawner);
@@ -781,8 +802,7 @@ static void gone(struct reader *r, const char *why)
 	r->ready = true; /* the watcher is up; it waits for nobody */
 }
 
-static int ctl_send(struct reader *r, struct rd_ctl *m, size_t textlen,
-		    int fd)
+static int ctl_send(struct reader *r, struct rd_ctl *m, size_t textlen, int fd)
 {
 	return send_fd(r->sock, m, offsetof(struct rd_ctl, text) + textlen,
 		       fd) < 0
@@ -906,9 +926,8 @@ static void rfiles_free(struct reader *r)
 	r->ntraps = 0;
 }
 
-int reader_start(struct reader *r, char *const *paths,
-		 const struct db_pos *pos, size_t n, const struct scan_opts *so,
-		 int64_t now)
+int reader_start(struct reader *r, char *const *paths, const struct db_pos *pos,
+		 size_t n, const struct scan_opts *so, int64_t now)
 {
 	size_t i;
 
@@ -1051,6 +1070,8 @@ static const char *take(struct reader *r, const struct rd_rec *rec, size_t n,
 		case RD_EVENT:
 			r->f[q->file].pos = q->pos;
 			r->progressed = true;
+			if (cb && cb->moved)
+				cb->moved(cb->arg, q->file, q->lines);
 			rdwire_event(q, &ev);
 			if (cb && cb->event)
 				cb->event(cb->arg, q->file, &ev);
@@ -1098,8 +1119,8 @@ static bool drain(struct reader *r, const struct reader_cb *cb, int max,
 			gone(r, NULL);
 			return false;
 		}
-		if ((size_t)n % sizeof(buf[0]) || (size_t)n > sizeof(buf) -
-								  sizeof(buf[0])) {
+		if ((size_t)n % sizeof(buf[0]) ||
+		    (size_t)n > sizeof(buf) - sizeof(buf[0])) {
 			gone(r, "a message not made of whole records");
 			return false;
 		}
@@ -1167,7 +1188,8 @@ void reader_stop(struct reader *r, const struct reader_cb *cb)
 	p.events = POLLIN;
 	/* the records are taken; requests get no answer now */
 	for (i = 0; i < 50 && r->sock >= 0; i++)
-		if (poll(&p, 1, 100) > 0 && !drain(r, cb, RUN_MSGS, MSG_DONTWAIT))
+		if (poll(&p, 1, 100) > 0 &&
+		    !drain(r, cb, RUN_MSGS, MSG_DONTWAIT))
 			break;
 	if (r->sock >= 0) {
 		close(r->sock);

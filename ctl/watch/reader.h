@@ -59,9 +59,8 @@ struct reader *reader_new(void);
  * (NULL or a zero position: from the start) with a new reader. Stops a
  * running one first (reader_stop). Returns 0 or -errno.
  */
-int reader_start(struct reader *r, char *const *paths,
-		 const struct db_pos *pos, size_t n, const struct scan_opts *so,
-		 int64_t now);
+int reader_start(struct reader *r, char *const *paths, const struct db_pos *pos,
+		 size_t n, const struct scan_opts *so, int64_t now);
 
 /* reader_pollfd - the fd to poll for POLLIN; -1 while no reader runs */
 int reader_pollfd(const struct reader *r);

@@ -82,6 +82,14 @@ int save_positions(struct watch *w)
 	struct db_pos pos;
 	size_t i;
 
+	for (i = 0; i < w->rd_n && w->rd; i++) {
+		if (!w->rd_ctx[i].pos_dirty || !strcmp(w->rd_paths[i], "-"))
+			continue;
+		reader_pos(w->rd, i, &pos);
+		if (db_pos_set(w->db, w->rd_paths[i], &pos))
+			return -EIO;
+		w->rd_ctx[i].pos_dirty = false;
+	}
 	for (i = 0; i < w->nfiles; i++) {
 		struct file_ctx *fc = follow_data(w->files[i]);
 

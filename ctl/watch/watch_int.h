@@ -18,6 +18,7 @@
 #include "core/db.h"
 #include "mta/follow.h"
 #include "mta/journal.h"
+#include "watch/reader.h"
 #include "mta/scan.h"
 #include "watch/policy.h"
 
@@ -103,6 +104,14 @@ struct watch {
 	int pid_fd;
 	char pid_path[4096];
 
+	/* the logs: read by a reader process (reader.c), or in this one
+	 * with MXWALL_TEST_READER_INLINE (tests and `make bench` only) */
+	struct reader *rd;
+	char **rd_paths;
+	struct file_ctx *rd_ctx; /* pos_dirty: moved since the last save;
+				  * and what file_look() saw */
+	size_t rd_n;
+	bool inline_reader;
 	struct follower *fw;
 	struct follow_file **files;
 	size_t nfiles;

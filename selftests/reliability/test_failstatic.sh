@@ -50,8 +50,10 @@ EOC
 WPID=
 start_watch()
 {
-	local i
+	local i n0
 
+	# watch.err is appended to: wait for this watcher's own line
+	n0=$(grep -c following "$WDIR/watch.err" 2>/dev/null)
 	# nsenter execs mxwall: $! is the watcher itself
 	nsenter --net="/run/netns/$NS_SRV" "$MXWALL" --pin-dir "$PIN_DIR" \
 		--state-dir "$STATE_DIR" watch --config "$CONF" \
@@ -59,7 +61,7 @@ start_watch()
 	WPID=$!
 	on_cleanup "kill -9 $WPID"
 	for i in $(seq 100); do
-		grep -q following "$WDIR/watch.err" 2>/dev/null && return 0
+		[ "$(grep -c following "$WDIR/watch.err" 2>/dev/null)" -gt "${n0:-0}" ] && return 0
 		sleep 0.05
 	done
 	echo "FAIL - watcher did not start:"

@@ -45,6 +45,7 @@ static void roundtrip(const char *ip, const char *mta, const char *tags)
 
 	snprintf(desc, sizeof(desc), "%s %s %s", ip, mta, tags);
 	ASSERT_EQ(rdwire_encode(&ev, 2, &POS, &r), 0, desc);
+	r.lines = 1;
 	ASSERT_TRUE(rdwire_check(&r, 3, &why), desc);
 	rdwire_event(&r, &back);
 	ASSERT_EQ(back.time, ev.time, desc);
@@ -89,6 +90,7 @@ static struct rd_rec good(void)
 	struct rd_rec r;
 
 	rdwire_encode(&ev, 0, &POS, &r);
+	r.lines = 3;
 	return r;
 }
 
@@ -143,7 +145,8 @@ static void test_fields(void)
 	SPOIL(memset(r.zone, 'a', RD_ZONE_LEN), "zone without its NUL");
 	SPOIL(r.zone[40] = 'x', "bytes after the zone's NUL");
 	SPOIL(r.kind = 1, "name kind in an event");
-	SPOIL(r.lines = 1, "line count in an event");
+	SPOIL(r.lines = 0, "an event on no line");
+	SPOIL(r.lines = (1ULL << 32) + 1, "an event after 2^32 lines");
 	SPOIL(r.pos.last_len = r.pos.offset + 1, "last line before the start");
 	SPOIL((r.pos.offset = 1ULL << 62, r.pos.last_len = 2 << 20),
 	      "last line of 2 MiB");
@@ -219,7 +222,8 @@ static void test_random(void)
 		} else {
 			r = good();
 			for (i = 0; i < 1 + rnd() % 3; i++)
-				b[rnd() % sizeof(r)] ^= (uint8_t)(1u << (rnd() % 8));
+				b[rnd() % sizeof(r)] ^=
+				    (uint8_t)(1u << (rnd() % 8));
 		}
 		if (rdwire_check(&r, 4, NULL)) {
 			accepted++;

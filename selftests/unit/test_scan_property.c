@@ -463,7 +463,8 @@ static bool wire_same(const struct scan_event *ev)
 	struct rd_rec r;
 	const char *why = "";
 
-	if (rdwire_encode(ev, 0, &pos, &r) || !rdwire_check(&r, 1, &why)) {
+	if (rdwire_encode(ev, 0, &pos, &r) || (r.lines = 1, false) ||
+	    !rdwire_check(&r, 1, &why)) {
 		printf("# wire refuses %s %s: %s\n", ev->mta, ev->tags, why);
 		return false;
 	}
