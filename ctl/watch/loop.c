@@ -257,14 +257,15 @@ static void attached_update(struct watch *w, bool start)
 
 /* ---- the reader process's events ---- */
 
-static void rd_event(void *arg, size_t file, const struct scan_event *ev)
+static void rd_event(void *arg, size_t file, const char *name, uint64_t line,
+		     const struct scan_event *ev)
 {
 	struct watch *w = arg;
 
 	w->rd_ctx[file].pos_dirty = true;
 	mark_dirty(w);
-	w->line_file = NULL;
-	w->line_no = 0;
+	w->line_file = name;
+	w->line_no = line;
 	event(w, ev->time, &ev->ip, ev->mta, ev->tags, false);
 	if (w->npend >= 1024)
 		flush_pending(w); /* a backlog: do not hold them back */

@@ -23,7 +23,8 @@
 
 /* records of the reader */
 enum rd_type {
-	RD_EVENT = 1, /* an event; pos: just past its line; lines */
+	RD_EVENT = 1, /* an event; pos: just past its line (pos.line: its
+		       * number); lines; kind: the name it was read in */
 	RD_POS,	      /* pos: just past the last line read; lines */
 	RD_READY,     /* the first pass over every file is done */
 	RD_EOF,	      /* every source is stdin and it ended */
@@ -65,7 +66,7 @@ struct rd_rec {
 	struct db_pos pos;     /* RD_EVENT, RD_POS */
 	uint64_t lines;	       /* RD_POS: lines read since the last RD_POS */
 };
-_Static_assert(sizeof(struct rd_rec) == 144, "rd_rec has no hidden padding");
+_Static_assert(sizeof(struct rd_rec) == 152, "rd_rec has no hidden padding");
 
 extern const char *const rd_mta_names[];
 extern const size_t rd_nmta;

@@ -84,6 +84,7 @@ enum hook { HOOK_NONE, HOOK_OPEN, HOOK_EXEC, HOOK_BPF, HOOK_RECORD };
 
 struct rfile {
 	char *path;
+	char *names[RD_NAME_MAX + 1]; /* path and its rotated names */
 	bool is_stdin;
 	struct db_pos pos;
 	uint64_t seen_dev[SEEN_MAX], seen_ino[SEEN_MAX];
@@ -386,6 +387,13 @@ static int wk_line(void *arg, struct follow_file *ff, const char *line,
 				 "(MTA or tag without an id)",
 				 f->path);
 		} else {
+			size_t file;
+			uint8_t kind = RD_NAME_LOG;
+
+			/* catching up a rotated copy: which one */
+			if (!wk_name(wk, follow_name(ff), &file, &kind))
+				kind = RD_NAME_LOG;
+			r->kind = kind;
 			r->lines = f->lines;
 			f->lines = 0;
 			f->sent = pos;
@@ -914,8 +922,13 @@ static void rfiles_free(struct reader *r)
 {
 	size_t i;
 
-	for (i = 0; i < r->nf; i++)
+	for (i = 0; i < r->nf; i++) {
+		size_t k;
+
+		for (k = 0; k <= RD_NAME_MAX; k++)
+			free(r->f[i].names[k]);
 		free(r->f[i].path);
+	}
 	free(r->f);
 	r->f = NULL;
 	r->nf = 0;
@@ -937,8 +950,15 @@ int reader_start(struct reader *r, char *const *paths, const struct db_pos *pos,
 	r->f = xcalloc(n ? n : 1, sizeof(*r->f));
 	r->nf = n;
 	for (i = 0; i < n; i++) {
+		size_t k, n = strlen(paths[i]);
+
 		r->f[i].path = xstrdup(paths[i]);
 		r->f[i].is_stdin = !strcmp(paths[i], "-");
+		for (k = 0; k <= RD_NAME_MAX; k++) {
+			r->f[i].names[k] = xmalloc(n + 8);
+			snprintf(r->f[i].names[k], n + 8, "%s%s", paths[i],
+				 rd_name_suffix[k]);
+		}
 		if (pos)
 			r->f[i].pos = pos[i];
 	}
@@ -991,7 +1011,6 @@ static void serve(struct reader *r, const struct rd_rec *q)
 {
 	struct rfile *f = &r->f[q->file];
 	struct rd_ctl m;
-	char path[PATH_MAX + 8];
 	int fd = -1;
 
 	memset(&m, 0, offsetof(struct rd_ctl, text));
@@ -999,9 +1018,8 @@ static void serve(struct reader *r, const struct rd_rec *q)
 	if (f->is_stdin) {
 		m.err = EINVAL;
 	} else if (q->type == RD_OPEN) {
-		snprintf(path, sizeof(path), "%s%s", f->path,
-			 rd_name_suffix[q->kind]);
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+		fd = open(f->names[q->kind],
+			  O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 		if (fd < 0 || fstat(fd, &m.st))
 			m.err = errno;
 		else if (!S_ISREG(m.st.st_mode) && !S_ISFIFO(m.st.st_mode))
@@ -1074,7 +1092,9 @@ static const char *take(struct reader *r, const struct rd_rec *rec, size_t n,
 				cb->moved(cb->arg, q->file, q->lines);
 			rdwire_event(q, &ev);
 			if (cb && cb->event)
-				cb->event(cb->arg, q->file, &ev);
+				cb->event(cb->arg, q->file,
+					  r->f[q->file].names[q->kind],
+					  q->pos.line, &ev);
 			break;
 		case RD_POS:
 			r->f[q->file].pos = q->pos;

@@ -41,8 +41,13 @@
 struct reader;
 
 struct reader_cb {
-	/* an event of log file, checked; reader_pos() is just past it */
-	void (*event)(void *arg, size_t file, const struct scan_event *ev);
+	/*
+	 * an event of log file, checked; reader_pos() is just past it. name:
+	 * the file its line was read from (the log, or a rotated copy being
+	 * caught up); line: its number there (0: not known)
+	 */
+	void (*event)(void *arg, size_t file, const char *name, uint64_t line,
+		      const struct scan_event *ev);
 	/* lines of log file read since the last call; the position moved */
 	void (*moved)(void *arg, size_t file, uint64_t lines);
 	void *arg;

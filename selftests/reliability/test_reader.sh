@@ -17,8 +17,8 @@
 #    CapabilityBoundingSet, no_new_privs), the reader holds nothing all
 #    the same and the watcher promotes;
 #  - the MTA log corpus through the split watcher gives the same events
-#    (time, address, MTA, tags, in order) as the watcher reading in its
-#    own process and as `mxwall scan`.
+#    (time, address, MTA, tags, file and line, in order) as the watcher
+#    reading in its own process, and those of `mxwall scan`.
 set -u
 . "$(dirname "$0")/../watch/lib.sh"
 t_init
@@ -167,6 +167,10 @@ touch -d @1124013600 "$T_DIR/corpus.log"
 n=$(wc -l < "$T_DIR/scan.all")
 check "the corpus has events ($n)" test "$n" -gt 100
 check "split watcher: the same events as in one process" cmp -s "$T_DIR/split.ev" "$T_DIR/inline.ev"
+where_of() { sqlite3 "$1" "SELECT e.line, l.path FROM events e LEFT JOIN logfiles l ON l.id = e.file ORDER BY e.id"; }
+check "split watcher: each event's file and line as in one process" \
+	cmp -s <(where_of "$T_DIR/split/mxwall.db") <(where_of "$T_DIR/inline/mxwall.db")
+check "the events have line numbers" test "$(sqlite3 "$T_DIR/split/mxwall.db" "SELECT count(*) FROM events WHERE line > 0")" -gt 100
 check_eq "split watcher: as many events as scan finds" \
 	"$(grep -o '[0-9]* events, ' "$T_DIR/split.err")" "$n events, "
 # the database keeps 90 days (before the corpus's now: 2005-05-16 10:00)

@@ -9,6 +9,8 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <glob.h>
+#include <regex.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -20,8 +22,12 @@
 
 __attribute__((weak)) struct mx_globals_opt mx_opt;
 
-static const struct db_pos POS = {
-    .dev = 8, .inode = 1234, .offset = 4096, .last_len = 120, .last_hash = 7};
+static const struct db_pos POS = {.dev = 8,
+				  .inode = 1234,
+				  .offset = 4096,
+				  .last_len = 120,
+				  .last_hash = 7,
+				  .line = 40};
 
 static struct scan_event mk(const char *ip, const char *mta, const char *tags)
 {
@@ -144,7 +150,8 @@ static void test_fields(void)
 	SPOIL(strcpy(r.zone, "zen.spamhaus."), "zone with a trailing dot");
 	SPOIL(memset(r.zone, 'a', RD_ZONE_LEN), "zone without its NUL");
 	SPOIL(r.zone[40] = 'x', "bytes after the zone's NUL");
-	SPOIL(r.kind = 1, "name kind in an event");
+	SPOIL(r.kind = RD_NAME_MAX + 1, "unknown name kind in an event");
+	SPOIL(r.pos.line = r.pos.offset + 1, "more lines than bytes");
 	SPOIL(r.lines = 0, "an event on no line");
 	SPOIL(r.lines = (1ULL << 32) + 1, "an event after 2^32 lines");
 	SPOIL(r.pos.last_len = r.pos.offset + 1, "last line before the start");
@@ -176,6 +183,55 @@ static void test_fields(void)
 	r.lines = 1;
 	refused(&r, "ready with a line count");
 #undef SPOIL
+}
+
+/*
+ * every tag literal of the scanners (ctl/mta/: SCAN_TAG(ev, "x"), the
+ * tables' C("...", "x") and S("...", "x")) has an id on the wire: an event
+ * with it gets through (run from the source tree, as selftests/run.sh does)
+ */
+static void test_tags_of_the_scanners(void)
+{
+	regex_t re;
+	glob_t g;
+	size_t i, found = 0;
+	char buf[1 << 16];
+
+	ASSERT_EQ(glob("ctl/mta/*.c", 0, NULL, &g), 0, "ctl/mta/*.c found");
+	regcomp(&re, "(SCAN_TAG\\(ev, |[CS]\\(\"[^\"]*\", )\"([a-z-]+)\"",
+		REG_EXTENDED);
+	for (i = 0; i < g.gl_pathc; i++) {
+		FILE *f = fopen(g.gl_pathv[i], "r");
+
+		while (f && fgets(buf, sizeof(buf), f)) {
+			const char *p = buf;
+			regmatch_t mm[3];
+
+			while (!regexec(&re, p, 3, mm, 0)) {
+				struct scan_event ev;
+				struct rd_rec r;
+				char tag[64];
+
+				snprintf(tag, sizeof(tag), "%.*s",
+					 (int)(mm[2].rm_eo - mm[2].rm_so),
+					 p + mm[2].rm_so);
+				ev = mk("192.0.2.1", "postfix", tag);
+				found++;
+				if (rdwire_encode(&ev, 0, &POS, &r))
+					TEST_FAIL("tag has an id", "%s (%s)",
+						  tag, g.gl_pathv[i]);
+				else
+					TEST_OK("tag has an id");
+				p += mm[0].rm_eo;
+			}
+		}
+		if (f)
+			fclose(f);
+	}
+	printf("# %zu tag literals in ctl/mta/\n", found);
+	ASSERT_TRUE(found >= 20, "the scanners' tags were found");
+	regfree(&re);
+	globfree(&g);
 }
 
 static uint64_t rng = 88172645463325252ULL;
@@ -242,5 +298,6 @@ int main(void)
 	TEST_RUN(test_encode_refuses);
 	TEST_RUN(test_fields);
 	TEST_RUN(test_random);
+	TEST_RUN(test_tags_of_the_scanners);
 	return test_finish();
 }
