@@ -267,6 +267,8 @@ static void rd_event(void *arg, size_t file, const char *name, uint64_t line,
 	w->line_file = name;
 	w->line_no = line;
 	event(w, ev->time, &ev->ip, ev->mta, ev->tags, false);
+	w->line_file = NULL; /* the reader's names go with it */
+	w->line_no = 0;
 	if (w->npend >= 1024)
 		flush_pending(w); /* a backlog: do not hold them back */
 }
