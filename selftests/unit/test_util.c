@@ -6,6 +6,9 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "core/mxwall.h"
 #include "test.h"
@@ -211,6 +214,40 @@ static void test_formatters(void)
 	free(mem);
 }
 
+/* the test clock: $MXWALL_FAKE_NOW as seconds or as a file holding them */
+static void test_clock(void)
+{
+	char path[] = "/tmp/mxwall-now-XXXXXX";
+	int64_t t = 0;
+	FILE *f;
+	int fd;
+
+	unsetenv("MXWALL_FAKE_NOW");
+	ASSERT_EQ(mx_fake_now(&t), -ENOENT, "no hook");
+	ASSERT_TRUE(mx_now() >= (int64_t)time(NULL) - 1, "real clock");
+	setenv("MXWALL_FAKE_NOW", "1795000000", 1);
+	ASSERT_EQ(mx_fake_now(&t), 0, "seconds");
+	ASSERT_EQ(t, 1795000000, "the seconds given");
+	ASSERT_EQ(mx_now(), 1795000000, "mx_now follows it");
+	fd = mkstemp(path);
+	f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (f) {
+		fputs("1795003600\n", f);
+		fclose(f);
+	}
+	setenv("MXWALL_FAKE_NOW", path, 1);
+	ASSERT_EQ(mx_now(), 1795003600, "from the file, read on each call");
+	f = fopen(path, "w");
+	if (f)
+		fclose(f); /* empty: being rewritten */
+	ASSERT_EQ(mx_fake_now(&t), -EINVAL, "an unreadable value says so");
+	ASSERT_TRUE(mx_now() >= (int64_t)time(NULL) - 1, "mx_now: real clock");
+	setenv("MXWALL_FAKE_NOW", "soon", 1);
+	ASSERT_EQ(mx_fake_now(&t), -EINVAL, "garbage");
+	unlink(path);
+	unsetenv("MXWALL_FAKE_NOW");
+}
+
 int main(void)
 {
 	TEST_RUN(test_fmt_bytes);
@@ -219,5 +256,6 @@ int main(void)
 	TEST_RUN(test_parse_u64);
 	TEST_RUN(test_parse_bool);
 	TEST_RUN(test_formatters);
+	TEST_RUN(test_clock);
 	return test_finish();
 }
