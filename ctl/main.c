@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * main.c - the command table and dispatch of mxwall.
+ * main.c - the global options and dispatch of mxwall; the commands and
+ * their options are the table in cmd/cli.c.
  *
  * Global options may stand anywhere before a "--": --backend, --pin-dir,
  * --state-dir (each also as --opt=value); -v and --version only before the
@@ -13,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd/commands.h"
+#include "cmd/cli.h"
 #include "core/mxwall.h"
 
 struct mx_globals_opt mx_opt = {
@@ -22,67 +23,56 @@ struct mx_globals_opt mx_opt = {
     .backend = MX_BACKEND_AUTO,
 };
 
-static const struct command {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-	const char *synopsis;
-} commands[] = {
-    {"attach", cmd_attach,
-     "IFACE [--mode native|generic|auto] [--ports 25,465,587] "
-     "[--observe[=yes|no]]"},
-    {"detach", cmd_detach, "IFACE | --all"},
-    {"status", cmd_status, "[--json]"},
-    {"block", cmd_block,
-     "CIDR... [--tag TAG] [--ttl DURATION] [--static] [--observe]"},
-    {"allow", cmd_allow, "CIDR... [--tag TAG] [--static|--dynamic]"},
-    {"unblock", cmd_unblock, "CIDR... [--pardon DURATION [--config FILE]]"},
-    {"list", cmd_list, "[--json] [--dynamic|--static]"},
-    {"load", cmd_load, "FILE [--tag TAG] [--dynamic]"},
-    {"flush", cmd_flush, "--dynamic|--all"},
-    {"top", cmd_top, "[-n N] [--by /24|/16|/48] [--json]"},
-    {"scan", cmd_scan, "[--json] [--spamtrap ADDR]... [--stats] [LOGFILE...]"},
-    {"watch", cmd_watch, "[--config FILE] [--dry-run] [LOGFILE...]"},
-    {"report", cmd_report,
-     "[-n N] [--by /24|/16|/48] [--reset] [--json] [--out FILE] [--config "
-     "FILE]"},
-    {"stats", cmd_stats, "persistence [--days N] [--json] [--config FILE]"},
-    {"metrics", cmd_metrics, "[--out FILE] [--config FILE]"},
-    {"export", cmd_export,
-     "[--format rbldnsd|zone|plain|json] [--static|--dynamic] [--family "
-     "4|6] [--zone NAME] [--out FILE]"},
-    {"query", cmd_query, "ADDR... [-n N] [--json] [--config FILE]"},
-    {"why", cmd_query, "ADDR... [-n N] [--json] [--config FILE] (= query)"},
-};
+#define USAGE_LINE                                                             \
+	"usage: mxwall [--backend xdp|nft|auto] [--pin-dir DIR] "              \
+	"[--state-dir DIR] [-v]\n"                                             \
+	"              COMMAND [ARGS]\n"
+
+/* short_usage - no command given: the usage line and the command names */
+static void short_usage(FILE *f)
+{
+	unsigned int i;
+	int col;
+
+	col = fprintf(f, USAGE_LINE "commands:") - (int)strlen(USAGE_LINE);
+	for (i = 0; i < cli_ncommands; i++) {
+		if (col + 1 + (int)strlen(cli_commands[i].name) > 79)
+			col = fprintf(f, "\n ") - 1;
+		col += fprintf(f, " %s", cli_commands[i].name);
+	}
+	fprintf(f, "\n'mxwall --help' says more, 'mxwall help COMMAND' "
+		   "describes a command.\n");
+}
 
 static void usage(FILE *f)
 {
-	size_t i;
+	unsigned int i;
 
-	fprintf(f, "usage: mxwall [--backend xdp|nft|auto] [--pin-dir DIR] "
-		   "[--state-dir DIR] [-v]\n"
-		   "              COMMAND [ARGS]\n\n"
-		   "Drop SMTP SYNs from blocked hosts and netblocks in XDP (or "
-		   "nftables),\n"
-		   "promote sources the MTA keeps rejecting, report who knocks "
-		   "hardest.\n\n"
-		   "commands:\n");
-	for (i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name,
-			commands[i].synopsis);
-	fprintf(
-	    f, "\nglobal options:\n"
-	       "  --backend B      xdp, nft or auto (default: auto: the "
-	       "backend in use,\n"
-	       "                   XDP for a new setup, nft where XDP cannot "
-	       "attach)\n"
-	       "  --pin-dir DIR    pinned maps and links "
-	       "(default " MX_PIN_DIR_DEFAULT ")\n"
-	       "  --state-dir DIR  state and database "
-	       "(default " MX_STATE_DIR_DEFAULT ")\n"
-	       "  -v, --verbose    more detail, libbpf's messages too (repeat "
-	       "for more)\n"
-	       "  --version        print the version\n\n"
-	       "'mxwall COMMAND --help' describes a command; see mxwall(8).\n");
+	fprintf(f, USAGE_LINE
+		"\n"
+		"Drop SMTP SYNs from blocked hosts and netblocks in XDP (or "
+		"nftables),\n"
+		"promote sources the MTA keeps rejecting, report who knocks "
+		"hardest.\n\n"
+		"commands:\n");
+	for (i = 0; i < cli_ncommands; i++)
+		fprintf(f, "  %-8s %s\n", cli_commands[i].name,
+			cli_commands[i].synopsis);
+	fprintf(f,
+		"\nglobal options:\n"
+		"  --backend B      xdp, nft or auto (default: auto: the "
+		"backend in use,\n"
+		"                   XDP for a new setup, nft where XDP cannot "
+		"attach)\n"
+		"  --pin-dir DIR    pinned maps and links "
+		"(default " MX_PIN_DIR_DEFAULT ")\n"
+		"  --state-dir DIR  state and database "
+		"(default " MX_STATE_DIR_DEFAULT ")\n"
+		"  -v, --verbose    more detail, libbpf's messages too (repeat "
+		"for more)\n"
+		"  --version        print the version\n\n"
+		"'mxwall help COMMAND' or 'mxwall COMMAND --help' describes a "
+		"command;\nsee mxwall(8).\n");
 }
 
 static int set_backend(const char *v)
@@ -164,7 +154,7 @@ int main(int argc, char **argv)
 	const char *env;
 	char **rest;
 	int i, n = 0;
-	size_t k;
+	const struct cli_command *c;
 	bool seen_cmd = false, dashdash = false;
 
 	log_init(argv[0]);
@@ -205,22 +195,31 @@ int main(int argc, char **argv)
 		rest[n++] = argv[i];
 	}
 	if (n == 0) {
-		usage(stderr);
+		short_usage(stderr);
 		return EXIT_USAGE;
 	}
 	if (!strcmp(rest[0], "help")) {
-		usage(stdout);
+		if (n == 1) {
+			usage(stdout);
+			return EXIT_OK;
+		}
+		c = cli_find(rest[1]);
+		if (!c)
+			log_usage("help: %s: unknown command (see 'mxwall "
+				  "--help')",
+				  rest[1]);
+		if (n > 2)
+			log_usage("help: %s: unexpected argument", rest[2]);
+		cli_help(c, stdout);
 		return EXIT_OK;
 	}
 	if (mx_opt.verbose)
 		log_set_level(MX_LOG_DEBUG);
-	for (k = 0; k < ARRAY_SIZE(commands); k++) {
-		if (strcmp(rest[0], commands[k].name))
-			continue;
-		if (strcmp(rest[0], "scan") && !wants_help(n, rest))
-			state_dir_check();
-		/* getopt in the handlers starts at rest[1] */
-		return commands[k].fn(n, rest);
-	}
-	log_usage("%s: unknown command (see 'mxwall --help')", rest[0]);
+	c = cli_find(rest[0]);
+	if (!c)
+		log_usage("%s: unknown command (see 'mxwall --help')", rest[0]);
+	if (strcmp(rest[0], "scan") && !wants_help(n, rest))
+		state_dir_check();
+	/* the handler's options start at rest[1] (cli_getopt) */
+	return c->fn(n, rest);
 }

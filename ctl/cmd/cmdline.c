@@ -14,21 +14,6 @@
 #include "cmd/cmdline.h"
 #include "core/mxwall.h"
 
-void cmd_bad_option(const char *cmd, int c, char **argv)
-{
-	const char *arg = optind > 0 ? argv[optind - 1] : "?";
-	size_t len;
-
-	if (c == ':')
-		log_usage("%s: %s: missing value", cmd, arg);
-	if (optopt > 0 && optopt < 128 && arg[0] == '-' && arg[1] != '-')
-		log_usage("%s: -%c: unknown option (see 'mxwall %s --help')",
-			  cmd, optopt, cmd);
-	len = strcspn(arg, "=");
-	log_usage("%s: %.*s: unknown option (see 'mxwall %s --help')", cmd,
-		  (int)len, arg, cmd);
-}
-
 struct cidr *cmd_parse_cidrs(const char *cmd, int argc, char **argv)
 {
 	char why[160], now[CIDR_STRLEN];

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * cmdline.h - what the command handlers share when they read their
- * arguments: the one-line usage errors of getopt failures, CIDR and tag
- * arguments, and opening the backend with a message a user can act on.
- * Callers: cmd_iface.c, cmd_entries.c (and any later command).
+ * arguments: CIDR and tag arguments, and opening the backend with a message a
+ * user can act on. Callers: cmd_iface.c, cmd_entries.c (and any later command).
  */
 #ifndef MXWALL_CMDLINE_H
 #define MXWALL_CMDLINE_H
@@ -13,12 +12,6 @@
 #include "backend/backend.h"
 #include "core/cidr.h"
 
-/*
- * cmd_bad_option - after getopt_long (optstring starting with ':') returned
- * '?' or ':', print "CMD: --opt: unknown option|missing value" and exit 2.
- */
-void cmd_bad_option(const char *cmd, int c, char **argv)
-    __attribute__((noreturn));
 /*
  * cmd_parse_cidrs - argv[0..argc) as CIDRs (netblocks allowed); a bad one
  * is a usage error naming it (exit 2); host bits under the mask are cleared

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * commands.h - one handler per command; each parses its own options,
- * prints its own --help and returns the exit status (0, 1 or 2).
+ * commands.h - one handler per command; each reads its options with
+ * cli_getopt() (the table in cli.c, which prints --help) and returns the
+ * exit status (0, 1 or 2).
  */
 #ifndef MXWALL_COMMANDS_H
 #define MXWALL_COMMANDS_H

@@ -20,90 +20,13 @@
 #include <time.h>
 
 #include "backend/backend.h"
+#include "cmd/cli.h"
 #include "cmd/cmdline.h"
 #include "cmd/commands.h"
 #include "core/listfile.h"
 #include "fleet/import.h"
 #include "core/mxwall.h"
 #include "report/table.h"
-
-/* --help texts: the usage line(s) first; test_docs.sh holds them to mxwall(8)
- */
-static const char block_help[] =
-    "usage: mxwall block CIDR... [--tag TAG] [--ttl DURATION] [--static] "
-    "[--observe]\n\n"
-    "Drop SMTP SYNs from each CIDR (a host or a netblock).\n"
-    "  --tag TAG        a reason shown in [brackets] (repeatable, or a comma "
-    "list)\n"
-    "  --ttl DURATION   expire after DURATION (90s, 15m, 2h, 30d, 1w)\n"
-    "  --static         part of the core list: the weekly reset keeps it\n"
-    "                   (default: dynamic, removed by the weekly reset)\n"
-    "  --observe        count as if dropping, but let the packets pass\n";
-
-static const char allow_help[] =
-    "usage: mxwall allow CIDR... [--tag TAG] [--static|--dynamic]\n\n"
-    "An exception inside a blocked netblock: SMTP SYNs from each CIDR pass\n"
-    "(the longest prefix wins) and are counted.\n"
-    "  --tag TAG        a reason shown in [brackets] (repeatable, or a comma "
-    "list)\n"
-    "  --static         survive the weekly reset (the default for allow)\n"
-    "  --dynamic        removed by the weekly reset\n";
-
-static const char list_help[] =
-    "usage: mxwall list [--json] [--dynamic|--static]\n\n"
-    "Every entry, sorted by address, with its counters and tags.\n"
-    "  --json           a JSON array of entry objects\n"
-    "  --dynamic        only the entries the weekly reset removes\n"
-    "  --static         only the core list\n";
-
-static const char flush_help[] =
-    "usage: mxwall flush --dynamic|--all\n\n"
-    "Remove entries with their counters.\n"
-    "  --dynamic        the dynamic entries (what the weekly reset removes)\n"
-    "  --all            every entry, the core list and exceptions too\n";
-
-static const char unblock_help[] =
-    "usage: mxwall unblock CIDR... [--pardon DURATION [--config FILE]]\n\n"
-    "Remove the entry for each CIDR (a block or an allow exception), with\n"
-    "its counters. Each must be an entry as listed; nothing changes if one\n"
-    "is not.\n"
-    "  --pardon DURATION  and keep the watcher from promoting it again for\n"
-    "                   DURATION (90s, 15m, 2h, 30d, 1w), whatever the log\n"
-    "                   says; kept across restarts and the weekly reset.\n"
-    "                   A CIDR that is no entry is pardoned all the same.\n"
-    "                   ('allow' is the permanent form.)\n"
-    "  --config FILE    where the database is (default " MX_CONF_DEFAULT ")\n";
-
-static const char load_help[] =
-    "usage: mxwall load FILE [--format plain|rbldnsd|zone|drop-json] [--tag "
-    "TAG]\n"
-    "                   [--dynamic]\n\n"
-    "Block every CIDR listed in FILE ('-' = stdin): one per line, '#' or ';'\n"
-    "start a comment (Spamhaus DROP style '1.2.3.0/24 ; SBL1'). All or "
-    "nothing:\n"
-    "the first bad line is reported as FILE:LINE and nothing changes.\n"
-    "  --tag TAG        a reason shown in [brackets] (repeatable, or a comma "
-    "list)\n"
-    "  --dynamic        removed by the weekly reset (default: static, the core "
-    "list)\n"
-    "  --format F       read another host's export or a published list:\n"
-    "                   plain    '[!]CIDR [; tag,tag]' ('!' = allow), FireHOL "
-    ".netset\n"
-    "                   rbldnsd  ip4/ip6 set and trie datasets, '!' = allow\n"
-    "                   zone     an RFC 5782 zone (mxwall export --format "
-    "zone)\n"
-    "                   drop-json Spamhaus DROP/EDROP JSON (the sblid as "
-    "tag)\n";
-
-static const char top_help[] =
-    "usage: mxwall top [-n N] [--by /24|/16|/48] [--json]\n\n"
-    "The entries that matched the most packets, live from the counters:\n"
-    "every entry, allow exceptions and the core list included.\n"
-    "  -n N             show N rows (default 20; 0 = all)\n"
-    "  --by /24|/16|/48 sum hosts into netblocks: /24 = IPv4 /24 and IPv6 "
-    "/48,\n"
-    "                   /16 = IPv4 /16 and IPv6 /32, /48 = IPv6 /48 only\n"
-    "  --json           a JSON array of entry objects\n";
 
 /* apply_or_fail - one apply(); logs and returns the exit status */
 static int apply_or_fail(const char *cmd, struct backend *be,
@@ -138,25 +61,9 @@ static int dump_or_fail(const char *cmd, struct backend *be,
 static int add_entries(int argc, char **argv, enum mx_action action)
 {
 	const char *cmd = argv[0];
-	static const struct option block_opts[] = {
-	    {"help", no_argument, NULL, 'h'},
-	    {"observe", no_argument, NULL, 'o'},
-	    {"static", no_argument, NULL, 's'},
-	    {"tag", required_argument, NULL, 't'},
-	    {"ttl", required_argument, NULL, 'T'},
-	    {NULL, 0, NULL, 0},
-	};
-	static const struct option allow_opts[] = {
-	    {"dynamic", no_argument, NULL, 'd'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"static", no_argument, NULL, 's'},
-	    {"tag", required_argument, NULL, 't'},
-	    {NULL, 0, NULL, 0},
-	};
 	bool is_block = action == MX_ACT_DROP, stat = !is_block,
 	     observe = false;
 	bool seen_static = false, seen_dynamic = false;
-	const struct option *opts;
 	char tags[MX_TAGS_LEN] = "";
 	uint64_t ttl = 0;
 	struct mx_entry *add = NULL;
@@ -165,19 +72,12 @@ static int add_entries(int argc, char **argv, enum mx_action action)
 	int c, i, n, rc;
 	time_t now;
 
-	opts = is_block ? block_opts : allow_opts;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv)) != -1) {
 		switch (c) {
 		case 'd':
 			seen_dynamic = true;
 			stat = false;
 			break;
-		case 'h':
-			if (is_block)
-				fputs(block_help, stdout);
-			else
-				fputs(allow_help, stdout);
-			return EXIT_OK;
 		case 'o':
 			observe = true;
 			break;
@@ -194,8 +94,6 @@ static int add_entries(int argc, char **argv, enum mx_action action)
 					  "such as 90s, 15m, 2h, 30d or 1w",
 					  cmd, optarg);
 			break;
-		default:
-			cmd_bad_option(cmd, c, argv);
 		}
 	}
 	if (seen_static && seen_dynamic)
@@ -266,12 +164,6 @@ static const struct mx_entry *covering(const struct mx_entry *rows, size_t n,
 int cmd_unblock(int argc, char **argv)
 {
 	const char *cmd = argv[0];
-	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"pardon", required_argument, NULL, 'p'},
-	    {NULL, 0, NULL, 0},
-	};
 	char a[CIDR_STRLEN], b[CIDR_STRLEN];
 	const char *conf = NULL;
 	uint64_t pardon = 0;
@@ -282,14 +174,11 @@ int cmd_unblock(int argc, char **argv)
 	size_t nrows = 0;
 	int c, i, n, rc;
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv)) != -1) {
 		switch (c) {
 		case 'c':
 			conf = optarg;
 			break;
-		case 'h':
-			fputs(unblock_help, stdout);
-			return EXIT_OK;
 		case 'p':
 			if (parse_duration(optarg, &pardon) || pardon == 0)
 				log_usage(
@@ -297,8 +186,6 @@ int cmd_unblock(int argc, char **argv)
 				    "such as 90s, 15m, 2h, 30d or 1w",
 				    cmd, optarg);
 			break;
-		default:
-			cmd_bad_option(cmd, c, argv);
 		}
 	}
 	n = argc - optind;
@@ -359,20 +246,13 @@ static size_t keep_origin(struct mx_entry *rows, size_t n, int origin)
 int cmd_list(int argc, char **argv)
 {
 	const char *cmd = argv[0];
-	static const struct option opts[] = {
-	    {"dynamic", no_argument, NULL, 'd'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"static", no_argument, NULL, 's'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct mx_entry *rows = NULL;
 	struct backend be;
 	bool json = false;
 	int c, rc, origin = 0;
 	size_t n = 0;
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv)) != -1) {
 		switch (c) {
 		case 'd':
 		case 's':
@@ -383,14 +263,9 @@ int cmd_list(int argc, char **argv)
 			origin =
 			    c == 's' ? MX_ORIGIN_STATIC : MX_ORIGIN_DYNAMIC;
 			break;
-		case 'h':
-			fputs(list_help, stdout);
-			return EXIT_OK;
 		case 'j':
 			json = true;
 			break;
-		default:
-			cmd_bad_option(cmd, c, argv);
 		}
 	}
 	if (optind < argc)
@@ -441,13 +316,6 @@ static void load_warn(const char *msg, void *arg)
 int cmd_load(int argc, char **argv)
 {
 	const char *cmd = argv[0];
-	static const struct option opts[] = {
-	    {"dynamic", no_argument, NULL, 'd'},
-	    {"format", required_argument, NULL, 'f'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"tag", required_argument, NULL, 't'},
-	    {NULL, 0, NULL, 0},
-	};
 	char tags[MX_TAGS_LEN] = "", err[512];
 	struct mx_entry *add = NULL;
 	struct cidr *nets = NULL;
@@ -459,7 +327,7 @@ int cmd_load(int argc, char **argv)
 	int c, rc;
 	time_t now;
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv)) != -1) {
 		switch (c) {
 		case 'd':
 			dynamic = true;
@@ -471,14 +339,9 @@ int cmd_load(int argc, char **argv)
 					  cmd, optarg);
 			formatted = true;
 			break;
-		case 'h':
-			fputs(load_help, stdout);
-			return EXIT_OK;
 		case 't':
 			cmd_add_tags(cmd, tags, sizeof(tags), optarg);
 			break;
-		default:
-			cmd_bad_option(cmd, c, argv);
 		}
 	}
 	if (optind >= argc)
@@ -537,19 +400,13 @@ int cmd_load(int argc, char **argv)
 int cmd_flush(int argc, char **argv)
 {
 	const char *cmd = argv[0];
-	static const struct option opts[] = {
-	    {"all", no_argument, NULL, 'a'},
-	    {"dynamic", no_argument, NULL, 'd'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct mx_entry *rows = NULL;
 	struct cidr *del = NULL;
 	size_t n = 0, ndel = 0, i;
 	struct backend be;
 	int c, rc, which = 0;
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv)) != -1) {
 		switch (c) {
 		case 'a':
 		case 'd':
@@ -559,11 +416,6 @@ int cmd_flush(int argc, char **argv)
 					  cmd);
 			which = c;
 			break;
-		case 'h':
-			fputs(flush_help, stdout);
-			return EXIT_OK;
-		default:
-			cmd_bad_option(cmd, c, argv);
 		}
 	}
 	if (optind < argc)
@@ -595,12 +447,6 @@ out:
 int cmd_top(int argc, char **argv)
 {
 	const char *cmd = argv[0];
-	static const struct option opts[] = {
-	    {"by", required_argument, NULL, 'b'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"json", no_argument, NULL, 'j'},
-	    {NULL, 0, NULL, 0},
-	};
 	unsigned int v4len = 0, v6len = 0;
 	struct mx_entry *rows = NULL;
 	uint64_t top = 20;
@@ -609,7 +455,7 @@ int cmd_top(int argc, char **argv)
 	size_t n = 0;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, ":hn:", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv)) != -1) {
 		switch (c) {
 		case 'b':
 			if (table_parse_by(optarg, &v4len, &v6len))
@@ -618,9 +464,6 @@ int cmd_top(int argc, char **argv)
 				    cmd, optarg);
 			by = true;
 			break;
-		case 'h':
-			fputs(top_help, stdout);
-			return EXIT_OK;
 		case 'j':
 			json = true;
 			break;
@@ -630,8 +473,6 @@ int cmd_top(int argc, char **argv)
 				    "%s: -n %s: expected a number of rows", cmd,
 				    optarg);
 			break;
-		default:
-			cmd_bad_option(cmd, c, argv);
 		}
 	}
 	if (optind < argc)

@@ -12,30 +12,11 @@
 #include <time.h>
 
 #include "backend/backend.h"
+#include "cmd/cli.h"
 #include "cmd/cmdline.h"
 #include "cmd/commands.h"
 #include "core/mxwall.h"
 #include "fleet/export.h"
-
-static const char export_help[] =
-    "usage: mxwall export [--format rbldnsd|zone|plain|json] "
-    "[--static|--dynamic]\n"
-    "                     [--family 4|6] [--zone NAME] [--out FILE]\n"
-    "\n"
-    "Write the filter's entries for other hosts, atomically with --out:\n"
-    "  rbldnsd  an rbldnsd `combined` dataset (ip4trie and ip6trie),\n"
-    "           served by `rbldnsd ZONE:combined:FILE` (default)\n"
-    "  zone     an RFC 5782 zone for nsd, knot or bind (--zone NAME; one\n"
-    "           family per zone, --family 4 by default)\n"
-    "  plain    one CIDR per line with '; tags' (the `load` format)\n"
-    "  json     the `list --json` objects\n"
-    "Listed entries answer 127.0.0.2 (127.0.0.3 for the core list) with a\n"
-    "TXT naming the reason tags; allow and observe entries are exclusions.\n"
-    "\n"
-    "  --static, --dynamic  only the core list, or only dynamic entries\n"
-    "  --family 4|6         only one address family\n"
-    "  --zone NAME          the zone's name (zone format)\n"
-    "  --out FILE           write FILE atomically instead of standard output\n";
 
 static int parse_family(const char *cmd, const char *s)
 {
@@ -72,16 +53,6 @@ static bool zone_name_ok(const char *z)
 int cmd_export(int argc, char **argv)
 {
 	const char *cmd = argv[0];
-	static const struct option opts[] = {
-	    {"dynamic", no_argument, NULL, 'd'},
-	    {"family", required_argument, NULL, 'F'},
-	    {"format", required_argument, NULL, 'f'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"out", required_argument, NULL, 'o'},
-	    {"static", no_argument, NULL, 's'},
-	    {"zone", required_argument, NULL, 'z'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct export_opts o = {.format = EXPORT_RBLDNSD};
 	struct export_stats st;
 	struct mx_entry *rows = NULL;
@@ -93,7 +64,7 @@ int cmd_export(int argc, char **argv)
 	FILE *f;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv)) != -1) {
 		switch (c) {
 		case 'd':
 		case 's':
@@ -113,9 +84,6 @@ int cmd_export(int argc, char **argv)
 					  "zone, plain or json",
 					  cmd, optarg);
 			break;
-		case 'h':
-			fputs(export_help, stdout);
-			return EXIT_OK;
 		case 'o':
 			out = optarg;
 			break;
@@ -126,8 +94,6 @@ int cmd_export(int argc, char **argv)
 					  cmd, optarg);
 			o.zone = optarg;
 			break;
-		default:
-			cmd_bad_option(cmd, c, argv);
 		}
 	}
 	if (optind < argc)

@@ -31,42 +31,10 @@
 
 #include "backend/backend.h"
 #include "backend/wire.h"
+#include "cmd/cli.h"
 #include "cmd/cmdline.h"
 #include "cmd/commands.h"
 #include "core/mxwall.h"
-
-/* --help texts: the usage line(s) first; test_docs.sh holds them to mxwall(8)
- */
-static const char attach_help[] =
-    "usage: mxwall attach IFACE [--mode native|generic|auto] [--ports "
-    "25,465,587]\n"
-    "                     [--observe[=yes|no]]\n\n"
-    "Attach the filter to IFACE (again: replace the program, keep entries and\n"
-    "counters). With the backend left to auto, XDP is tried first and "
-    "nftables\n"
-    "is used when XDP cannot attach here. Either way the record of completed\n"
-    "SMTP handshakes that the watcher asks (require_seen) is attached too.\n"
-    "  --mode M         native, generic or auto (default auto: native where "
-    "the\n"
-    "                   driver supports it, else generic)\n"
-    "  --ports LIST     SMTP ports to filter (default: as before, else 25)\n"
-    "  --observe[=yes|no]  count as if dropping, but pass everything\n"
-    "                   (default: as before, else no)\n";
-
-static const char status_help[] =
-    "usage: mxwall status [--json]\n\n"
-    "The backend in use and why, interfaces and modes, ports, observe mode,\n"
-    "entry counts and capacity, the global counters, and whether the\n"
-    "controller (mxwall watch) is running.\n"
-    "  --json           one JSON object\n";
-
-static const char detach_help[] =
-    "usage: mxwall detach IFACE | --all\n\n"
-    "Take the filter off IFACE (or off every interface). When the last\n"
-    "interface is detached and no entries are left, every trace (pinned\n"
-    "maps, the record of SMTP handshakes, nftables table) is removed;\n"
-    "otherwise entries and counters stay for the next attach.\n"
-    "  --all            detach from every interface\n";
 
 static const char *mode_name(enum mx_attach_mode m)
 {
@@ -242,13 +210,6 @@ out:
 int cmd_attach(int argc, char **argv)
 {
 	const char *cmd = argv[0];
-	static const struct option opts[] = {
-	    {"help", no_argument, NULL, 'h'},
-	    {"mode", required_argument, NULL, 'm'},
-	    {"observe", optional_argument, NULL, 'o'},
-	    {"ports", required_argument, NULL, 'p'},
-	    {NULL, 0, NULL, 0},
-	};
 	enum mx_attach_mode mode = MX_MODE_AUTO;
 	struct mx_dp_config cfg, old;
 	struct mx_status st;
@@ -261,11 +222,8 @@ int cmd_attach(int argc, char **argv)
 	struct backend be;
 	int c, err, rc;
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv)) != -1) {
 		switch (c) {
-		case 'h':
-			fputs(attach_help, stdout);
-			return EXIT_OK;
 		case 'm':
 			if (!strcmp(optarg, "native"))
 				mode = MX_MODE_NATIVE;
@@ -293,8 +251,6 @@ int cmd_attach(int argc, char **argv)
 				    "distinct ports 1-65535, comma separated",
 				    cmd, optarg, MX_PORTS_MAX);
 			break;
-		default:
-			cmd_bad_option(cmd, c, argv);
 		}
 	}
 	if (optind >= argc)
@@ -403,11 +359,6 @@ int cmd_attach(int argc, char **argv)
 int cmd_detach(int argc, char **argv)
 {
 	const char *cmd = argv[0];
-	static const struct option opts[] = {
-	    {"all", no_argument, NULL, 'a'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct mx_status st;
 	struct backend be;
 	bool all = false;
@@ -415,16 +366,11 @@ int cmd_detach(int argc, char **argv)
 	size_t i;
 	int c, err, rc = EXIT_OK;
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv)) != -1) {
 		switch (c) {
 		case 'a':
 			all = true;
 			break;
-		case 'h':
-			fputs(detach_help, stdout);
-			return EXIT_OK;
-		default:
-			cmd_bad_option(cmd, c, argv);
 		}
 	}
 	if (all && optind < argc)
@@ -615,27 +561,17 @@ static void status_text(const struct mx_status *st, const char *why, long pid)
 int cmd_status(int argc, char **argv)
 {
 	const char *cmd = argv[0];
-	static const struct option opts[] = {
-	    {"help", no_argument, NULL, 'h'},
-	    {"json", no_argument, NULL, 'j'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct mx_status st;
 	struct backend be;
 	bool json = false;
 	int c, err, rc;
 	long pid;
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv)) != -1) {
 		switch (c) {
-		case 'h':
-			fputs(status_help, stdout);
-			return EXIT_OK;
 		case 'j':
 			json = true;
 			break;
-		default:
-			cmd_bad_option(cmd, c, argv);
 		}
 	}
 	if (optind < argc)

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "backend/backend.h"
+#include "cmd/cli.h"
 #include "cmd/cmdline.h"
 #include "cmd/commands.h"
 #include "core/config.h"
@@ -26,23 +27,6 @@
 #include "core/mxwall.h"
 #include "report/report.h"
 #include "report/table.h"
-
-static const char query_help[] =
-    "usage: mxwall query ADDR... [-n N] [--json] [--config FILE]\n"
-    "       mxwall why ADDR...\n\n"
-    "Why is ADDR blocked (or not)? Every entry covering it, longest first\n"
-    "(the first decides), with action, origin, tags, added, expires, last\n"
-    "hit and counters; whether its SMTP SYNs were seen on the wire; its\n"
-    "recidive level and pardon; and the rejections behind the promotion\n"
-    "(time, MTA, reason tags, log file and line), newest first.\n"
-    "  -n N             show at most N events per address (default 10; 0 = "
-    "all)\n"
-    "  --json           a JSON array, one object per address: the keys of\n"
-    "                   'list --json' for the deciding entry, plus address,\n"
-    "                   covered, entries, seen, recidive, pardon, events\n"
-    "  --config FILE    where the database is (default " MX_CONF_DEFAULT ")\n"
-    "Exit status: 0 every ADDR is covered by an entry, 1 one is not, 2 bad "
-    "ADDR.\n";
 
 struct q_event {
 	int64_t time;
@@ -371,12 +355,6 @@ static struct q_addr *parse_hosts(const char *cmd, int n, char **argv)
 int cmd_query(int argc, char **argv)
 {
 	const char *cmd = argv[0], *conf = NULL;
-	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"json", no_argument, NULL, 'j'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct mx_entry *rows = NULL;
 	struct mx_config cfg;
 	struct mx_db *db = NULL;
@@ -388,14 +366,11 @@ int cmd_query(int argc, char **argv)
 	int c, i, n, rc, err;
 	int64_t now;
 
-	while ((c = getopt_long(argc, argv, ":hn:", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv)) != -1) {
 		switch (c) {
 		case 'c':
 			conf = optarg;
 			break;
-		case 'h':
-			fputs(query_help, stdout);
-			return EXIT_OK;
 		case 'j':
 			json = true;
 			break;
@@ -405,8 +380,6 @@ int cmd_query(int argc, char **argv)
 				    "%s: -n %s: expected a number of events",
 				    cmd, optarg);
 			break;
-		default:
-			cmd_bad_option(cmd, c, argv);
 		}
 	}
 	n = argc - optind;

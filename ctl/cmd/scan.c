@@ -13,36 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd/cli.h"
 #include "cmd/commands.h"
 #include "mta/logread.h"
 #include "core/privsep.h"
 #include "core/mxwall.h"
 #include "mta/scan.h"
-
-static void scan_usage(FILE *f)
-{
-	fprintf(
-	    f,
-	    "usage: mxwall scan [--json] [--spamtrap ADDR]... [--stats] "
-	    "[LOGFILE...]\n"
-	    "\n"
-	    "Print every SMTP rejection, protocol abuse, authentication "
-	    "failure\n"
-	    "and greylisting deferral in MTA logs (Postfix, Exim, Sendmail,\n"
-	    "OpenSMTPD, postgrey, Courier, qmail/rblsmtpd), one per line:\n"
-	    "TIME<TAB>IP<TAB>MTA<TAB>TAGS. LOGFILE may be gzip-compressed; "
-	    "'-'\n"
-	    "(the default) reads stdin. Syslog stamps take their year from "
-	    "the\n"
-	    "file's modification time.\n"
-	    "\n"
-	    "  --json           one JSON object per line: time, ip, mta, tags, "
-	    "line, file\n"
-	    "  --spamtrap ADDR  tag rejections for this recipient 'spamtrap' "
-	    "(repeatable)\n"
-	    "  --stats          print line counts to stderr at the end\n"
-	    "  -h, --help       this text\n");
-}
 
 static void print_event(const struct scan_event *ev, bool json,
 			const char *file, uint64_t lineno)
@@ -100,13 +76,6 @@ static int scan_file(struct scanner *s, struct logread *r, int64_t mtime,
 
 int cmd_scan(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"help", no_argument, NULL, 'h'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"spamtrap", required_argument, NULL, 't'},
-	    {"stats", no_argument, NULL, 's'},
-	    {NULL, 0, NULL, 0},
-	};
 	const char **traps = NULL;
 	static char *stdin_only[] = {"-", NULL};
 	char **files;
@@ -123,14 +92,8 @@ int cmd_scan(int argc, char **argv)
 	bool json = false, stats = false;
 	int c, rc, ret = EXIT_OK;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv)) != -1) {
 		switch (c) {
-		case 'h':
-			scan_usage(stdout);
-			free(traps);
-			return EXIT_OK;
 		case 'j':
 			json = true;
 			break;
@@ -149,15 +112,6 @@ int cmd_scan(int argc, char **argv)
 			    xreallocarray(traps, ntraps + 1, sizeof(*traps));
 			traps[ntraps++] = optarg;
 			break;
-		default:
-			free(traps);
-			if (optopt)
-				log_usage("-%c: unknown or incomplete option "
-					  "(see 'mxwall scan --help')",
-					  optopt);
-			log_usage("%s: unknown or incomplete option (see "
-				  "'mxwall scan --help')",
-				  argv[optind - 1]);
 		}
 	}
 	files = optind < argc ? argv + optind : stdin_only;

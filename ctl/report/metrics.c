@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cmd/cli.h"
 #include "cmd/cmdline.h"
 #include "cmd/commands.h"
 #include "core/config.h"
@@ -279,12 +280,6 @@ int cmd_metrics(int argc, char **argv)
 	static const char *const promote[] = {"promote", "escalate", NULL};
 	static const char *const expire[] = {"expire", "idle", NULL};
 	const char *cmd = argv[0], *conf = NULL, *out = NULL;
-	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"out", required_argument, NULL, 'o'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct metrics_input in = {0};
 	struct metrics_lag *lag = NULL;
 	struct mx_entry *rows = NULL;
@@ -298,37 +293,16 @@ int cmd_metrics(int argc, char **argv)
 	FILE *f;
 	int c, rc, err;
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv)) != -1) {
 		switch (c) {
 		case 'c':
 			conf = optarg;
 			break;
-		case 'h':
-			printf("usage: mxwall metrics [--out FILE] [--config "
-			       "FILE]\n\n"
-			       "Prometheus text format for node_exporter's "
-			       "textfile collector:\n"
-			       "global counters, entries by origin, promotions "
-			       "and expiries, the\n"
-			       "top entries' packets and bytes (report_top of "
-			       "them), and how far\n"
-			       "the controller is behind each log.\n"
-			       "  --out FILE       write FILE atomically (temp "
-			       "file and rename);\n"
-			       "                   name it *.prom in the "
-			       "collector's directory;\n"
-			       "                   a device or FIFO is written "
-			       "in place, - is stdout\n"
-			       "  --config FILE    mxwall.conf "
-			       "(default " MX_CONF_DEFAULT ")\n");
-			return EXIT_OK;
 		case 'o':
 			if (!*optarg)
 				log_usage("%s: --out: empty file name", cmd);
 			out = optarg;
 			break;
-		default:
-			cmd_bad_option(cmd, c, argv);
 		}
 	}
 	if (optind < argc)

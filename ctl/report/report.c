@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
+#include "cmd/cli.h"
 #include "cmd/cmdline.h"
 #include "cmd/commands.h"
 #include "core/config.h"
@@ -1063,50 +1064,9 @@ int report_open_db(const char *cmd, const struct mx_config *c, bool write,
 	return EXIT_OK;
 }
 
-static void report_usage(FILE *f)
-{
-	fprintf(
-	    f,
-	    "usage: mxwall report [-n N] [--by /24|/16|/48] [--reset] [--json] "
-	    "[--out FILE]\n"
-	    "                     [--config FILE]\n\n"
-	    "The weekly report: the period since the last reset, SMTP SYNs "
-	    "seen and\n"
-	    "dropped, entries, promotions, drops per day and the top N entries "
-	    "by\n"
-	    "packets. With --reset the report is archived first "
-	    "(REPORT_DIR/DATE.txt\n"
-	    "and .json), mailed to report_mail_to when configured, and only "
-	    "then are\n"
-	    "the dynamic entries removed and the static entries' counters "
-	    "zeroed.\n"
-	    "  -n N             rows in the table (default: report_top, 20; 0 "
-	    "= all)\n"
-	    "  --by /24|/16|/48 sum hosts into netblocks: /24 = IPv4 /24 and "
-	    "IPv6 /48,\n"
-	    "                   /16 = IPv4 /16 and IPv6 /32, /48 = IPv6 /48 "
-	    "only\n"
-	    "  --reset          archive, mail, then start a new week\n"
-	    "  --json           an object with period, totals, days and rows\n"
-	    "  --out FILE       write the report to FILE (atomically), not "
-	    "stdout;\n"
-	    "                   a device or FIFO is written in place, - is "
-	    "stdout\n"
-	    "  --config FILE    mxwall.conf (default " MX_CONF_DEFAULT ")\n");
-}
-
 int cmd_report(int argc, char **argv)
 {
 	const char *cmd = argv[0], *conf = NULL;
-	static const struct option opts[] = {
-	    {"by", required_argument, NULL, 'b'},
-	    {"config", required_argument, NULL, 'c'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"out", required_argument, NULL, 'o'},
-	    {"reset", no_argument, NULL, 'r'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct report_opts o = {0};
 	char rdir[4096];
 	struct mx_config cfg;
@@ -1115,7 +1075,7 @@ int cmd_report(int argc, char **argv)
 	bool top_given = false;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, ":hn:", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv)) != -1) {
 		switch (c) {
 		case 'b':
 			if (table_parse_by(optarg, &o.v4len, &o.v6len))
@@ -1127,9 +1087,6 @@ int cmd_report(int argc, char **argv)
 		case 'c':
 			conf = optarg;
 			break;
-		case 'h':
-			report_usage(stdout);
-			return EXIT_OK;
 		case 'j':
 			o.json = true;
 			break;
@@ -1148,8 +1105,6 @@ int cmd_report(int argc, char **argv)
 		case 'r':
 			o.reset = true;
 			break;
-		default:
-			cmd_bad_option(cmd, c, argv);
 		}
 	}
 	if (optind < argc)

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cmd/cli.h"
 #include "cmd/cmdline.h"
 #include "cmd/commands.h"
 #include "core/config.h"
@@ -288,36 +289,9 @@ static int load_event(void *arg, const struct db_event *e)
 	return 0;
 }
 
-static void stats_usage(FILE *f)
-{
-	fprintf(
-	    f,
-	    "usage: mxwall stats persistence [--days N] [--json] [--config "
-	    "FILE]\n\n"
-	    "How persistent refused sources are, from the controller's "
-	    "database: of\n"
-	    "the sources that tried at least twice (tries are connections at "
-	    "least\n"
-	    "5 s after the source's previous rejection), the share that came "
-	    "back\n"
-	    "1, 2, 3, 4, 5-10 and more times; one row for all, one per reason "
-	    "tag.\n"
-	    "  --days N         the last N days (default 28)\n"
-	    "  --json           an object with the counts per row\n"
-	    "  --config FILE    mxwall.conf, for the database path (default\n"
-	    "                   " MX_CONF_DEFAULT ")\n");
-}
-
 int cmd_stats(int argc, char **argv)
 {
 	const char *cmd = "stats persistence", *conf = NULL;
-	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"days", required_argument, NULL, 'd'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"json", no_argument, NULL, 'j'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct stats_result res = {0};
 	struct load l = {0};
 	struct mx_config cfg;
@@ -328,18 +302,7 @@ int cmd_stats(int argc, char **argv)
 	size_t i;
 	int c, rc, err;
 
-	if (argc >= 2 &&
-	    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		stats_usage(stdout);
-		return EXIT_OK;
-	}
-	if (argc < 2 || strcmp(argv[1], "persistence"))
-		log_usage(
-		    "stats: %s: unknown statistic (expected 'persistence')",
-		    argc < 2 ? "(none)" : argv[1]);
-	argc--;
-	argv++;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv)) != -1) {
 		switch (c) {
 		case 'c':
 			conf = optarg;
@@ -349,18 +312,17 @@ int cmd_stats(int argc, char **argv)
 				log_usage("%s: --days %s: expected 1 to 36500",
 					  cmd, optarg);
 			break;
-		case 'h':
-			stats_usage(stdout);
-			return EXIT_OK;
 		case 'j':
 			json = true;
 			break;
-		default:
-			cmd_bad_option(cmd, c, argv);
 		}
 	}
-	if (optind < argc)
-		log_usage("%s: %s: unexpected argument", cmd, argv[optind]);
+	if (optind >= argc || strcmp(argv[optind], "persistence"))
+		log_usage(
+		    "stats: %s: unknown statistic (expected 'persistence')",
+		    optind >= argc ? "(none)" : argv[optind]);
+	if (optind + 1 < argc)
+		log_usage("%s: %s: unexpected argument", cmd, argv[optind + 1]);
 	rc = report_load_config(cmd, conf, &cfg);
 	if (rc)
 		return rc;

@@ -44,6 +44,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cmd/cli.h"
 #include "cmd/commands.h"
 #include "core/mxwall.h"
 #include "core/privsep.h"
@@ -689,27 +690,8 @@ static void reload(struct watch *w)
 	core_load(w);
 }
 
-static void usage(FILE *f)
-{
-	fprintf(
-	    f,
-	    "usage: mxwall watch [--config FILE] [--dry-run] [LOGFILE...]\n\n"
-	    "Follow the MTA's logs and promote sources with many rejections\n"
-	    "into the filter (see mxwall.conf(5)).\n\n"
-	    "  -c, --config FILE  configuration (default " MX_CONF_DEFAULT ")\n"
-	    "  -n, --dry-run      log what would be blocked, change nothing\n"
-	    "  -h, --help         this text\n"
-	    "LOGFILE... replaces the config's log keys; '-' is stdin.\n");
-}
-
 int cmd_watch(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"dry-run", no_argument, NULL, 'n'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct watch *w = xcalloc(1, sizeof(*w));
 	char dbpath[4096], err[512];
 	struct pollfd pfd[8];
@@ -721,24 +703,15 @@ int cmd_watch(int argc, char **argv)
 	w->conf_path = MX_CONF_DEFAULT;
 	w->lock_fd = -1;
 	w->pid_fd = -1;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:hn", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv)) != -1) {
 		switch (c) {
 		case 'c':
 			w->conf_path = optarg;
 			w->conf_given = true;
 			break;
-		case 'h':
-			usage(stdout);
-			free(w);
-			return EXIT_OK;
 		case 'n':
 			w->dry_run = true;
 			break;
-		default:
-			log_usage("watch: %s: unknown option (see 'mxwall "
-				  "watch --help')",
-				  argv[optind - 1]);
 		}
 	}
 	w->cli_logs = argv + optind;

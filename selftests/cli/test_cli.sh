@@ -111,6 +111,33 @@ for c in attach detach status block allow unblock list load flush top; do
 	rm -f /tmp/mxwall-cli-err.$$
 done
 
+# --- help COMMAND is that command's --help; no command: the short usage
+for c in attach detach status block allow unblock list load flush top scan watch report stats metrics export query why; do
+	check_eq "help $c is '$c --help'" "$(M help "$c" 2>&1; echo "rc=$?")" "$(M "$c" --help 2>&1; echo "rc=$?")"
+done
+expect 2 "$E help: frob: unknown command (see 'mxwall --help')" M help frob
+out=$("$MXWALL" 2>&1 >/dev/null)
+rc=$?
+check_eq "no command: exit 2" "$rc" 2
+check "no command: a short usage naming the commands and 'help COMMAND'" \
+	test "$(wc -l <<<"$out")" -le 6 -a -n "$(grep -x 'commands: attach detach .*' <<<"$out")" \
+	-a -n "$(grep -F "mxwall help COMMAND" <<<"$out")"
+check "no command: nothing on stdout" test -z "$("$MXWALL" 2>/dev/null)"
+
+# --- options after arguments: scan FILE --json, stats persistence --json
+optlog=$(mktemp /tmp/mxwall-cli-log.XXXXXX)
+on_cleanup "rm -f $optlog"
+echo 'Jan  1 00:00:00 mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from x[192.0.2.9]: 554 5.7.1 Service unavailable; Client host [192.0.2.9] blocked using zen.spamhaus.org; from=<a@b> to=<c@d> proto=ESMTP helo=<x>' >"$optlog"
+out=$(M scan "$optlog" --json 2>&1)
+check "scan FILE --json: JSON after the file name" grep -q '^{"time":".*","ip":"192.0.2.9"' <<<"$out"
+check_eq "scan FILE --json equals scan --json FILE" "$out" "$(M scan --json "$optlog" 2>&1)"
+check_eq "scan FILE --frob: usage error" "$(M scan "$optlog" --frob 2>&1; echo "rc=$?")" \
+	"$E scan: --frob: unknown option (see 'mxwall scan --help')
+rc=2"
+check_eq "scan -- -x: a file named after --" "$(M scan -- --json 2>&1 >/dev/null; echo "rc=$?")" \
+	"$E --json: No such file or directory
+rc=1"
+
 # --- runtime errors before anything is set up: exit 1
 expect 1 "$E attach: nosuch0: no such interface" M attach nosuch0
 for c in "block 192.0.2.1" "allow 192.0.2.1" "unblock 192.0.2.1" "list" "top" "status" "flush --all" "detach --all"; do
