@@ -212,38 +212,38 @@ const struct cli_command cli_commands[] = {
      "completed\n"
      "SMTP handshakes that the watcher asks (require_seen) is attached "
      "too.",
-     attach_opts, NULL, NULL},
+     attach_opts, NULL, NULL, NULL},
     {"detach", cmd_detach, "IFACE | --all",
      "Take the filter off IFACE (or off every interface). When the last\n"
      "interface is detached and no entries are left, every trace (pinned\n"
      "maps, the record of SMTP handshakes, nftables table) is removed;\n"
      "otherwise entries and counters stay for the next attach.",
-     detach_opts, NULL, NULL},
+     detach_opts, NULL, NULL, NULL},
     {"status", cmd_status, "[--json]",
      "The backend in use and why, interfaces and modes, ports, observe "
      "mode,\n"
      "entry counts and capacity, the global counters, and whether the\n"
      "controller (mxwall watch) is running.",
-     json_opts, NULL, NULL},
+     json_opts, NULL, NULL, NULL},
     {"block", cmd_block,
      "CIDR... [--tag TAG] [--ttl DURATION] [--static] [--observe]",
      "Drop SMTP SYNs from each CIDR (a host or a netblock).", block_opts, NULL,
-     NULL},
+     NULL, NULL},
     {"allow", cmd_allow, "CIDR... [--tag TAG] [--static|--dynamic]",
      "An exception inside a blocked netblock: SMTP SYNs from each CIDR "
      "pass\n"
      "(the longest prefix wins) and are counted.",
-     allow_opts, NULL, NULL},
+     allow_opts, NULL, NULL, NULL},
     {"unblock", cmd_unblock, "CIDR... [--pardon DURATION [--config FILE]]",
      "Remove the entry for each CIDR (a block or an allow exception), "
      "with\n"
      "its counters. Each must be an entry as listed; nothing changes if "
      "one\n"
      "is not.",
-     unblock_opts, NULL, NULL},
+     unblock_opts, NULL, NULL, NULL},
     {"list", cmd_list, "[--json] [--dynamic|--static]",
      "Every entry, sorted by address, with its counters and tags.", list_opts,
-     NULL, NULL},
+     NULL, NULL, NULL},
     {"load", cmd_load,
      "FILE [--format plain|rbldnsd|zone|drop-json] [--tag TAG] [--dynamic]",
      "Block every CIDR listed in FILE ('-' = stdin): one per line, '#' or "
@@ -251,13 +251,13 @@ const struct cli_command cli_commands[] = {
      "start a comment (Spamhaus DROP style '1.2.3.0/24 ; SBL1'). All or "
      "nothing:\n"
      "the first bad line is reported as FILE:LINE and nothing changes.",
-     load_opts, NULL, NULL},
+     load_opts, NULL, NULL, NULL},
     {"flush", cmd_flush, "--dynamic|--all",
-     "Remove entries with their counters.", flush_opts, NULL, NULL},
+     "Remove entries with their counters.", flush_opts, NULL, NULL, NULL},
     {"top", cmd_top, "[-n N] [--by /24|/16|/48] [--json]",
      "The entries that matched the most packets, live from the counters:\n"
      "every entry, allow exceptions and the core list included.",
-     top_opts, NULL, NULL},
+     top_opts, NULL, NULL, NULL},
     {"scan", cmd_scan, "[--json] [--spamtrap ADDR]... [--stats] [LOGFILE...]",
      "Print every SMTP rejection, protocol abuse, authentication failure\n"
      "and greylisting deferral in MTA logs (Postfix, Exim, Sendmail,\n"
@@ -265,12 +265,12 @@ const struct cli_command cli_commands[] = {
      "TIME<TAB>IP<TAB>MTA<TAB>TAGS. LOGFILE may be gzip-compressed; '-'\n"
      "(the default) reads stdin. Syslog stamps take their year from the\n"
      "file's modification time.",
-     scan_opts, NULL, NULL},
+     scan_opts, NULL, NULL, NULL},
     {"watch", cmd_watch, "[--config FILE] [--dry-run] [LOGFILE...]",
      "Follow the MTA's logs and promote sources with many rejections\n"
      "into the filter (see mxwall.conf(5)).",
      watch_opts, "LOGFILE... replaces the config's log keys; '-' is stdin.",
-     NULL},
+     NULL, NULL},
     {"report", cmd_report,
      "[-n N] [--by /24|/16|/48] [--reset] [--json] [--out FILE] [--config "
      "FILE]",
@@ -283,7 +283,7 @@ const struct cli_command cli_commands[] = {
      "and .json), mailed to report_mail_to when configured, and only then "
      "are\n"
      "the dynamic entries removed and the static entries' counters zeroed.",
-     report_opts, NULL, NULL},
+     report_opts, NULL, NULL, NULL},
     {"stats", cmd_stats, "persistence [--days N] [--json] [--config FILE]",
      "How persistent refused sources are, from the controller's database: "
      "of\n"
@@ -292,13 +292,13 @@ const struct cli_command cli_commands[] = {
      "5 s after the source's previous rejection), the share that came back\n"
      "1, 2, 3, 4, 5-10 and more times; one row for all, one per reason "
      "tag.",
-     stats_opts, NULL, "stats persistence"},
+     stats_opts, NULL, "stats persistence", NULL},
     {"metrics", cmd_metrics, "[--out FILE] [--config FILE]",
      "Prometheus text format for node_exporter's textfile collector:\n"
      "global counters, entries by origin, promotions and expiries, the\n"
      "top entries' packets and bytes (report_top of them), and how far\n"
      "the controller is behind each log.",
-     metrics_opts, NULL, NULL},
+     metrics_opts, NULL, NULL, NULL},
     {"export", cmd_export,
      "[--format rbldnsd|zone|plain|json] [--static|--dynamic] [--family "
      "4|6] [--zone NAME] [--out FILE]",
@@ -311,12 +311,11 @@ const struct cli_command cli_commands[] = {
      "  json     the `list --json` objects\n"
      "Listed entries answer 127.0.0.2 (127.0.0.3 for the core list) with a\n"
      "TXT naming the reason tags; allow and observe entries are exclusions.",
-     export_opts, NULL, NULL},
+     export_opts, NULL, NULL, NULL},
     {"query", cmd_query, "ADDR... [-n N] [--json] [--config FILE]", QUERY_ABOUT,
-     query_opts, QUERY_AFTER, NULL},
-    {"why", cmd_query, "ADDR... [-n N] [--json] [--config FILE]",
-     "The same as 'mxwall query'.\n" QUERY_ABOUT, query_opts, QUERY_AFTER,
-     NULL},
+     query_opts, QUERY_AFTER, NULL, NULL},
+    {"why", cmd_query, "ADDR... [-n N] [--json] [--config FILE] (= query)",
+     NULL, NULL, NULL, NULL, "query"},
 };
 
 const unsigned int cli_ncommands = ARRAY_SIZE(cli_commands);
@@ -382,6 +381,8 @@ void cli_help(const struct cli_command *c, FILE *f)
 	const struct cli_opt *o;
 	char left[64];
 
+	if (c->alias_of)
+		c = cli_find(c->alias_of);
 	print_usage(c, f);
 	fprintf(f, "\n%s\n", c->about);
 	for (o = c->opts; o->id; o++) {
@@ -439,6 +440,8 @@ static const struct cli_command *cli_begin(const char *name)
 		log_usage("%s: unknown command (see 'mxwall --help')", name);
 	memset(&cur, 0, sizeof(cur));
 	cur.cmd = c;
+	if (c->alias_of)
+		c = cli_find(c->alias_of);
 	cur.optstring[k++] = ':';
 	cur.optstring[k++] = 'h';
 	for (o = c->opts; o->id; o++) {
@@ -478,6 +481,6 @@ int cli_getopt(int argc, char **argv)
 		exit(EXIT_OK);
 	}
 	if (id == '?' || id == ':')
-		bad_option(c->errname ? c->errname : c->name, id, argv);
+		bad_option(c->errname ? c->errname : argv[0], id, argv);
 	return id;
 }

@@ -30,6 +30,7 @@ struct cli_command {
 	const struct cli_opt *opts; /* ends with {0}; -h, --help is added */
 	const char *after;	    /* text after the options, or NULL */
 	const char *errname;	    /* name in error lines, default name */
+	const char *alias_of; /* another name of this command: its table */
 };
 
 /* the commands, in the order `mxwall --help` lists them */
