@@ -324,3 +324,31 @@ int mx_tags_add(char *tags, size_t len, const char *tag)
 	memcpy(tags + have, tag, add + 1);
 	return 0;
 }
+
+void mx_entry_source(const struct mx_entry *e, char *buf, size_t len)
+{
+	const char *p = e->tags;
+
+	while (p && *p) {
+		size_t l = strcspn(p, ",");
+
+		if ((l > 5 && !strncmp(p, MX_SOURCE_PEER, 5)) ||
+		    (l == strlen(MX_SOURCE_CROWDSEC) &&
+		     !strncmp(p, MX_SOURCE_CROWDSEC, l))) {
+			snprintf(buf, len, "%.*s", (int)l, p);
+			return;
+		}
+		p += l;
+		if (*p == ',')
+			p++;
+	}
+	snprintf(buf, len, "local");
+}
+
+bool mx_entry_follows_source(const struct mx_entry *e)
+{
+	char src[MX_TAGS_LEN];
+
+	mx_entry_source(e, src, sizeof(src));
+	return strcmp(src, "local") != 0;
+}

@@ -176,5 +176,17 @@ int mx_entry_cmp_packets(const void *a, const void *b); /* for qsort, desc */
 bool mx_tags_has(const char *tags, const char *tag);
 /* mx_tags_add - append tag if missing; -ENOSPC when it does not fit */
 int mx_tags_add(char *tags, size_t len, const char *tag);
+/*
+ * Where an entry came from, kept as a tag: "peer:NAME" for a peer's
+ * export followed by the watcher (import = NAME FILE), "crowdsec" for a
+ * CrowdSec decision. Such entries are dynamic but follow their source,
+ * not the weekly reset. Anything else is "local".
+ */
+#define MX_SOURCE_PEER "peer:"
+#define MX_SOURCE_CROWDSEC "crowdsec"
+/* mx_entry_source - "local", "peer:NAME" or "crowdsec" into buf */
+void mx_entry_source(const struct mx_entry *e, char *buf, size_t len);
+/* mx_entry_follows_source - a peer's or CrowdSec's entry */
+bool mx_entry_follows_source(const struct mx_entry *e);
 
 #endif /* MXWALL_BACKEND_H */

@@ -9,6 +9,7 @@
  * naming FILE:LINE and leaves *out at defaults; a scalar key given twice
  * is an error (the second would silently win otherwise).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -77,6 +78,14 @@ static const struct conf_key keys[] = {
     {"sendmail", CT_STR, OFF(sendmail), 0, "/usr/sbin/sendmail", 0, 0},
     {"syslog", CT_BOOL, OFF(syslog), 0, "no", 0, 0},
     {"commit_interval", CT_U64, OFF(commit_interval_ms), 0, "200", 1, 60000},
+    {"export", CT_STR, OFF(export_path), 0, NULL, 0, 0},
+    {"export_format", CT_STR, OFF(export_format), 0, "rbldnsd", 0, 0},
+    {"export_zone", CT_STR, OFF(export_zone), 0, NULL, 0, 0},
+    {"export_family", CT_U64, OFF(export_family), 0, "4", 4, 6},
+    {"import", CT_STRLIST, OFF(imports), OFF(nimports), NULL, 0, 0},
+    {"import_max_age", CT_DURATION, OFF(import_max_age), 0, "1d", 60,
+     10 * YEAR_SECS},
+    {"import_max", CT_U64, OFF(import_max), 0, "100000", 1, 10000000},
 };
 
 const char *const config_key_names[] = {
@@ -111,6 +120,13 @@ const char *const config_key_names[] = {
     "sendmail",
     "syslog",
     "commit_interval",
+    "export",
+    "export_format",
+    "export_zone",
+    "export_family",
+    "import",
+    "import_max_age",
+    "import_max",
     NULL,
 };
 
@@ -122,6 +138,88 @@ static void strlist_add(char ***list, size_t *n, const char *s)
 	(*list)[(*n)++] = xstrdup(s);
 }
 
+static bool word_in(const char *w, size_t len, const char *const *set)
+{
+	for (; *set; set++)
+		if (strlen(*set) == len && !strncmp(w, *set, len))
+			return true;
+	return false;
+}
+
+/*
+ * check_fleet - the values of the fleet keys that are more than a string:
+ * export_format and export_family from their sets, export_zone a domain
+ * name, import = NAME FILE [FORMAT] with a unique NAME and a full path.
+ */
+static int check_fleet(const struct mx_config *c, const char *key,
+		       const char *v, char *why, size_t whylen)
+{
+	static const char *const exports[] = {"rbldnsd", "zone", "plain",
+					      "json", NULL};
+	static const char *const imports[] = {"plain", "rbldnsd", "zone",
+					      "drop-json", NULL};
+	char name[32], path[4096], fmt[16], extra[2];
+	size_t i, l;
+	int n;
+
+	if (!strcmp(key, "export_format") && !word_in(v, strlen(v), exports)) {
+		snprintf(why, whylen,
+			 "'%s' is not rbldnsd, zone, plain or json", v);
+		return -EINVAL;
+	}
+	if (!strcmp(key, "export_family") && strcmp(v, "4") && strcmp(v, "6")) {
+		snprintf(why, whylen, "'%s' is not 4 or 6", v);
+		return -EINVAL;
+	}
+	if (!strcmp(key, "export_zone")) {
+		for (i = 0, l = 0; v[i]; i++, l++) {
+			if (v[i] == '.' && l)
+				l = (size_t)-1;
+			else if (!isalnum((unsigned char)v[i]) && v[i] != '-' &&
+				 v[i] != '_')
+				break;
+		}
+		if (v[i] || !l || i > 200) {
+			snprintf(why, whylen, "'%s' is not a domain name", v);
+			return -EINVAL;
+		}
+	}
+	if (strcmp(key, "import"))
+		return 0;
+	fmt[0] = '\0';
+	n = sscanf(v, "%31s %4095s %15s %1s", name, path, fmt, extra);
+	if (n < 2 || n > 3) {
+		snprintf(why, whylen, "'%s' is not NAME FILE [FORMAT]", v);
+		return -EINVAL;
+	}
+	for (i = 0; name[i]; i++)
+		if (!isalnum((unsigned char)name[i]) && name[i] != '-' &&
+		    name[i] != '_' && name[i] != '.')
+			break;
+	if (name[i] || i > 24) {
+		snprintf(why, whylen,
+			 "peer name '%s': 1 to 24 of [A-Za-z0-9._-]", name);
+		return -EINVAL;
+	}
+	if (path[0] != '/') {
+		snprintf(why, whylen, "'%.100s' is not a full path", path);
+		return -EINVAL;
+	}
+	if (n == 3 && !word_in(fmt, strlen(fmt), imports)) {
+		snprintf(why, whylen,
+			 "'%s' is not plain, rbldnsd, zone or drop-json", fmt);
+		return -EINVAL;
+	}
+	for (i = 0; i < c->nimports; i++) {
+		l = strcspn(c->imports[i], " \t");
+		if (l == strlen(name) && !strncmp(c->imports[i], name, l)) {
+			snprintf(why, whylen, "peer '%s' given twice", name);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 /* set_value - parse one value for key k into c; words for what is wrong */
 static int set_value(struct mx_config *c, const struct conf_key *k,
 		     const char *v, char *why, size_t whylen)
@@ -130,6 +228,9 @@ static int set_value(struct mx_config *c, const struct conf_key *k,
 	bool b;
 	int err;
 
+	err = check_fleet(c, k->name, v, why, whylen);
+	if (err)
+		return err;
 	switch (k->type) {
 	case CT_STR:
 		if (!*v) {
@@ -322,6 +423,12 @@ void config_free(struct mx_config *c)
 	free(c->report_mail_to);
 	free(c->report_dir);
 	free(c->sendmail);
+	free(c->export_path);
+	free(c->export_format);
+	free(c->export_zone);
+	for (i = 0; i < c->nimports; i++)
+		free(c->imports[i]);
+	free(c->imports);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -87,6 +87,15 @@ struct mx_config {
 	char *file;		     /* the file read, for FILE:LINE */
 	struct mx_conf_where *where;
 	size_t nwhere;
+	/* fleets (docs/fleet.md) */
+	char *export_path;	/* export = FILE: kept fresh by watch */
+	char *export_format;	/* export_format = rbldnsd */
+	char *export_zone;	/* export_zone = NAME (zone format) */
+	uint64_t export_family; /* export_family = 4 (zone format) */
+	char **imports;		/* import = NAME FILE [FORMAT] */
+	size_t nimports;
+	uint64_t import_max_age; /* import_max_age = 1d */
+	uint64_t import_max;	 /* import_max = 100000 entries a peer */
 };
 
 /* config_defaults - every key at its default; lists empty */

@@ -44,6 +44,8 @@ int import_parse_format(const char *s, enum import_format *out)
 struct reader {
 	const char *name;
 	size_t lineno;
+	long declared;	  /* "N entries" in an mxwall export header; -1 none */
+	size_t addresses; /* address lines read */
 	struct mx_entry *v;
 	size_t n, cap;
 	char *err;
@@ -119,6 +121,7 @@ static struct mx_entry *add(struct reader *r, const struct cidr *net,
 		r->v = xreallocarray(r->v, r->cap, sizeof(*r->v));
 	}
 	e = &r->v[r->n++];
+	r->addresses++;
 	memset(e, 0, sizeof(*e));
 	e->net = *net;
 	e->action = exclusion ? MX_ACT_ALLOW : MX_ACT_DROP;
@@ -527,6 +530,17 @@ static int parse_drop_json_line(struct reader *r, char *line)
 	return rc;
 }
 
+/* "# mxwall export, format plain, 8 entries, ..." (fleet/export.c) */
+static void header_count(struct reader *r, const char *line)
+{
+	long n;
+
+	if (sscanf(line, "# mxwall export, format %*[a-z], %ld entr", &n) ==
+		1 &&
+	    n >= 0)
+		r->declared = n;
+}
+
 /* --- the common tail --------------------------------------------------- */
 
 static int cmp_net_then_len(const void *a, const void *b)
@@ -577,7 +591,8 @@ int import_parse(enum import_format fmt, const char *name, const char *buf,
 		 size_t len, struct mx_entry **out, size_t *n, char *err,
 		 size_t errlen)
 {
-	struct reader r = {.name = name, .err = err, .errlen = errlen};
+	struct reader r = {
+	    .name = name, .err = err, .errlen = errlen, .declared = -1};
 	struct zone_state z = {.origin = ""};
 	enum rbl_section sec = RBL_NONE;
 	const char *p = buf, *end = buf + len;
@@ -596,6 +611,8 @@ int import_parse(enum import_format fmt, const char *name, const char *buf,
 				  sizeof(line) - 1);
 			break;
 		}
+		if (r.lineno == 1)
+			header_count(&r, line);
 		switch (fmt) {
 		case IMPORT_PLAIN:
 			rc = parse_plain_line(&r, line);
@@ -611,6 +628,14 @@ int import_parse(enum import_format fmt, const char *name, const char *buf,
 			break;
 		}
 	}
+	/* our own export says how many entries follow: a file cut at a
+	 * line boundary parses, but is not what the peer wrote */
+	if (!rc && r.declared >= 0 && fmt != IMPORT_ZONE &&
+	    (size_t)r.declared != r.addresses)
+		rc = fail(&r,
+			  "truncated: the header says %ld entries, %zu "
+			  "were read",
+			  r.declared, r.addresses);
 	if (rc) {
 		free(r.v);
 		return rc;

@@ -760,7 +760,9 @@ static int clear_week(const struct report_opts *o, struct backend *be,
 	del = xcalloc(n + 1, sizeof(*del));
 	keep = xcalloc(n + 1, sizeof(*keep));
 	for (i = 0; i < n; i++) {
-		if (rows[i].origin == MX_ORIGIN_STATIC)
+		/* peers' and CrowdSec's entries follow their source */
+		if (rows[i].origin == MX_ORIGIN_STATIC ||
+		    mx_entry_follows_source(&rows[i]))
 			keep[nkeep++] = rows[i].net;
 		else
 			del[ndel++] = rows[i].net;

@@ -108,11 +108,12 @@ void table_print(FILE *f, const struct mx_entry *rows, size_t n)
 
 void entry_json_keys(FILE *f, const struct mx_entry *e)
 {
-	char host[CIDR_STRLEN], tag[MX_TAGS_LEN];
+	char host[CIDR_STRLEN], tag[MX_TAGS_LEN], src[MX_TAGS_LEN];
 	const char *p = e->tags, *t;
 	bool first = true;
 	size_t l;
 
+	mx_entry_source(e, src, sizeof(src));
 	fputs("\"entry\":", f);
 	json_str(f, cidr_format(&e->net, host, sizeof(host)));
 	fputs(",\"action\":", f);
@@ -127,7 +128,8 @@ void entry_json_keys(FILE *f, const struct mx_entry *e)
 		t = p;
 		l = next_tag(&p);
 		if (!l || is_tag(t, l, "a") || is_tag(t, l, "static") ||
-		    is_tag(t, l, "allow") || is_tag(t, l, "observe"))
+		    is_tag(t, l, "allow") || is_tag(t, l, "observe") ||
+		    is_tag(t, l, src))
 			continue;
 		snprintf(tag, sizeof(tag), "%.*s", (int)l, t);
 		if (!first)
@@ -137,6 +139,8 @@ void entry_json_keys(FILE *f, const struct mx_entry *e)
 	}
 	fputs("],\"origin\":", f);
 	json_str(f, e->origin == MX_ORIGIN_STATIC ? "static" : "dynamic");
+	fputs(",\"source\":", f);
+	json_str(f, src);
 	fputs(",\"added\":", f);
 	json_time(f, e->added);
 	fputs(",\"expires\":", f);

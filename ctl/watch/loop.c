@@ -682,6 +682,7 @@ static void reload(struct watch *w)
 	log_use_syslog(w->cfg.syslog);
 	tags_configure(w);
 	own_addrs_load(w);
+	fleet_init(w); /* peers read again, the export rewritten */
 	save_positions(w);
 	commit(w);
 	followers_close(w);
@@ -790,6 +791,7 @@ int cmd_watch(int argc, char **argv)
 		log_debug("capabilities dropped");
 	own_addrs_load(w);
 	tags_configure(w);
+	fleet_init(w);
 
 	/* state of the last run: entries, the hour's promotions, windows */
 	db_entries_active(w->db, load_active, w);
@@ -827,13 +829,14 @@ int cmd_watch(int argc, char **argv)
 	sd_notify_send("READY=1\nSTATUS=following the logs");
 
 	while (running) {
-		int timeout = 1000;
+		int timeout = fleet_timeout_ms(w);
 
 		if (w->dirty) {
 			int64_t left = (int64_t)w->cfg.commit_interval_ms -
 				       ms_since(&w->first_dirty);
 
-			timeout = left < 0 ? 0 : (int)left;
+			if (left < timeout)
+				timeout = left < 0 ? 0 : (int)left;
 		}
 		if (w->jr_more)
 			timeout = 0;
@@ -872,6 +875,7 @@ int cmd_watch(int argc, char **argv)
 			journal_run(w);
 		}
 		flush_pending(w);
+		fleet_tick(w);
 		if (w->dirty && ms_since(&w->first_dirty) >=
 				    (int64_t)w->cfg.commit_interval_ms) {
 			save_positions(w);
@@ -952,6 +956,7 @@ out:
 	free(w->pend);
 	free(w->own);
 	free(w->promo_times);
+	fleet_free(w);
 	config_free(&w->cfg);
 	free(w);
 	return rc;

@@ -52,8 +52,8 @@ void lock_drop(struct watch *w)
 }
 
 /* be_apply - one change under the lock that other commands take too */
-static int be_apply(struct watch *w, const struct mx_entry *add, size_t nadd,
-		    const struct cidr *del, size_t ndel)
+int be_apply(struct watch *w, const struct mx_entry *add, size_t nadd,
+	     const struct cidr *del, size_t ndel)
 {
 	int err;
 
@@ -64,6 +64,8 @@ static int be_apply(struct watch *w, const struct mx_entry *add, size_t nadd,
 		return err;
 	err = w->be.ops->apply(&w->be, add, nadd, del, ndel);
 	lock_drop(w);
+	if (!err)
+		fleet_changed(w); /* the export follows */
 	return err;
 }
 

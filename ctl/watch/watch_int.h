@@ -154,6 +154,8 @@ struct watch {
 	size_t npromo;
 	int64_t cap_logged;
 
+	struct fleet *fleet; /* export and peers (fleet.c); NULL: none */
+
 	int64_t now;
 	const char *fake_now;
 	bool dirty;
@@ -186,7 +188,16 @@ const char *protected(struct watch *w, const struct cidr *net);
 void event(struct watch *w, int64_t t, const struct cidr *ip, const char *mta,
 	   const char *tags, bool replay);
 
+/* fleet.c: export = FILE, import = NAME FILE */
+int fleet_init(struct watch *w);
+void fleet_free(struct watch *w);
+void fleet_changed(struct watch *w);
+int fleet_timeout_ms(struct watch *w);
+void fleet_tick(struct watch *w);
+
 /* sync.c */
+int be_apply(struct watch *w, const struct mx_entry *add, size_t nadd,
+	     const struct cidr *del, size_t ndel);
 int lock_take(struct watch *w);
 void lock_drop(struct watch *w);
 void mark_dirty(struct watch *w);

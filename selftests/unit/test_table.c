@@ -244,7 +244,8 @@ static void test_entry_json(void)
 	    buf,
 	    "{\"entry\":\"2001:db8::1\",\"action\":\"drop\",\"packets\":1,"
 	    "\"bytes\":60,\"tags\":[\"a\",\"x\\\"y\"],\"origin\":\"dynamic\","
-	    "\"added\":null,\"expires\":\"2026-11-23T06:55:04Z\",\"last_hit\":"
+	    "\"source\":\"local\",\"added\":null,\"expires\":\"2026-11-23T06:"
+	    "55:04Z\",\"last_hit\":"
 	    "null}",
 	    "one object, escaped tag, nulls");
 	free(buf);
