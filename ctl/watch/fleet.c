@@ -14,12 +14,12 @@
  * file leaves the previous set in place) and its entries become the
  * filter's entries tagged `peer:NAME`, added and removed as the file
  * changes, in one apply. A peer never overrides what is here: not a
- * protected address (loopback, ours, the allowlist), not an entry from
- * anywhere else (a local allow, the core list, a promotion, another
- * peer), not an address a local allow covers; a peer netblock holding a
- * peer exception is left out whole (blocking it would block what the peer
- * let through). A file not refreshed for import_max_age takes its entries
- * with it; a file over import_max entries is refused whole.
+ * protected address (loopback, ours, the allowlist), not a pardon
+ * (`unblock --pardon`), not an entry from anywhere else (a local allow, the
+ * core list, a promotion, another peer), not an address a local allow covers; a
+ * peer netblock holding a peer exception is left out whole (blocking it would
+ * block what the peer let through). A file not refreshed for import_max_age
+ * takes its entries with it; a file over import_max entries is refused whole.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -57,8 +57,8 @@ struct fleet {
 	bool export_due;
 	struct timespec changed_at;
 	uint64_t export_digest;
-	int64_t last_digest;	    /* monotonic seconds */
-	int64_t last_count;	    /* monotonic seconds */
+	int64_t last_digest; /* monotonic seconds */
+	int64_t last_count;  /* monotonic seconds */
 	size_t count_static, count_dynamic;
 };
 
@@ -236,7 +236,8 @@ static void export_tick(struct watch *w)
 
 	if (!w->cfg.export_path || !w->have_be)
 		return;
-	if (!(f->export_due && ms_since(&f->changed_at) >= EXPORT_DEBOUNCE_MS) &&
+	if (!(f->export_due &&
+	      ms_since(&f->changed_at) >= EXPORT_DEBOUNCE_MS) &&
 	    !changed_elsewhere(w, f, mono))
 		return;
 	if (w->be.ops->dump(&w->be, &rows, &n)) {
@@ -288,6 +289,37 @@ static bool holds_exception(const struct mx_entry *v, size_t n,
 	return false;
 }
 
+struct pardons {
+	struct cidr *v;
+	size_t n;
+	bool failed;
+};
+
+static int pardon_collect(void *arg, const struct db_pardon *p)
+{
+	struct pardons *ps = arg;
+	char err[64];
+
+	ps->v = xreallocarray(ps->v, ps->n + 1, sizeof(*ps->v));
+	if (cidr_parse(p->cidr, 0, &ps->v[ps->n], err, sizeof(err)) >= 0)
+		ps->n++;
+	return 0;
+}
+
+/* a pardon holds net or lies inside it (as for promotions, sync.c) */
+static bool is_pardoned(const struct pardons *ps, const struct cidr *net)
+{
+	size_t i;
+
+	if (ps->failed)
+		return true; /* cannot say: fail closed */
+	for (i = 0; i < ps->n; i++)
+		if (cidr_contains(&ps->v[i], net) ||
+		    cidr_contains(net, &ps->v[i]))
+			return true;
+	return false;
+}
+
 static struct mx_entry *find_net(struct mx_entry *v, size_t n,
 				 const struct cidr *net)
 {
@@ -305,11 +337,14 @@ static int peer_apply(struct watch *w, struct peer *p, struct mx_entry *want,
 		      size_t *nskipped)
 {
 	struct mx_entry *rows = NULL, *add = NULL;
+	struct pardons pardons = {0};
 	struct cidr *del = NULL;
 	size_t n = 0, nadd = 0, ndel = 0, i;
 	int err;
 
 	*nadded = *nremoved = *nskipped = 0;
+	if (nwant && db_pardons_active(w->db, w->now, pardon_collect, &pardons))
+		pardons.failed = true;
 	err = w->be.ops->dump(&w->be, &rows, &n);
 	if (err)
 		return err;
@@ -331,6 +366,7 @@ static int peer_apply(struct watch *w, struct peer *p, struct mx_entry *want,
 		have = find_net(rows, n, &e->net);
 		if (protected(w, &e->net) || (have && !has_tag(have, p->tag)) ||
 		    allow_covers(rows, n, &e->net) ||
+		    is_pardoned(&pardons, &e->net) ||
 		    holds_exception(want, nwant, &e->net)) {
 			(*nskipped)++;
 			continue;
@@ -382,6 +418,7 @@ static int peer_apply(struct watch *w, struct peer *p, struct mx_entry *want,
 	free(rows);
 	free(add);
 	free(del);
+	free(pardons.v);
 	return err;
 }
 
@@ -419,8 +456,9 @@ static void peer_check(struct watch *w, struct peer *p)
 	int rc;
 
 	if (stat(p->path, &st)) {
-		snprintf(err, sizeof(err), "%.300s: %s (the last set stays until it "
-					   "is import_max_age old)",
+		snprintf(err, sizeof(err),
+			 "%.300s: %s (the last set stays until it "
+			 "is import_max_age old)",
 			 p->path, strerror(errno));
 		peer_log_once(p, err);
 	} else if ((!p->have_stat || !same_file(&st, &p->st)) &&

@@ -8,7 +8,7 @@
 # what a peer must never do: a truncated or malformed file leaves the
 # previous set in place; 0.0.0.0/0, our own or allowlisted addresses, a
 # netblock holding the peer's own exception and an entry B already has
-# are not applied; a file over import_max is refused whole; a file that
+# are not applied, nor a pardon; a file over import_max is refused whole; a file that
 # disappears keeps the set until import_max_age, then its entries go; the
 # weekly reset (report --reset) keeps them (they follow their source).
 . "$(dirname "$0")/lib.sh"
@@ -142,21 +142,26 @@ check_not "the allowlist holds" listed_in B 192.0.2.200
 check_eq "the core list entry keeps its origin" "$(B list --json | python3 -c 'import json,sys; print([e["origin"] + "/" + e["source"] for e in json.load(sys.stdin) if e["entry"] == "198.51.100.0/24"][0])')" "static/local"
 check_not "a netblock holding the peer's exception is left out" listed_in B 203.0.113.0/28
 check_not "the exception itself is no local allow" listed_in B 203.0.113.5
+check "B pardons one of them" B unblock 203.0.113.99 --pardon 1d --config "$D/b.conf"
+{ cat "$D/t"; echo "203.0.113.98 ; relay"; } > "$D/t2"
+check "B reads the peer's next file" peer_write "$D/t2" '7 entries'
+check "B applies the new entry" wait_in B 203.0.113.98 yes
+check_not "a pardon holds against the peer" listed_in B 203.0.113.99
 python3 -c 'for i in range(2000): print("10.1.%d.%d ; relay" % (i // 250, i % 250 + 1))' > "$D/t"
 check "B says the big file is refused" peer_write "$D/t" 'over import_max'
-check "over import_max: refused whole, the set stays" listed_in B 203.0.113.99
+check "over import_max: refused whole, the set stays" listed_in B 203.0.113.98
 check_not "over import_max: nothing of it" listed_in B 10.1.0.1
 
 # the weekly reset keeps what follows a peer
 B report --reset --config "$D/b.conf" > /dev/null 2>&1
-check "the weekly reset keeps the peer's entries" listed_in B 203.0.113.99
+check "the weekly reset keeps the peer's entries" listed_in B 203.0.113.98
 
 # the file goes away: the set stays until import_max_age
 rm -f "$D/a-export.txt"
 check "B says the file is gone" wait_b_log 'No such file'
-check "a vanished file: the set stays" listed_in B 203.0.113.99
+check "a vanished file: the set stays" listed_in B 203.0.113.98
 set_now $(( $(date +%s) + 7200 ))	# the file's time is the real one
-check "older than import_max_age: its entries go" wait_in B 203.0.113.99 no 50
+check "older than import_max_age: its entries go" wait_in B 203.0.113.98 no 50
 grep -q 'not refreshed' "$T_DIR/watch-b.err" && ok "says why" || fail "says why"
 kill -CONT "$A_PID"
 kill -TERM "$A_PID" "$B_PID"
