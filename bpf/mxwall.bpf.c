@@ -7,6 +7,11 @@
  * SYN set, ACK clear) from a source whose longest matching entry is `drop`
  * passes untouched; a malformed or truncated packet passes and is counted;
  * observe mode (global or per entry) counts as if dropping but passes.
+ * A TCP fragment that cannot prove it is not an SMTP SYN (a later
+ * fragment, or a first one that does not hold the whole TCP header) is
+ * looked up too: from a listed source it counts to the longest entry and
+ * is dropped, allowed or observed as a SYN would be (the global "syn"
+ * counter excepted); from an unlisted source it passes as before.
  * The global counters are updated at the one verdict exit. Maps are pinned
  * by name, so a new build of this program attached in place keeps the
  * entries and counters (layouts: mxwall_shared.h).
@@ -132,6 +137,10 @@ enum verdict {
 	V_ALLOW,     /* SMTP SYN, allow entry */
 	V_OBSERVE,   /* SMTP SYN, drop entry in observe mode */
 	V_DROP,	     /* SMTP SYN, drop entry */
+	/* a TCP fragment that may hide an SMTP SYN, from a listed source */
+	V_FALLOW,
+	V_FOBSERVE,
+	V_FDROP,
 };
 
 /* verdict - the one exit: global counters, then the XDP action */
@@ -141,21 +150,24 @@ static __always_inline int verdict(enum verdict v)
 	struct mx_stats *s = bpf_map_lookup_elem(&mx_stats, &zero);
 
 	if (!s)
-		return v == V_DROP ? XDP_DROP : XDP_PASS;
+		return v == V_DROP || v == V_FDROP ? XDP_DROP : XDP_PASS;
 	s->seen++;
-	if (v >= V_MISS)
+	if (v >= V_MISS && v <= V_DROP)
 		s->syn++;
 	switch (v) {
 	case V_MALFORMED:
 		s->malformed++;
 		break;
 	case V_ALLOW:
+	case V_FALLOW:
 		s->allowed++;
 		break;
 	case V_OBSERVE:
+	case V_FOBSERVE:
 		s->observed++;
 		break;
 	case V_DROP:
+	case V_FDROP:
 		s->dropped++;
 		return XDP_DROP;
 	default:
@@ -321,7 +333,8 @@ int mxwall_xdp(struct xdp_md *ctx)
 	const struct mx_cfg *cfg;
 	struct mx_val v;
 	struct mx_ctr *ctr;
-	__u32 zero = 0, len = 0, idx, sa[4] = {};
+	__u32 zero = 0, len = 0, idx, sa[4] = {}, frag = MX_FRAG_NONE;
+	enum verdict base = V_MISS;
 	void *l3;
 	__u64 now;
 	int proto, family, hit;
@@ -331,26 +344,41 @@ int mxwall_xdp(struct xdp_md *ctx)
 		return verdict(V_MALFORMED);
 	l3 = c.pos;
 	if (proto == bpf_htons(ETH_P_IP)) {
-		proto = parse_ip4(&c, &ip, &len);
+		proto = parse_ip4(&c, &ip, &len, &frag);
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
-		proto = parse_ip6(&c, &ip6, &len);
+		proto = parse_ip6(&c, &ip6, &len, &frag);
 	} else {
 		return verdict(V_PASS);
 	}
-	if (proto == MX_P_SHORT)
-		return verdict(V_MALFORMED);
-	if (proto != IPPROTO_TCP)
-		return verdict(V_PASS);
-	if (parse_tcp(&c, &th))
-		return verdict(V_MALFORMED);
-	/* the headers must also lie inside the declared datagram length */
-	if (c.pos - l3 > len)
-		return verdict(V_MALFORMED);
-	/* tcp[13] & (SYN|ACK) == SYN */
-	if (!th->syn || th->ack)
-		return verdict(V_PASS);
+	/*
+	 * What the packet is on its face (base); a fragment (frag) that
+	 * could still be an SMTP SYN once reassembled goes on to the lookup.
+	 */
+	if (proto == MX_P_SHORT) {
+		base = V_MALFORMED;
+	} else if (proto == MX_P_OTHER) {
+		base = V_PASS;
+	} else if (proto != IPPROTO_TCP) {
+		base = V_PASS;
+		/* a first fragment whose header chain ends inside it */
+		if (c.pos - l3 <= len)
+			frag = MX_FRAG_NONE;
+	} else if (parse_tcp(&c, &th) || c.pos - l3 > len) {
+		/* the headers must lie inside the declared datagram length */
+		base = V_MALFORMED;
+	} else {
+		/* the whole TCP header is here: its flags and port decide */
+		frag = MX_FRAG_NONE;
+		/* tcp[13] & (SYN|ACK) == SYN */
+		if (!th->syn || th->ack)
+			return verdict(V_PASS);
+	}
+	if (base != V_MISS && frag == MX_FRAG_NONE)
+		return verdict(base);
 	cfg = bpf_map_lookup_elem(&mx_cfg, &zero);
-	if (!cfg || !port_match(cfg, th->dest))
+	if (!cfg)
+		return verdict(base == V_MISS ? V_PASS : base);
+	if (base == V_MISS && (!th || !port_match(cfg, th->dest)))
 		return verdict(V_PASS);
 
 	/* branch on the pointer: the verifier tracks it, not the family */
@@ -363,9 +391,11 @@ int mxwall_xdp(struct xdp_md *ctx)
 		__builtin_memcpy(sa, &ip6->saddr, 16);
 		hit = lookup6(cfg, ip6, &v);
 	} else {
-		return verdict(V_PASS);
+		return verdict(base == V_MISS ? V_PASS : base);
 	}
 	if (!hit) {
+		if (base != V_MISS)
+			return verdict(base);
 		now = bpf_ktime_get_coarse_ns();
 		seen_record(family, sa, now);
 		return verdict(V_MISS);
@@ -378,6 +408,14 @@ int mxwall_xdp(struct xdp_md *ctx)
 		ctr->packets++;
 		ctr->bytes += len;
 		ctr->last_hit = now;
+	}
+	if (base != V_MISS) {
+		/* a fragment: counted, never recorded as seen on the wire */
+		if (v.action == MX_VAL_ALLOW)
+			return verdict(V_FALLOW);
+		if ((cfg->flags & MX_CFG_OBSERVE) || (v.flags & MX_VAL_OBSERVE))
+			return verdict(V_FOBSERVE);
+		return verdict(V_FDROP);
 	}
 	if (v.action == MX_VAL_ALLOW) {
 		seen_record(family, sa, now);

@@ -6,9 +6,12 @@
  * before touching it, advances the cursor past it and returns the next
  * protocol, or MX_P_SHORT when the header does not fit (the packet is then
  * malformed: it passes and is counted), or MX_P_OTHER when the packet is
- * well formed but not something we look at. The VLAN depth and the IPv6
- * extension chain are bounded constants (mxwall_shared.h), so the verifier
- * sees a bounded walk.
+ * well formed but not something we look at. The IP parsers also say
+ * whether the datagram is a fragment (MX_FRAG_*): a later fragment carries
+ * no ports, and a first one may not carry the whole TCP header (RFC 1858),
+ * so the caller cannot take either for "not an SMTP SYN" on its face. The VLAN
+ * depth and the IPv6 extension chain are bounded constants (mxwall_shared.h),
+ * so the verifier sees a bounded walk.
  */
 #ifndef MXWALL_PARSE_H
 #define MXWALL_PARSE_H
@@ -27,6 +30,14 @@
 
 #define MX_P_SHORT (-1) /* a declared header does not fit */
 #define MX_P_OTHER (-2) /* well formed, not ours */
+
+/* what the IP parsers say about fragmentation */
+#define MX_FRAG_NONE 0	/* not a fragment (an IPv6 atomic one included) */
+#define MX_FRAG_FIRST 1 /* offset 0, more fragments follow */
+#define MX_FRAG_LATER                                                          \
+	2 /* offset > 0: no TCP header; TCP (IPv4) or any                      \
+	   * next header (IPv6: reassembly takes the first                     \
+	   * fragment's, so a later one proves nothing) */
 
 struct cursor {
 	void *pos;
@@ -72,10 +83,11 @@ static __always_inline int parse_eth(struct cursor *c)
 /*
  * parse_ip4 - the IPv4 header with options; returns the L4 protocol, or
  * MX_P_OTHER for a non-first fragment (only the first one carries the TCP
- * header). *len gets the declared total length, which must fit the frame.
+ * header; *frag says MX_FRAG_LATER when it belongs to a TCP datagram).
+ * *len gets the declared total length, which must fit the frame.
  */
 static __always_inline int parse_ip4(struct cursor *c, struct iphdr **out,
-				     __u32 *len)
+				     __u32 *len, __u32 *frag)
 {
 	struct iphdr *ip = c->pos;
 	__u32 ihl, tot;
@@ -93,8 +105,13 @@ static __always_inline int parse_ip4(struct cursor *c, struct iphdr **out,
 	*out = ip;
 	*len = tot;
 	c->pos += ihl;
-	if (ip->frag_off & bpf_htons(0x1fff)) /* offset != 0 */
+	if (ip->frag_off & bpf_htons(0x1fff)) { /* offset != 0 */
+		if (ip->protocol == IPPROTO_TCP)
+			*frag = MX_FRAG_LATER;
 		return MX_P_OTHER;
+	}
+	if (ip->frag_off & bpf_htons(0x2000)) /* MF */
+		*frag = MX_FRAG_FIRST;
 	return ip->protocol;
 }
 
@@ -113,10 +130,12 @@ struct ip6_frag {
 /*
  * parse_ip6 - the IPv6 header and a bounded chain of extension headers;
  * returns the upper-layer protocol. A chain longer than MX_V6_EXT_MAX
- * cannot be classified and counts as malformed (it passes).
+ * cannot be classified and counts as malformed (it passes). A fragment
+ * header sets *frag: MX_FRAG_LATER (and MX_P_OTHER) for a later fragment,
+ * MX_FRAG_FIRST when more follow; an atomic fragment is no fragment.
  */
 static __always_inline int parse_ip6(struct cursor *c, struct ipv6hdr **out,
-				     __u32 *len)
+				     __u32 *len, __u32 *frag)
 {
 	struct ipv6hdr *ip6 = c->pos;
 	struct ip6_ext *ext;
@@ -157,8 +176,12 @@ static __always_inline int parse_ip6(struct cursor *c, struct ipv6hdr **out,
 			fh = c->pos;
 			if ((void *)(fh + 1) > c->end)
 				return MX_P_SHORT;
-			if (fh->frag_off & bpf_htons(0xfff8))
+			if (fh->frag_off & bpf_htons(0xfff8)) {
+				*frag = MX_FRAG_LATER;
 				return MX_P_OTHER; /* not the first */
+			}
+			if (fh->frag_off & bpf_htons(0x0001)) /* M */
+				*frag = MX_FRAG_FIRST;
 			c->pos = fh + 1;
 			nh = fh->nexthdr;
 			continue;

@@ -566,9 +566,26 @@ static int run_batch(struct nftb *p, void (*fill)(struct nftm_buf *, void *),
 	return err;
 }
 
+struct attach_arg {
+	const char *ifname;
+	const struct nftb *p;
+};
+
 static void fill_attach(struct nftm_buf *b, void *arg)
 {
-	nftm_base_chain_add(b, arg);
+	const struct attach_arg *a = arg;
+	uint8_t plens[2][129];
+	size_t n[2] = {0, 0};
+	int f, plen;
+
+	/* a table made by an older mxwall gets the fragment rules here */
+	for (f = 0; f < 2; f++)
+		for (plen = 1; plen <= (f ? 128 : 32); plen++)
+			if (a->p->have[f][plen])
+				plens[f][n[f]++] = (uint8_t)plen;
+	nftm_frag_chains_upgrade(b, plens[0], n[0], plens[1], n[1]);
+	if (a->ifname)
+		nftm_base_chain_add(b, a->ifname);
 }
 
 static void fill_detach(struct nftm_buf *b, void *arg)
@@ -652,6 +669,7 @@ static int nft_attach(struct backend *be, const char *ifname,
 		      enum mx_attach_mode mode)
 {
 	struct nftb *p = be->priv;
+	struct attach_arg a = {ifname, p};
 	struct mx_status st;
 	size_t i;
 	int err;
@@ -666,10 +684,10 @@ static int nft_attach(struct backend *be, const char *ifname,
 		return err;
 	for (i = 0; i < st.nifaces; i++)
 		if (!strcmp(st.ifaces[i].name, ifname))
-			return 0; /* attached already */
-	if (st.nifaces >= MX_IFACES_MAX)
+			a.ifname = NULL; /* attached already: rules only */
+	if (a.ifname && st.nifaces >= MX_IFACES_MAX)
 		return -ENOSPC;
-	return run_batch(p, fill_attach, (void *)ifname);
+	return run_batch(p, fill_attach, &a);
 }
 
 static int nft_detach(struct backend *be, const char *ifname)
@@ -1282,9 +1300,12 @@ static void fill_apply(struct nftm_buf *b, void *arg)
 		/* a new map: the syn chain gets its lookups again, longest
 		 * first, in the same batch (packets see the old chain or the
 		 * new one, never a mix) */
-		if (any)
+		if (any) {
 			nftm_syn_chain_rebuild(b, f ? AF_INET6 : AF_INET, plens,
 					       n);
+			nftm_frag_chain_rebuild(b, f ? AF_INET6 : AF_INET,
+						plens, n);
+		}
 	}
 	/* deletions first: a replaced entry is deleted, then added again */
 	for (i = 0; i < pl->ndel; i = j) {

@@ -196,13 +196,35 @@ static void add_meta(struct nftnl_rule *r, uint32_t key)
 	nftnl_rule_add_expr(r, e);
 }
 
-static void add_cmp(struct nftnl_rule *r, const void *data, uint32_t len)
+/* add_cmp_op - compare the register with data (big-endian data compares
+ * as numbers: the kernel compares bytes) */
+static void add_cmp_op(struct nftnl_rule *r, uint32_t op, const void *data,
+		       uint32_t len)
 {
 	struct nftnl_expr *e = expr("cmp");
 
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
 	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void add_cmp(struct nftnl_rule *r, const void *data, uint32_t len)
+{
+	add_cmp_op(r, NFT_CMP_EQ, data, len);
+}
+
+/* add_exthdr6 - a field of the first IPv6 extension header of a type */
+static void add_exthdr6(struct nftnl_rule *r, uint8_t type, uint32_t off,
+			uint32_t len)
+{
+	struct nftnl_expr *e = expr("exthdr");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_EXTHDR_DREG, NFT_REG_1);
+	nftnl_expr_set_u8(e, NFTNL_EXPR_EXTHDR_TYPE, type);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_EXTHDR_OFFSET, off);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_EXTHDR_LEN, len);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_EXTHDR_OP, NFT_EXTHDR_OP_IPV6);
 	nftnl_rule_add_expr(r, e);
 }
 
@@ -331,6 +353,8 @@ static struct nftnl_set *set_new(uint32_t keytype, uint32_t keylen,
 	return s;
 }
 
+/* chain_emit - a new chain (a base chain on dev); with dev "" an existing
+ * chain of that name is fine */
 static void chain_emit(struct nftm_buf *b, const char *name, const char *dev)
 {
 	struct nftnl_chain *c = nftnl_chain_alloc();
@@ -341,15 +365,16 @@ static void chain_emit(struct nftm_buf *b, const char *name, const char *dev)
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, NFTM_TABLE);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFTM_FAMILY);
-	if (dev) {
+	if (dev && *dev) {
 		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
 		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, NF_NETDEV_INGRESS);
 		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, NFTM_INGRESS_PRIO);
 		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
 		nftnl_chain_set_str(c, NFTNL_CHAIN_DEV, dev);
 	}
-	nlh = hdr(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK,
-		  dev ? "attach to interface" : "create chain", name);
+	nlh = hdr(b, NFT_MSG_NEWCHAIN,
+		  NLM_F_CREATE | (dev && !*dev ? 0 : NLM_F_EXCL) | NLM_F_ACK,
+		  dev && *dev ? "attach to interface" : "create chain", name);
 	nftnl_chain_nlmsg_build_payload(nlh, c);
 	done(b, nlh);
 	nftnl_chain_free(c);
@@ -391,6 +416,78 @@ static void check_rule(struct nftm_buf *b, int family)
 	add_objref(r, nftm_counter_names[NFTM_CNT_SYN]);
 	add_verdict(r, NFT_GOTO, family == AF_INET ? "syn4" : "syn6");
 	rule_emit(b, r, NFTM_CHAIN_CHECK);
+}
+
+/*
+ * frag_rules - TCP fragments that cannot prove they are not an SMTP SYN
+ * (RFC 1858) go to frag4/frag6, which look the source up like syn4/syn6
+ * (no "syn" count, no @recent update): a later fragment (IPv4: of a TCP
+ * datagram; IPv6: any, since reassembly takes the next header from the
+ * first fragment), and a first fragment too short to be sure it holds the
+ * whole TCP header. nft cannot add two header fields, so "too short" is
+ * the longest header chain there can be: an IPv4 length under 120 (IHL
+ * 60 + TCP 60), an IPv6 payload under 1240 (the minimum MTU less the
+ * header; a real first fragment is never shorter). The first fragment
+ * alone is harmless anyway: its later fragments are dropped.
+ */
+static void frag_rules(struct nftm_buf *b)
+{
+	static const uint16_t off4 = 0x1fff, first4 = 0x3fff, off6 = 0xfff8,
+			      first6 = 0xfff9;
+	uint16_t ip4 = htons(0x0800), ip6 = htons(0x86dd), zero = 0,
+		 mf4 = htons(0x2000), m6 = htons(0x0001), len4 = htons(120),
+		 len6 = htons(1240), m;
+	uint8_t tcp = 6;
+	struct nftnl_rule *r;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		/* ip frag-off & 0x1fff != 0 / == 0x2000 with ip length < 120 */
+		r = rule_new(NFTM_CHAIN_CHECK);
+		add_meta(r, NFT_META_PROTOCOL);
+		add_cmp(r, &ip4, sizeof(ip4));
+		add_meta(r, NFT_META_L4PROTO);
+		add_cmp(r, &tcp, 1);
+		add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 6, 2);
+		m = htons(i ? first4 : off4);
+		add_bitwise(r, (const uint8_t *)&m, 2);
+		if (i) {
+			add_cmp(r, &mf4, 2);
+			add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 2, 2);
+			add_cmp_op(r, NFT_CMP_LT, &len4, 2);
+		} else {
+			add_cmp_op(r, NFT_CMP_NEQ, &zero, 2);
+		}
+		add_verdict(r, NFT_GOTO, "frag4");
+		rule_emit(b, r, NFTM_CHAIN_CHECK);
+	}
+	for (i = 0; i < 2; i++) {
+		/* exthdr frag frag-off & 0xfff8 != 0 / & 0xfff9 == 1 with
+		 * ip6 payload length < 1240 */
+		r = rule_new(NFTM_CHAIN_CHECK);
+		add_meta(r, NFT_META_PROTOCOL);
+		add_cmp(r, &ip6, sizeof(ip6));
+		add_exthdr6(r, 44, 2, 2);
+		m = htons(i ? first6 : off6);
+		add_bitwise(r, (const uint8_t *)&m, 2);
+		if (i) {
+			add_cmp(r, &m6, 2);
+			add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 4, 2);
+			add_cmp_op(r, NFT_CMP_LT, &len6, 2);
+		} else {
+			add_cmp_op(r, NFT_CMP_NEQ, &zero, 2);
+		}
+		add_verdict(r, NFT_GOTO, "frag6");
+		rule_emit(b, r, NFTM_CHAIN_CHECK);
+	}
+}
+
+void nftm_check_chain(struct nftm_buf *b)
+{
+	chain_flush(b, NFTM_CHAIN_CHECK);
+	check_rule(b, AF_INET);
+	check_rule(b, AF_INET6);
+	frag_rules(b);
 }
 
 static void act_rule(struct nftm_buf *b, const char *chain,
@@ -501,14 +598,27 @@ void nftm_table_create(struct nftm_buf *b, const struct mx_dp_config *cfg)
 	chain_emit(b, NFTM_CHAIN_DROP, NULL);
 	chain_emit(b, "syn4", NULL);
 	chain_emit(b, "syn6", NULL);
+	chain_emit(b, "frag4", NULL);
+	chain_emit(b, "frag6", NULL);
 	chain_emit(b, NFTM_CHAIN_CHECK, NULL);
 	act_rule(b, NFTM_CHAIN_OBSERVE, NFTM_CNT_OBSERVED, NF_ACCEPT);
 	act_rule(b, NFTM_CHAIN_ALLOW, NFTM_CNT_ALLOWED, NF_ACCEPT);
 	nftm_drop_rule(b, cfg->observe);
 	nftm_syn_chain_rebuild(b, AF_INET, NULL, 0);
 	nftm_syn_chain_rebuild(b, AF_INET6, NULL, 0);
-	check_rule(b, AF_INET);
-	check_rule(b, AF_INET6);
+	nftm_frag_chain_rebuild(b, AF_INET, NULL, 0);
+	nftm_frag_chain_rebuild(b, AF_INET6, NULL, 0);
+	nftm_check_chain(b);
+}
+
+void nftm_frag_chains_upgrade(struct nftm_buf *b, const uint8_t *plens4,
+			      size_t n4, const uint8_t *plens6, size_t n6)
+{
+	chain_emit(b, "frag4", "");
+	chain_emit(b, "frag6", "");
+	nftm_frag_chain_rebuild(b, AF_INET, plens4, n4);
+	nftm_frag_chain_rebuild(b, AF_INET6, plens6, n6);
+	nftm_check_chain(b);
 }
 
 void nftm_table_destroy(struct nftm_buf *b)
@@ -707,10 +817,11 @@ void nftm_map_add(struct nftm_buf *b, int family, int plen)
 	}
 }
 
-void nftm_syn_chain_rebuild(struct nftm_buf *b, int family,
-			    const uint8_t *plens, size_t n)
+/* lookups_emit - a vmap lookup per prefix length present, longest first:
+ * the first map that has the source decides */
+static void lookups_emit(struct nftm_buf *b, const char *chain, int family,
+			 const uint8_t *plens, size_t n)
 {
-	const char *chain = family == AF_INET ? "syn4" : "syn6";
 	int max = family == AF_INET ? 32 : 128;
 	struct nftnl_rule *r;
 	bool present[129] = {false};
@@ -720,14 +831,6 @@ void nftm_syn_chain_rebuild(struct nftm_buf *b, int family,
 	for (i = 0; i < n; i++)
 		if (plens[i] >= 1 && plens[i] <= max)
 			present[plens[i]] = true;
-	chain_flush(b, chain);
-	/* update @recentN { saddr }: its own rule, because a full set makes
-	 * the update break the rule it is in */
-	r = rule_new(chain);
-	add_saddr(r, family);
-	add_dynset_update(r, family == AF_INET ? "recent4" : "recent6");
-	rule_emit(b, r, chain);
-	/* longest prefix first: the first map that has the source decides */
 	for (p = max; p >= 1; p--) {
 		uint8_t mask[16];
 		char name[32];
@@ -747,6 +850,31 @@ void nftm_syn_chain_rebuild(struct nftm_buf *b, int family,
 		}
 		rule_emit(b, r, chain);
 	}
+}
+
+void nftm_syn_chain_rebuild(struct nftm_buf *b, int family,
+			    const uint8_t *plens, size_t n)
+{
+	const char *chain = family == AF_INET ? "syn4" : "syn6";
+	struct nftnl_rule *r;
+
+	chain_flush(b, chain);
+	/* update @recentN { saddr }: its own rule, because a full set makes
+	 * the update break the rule it is in */
+	r = rule_new(chain);
+	add_saddr(r, family);
+	add_dynset_update(r, family == AF_INET ? "recent4" : "recent6");
+	rule_emit(b, r, chain);
+	lookups_emit(b, chain, family, plens, n);
+}
+
+void nftm_frag_chain_rebuild(struct nftm_buf *b, int family,
+			     const uint8_t *plens, size_t n)
+{
+	const char *chain = family == AF_INET ? "frag4" : "frag6";
+
+	chain_flush(b, chain);
+	lookups_emit(b, chain, family, plens, n);
 }
 
 void nftm_base_chain_add(struct nftm_buf *b, const char *ifname)

@@ -17,9 +17,11 @@
  *     chain in_IFACE  hook ingress device IFACE: count seen, jump check
  *     chain check     SMTP SYN (dport @ports, syn without ack): count syn,
  *                     goto syn4 / syn6
+ *                     a TCP fragment that may hide a SYN: goto frag4/6
  *     chain syn4/6    update @recent; then a vmap lookup per prefix length
  *                     (through the shard's chain when sharded), longest
  *                     first: the first hit decides (longest match)
+ *     chain frag4/6   the same lookups, without the update
  *     chain act_drop, act_allow, act_observe   count, then drop or accept
  *
  * Every message added here records what it does (nftm_rec) so that an error
@@ -140,6 +142,20 @@ void nftm_syn_chain_rebuild(struct nftm_buf *b, int family,
 void nftm_drop_rule(struct nftm_buf *b, bool observe);
 /* nftm_ports - replace the SMTP port set */
 void nftm_ports(struct nftm_buf *b, const uint16_t *ports, size_t n);
+
+/* nftm_frag_chain_rebuild - the same for frag4 or frag6 (no @recent) */
+void nftm_frag_chain_rebuild(struct nftm_buf *b, int family,
+			     const uint8_t *plens, size_t n);
+
+/* nftm_check_chain - flush the check chain and add its rules again: the
+ * SMTP SYN rule per family, then the fragment rules */
+void nftm_check_chain(struct nftm_buf *b);
+
+/* nftm_frag_chains_upgrade - bring a table made by an older mxwall up to
+ * the fragment rules: frag4/frag6 (made if missing) with the lookups of
+ * the prefix lengths present, and the check chain again */
+void nftm_frag_chains_upgrade(struct nftm_buf *b, const uint8_t *plens4,
+			      size_t n4, const uint8_t *plens6, size_t n6);
 
 void nftm_base_chain_add(struct nftm_buf *b, const char *ifname);
 void nftm_base_chain_del(struct nftm_buf *b, const char *ifname);

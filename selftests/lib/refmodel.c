@@ -119,10 +119,34 @@ static void tcp_part(const struct rm_table *t, const uint8_t *f, size_t len,
 	}
 }
 
+/*
+ * frag_rule - a TCP fragment that cannot prove it is not an SMTP SYN:
+ * from a source with an entry it counts to that entry (not as a SYN, not
+ * recorded as seen) and is dropped, allowed or observed as a SYN would
+ * be; from an unlisted source it keeps the class it had on its face.
+ */
+static void frag_rule(const struct rm_table *t, struct rm_result *r)
+{
+	int k = rm_lookup(t, r->family, r->src);
+
+	if (k < 0)
+		return;
+	r->entry = k;
+	r->frag = true;
+	r->seen = false;
+	if (t->e[k].action == RM_ACT_ALLOW)
+		set(r, RM_ALLOW, "TCP fragment, allow entry");
+	else if (t->observe || t->e[k].observe)
+		set(r, RM_OBSERVE, "TCP fragment, drop entry, observe mode");
+	else
+		set(r, RM_DROP, "TCP fragment that may hide a SYN, drop entry");
+}
+
 static void ipv4_part(const struct rm_table *t, const uint8_t *f, size_t len,
 		      size_t off, struct rm_result *r)
 {
 	size_t ihl, tot;
+	unsigned int fo;
 
 	if (off + 20 > len) {
 		set(r, RM_MALFORMED, "IPv4 header beyond the frame");
@@ -150,25 +174,33 @@ static void ipv4_part(const struct rm_table *t, const uint8_t *f, size_t len,
 		set(r, RM_MALFORMED, "IPv4 total length beyond the frame");
 		return;
 	}
-	if (be16(f + off + 6) & 0x1fff) {
+	r->family = 4;
+	r->iplen = (uint32_t)tot;
+	memcpy(r->src, f + off + 12, 4);
+	fo = be16(f + off + 6);
+	if (fo & 0x1fff) {
 		set(r, RM_PASS, "IPv4 fragment after the first");
+		/* reassembly keys on the protocol: only TCP's can hide a SYN */
+		if (f[off + 9] == 6)
+			frag_rule(t, r);
 		return;
 	}
 	if (f[off + 9] != 6) {
 		set(r, RM_PASS, "IPv4, not TCP");
 		return;
 	}
-	r->family = 4;
-	r->iplen = (uint32_t)tot;
-	memcpy(r->src, f + off + 12, 4);
 	tcp_part(t, f, len, off + ihl, off + tot, r);
+	/* a first fragment without the whole TCP header proves nothing */
+	if ((fo & 0x2000) && r->cls == RM_MALFORMED)
+		frag_rule(t, r);
 }
 
 static void ipv6_part(const struct rm_table *t, const uint8_t *f, size_t len,
 		      size_t off, struct rm_result *r)
 {
 	size_t tot, pos, hl;
-	unsigned int nh;
+	unsigned int nh, fo;
+	bool first = false;
 	int walked = 0;
 
 	if (off + 40 > len) {
@@ -184,30 +216,39 @@ static void ipv6_part(const struct rm_table *t, const uint8_t *f, size_t len,
 		set(r, RM_MALFORMED, "IPv6 payload length beyond the frame");
 		return;
 	}
+	r->family = 6;
+	r->iplen = (uint32_t)tot;
+	memcpy(r->src, f + off + 8, 16);
 	nh = f[off + 6];
 	pos = off + 40;
 	while (v6_ext(nh)) {
 		if (walked == t->ext_max) {
 			set(r, RM_MALFORMED, "IPv6 extension chain too long");
-			return;
+			goto out;
 		}
 		walked++;
 		if (pos + 2 > len) {
 			set(r, RM_MALFORMED,
 			    "IPv6 extension header beyond the frame");
-			return;
+			goto out;
 		}
 		if (nh == 44) {
 			if (pos + 8 > len) {
 				set(r, RM_MALFORMED,
 				    "IPv6 fragment header beyond the frame");
-				return;
+				goto out;
 			}
-			if (be16(f + pos + 2) & 0xfff8) {
+			fo = be16(f + pos + 2);
+			if (fo & 0xfff8) {
+				/* reassembly takes the next header from the
+				 * first fragment: any later one may be TCP */
 				set(r, RM_PASS,
 				    "IPv6 fragment after the first");
+				frag_rule(t, r);
 				return;
 			}
+			if (fo & 1) /* M: more follow (else atomic) */
+				first = true;
 			hl = 8;
 		} else if (nh == 51) {
 			hl = ((size_t)f[pos + 1] + 2) * 4;
@@ -217,19 +258,23 @@ static void ipv6_part(const struct rm_table *t, const uint8_t *f, size_t len,
 		if (pos + hl > len) {
 			set(r, RM_MALFORMED,
 			    "IPv6 extension header beyond the frame");
-			return;
+			goto out;
 		}
 		nh = f[pos];
 		pos += hl;
 	}
 	if (nh != 6) {
 		set(r, RM_PASS, "IPv6, not TCP");
+		/* a first fragment proves it only with its whole chain */
+		if (first && pos > off + tot)
+			frag_rule(t, r);
 		return;
 	}
-	r->family = 6;
-	r->iplen = (uint32_t)tot;
-	memcpy(r->src, f + off + 8, 16);
 	tcp_part(t, f, len, pos, off + tot, r);
+out:
+	/* a first fragment without the whole chain and TCP header */
+	if (first && r->cls == RM_MALFORMED)
+		frag_rule(t, r);
 }
 
 void rm_classify(const struct rm_table *t, const uint8_t *f, size_t len,

@@ -11,11 +11,12 @@
  *  - A frame whose ethertype says IPv4/IPv6 but whose version field, IHL,
  *    declared length or a declared header does not fit, is malformed.
  *  - IPv4: any IHL >= 5; a fragment with a non-zero offset carries no TCP
- *    header: pass. IPv6: the extension headers Linux walks before TCP
- *    (hop-by-hop, routing, fragment, AH, destination options, mobility)
- *    are skipped, up to ext_max of them; a longer chain cannot be
- *    classified and is malformed. A later fragment: pass. ESP, no-next and
- *    any other next header: not TCP, pass.
+ *    header: pass, unless the fragment rule below takes it. IPv6: the extension
+ * headers Linux walks before TCP (hop-by-hop, routing, fragment, AH,
+ * destination options, mobility) are skipped, up to ext_max of them; a longer
+ * chain cannot be classified and is malformed. A later fragment: pass, unless
+ * the fragment rule takes it. ESP, no-next and any other next header: not TCP,
+ * pass.
  *  - TCP: the header with its options (data offset >= 5) must fit in the
  *    frame and in the declared IP length, else malformed.
  *  - An SMTP SYN is SYN set, ACK clear, destination port in the set. Its
@@ -24,6 +25,16 @@
  *    entry) makes it pass (counted). Entry counters add one packet and the
  *    declared IP length in bytes. A passing SMTP SYN (miss, allow,
  *    observe) is recorded as seen on the wire.
+ *  - Fragments (RFC 1858): an IPv4 fragment with a non-zero offset of a
+ *    TCP datagram, an IPv6 fragment with a non-zero offset whatever its
+ *    next header (reassembly takes the first fragment's), and a first
+ *    fragment (more fragments follow) without the whole header chain and
+ *    TCP header (options included) inside its declared length, cannot
+ *    prove they are not an SMTP SYN. From a source with an entry, such a
+ *    fragment counts to the longest entry (packets, IP bytes) and is
+ *    dropped, allowed or observed as a SYN would be, without counting as
+ *    an SMTP SYN or being recorded as seen; from an unlisted source it
+ *    keeps the class it has on its face.
  */
 #ifndef MXWALL_REFMODEL_H
 #define MXWALL_REFMODEL_H
@@ -69,6 +80,7 @@ struct rm_result {
 	int family;	 /* of an SMTP SYN: 4 or 6 */
 	uint8_t src[16]; /* its source, network order */
 	bool seen;	 /* recorded in the seen record */
+	bool frag;	 /* a fragment taken for a possible SYN: not a "syn" */
 	const char *why; /* the rule that decided, for reproducers */
 };
 

@@ -20,10 +20,30 @@ __attribute__((weak)) struct mx_globals_opt mx_opt = {
 
 static struct xh H;
 
-enum cls { C_PASS, C_MALF, C_MISS, C_ALLOW, C_OBS, C_DROP };
+/* C_F*: a TCP fragment that may hide a SYN, from a listed source: counted
+ * to its entry and as dropped/allowed/observed, but not as an SMTP SYN */
+enum cls {
+	C_PASS,
+	C_MALF,
+	C_MISS,
+	C_ALLOW,
+	C_OBS,
+	C_DROP,
+	C_FALLOW,
+	C_FOBS,
+	C_FDROP
+};
 
 static const char *const cls_name[] = {
-    "pass", "malformed", "miss", "allow", "observe", "drop",
+    "pass",
+    "malformed",
+    "miss",
+    "allow",
+    "observe",
+    "drop",
+    "fragment allowed",
+    "fragment observed",
+    "fragment dropped",
 };
 
 static void read_counters(struct mx_counters *c)
@@ -72,6 +92,7 @@ static void check_pkt(const char *desc, const void *buf, size_t len,
 	__u64 pk0 = 0, by0 = 0, pk1 = 0, by1 = 0;
 	__u32 ret = 0;
 	char d[256];
+	bool drop;
 	int err;
 
 	read_counters(&a);
@@ -86,16 +107,18 @@ static void check_pkt(const char *desc, const void *buf, size_t len,
 	}
 	read_counters(&b);
 	snprintf(d, sizeof(d), "%s: %s", desc, cls_name[want]);
-	if (ret != (want == C_DROP ? XDP_DROP : XDP_PASS)) {
+	drop = want == C_DROP || want == C_FDROP;
+	if (ret != (drop ? XDP_DROP : XDP_PASS)) {
 		TEST_FAIL(d, "action %u, expected %s", ret,
-			  want == C_DROP ? "XDP_DROP" : "XDP_PASS");
+			  drop ? "XDP_DROP" : "XDP_PASS");
 		return;
 	}
-	if (b.seen - a.seen != 1 || b.syn - a.syn != (want >= C_MISS) ||
-	    b.dropped - a.dropped != (want == C_DROP) ||
-	    b.allowed - a.allowed != (want == C_ALLOW) ||
-	    b.observed - a.observed != (want == C_OBS) ||
-	    b.passed - a.passed != (want != C_DROP) ||
+	if (b.seen - a.seen != 1 ||
+	    b.syn - a.syn != (want >= C_MISS && want <= C_DROP) ||
+	    b.dropped - a.dropped != drop ||
+	    b.allowed - a.allowed != (want == C_ALLOW || want == C_FALLOW) ||
+	    b.observed - a.observed != (want == C_OBS || want == C_FOBS) ||
+	    b.passed - a.passed != !drop ||
 	    b.malformed - a.malformed != (want == C_MALF)) {
 		TEST_FAIL(
 		    d,
@@ -267,10 +290,6 @@ static const struct pcase cases[] = {
      {V4("192.0.2.1"), .frag = 1},
      C_DROP,
      "192.0.2.1"},
-    {"v4 non-first fragment from a blocked host",
-     {V4("192.0.2.1"), .frag = 2},
-     C_PASS,
-     NULL},
     {"v6 SYN from a blocked host",
      {V6("2001:db8:1::1")},
      C_DROP,
@@ -363,19 +382,202 @@ static const struct pcase cases[] = {
     {"v6 SYN after 9 extension headers (too long) passes as malformed",
      {V6("2001:db8:1::1"), .nnext = 9,
       .next = {IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_ROUTING,
-	       IPPROTO_ROUTING, IPPROTO_FRAGMENT, IPPROTO_AH, IPPROTO_AH,
+	       IPPROTO_ROUTING, IPPROTO_DSTOPTS, IPPROTO_AH, IPPROTO_AH,
 	       IPPROTO_DSTOPTS, IPPROTO_DSTOPTS}},
      C_MALF,
-     NULL},
-    {"v6 non-first fragment from a blocked host",
-     {V6("2001:db8:1::1"), .frag = 2, .nnext = 1, .next = {IPPROTO_FRAGMENT}},
-     C_PASS,
      NULL},
     {"v6 UDP to port 25 from a blocked host",
      {V6("2001:db8:1::1"), .proto = IPPROTO_UDP},
      C_PASS,
      NULL},
 };
+
+/*
+ * TCP fragments (RFC 1858): from a listed source, one that cannot prove it
+ * is not an SMTP SYN counts to the entry and gets the entry's action;
+ * iplen: the declared IP length cut to this (a short first fragment, the
+ * rest of the frame is padding), 0 as built
+ */
+static const struct fcase {
+	const char *desc;
+	struct pkt_opts o;
+	enum cls want;
+	const char *hit;
+	size_t iplen;
+} frag_cases[] = {
+    {"v4 first fragment, ACK with its whole TCP header, blocked host",
+     {V4("192.0.2.1"), .frag = 1, .flags = 0x10},
+     C_PASS,
+     NULL,
+     0},
+    {"v4 first fragment, SYN to port 80 with its whole header",
+     {V4("192.0.2.1"), .frag = 1, .dport = 80},
+     C_PASS,
+     NULL,
+     0},
+    {"v4 tiny first fragment (8 bytes of TCP) from a blocked host",
+     {V4("192.0.2.1"), .frag = 1},
+     C_FDROP,
+     "192.0.2.1",
+     20 + 8},
+    {"v4 first fragment with no TCP byte from a blocked /24",
+     {V4("198.51.100.9"), .frag = 1},
+     C_FDROP,
+     "198.51.100.0/24",
+     20},
+    {"v4 SYN whose options spill into a second fragment, blocked host",
+     {V4("192.0.2.1"), .frag = 1, .tcpopt = 20},
+     C_FDROP,
+     "192.0.2.1",
+     20 + 32},
+    {"v4 SYN whose options spill, IP options, blocked /8",
+     {V4("10.200.3.4"), .frag = 1, .ipopt = 12, .tcpopt = 12},
+     C_FDROP,
+     "10.0.0.0/8",
+     32 + 20},
+    {"v4 tiny first fragment from an unblocked host (malformed, passes)",
+     {V4("192.0.2.2"), .frag = 1},
+     C_MALF,
+     NULL,
+     20 + 8},
+    {"v4 tiny first fragment from an allow exception",
+     {V4("198.51.100.77"), .frag = 1},
+     C_FALLOW,
+     "198.51.100.77",
+     20 + 8},
+    {"v4 tiny first fragment from a per-entry observe netblock",
+     {V4("203.0.113.5"), .frag = 1},
+     C_FOBS,
+     "203.0.113.0/25",
+     20 + 8},
+    {"v4 tiny non-fragment (no MF) from a blocked host: malformed",
+     {V4("192.0.2.1")},
+     C_MALF,
+     NULL,
+     20 + 8},
+    {"v4 non-first fragment from a blocked host",
+     {V4("192.0.2.1"), .frag = 2},
+     C_FDROP,
+     "192.0.2.1",
+     0},
+    {"v4 non-first fragment from inside a blocked /8",
+     {V4("10.1.2.3"), .frag = 2},
+     C_FDROP,
+     "10.0.0.0/8",
+     0},
+    {"v4 non-first fragment from an unblocked host passes",
+     {V4("192.0.2.2"), .frag = 2},
+     C_PASS,
+     NULL,
+     0},
+    {"v4 non-first UDP fragment from a blocked host passes",
+     {V4("192.0.2.1"), .frag = 2, .proto = IPPROTO_UDP},
+     C_PASS,
+     NULL,
+     0},
+    {"v6 non-first fragment from a blocked host",
+     {V6("2001:db8:1::1"), .frag = 2, .nnext = 1, .next = {IPPROTO_FRAGMENT}},
+     C_FDROP,
+     "2001:db8:1::1",
+     0},
+    {"v6 non-first fragment saying UDP from a blocked /48",
+     {V6("2001:db8:2:1::1"), .frag = 2, .nnext = 1, .next = {IPPROTO_FRAGMENT},
+      .proto = IPPROTO_UDP},
+     C_FDROP,
+     "2001:db8:2::/48",
+     0},
+    {"v6 non-first fragment after hop-by-hop from a blocked host",
+     {V6("2001:db8:1::1"), .frag = 2, .nnext = 2,
+      .next = {IPPROTO_HOPOPTS, IPPROTO_FRAGMENT}},
+     C_FDROP,
+     "2001:db8:1::1",
+     0},
+    {"v6 non-first fragment from an unblocked host passes",
+     {V6("2001:db8:9::1"), .frag = 2, .nnext = 1, .next = {IPPROTO_FRAGMENT}},
+     C_PASS,
+     NULL,
+     0},
+    {"v6 non-first fragment from an allow exception",
+     {V6("2001:db8:2::77"), .frag = 2, .nnext = 1, .next = {IPPROTO_FRAGMENT}},
+     C_FALLOW,
+     "2001:db8:2::77",
+     0},
+    {"v6 first fragment with a whole SYN from a blocked host",
+     {V6("2001:db8:1::1"), .nnext = 1, .next = {IPPROTO_FRAGMENT}},
+     C_DROP,
+     "2001:db8:1::1",
+     0},
+    {"v6 tiny first fragment (8 bytes of TCP) from a blocked host",
+     {V6("2001:db8:1::1"), .nnext = 1, .next = {IPPROTO_FRAGMENT}},
+     C_FDROP,
+     "2001:db8:1::1",
+     40 + 8 + 8},
+    {"v6 SYN whose options spill into a second fragment",
+     {V6("2001:db8:1::1"), .nnext = 1, .next = {IPPROTO_FRAGMENT},
+      .tcpopt = 20},
+     C_FDROP,
+     "2001:db8:1::1",
+     40 + 8 + 24},
+    {"v6 first fragment whose header chain spills, blocked host",
+     {V6("2001:db8:1::1"), .nnext = 2,
+      .next = {IPPROTO_FRAGMENT, IPPROTO_DSTOPTS}},
+     C_FDROP,
+     "2001:db8:1::1",
+     40 + 8 + 8},
+    {"v6 first fragment of UDP with its whole header passes",
+     {V6("2001:db8:1::1"), .nnext = 1, .next = {IPPROTO_FRAGMENT},
+      .proto = IPPROTO_UDP},
+     C_PASS,
+     NULL,
+     0},
+    {"v6 first fragment with a chain past the bound, blocked host",
+     {V6("2001:db8:1::1"), .nnext = 9,
+      .next = {IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_ROUTING,
+	       IPPROTO_ROUTING, IPPROTO_FRAGMENT, IPPROTO_AH, IPPROTO_AH,
+	       IPPROTO_DSTOPTS, IPPROTO_DSTOPTS}},
+     C_FDROP,
+     "2001:db8:1::1",
+     0},
+    {"v6 tiny first fragment from an unblocked host (malformed, passes)",
+     {V6("2001:db8:9::1"), .nnext = 1, .next = {IPPROTO_FRAGMENT}},
+     C_MALF,
+     NULL,
+     40 + 8 + 8},
+    {"v6 tiny first fragment from a per-entry observe /64",
+     {V6("2001:db8:3::5"), .nnext = 1, .next = {IPPROTO_FRAGMENT}},
+     C_FOBS,
+     "2001:db8:3::/64",
+     40 + 8 + 8},
+};
+
+static void test_fragments(void)
+{
+	struct pkt p;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(frag_cases); i++) {
+		if (pkt_build(&p, &frag_cases[i].o)) {
+			TEST_FAIL(frag_cases[i].desc, "cannot build the frame");
+			continue;
+		}
+		if (frag_cases[i].iplen) {
+			pkt_set_iplen(&p, frag_cases[i].o.family,
+				      frag_cases[i].iplen);
+			p.iplen = frag_cases[i].iplen;
+		}
+		check_pkt(frag_cases[i].desc, p.buf, p.len, frag_cases[i].want,
+			  frag_cases[i].hit, p.iplen);
+		/* the same with the frame ending where the datagram does */
+		if (frag_cases[i].iplen && frag_cases[i].want != C_MALF) {
+			char d[200];
+
+			snprintf(d, sizeof(d), "%s, no padding",
+				 frag_cases[i].desc);
+			check_pkt(d, p.buf, p.l3 + p.iplen, frag_cases[i].want,
+				  frag_cases[i].hit, p.iplen);
+		}
+	}
+}
 
 static void test_cases(void)
 {
@@ -493,16 +695,33 @@ static void test_ports_and_observe(void)
  * shorter than the datagram) and once with it patched to the cut (a short
  * datagram whose headers do not fit).
  */
+/*
+ * truncate_all - every cut of the frame is malformed; with the IP length
+ * patched to the cut, a cut behind a first fragment's fragment header
+ * makes a short first fragment instead, which a blocked source (o->src)
+ * gets dropped (RFC 1858)
+ */
 static void truncate_all(const char *what, const struct pkt_opts *o)
 {
 	struct pkt full, p;
 	char desc[160];
-	size_t cut, fails = 0, runs = 0;
-	int patch, passed0 = test_passed;
+	size_t cut, fails = 0, runs = 0, frag_end = SIZE_MAX, off;
+	int patch, passed0 = test_passed, v;
 
 	if (pkt_build(&full, o)) {
 		TEST_FAIL(what, "cannot build the frame");
 		return;
+	}
+	if (o->family == 4 && o->frag == 1)
+		frag_end = full.l3 + 20 + (size_t)o->ipopt;
+	for (v = 0, off = full.l3 + 40; o->family == 6 && v < o->nnext; v++) {
+		off += o->next[v] == IPPROTO_FRAGMENT ? 8
+		       : o->next[v] == IPPROTO_AH     ? 24
+						      : 16;
+		if (o->next[v] == IPPROTO_FRAGMENT && o->frag != 2) {
+			frag_end = off;
+			break;
+		}
 	}
 	for (patch = 0; patch < 2; patch++) {
 		for (cut = ETH_HLEN; cut < full.len; cut++) {
@@ -521,15 +740,21 @@ static void truncate_all(const char *what, const struct pkt_opts *o)
 			snprintf(desc, sizeof(desc), "%s cut at %zu of %zu%s",
 				 what, cut, full.len,
 				 patch ? " (IP length patched)" : "");
-			check_pkt(desc, p.buf, p.len, C_MALF, NULL, 0);
+			if (patch && cut >= frag_end)
+				check_pkt(desc, p.buf, p.len, C_FDROP, o->src,
+					  cut - full.l3);
+			else
+				check_pkt(desc, p.buf, p.len, C_MALF, NULL, 0);
 			fails += (size_t)test_failed != before;
 			runs++;
 		}
 	}
 	/* one pass for the lot; each failure was reported on its own */
 	test_passed = passed0;
-	snprintf(desc, sizeof(desc), "%s: %zu truncations all malformed", what,
-		 runs);
+	snprintf(desc, sizeof(desc),
+		 "%s: %zu truncations all malformed (or a short first "
+		 "fragment, dropped)",
+		 what, runs);
 	if (!fails)
 		TEST_OK(desc);
 }
@@ -918,6 +1143,7 @@ int main(void)
 		return 1;
 	TEST_RUN(test_populate);
 	TEST_RUN(test_cases);
+	TEST_RUN(test_fragments);
 	TEST_RUN(test_not_ip);
 	TEST_RUN(test_short_v6);
 	TEST_RUN(test_ports_and_observe);

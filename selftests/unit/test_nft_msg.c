@@ -361,6 +361,26 @@ static void test_syn_chain_longest_first(void)
 	nftm_free(&b);
 }
 
+/* frag4/frag6: the same lookups as syn4/syn6, no @recent update */
+static void test_frag_chain(void)
+{
+	const uint8_t plens[] = {8, 32};
+	struct expr_list l;
+	struct nftm_buf b;
+	char chain[32];
+
+	nftm_init(&b, 1);
+	nftm_frag_chain_rebuild(&b, AF_INET, plens, ARRAY_SIZE(plens));
+	ASSERT_EQ(msg_count(&b), 3, "flush + two lookups");
+	ASSERT_EQ(msg_cmd(msg_at(&b, 0)), NFT_MSG_DELRULE, "flush first");
+	exprs_of(msg_at(&b, 1), &l, chain, sizeof(chain));
+	ASSERT_STR(chain, "frag4", "rules go to frag4");
+	ASSERT_STR(l.lookup, "x4_32", "/32 first, no update before it");
+	exprs_of(msg_at(&b, 2), &l, chain, sizeof(chain));
+	ASSERT_STR(l.lookup, "d4_8", "then /8");
+	nftm_free(&b);
+}
+
 static void test_sharded_map(void)
 {
 	const uint8_t plens[] = {61};
@@ -452,7 +472,13 @@ static void test_table_batch(void)
 	struct expr_list l;
 	struct nftm_buf b;
 	char chain[32];
-	size_t i, n, acks = 0, checks = 0;
+	static const char *const frag_rules[4] = {
+	    "meta,cmp,meta,cmp,payload,bitwise,cmp,immediate",
+	    "meta,cmp,meta,cmp,payload,bitwise,cmp,payload,cmp,immediate",
+	    "meta,cmp,exthdr,bitwise,cmp,immediate",
+	    "meta,cmp,exthdr,bitwise,cmp,payload,cmp,immediate",
+	};
+	size_t i, n, acks = 0, checks = 0, frags = 0;
 	uint32_t last_seq = 0;
 	bool seq_up = true;
 
@@ -479,7 +505,14 @@ static void test_table_batch(void)
 			    "record found by sequence");
 		if (msg_cmd(nlh) == NFT_MSG_NEWRULE) {
 			exprs_of(nlh, &l, chain, sizeof(chain));
-			if (!strcmp(chain, NFTM_CHAIN_CHECK)) {
+			if (!strcmp(chain, NFTM_CHAIN_CHECK) &&
+			    strcmp(l.lookup, NFTM_SET_PORTS)) {
+				/* later fragment, short first fragment */
+				ASSERT_TRUE(
+				    !strcmp(l.names, frag_rules[frags % 4]),
+				    "fragment rule");
+				frags++;
+			} else if (!strcmp(chain, NFTM_CHAIN_CHECK)) {
 				checks++;
 				ASSERT_STR(
 				    l.names,
@@ -497,6 +530,7 @@ static void test_table_batch(void)
 	ASSERT_EQ(acks, n - 2, "every message asks for an ack");
 	ASSERT_TRUE(seq_up, "sequence numbers rise");
 	ASSERT_EQ(checks, 2, "one SMTP SYN rule per family");
+	ASSERT_EQ(frags, 4, "two fragment rules per family");
 	ASSERT_EQ(msg_cmd(msg_at(&b, 1)), NFT_MSG_NEWTABLE, "table first");
 	ASSERT_TRUE(msg_at(&b, 1)->nlmsg_flags & NLM_F_EXCL,
 		    "table made once (EXCL)");
@@ -678,6 +712,7 @@ int main(void)
 	TEST_RUN(test_elements_v6_and_delete);
 	TEST_RUN(test_elements_chunked);
 	TEST_RUN(test_syn_chain_longest_first);
+	TEST_RUN(test_frag_chain);
 	TEST_RUN(test_sharded_map);
 	TEST_RUN(test_shard_of);
 	TEST_RUN(test_table_batch);
