@@ -186,6 +186,154 @@ void backend_unlock(struct backend *be)
 		flock(be->pin_lock_fd, LOCK_UN);
 }
 
+/* ---- the journal: a change survives a kill -9 whole or not at all */
+
+#define JOURNAL_FILE "journal"
+static const char journal_magic[8] = "MXWJRN1";
+
+struct journal_hdr {
+	char magic[8];
+	uint32_t entry_size, cidr_size;
+	uint64_t nadd, ndel;
+};
+
+static int journal_path(const struct backend *be, char *buf, size_t len)
+{
+	return path_join(buf, len, be->state_dir, JOURNAL_FILE);
+}
+
+/* filter_missing - the deletions that still have an entry to delete */
+static size_t filter_missing(struct backend *be, struct cidr *del, size_t n)
+{
+	struct mx_entry *rows = NULL;
+	size_t nrows = 0, i, j, k = 0;
+
+	if (be->ops->dump(be, &rows, &nrows))
+		return n;
+	for (i = 0; i < n; i++)
+		for (j = 0; j < nrows; j++)
+			if (!cidr_cmp(&del[i], &rows[j].net)) {
+				del[k++] = del[i];
+				break;
+			}
+	free(rows);
+	return k;
+}
+
+/*
+ * journal_replay - a change that a crash (kill -9, power cut) interrupted
+ * between its journal and its end: apply it again, whole. Under the lock.
+ */
+static int journal_replay(struct backend *be)
+{
+	char path[4096];
+	struct journal_hdr h;
+	struct mx_entry *add = NULL;
+	struct cidr *del = NULL;
+	struct stat st;
+	size_t ndel;
+	int fd, err = -EPROTO;
+
+	if (journal_path(be, path, sizeof(path)))
+		return 0;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (fstat(fd, &st) || read(fd, &h, sizeof(h)) != (ssize_t)sizeof(h) ||
+	    memcmp(h.magic, journal_magic, sizeof(h.magic)) ||
+	    h.entry_size != sizeof(*add) || h.cidr_size != sizeof(*del) ||
+	    h.nadd > (uint64_t)st.st_size / sizeof(*add) ||
+	    h.ndel > (uint64_t)st.st_size / sizeof(*del) ||
+	    (uint64_t)st.st_size !=
+		sizeof(h) + h.nadd * sizeof(*add) + h.ndel * sizeof(*del))
+		goto out;
+	add = xcalloc(h.nadd, sizeof(*add));
+	del = xcalloc(h.ndel, sizeof(*del));
+	if (read(fd, add, h.nadd * sizeof(*add)) !=
+		(ssize_t)(h.nadd * sizeof(*add)) ||
+	    read(fd, del, h.ndel * sizeof(*del)) !=
+		(ssize_t)(h.ndel * sizeof(*del)))
+		goto out;
+	/* deleted before the crash: nothing left to delete */
+	ndel = filter_missing(be, del, h.ndel);
+	err = be->ops->apply(be, add, h.nadd, del, ndel);
+	if (!err)
+		log_warn("finished a change that was interrupted: %llu "
+			 "entr%s added or replaced, %zu removed",
+			 (unsigned long long)h.nadd, h.nadd == 1 ? "y" : "ies",
+			 ndel);
+out:
+	close(fd);
+	free(add);
+	free(del);
+	if (err == -EPROTO) {
+		log_warn("%s: not a journal this mxwall wrote; removed", path);
+		err = 0;
+	}
+	if (!err)
+		unlink(path);
+	return err;
+}
+
+int backend_apply_journaled(struct backend *be, const struct mx_entry *add,
+			    size_t nadd, const struct cidr *del, size_t ndel)
+{
+	struct journal_hdr h = {.entry_size = sizeof(*add),
+				.cidr_size = sizeof(*del),
+				.nadd = nadd,
+				.ndel = ndel};
+	char path[4096], *buf;
+	size_t len;
+	int err;
+
+	/* small changes are one batch or one map update: no journal */
+	if (nadd + ndel <= 1)
+		return be->ops->apply(be, add, nadd, del, ndel);
+	err = journal_path(be, path, sizeof(path));
+	if (err)
+		return err;
+	memcpy(h.magic, journal_magic, sizeof(h.magic));
+	len = sizeof(h) + nadd * sizeof(*add) + ndel * sizeof(*del);
+	buf = xmalloc(len);
+	memcpy(buf, &h, sizeof(h));
+	if (nadd)
+		memcpy(buf + sizeof(h), add, nadd * sizeof(*add));
+	if (ndel)
+		memcpy(buf + sizeof(h) + nadd * sizeof(*add), del,
+		       ndel * sizeof(*del));
+	err = write_file_atomic(path, buf, len, 0600);
+	free(buf);
+	if (err)
+		return err;
+	err = be->ops->apply(be, add, nadd, del, ndel);
+	/* applied, or rolled back by apply itself: either way whole */
+	unlink(path);
+	return err;
+}
+
+/*
+ * finish_interrupted - before anyone reads or changes the entries, a change
+ * that a crash cut short is made whole (under the lock, taken for it when
+ * the command would not otherwise)
+ */
+static int finish_interrupted(struct backend *be, unsigned int flags)
+{
+	char path[4096];
+	int err;
+
+	if (journal_path(be, path, sizeof(path)) || access(path, F_OK))
+		return 0;
+	if (!(flags & BE_LOCK)) {
+		err = take_lock(be, false);
+		if (err)
+			return err;
+	}
+	err = journal_replay(be);
+	if (!(flags & BE_LOCK))
+		unlock_fds(be);
+	return err;
+}
+
 int backend_open(struct backend *be, unsigned int flags)
 {
 	enum mx_backend_kind kind = mx_opt.backend;
@@ -213,6 +361,12 @@ int backend_open(struct backend *be, unsigned int flags)
 	}
 	err = be->ops->open(be, flags & BE_CREATE);
 	if (err) {
+		unlock_fds(be);
+		return err;
+	}
+	err = finish_interrupted(be, flags);
+	if (err) {
+		be->ops->close(be);
 		unlock_fds(be);
 		return err;
 	}

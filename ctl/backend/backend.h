@@ -164,6 +164,14 @@ int backend_open_other(const struct backend *be, struct backend *other);
  */
 int backend_lock(struct backend *be);
 void backend_unlock(struct backend *be);
+/*
+ * backend_apply_journaled - apply() that also survives a kill -9 or power
+ * cut whole: the change is written to $state_dir/journal first and the
+ * next backend_open() (any command, the watcher) finishes an interrupted
+ * one before reading or changing the entries. Under the lock.
+ */
+int backend_apply_journaled(struct backend *be, const struct mx_entry *add,
+			    size_t nadd, const struct cidr *del, size_t ndel);
 /* backend_record - remember which backend is in use for later commands */
 int backend_record(struct backend *be);
 /* backend_strerror - words a user can act on for an -errno from a backend */

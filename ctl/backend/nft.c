@@ -826,25 +826,74 @@ static int gen_id(struct nftb *p, uint32_t *id)
 static int dump_maps(struct nftb *p, bool reset, struct rows *rows);
 
 /*
- * dump_all - every map, as one snapshot: the maps are read one after the
- * other, so the generation is read before and after and the whole read
- * done again when a batch was committed in between
+ * barrier - wait until no batch is being committed: a batch, even an empty
+ * one, is processed under the commit mutex inside sendmsg(), so sending
+ * one returns only once any commit in progress has finished
+ */
+static int barrier(struct nftb *p)
+{
+	struct nftm_buf b;
+	int err;
+
+	nftm_init(&b, p->seq);
+	nftm_batch_begin(&b);
+	nftm_batch_end(&b);
+	err = nl_send(p, &b);
+	p->seq = b.seq;
+	nftm_free(&b);
+	return err;
+}
+
+static int dump_cmp(const void *a, const void *b)
+{
+	return cidr_cmp(&((const struct mx_entry *)a)->net,
+			&((const struct mx_entry *)b)->net);
+}
+
+/* has_twins - an entry read twice: the dump walked a changing set */
+static bool has_twins(struct rows *rows)
+{
+	size_t i;
+
+	qsort(rows->v, rows->n, sizeof(*rows->v), dump_cmp);
+	for (i = 1; i < rows->n; i++)
+		if (!cidr_cmp(&rows->v[i - 1].net, &rows->v[i].net))
+			return true;
+	return false;
+}
+
+/*
+ * dump_all - every map, as one snapshot. The maps are read one after the
+ * other, each in several parts, while another process may commit a batch.
+ * The generation moves at the start of a commit's last phase, which then
+ * still removes and links elements (a dump that resumes by position skips
+ * or repeats some), so: the generation, a barrier (a commit under way
+ * finishes), the dump, a barrier again (one that started meanwhile
+ * finishes and has moved the generation), the generation again. Equal:
+ * no batch changed the maps during the read. Else (or an entry read twice)
+ * the whole read is done again.
  */
 static int dump_all(struct nftb *p, bool reset, struct rows *rows)
 {
 	uint32_t g0 = 0, g1 = 0;
 	int tries, err;
 
-	for (tries = 0; tries < DUMP_RETRIES; tries++) {
+	for (tries = 0; tries < DUMP_RETRIES * 4; tries++) {
 		rows->n = 0;
 		err = gen_id(p, &g0);
 		if (!err)
+			err = barrier(p);
+		if (!err)
 			err = dump_maps(p, reset, rows);
+		if (!err)
+			err = barrier(p);
 		if (!err)
 			err = gen_id(p, &g1);
 		/* a reset is not repeated: counters read and zeroed stay so */
-		if (err || reset || g0 == g1)
+		if (err || reset)
 			return err;
+		if (g0 == g1 && !has_twins(rows))
+			return 0;
 		err = maps_refresh(p);
 		if (err)
 			return err;

@@ -33,7 +33,7 @@ static int apply_or_fail(const char *cmd, struct backend *be,
 			 const struct mx_entry *add, size_t nadd,
 			 const struct cidr *del, size_t ndel)
 {
-	int err = be->ops->apply(be, add, nadd, del, ndel);
+	int err = backend_apply_journaled(be, add, nadd, del, ndel);
 
 	if (err) {
 		log_err("%s: %s (nothing was changed)", cmd,
