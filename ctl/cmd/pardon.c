@@ -103,7 +103,7 @@ int cmd_unblock_pardon(const char *cmd, const struct cidr *nets, int n,
 				 (!cov || rows[k].net.plen > cov->net.plen))
 				cov = &rows[k];
 		}
-		if (cov && !(ndel && !cidr_cmp(&del[ndel - 1], &nets[i])))
+		if (cov) /* another drop entry holds it, before or after */
 			log_warn("%s: %s stays blocked by %s: a pardon only "
 				 "stops promotions (use allow to let it "
 				 "through)",

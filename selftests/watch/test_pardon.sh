@@ -98,6 +98,14 @@ check_eq "not as a repeat offender" "$(sql "SELECT level FROM entries WHERE cidr
 check "query shows no pardon any more" grep -q "^  pardon    none" <<<"$("$MXWALL" query $A)"
 stop_watch
 
+# a pardon lets no SYN through: a blocked netblock still holds the host
+"$MXWALL" block 198.51.100.0/24 2> /dev/null
+out=$("$MXWALL" unblock 198.51.100.9 --pardon 1h 2>&1)
+check_eq "pardon inside a blocked netblock: exit 0" "$?" 0
+check_eq "and a warning says it stays blocked" "$(head -n 1 <<<"$out")" \
+	"mxwall: warning: unblock: 198.51.100.9 stays blocked by 198.51.100.0/24: a pardon only stops promotions (use allow to let it through)"
+check "the netblock is still there" listed 198.51.100.0/24
+
 # a dry run honours the pardons given so far
 check "pardon for the dry run" "$MXWALL" unblock 203.0.113.30 --pardon 1h
 { for i in 1 2 3; do reject_line 203.0.113.30; reject_line 203.0.113.31; done; } > "$T_DIR/dry.log"
