@@ -110,7 +110,8 @@ static const struct cli_opt query_opts[] = {
 	"first\n"                                                              \
 	"(the first decides), with action, origin, tags, added, expires, "     \
 	"last\n"                                                               \
-	"hit and counters; whether its SMTP SYNs were seen on the wire; its\n" \
+	"hit and counters; its last completed SMTP handshake (require_seen); " \
+	"its\n"                                                                \
 	"recidive level and pardon; and the rejections behind the promotion\n" \
 	"(time, MTA, reason tags, log file and line), newest first."
 #define QUERY_AFTER                                                            \

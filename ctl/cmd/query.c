@@ -3,7 +3,8 @@
  * query.c - `mxwall query ADDR...` (alias `why`): the operator's question
  * "why is this address blocked?". For each address: every entry of the
  * filter that covers it, longest first (the first one decides), with its
- * counters; whether the data path has seen SMTP SYNs from it; its recidive
+ * counters; when the kernel last completed an SMTP handshake with it (the
+ * record the watcher's require_seen asks, backend/wire.h); its recidive
  * level and pardon from the database; and the events behind the watcher's
  * promotion (or, when it is not blocked by the watcher, the events of the
  * last window, which would count towards one), newest first, with the log
@@ -20,6 +21,7 @@
 
 #include "backend/backend.h"
 #include "cmd/cli.h"
+#include "backend/wire.h"
 #include "cmd/cmdline.h"
 #include "cmd/commands.h"
 #include "core/config.h"
@@ -27,6 +29,7 @@
 #include "core/mxwall.h"
 #include "report/report.h"
 #include "report/table.h"
+#include "watch/policy.h"
 
 struct q_event {
 	int64_t time;
@@ -47,8 +50,9 @@ struct q_addr {
 	char text[CIDR_STRLEN];
 	struct mx_entry *cov; /* covering entries, longest first */
 	size_t ncov;
-	bool seen_known; /* the backend could say */
-	int64_t seen;	 /* last SMTP SYN seen; 0 none */
+	bool seen_known; /* the handshake record could say */
+	int64_t seen;	 /* last SMTP handshake; 0 none */
+	bool seen_stale; /* older than seen_max_age */
 	bool have_entry; /* a watcher entry (db) for it */
 	struct db_entry entry;
 	bool promoted; /* that entry is active and covers ip */
@@ -188,12 +192,14 @@ static void print_text(FILE *f, const struct q_addr *q, bool have_db)
 			(unsigned long long)e->packets, by);
 	}
 	if (!q->seen_known)
-		fprintf(f, "  wire      unknown (the filter cannot say)\n");
+		fprintf(f, "  wire      unknown (no record of SMTP handshakes "
+			   "here)\n");
 	else if (q->seen)
-		fprintf(f, "  wire      SMTP SYN seen %s\n",
-			ts(q->seen, a, sizeof(a)));
+		fprintf(f, "  wire      SMTP handshake %s%s\n",
+			ts(q->seen, a, sizeof(a)),
+			q->seen_stale ? " (older than seen_max_age)" : "");
 	else
-		fprintf(f, "  wire      no SMTP SYN seen recently\n");
+		fprintf(f, "  wire      no SMTP handshake recorded\n");
 	if (!have_db) {
 		fprintf(f, "  database  none (the watcher never ran)\n");
 		return;
@@ -358,6 +364,7 @@ int cmd_query(int argc, char **argv)
 	struct mx_entry *rows = NULL;
 	struct mx_config cfg;
 	struct mx_db *db = NULL;
+	struct wire_reader wire;
 	struct backend be;
 	struct q_addr *q;
 	uint64_t max = 10;
@@ -394,6 +401,7 @@ int cmd_query(int argc, char **argv)
 	rc = cmd_open(cmd, &be, 0);
 	if (rc)
 		goto out;
+	wire_reader_init(&wire, be.pin_dir);
 	err = be.ops->dump(&be, &rows, &nrows);
 	if (err) {
 		log_err("%s: cannot read the entries: %s", cmd,
@@ -411,13 +419,16 @@ int cmd_query(int argc, char **argv)
 			q[i].cov[q[i].ncov++] = rows[k];
 		}
 		qsort(q[i].cov, q[i].ncov, sizeof(*q[i].cov), cmp_longest);
-		err = be.ops->seen(&be, &q[i].ip, &q[i].seen);
+		err = wire_lookup(&wire, &q[i].ip, &q[i].seen);
 		q[i].seen_known = !err || err == -ENOENT;
 		if (err)
 			q[i].seen = 0;
+		q[i].seen_stale =
+		    q[i].seen && !policy_seen_fresh(&cfg, q[i].seen, mx_now());
 		if (!q[i].ncov)
 			all = false;
 	}
+	wire_reader_close(&wire);
 	backend_close(&be);
 	rc = report_open_db(cmd, &cfg, false, &db);
 	if (rc)

@@ -69,8 +69,9 @@ struct mx_config {
 	size_t nallow;
 	char **spamtraps; /* spamtrap = ADDR, repeatable */
 	size_t nspamtraps;
-	bool require_seen; /* require_seen = yes */
-	uint64_t escalate; /* escalate = 0: hosts per /24 (/48) */
+	bool require_seen;     /* require_seen = yes */
+	uint64_t seen_max_age; /* 1h: a handshake older does not vouch */
+	uint64_t escalate;     /* escalate = 0: hosts per /24 (/48) */
 	uint64_t max_promotions_per_hour; /* 500 */
 	uint64_t recidive_window;	  /* 30d */
 	uint64_t recidive_factor;	  /* 2 */

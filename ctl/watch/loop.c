@@ -11,8 +11,9 @@
  *    promotion commits at once.
  *  - It never blocks loopback, the machine's own addresses or anything in
  *    `allow`, never more than max_promotions_per_hour, and by default only
- *    a source the data path has seen sending SMTP SYNs (require_seen): an
- *    address that someone else wrote into a log line is not enough.
+ *    a source with which the kernel completed an SMTP handshake within
+ *    seen_max_age (require_seen, backend/wire.h): an address that someone
+ *    else wrote into a log line, or a forged SYN, is not enough.
  *  - --dry-run opens the filter read-only and a private in-memory
  *    database: it logs what it would do and changes nothing.
  *  - SIGHUP reloads mxwall.conf and the static core list (a bad new config
@@ -251,8 +252,7 @@ static void attached_update(struct watch *w, bool start)
 	w->attached = st.nifaces > 0;
 	if (!w->attached && (was || start))
 		log_warn("WARNING: the filter is not attached to any "
-			 "interface: nothing is dropped, and with "
-			 "require_seen nothing is blocked (mxwall attach "
+			 "interface: nothing is dropped (mxwall attach "
 			 "IFACE, or interface = in mxwall.conf)");
 }
 
@@ -600,6 +600,29 @@ out:
 	return err;
 }
 
+/*
+ * setup_wire - attach the record of SMTP handshakes that require_seen
+ * asks (an upgraded mxwall replaces its program here), with the filter's
+ * port set. Without it nothing is promoted: say so, but keep watching.
+ */
+static int setup_wire(struct watch *w)
+{
+	int err;
+
+	if (w->dry_run || !w->cfg.require_seen || !w->have_be)
+		return 0;
+	err = lock_take(w);
+	if (err)
+		return err;
+	err = wire_follow(&w->be);
+	lock_drop(w);
+	if (err)
+		log_err("cannot attach the record of SMTP handshakes: %s; no "
+			"source is promoted while require_seen = yes",
+			backend_strerror(err));
+	return 0;
+}
+
 static int pidfile_open(struct watch *w)
 {
 	char buf[32];
@@ -704,6 +727,7 @@ int cmd_watch(int argc, char **argv)
 	w->conf_path = MX_CONF_DEFAULT;
 	w->lock_fd = -1;
 	w->pid_fd = -1;
+	wire_reader_init(&w->wire, mx_opt.pin_dir);
 	while ((c = cli_getopt(argc, argv)) != -1) {
 		switch (c) {
 		case 'c':
@@ -769,7 +793,7 @@ int cmd_watch(int argc, char **argv)
 	if (w->dry_run && !access(dbpath, F_OK) &&
 	    db_open(dbpath, DB_READONLY, &w->pardon_db, err, sizeof(err)))
 		log_warn("dry-run: pardons not read: %s", err);
-	if (setup_filter(w))
+	if (setup_filter(w) || setup_wire(w))
 		goto out;
 	/* the logs are parsed by a process that holds nothing (reader.h) */
 	w->inline_reader = secure_getenv("MXWALL_TEST_READER_INLINE") != NULL;
@@ -938,6 +962,7 @@ out:
 	db_close(w->pardon_db);
 	if (w->have_be)
 		backend_close(&w->be);
+	wire_reader_close(&w->wire);
 	if (w->lock_fd >= 0)
 		close(w->lock_fd);
 	if (w->pid_fd >= 0) {

@@ -136,6 +136,11 @@ const char *policy_protected(const struct mx_config *cfg,
 	return NULL;
 }
 
+bool policy_seen_fresh(const struct mx_config *cfg, int64_t when, int64_t now)
+{
+	return now - when <= (int64_t)cfg->seen_max_age;
+}
+
 bool policy_idle(const struct mx_config *cfg, int64_t last, int64_t now)
 {
 	return cfg->idle_expire && now - last >= (int64_t)cfg->idle_expire;

@@ -89,6 +89,13 @@ const char *policy_protected(const struct mx_config *cfg,
 			     const struct policy_guard *g,
 			     const struct cidr *net);
 
+/*
+ * policy_seen_fresh - does a handshake at `when` still vouch for its
+ * source at now (seen_max_age)? One stamped after now (a clock set back)
+ * counts as just made.
+ */
+bool policy_seen_fresh(const struct mx_config *cfg, int64_t when, int64_t now);
+
 /* policy_idle - an entry last hit at `last` is idle at now (idle_expire) */
 bool policy_idle(const struct mx_config *cfg, int64_t last, int64_t now);
 

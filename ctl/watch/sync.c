@@ -437,13 +437,66 @@ static void escalate(struct watch *w, const struct cidr *host)
 	block(w, &net, reasons, why, n, "escalate");
 }
 
+/*
+ * wire_vouches - require_seen: did the kernel complete an SMTP handshake
+ * with s within seen_max_age (wire.h)? The record is asked afresh each
+ * time, through its pins, so a backend switch or an upgrade needs no
+ * restart. Without a record nothing is promoted (dry-run: not checked).
+ */
+static bool wire_vouches(struct watch *w, struct source *s, const char *text,
+			 uint64_t hits)
+{
+	char dur[32], age[32];
+	int64_t when = 0;
+	int err;
+
+	err = wire_lookup(&w->wire, &s->ip, &when);
+	if (err == -ENXIO || (err && err != -ENOENT)) {
+		if (w->dry_run)
+			return true;
+		if (!w->wire_logged || w->now - w->wire_logged >= HOUR_SECS ||
+		    w->now < w->wire_logged) {
+			log_err("not blocking %s: cannot read the record of "
+				"SMTP handshakes in %s (%s); run 'mxwall "
+				"attach' (require_seen)",
+				text, w->wire.pin_dir,
+				err == -ENXIO ? "not attached"
+					      : backend_strerror(err));
+			w->wire_logged = w->now;
+		}
+		return false;
+	}
+	if (!err && policy_seen_fresh(&w->cfg, when, w->now))
+		return true;
+	if (!s->refused_logged) {
+		policy_fmt_dur(w->cfg.seen_max_age, dur, sizeof(dur));
+		if (err)
+			log_info("not blocking %s: %llu rejections, but the "
+				 "kernel completed no SMTP handshake with it "
+				 "(require_seen)",
+				 text, (unsigned long long)hits);
+		else {
+			uint64_t a = (uint64_t)(w->now - when);
+
+			/* whole minutes read better than 7199s */
+			policy_fmt_dur(a < 60 ? a : (a + 30) / 60 * 60, age,
+				       sizeof(age));
+			log_info("not blocking %s: %llu rejections, but its "
+				 "last SMTP handshake was %s ago "
+				 "(seen_max_age %s)",
+				 text, (unsigned long long)hits, age, dur);
+		}
+	}
+	s->refused_logged = true;
+	return false;
+}
+
 /* consider - is s over a threshold now (policy_over_threshold)? block it */
 void consider(struct watch *w, struct source *s)
 {
 	struct policy_verdict v;
 	char reasons[MX_TAGS_LEN], why[200], text[CIDR_STRLEN], dur[32];
 	uint64_t hits;
-	int64_t when;
 	size_t i;
 	bool over;
 	int err;
@@ -472,25 +525,8 @@ void consider(struct watch *w, struct source *s)
 		return;
 	hits = v.hits;
 	cidr_format(&s->ip, text, sizeof(text));
-	if (w->cfg.require_seen && w->have_be) {
-		err = w->be.ops->seen(&w->be, &s->ip, &when);
-		if (err) {
-			if (!s->refused_logged)
-				log_info("not blocking %s: %llu rejections, "
-					 "but %s (require_seen)",
-					 text, (unsigned long long)hits,
-					 w->attached
-					     ? "no SMTP SYN from it was seen "
-					       "on the wire"
-					     : "the filter is not attached to "
-					       "any interface, so it sees no "
-					       "SYN (mxwall attach IFACE)");
-			s->refused_logged = true;
-			return;
-		}
-	} else if (w->cfg.require_seen && !w->dry_run) {
-		return; /* no filter to ask: fail closed */
-	}
+	if (w->cfg.require_seen && !wire_vouches(w, s, text, hits))
+		return;
 	s->pardon_until = pardoned(w, &s->ip);
 	if (s->pardon_until > w->now) {
 		char until[32];

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "backend/backend.h"
+#include "backend/wire.h"
 #include "core/config.h"
 #include "core/db.h"
 #include "mta/follow.h"
@@ -100,6 +101,8 @@ struct watch {
 	struct mx_db *pardon_db; /* dry-run: the real file, read-only */
 	struct backend be;
 	bool have_be;
+	struct wire_reader wire; /* the handshake record (require_seen) */
+	int64_t wire_logged;	 /* when its absence was last logged */
 	int lock_fd;
 	int pid_fd;
 	char pid_path[4096];

@@ -4,7 +4,7 @@
 # test_query.sh - `mxwall query` / `why` as an operator runs it, against a
 # real filter in a namespace: golden text for a blocked host inside a
 # netblock, an allow exception inside it, an address no entry covers; the
-# wire check after real SYNs from a client; exit status 0 covered, 1 not,
+# handshake record after a real connect from a client; exit status 0 covered, 1 not,
 # 2 bad address (nothing opened); --help; not set up is exit 1. The
 # database side (events, recidive, pardon) is tested with the watcher in
 # selftests/watch/test_query.sh and test_pardon.sh.

@@ -5,7 +5,8 @@
 # watcher's require_seen asks; bpf/wire.bpf.c), read straight from its
 # pinned map, on both backends. Two namespaces joined by a veth pair, a
 # dual-stack listener on port 25 in the server namespace.
-#  - attach makes the record: a completed handshake is noted under the
+#  - attach makes the record (again from empty over pins of another
+#    layout): a completed handshake is noted under the
 #    client's full address (IPv4 through the dual-stack socket as IPv4,
 #    IPv6 as itself), a neighbour is not;
 #  - a raw SYN with a forged source that reaches the listener, a connect
@@ -89,7 +90,14 @@ absent() { ! recorded "$1"; }
 
 wire_link_prog() { bpftool -j link show pinned "$PIN_DIR/wire_link" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["prog_id"])'; }
 
-check "attach (xdp), ports 25 and 587" mxw --backend xdp attach veth0 --ports 25,587
+# a record of another layout in the way (an older mxwall): made again
+mkdir -p "$PIN_DIR"
+bpftool map create "$PIN_DIR/wire_seen" type hash key 20 value 8 entries 16 name wire_seen
+out=$(mxw --backend xdp attach veth0 --ports 25,587 2>&1)
+check_eq "attach (xdp), ports 25 and 587" "$?" 0
+check "says the record starts again" grep -q "the handshake record has another layout; starting it again from empty" <<<"$out"
+check_eq "the record is made anew" "$(bpftool -j map show pinned "$PIN_DIR/wire_seen" |
+	"$PY" -c 'import json, sys; print(json.load(sys.stdin)["max_entries"])')" 131072
 check "the record is pinned" test -e "$PIN_DIR/wire_seen"
 check "the program is attached" wire_link_prog
 

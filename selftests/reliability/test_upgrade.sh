@@ -15,7 +15,9 @@
 #    clear line saying so, exit 1, and nothing is reset: once the number is
 #    put back, every entry and counter is still there (and the program kept
 #    dropping and counting meanwhile);
-#  - a pin directory with a map missing is refused the same way.
+#  - a pin directory with a map missing is refused the same way;
+#  - the record of SMTP handshakes runs B's program too and keeps what A's
+#    recorded.
 set -u
 . "$(dirname "$0")/../net/lib.sh"
 
@@ -100,6 +102,20 @@ v = bytes(int(b, 16) for b in d["value"])
 print(struct.unpack("<I", v[4:8])[0])'
 }
 
+# the record of SMTP handshakes (bpf/wire.bpf.c): its program, and is
+# IPv4 ADDR in it (key: family 4 as a u32, then the address in 16 bytes)
+wire_prog()
+{
+	bpftool -j link show pinned "$PIN_DIR/wire_link" | python3 -c '
+import json, sys
+print(json.load(sys.stdin)["prog_id"])'
+}
+in_record()
+{
+	bpftool map lookup pinned "$PIN_DIR/wire_seen" \
+		key 4 0 0 0 ${1//./ } 0 0 0 0 0 0 0 0 0 0 0 0 >/dev/null 2>&1
+}
+
 SNAP=
 snapshot() { mx "$A" list --json | python3 -c '
 import json, sys
@@ -119,6 +135,9 @@ check_eq "A drops $BLK" "$(net_connect $BLK $SRV4 25)" timeout
 n1=$(field "$A" $BLK packets)
 check "A counted the SYNs" test "$n1" -ge 2
 id1=$(prog_id)
+check_eq "A: an unlisted source connects" "$(net_connect $FREE $SRV4 25)" ok
+check "A: its handshake is recorded" in_record $FREE
+w1=$(wire_prog)
 
 # upgrade in place with B
 check "B: attach veth0 again (upgrade)" mx "$B" attach veth0
@@ -131,6 +150,9 @@ check_eq "unlisted source still connects" "$(net_connect $FREE $SRV4 25)" ok
 n2=$(field "$B" $BLK packets)
 check "B's program counts on into the same counter ($n1 -> $n2)" test "$n2" -ge $((n1 + 2))
 check_eq "A reads the same figure" "$(field "$A" $BLK packets)" "$n2"
+w2=$(wire_prog)
+check "the handshake record runs a new program ($w1 -> $w2)" test -n "$w2" -a "$w1" != "$w2"
+check "and keeps what it recorded" in_record $FREE
 SNAP=$(snapshot)
 
 # a layout this mxwall does not know: refused, never reset

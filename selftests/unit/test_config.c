@@ -26,6 +26,7 @@ static void test_defaults(void)
 	ASSERT_U64(c.window, 3600, "window 1h");
 	ASSERT_U64(c.ttl, 0, "ttl until reset");
 	ASSERT_TRUE(c.require_seen, "require_seen yes");
+	ASSERT_U64(c.seen_max_age, 3600, "seen_max_age 1h");
 	ASSERT_U64(c.escalate, 0, "escalate off");
 	ASSERT_U64(c.max_promotions_per_hour, 500, "cap 500");
 	ASSERT_U64(c.recidive_window, 30 * 86400, "recidive_window 30d");
@@ -62,6 +63,7 @@ static const char full[] = "# sample\n"
 			   "allow = 2001:db8::/32\n"
 			   "spamtrap = trap@example.com\n"
 			   "require_seen = no\n"
+			   "seen_max_age = 10m\n"
 			   "escalate = 4\n"
 			   "max_promotions_per_hour = 100\n"
 			   "recidive_window = 2w\n"
@@ -107,6 +109,7 @@ static void test_full(void)
 	ASSERT_EQ(c.nallow == 2 ? c.allow[1].plen : 0, 32, "v6 allow /32");
 	ASSERT_EQ(c.nspamtraps, 1, "spamtrap");
 	ASSERT_TRUE(!c.require_seen, "require_seen no");
+	ASSERT_U64(c.seen_max_age, 600, "seen_max_age");
 	ASSERT_U64(c.escalate, 4, "escalate");
 	ASSERT_U64(c.max_promotions_per_hour, 100, "cap");
 	ASSERT_U64(c.recidive_window, 14 * 86400, "recidive_window");
@@ -143,6 +146,8 @@ static const struct {
     {"bad tag", "threshold.a b = 1\n", NULL},
     {"tag bad value", "window.relay = 0\n",
      "t.conf:1: window.relay: '0' is not a duration from 1s to 1 year"},
+    {"seen_max_age 0", "seen_max_age = 0\n", NULL},
+    {"seen_max_age past 30d", "seen_max_age = 31d\n", NULL},
     {"empty key", "= 3\n", "t.conf:1: missing key before '='"},
     {"empty value", "db =\n", "t.conf:1: db: empty value"},
 };

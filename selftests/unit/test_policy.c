@@ -205,6 +205,11 @@ static void test_idle_and_dur(void)
 	struct mx_config c;
 	char buf[64];
 
+	load(&c, "seen_max_age = 10m\n");
+	ASSERT_TRUE(policy_seen_fresh(&c, NOW - 600, NOW), "handshake 10m ago");
+	ASSERT_TRUE(!policy_seen_fresh(&c, NOW - 601, NOW), "10m and 1s ago");
+	ASSERT_TRUE(policy_seen_fresh(&c, NOW + 60, NOW), "clock set back");
+	config_free(&c);
 	load(&c, "idle_expire = 2h\n");
 	ASSERT_TRUE(!policy_idle(&c, NOW - 7199, NOW), "hit 7199 s ago");
 	ASSERT_TRUE(policy_idle(&c, NOW - 7200, NOW), "no hit for 2h");

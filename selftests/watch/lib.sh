@@ -89,11 +89,51 @@ reject_line() {
 # rejects IP N [KIND] - append N rejections to $LOG
 rejects() { local i; for ((i = 0; i < $2; i++)); do reject_line "$1" "${3:-relay}"; done >> "$LOG"; }
 
-# start_watch [ARGS...] - watcher in the background, waits for "following"
+# t_ns_pair NAME SRV_ADDR CLI_ADDR... - server namespace $S and client
+# namespace $C (NAME-s-PID, NAME-c-PID) joined by veth vsPID / vcPID, up,
+# with the addresses given (CIDR; client IPv6 without DAD); the watcher runs
+# in $S (W_NETNS); both are removed on exit
+t_ns_pair() {
+	local a
+	S=$1-s-$$
+	C=$1-c-$$
+	T_NETNS+=("$S" "$C")
+	W_NETNS=$S
+	ip netns add "$S" && ip netns add "$C" || t_fatal "netns"
+	ip link add vs$$ netns "$S" type veth peer name vc$$ netns "$C" || t_fatal "veth"
+	ip -n "$S" addr add "$2" dev vs$$
+	shift 2
+	for a in "$@"; do
+		case $a in
+		*:*) ip -n "$C" addr add "$a" dev vc$$ nodad ;;
+		*) ip -n "$C" addr add "$a" dev vc$$ ;;
+		esac
+	done
+	ip -n "$S" link set vs$$ up; ip -n "$S" link set lo up
+	ip -n "$C" link set vc$$ up; ip -n "$C" link set lo up
+}
+
+# t_listen_smtp - a dual-stack listener on port 25 in $S that accepts and
+# closes (a completed handshake is what require_seen asks for)
+t_listen_smtp() {
+	nsenter --net=/run/netns/"$S" python3 -c '
+import socket
+s = socket.socket(socket.AF_INET6)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+s.bind(("::", 25))
+s.listen(64)
+while True:
+    s.accept()[0].close()' &
+	T_PIDS+=($!)
+}
+
+# start_watch [ARGS...] - watcher in the background, waits for "following";
+# with W_NETNS set, in that network namespace (nsenter keeps the bpffs)
 start_watch() {
 	local n=${#T_PIDS[@]} i
 	W_ERR=$T_DIR/watch$n.err
-	"$MXWALL" watch --config "$CONF" "$@" 2> "$W_ERR" &
+	${W_NETNS:+nsenter --net=/run/netns/$W_NETNS} "$MXWALL" watch --config "$CONF" "$@" 2> "$W_ERR" &
 	W_PID=$!
 	T_PIDS+=("$W_PID")
 	for ((i = 0; i < 200; i++)); do

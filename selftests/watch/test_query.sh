@@ -42,7 +42,7 @@ check_eq "entries longest first" "$(awk '$1 == "entry" { printf "%s ", $2 }' <<<
 check "tags of the promotion" grep -q "entry     203.0.113.7  drop  dynamic  \[a\] \[bad-helo\] \[relay\] \[content\]" <<<"$out"
 check "recidive level" grep -q "recidive  level 0 (promoted" <<<"$out"
 check "no pardon" grep -q "pardon    none" <<<"$out"
-check "wire" grep -q "wire      no SMTP SYN seen recently" <<<"$out"
+check "wire: require_seen = no, no interface: no record" grep -q "wire      unknown (no record of SMTP handshakes here)" <<<"$out"
 ev=$(awk '/^  events/ { on = 1; next } on { print $2, $3, $4 }' <<<"$out")
 check_eq "events newest first with file and line" "$ev" "postfix content $LOG:6
 postfix bad-helo $LOG:4
