@@ -128,7 +128,7 @@ check "no interface: says so" grep -q "WARNING: the filter is not attached to an
 set_now $((T_NOW + 50))
 for i in 1 2 3; do reject_line 192.0.2.44; done | put c.journal
 check "fallback: the journal's entries count" wait_events 36
-check "refusal names the detached filter" bash -c "for i in \$(seq 50); do grep -q 'not blocking 192.0.2.44: 3 rejections, but the filter is not attached' '$W_ERR' && exit 0; sleep 0.1; done; exit 1"
+check "refusal: no handshake (require_seen)" bash -c "for i in \$(seq 50); do grep -q 'not blocking 192.0.2.44: 3 rejections, but the kernel completed no SMTP handshake' '$W_ERR' && exit 0; sleep 0.1; done; exit 1"
 check_not "not blocked without the wire" listed 192.0.2.44
 stop_watch
 
