@@ -89,5 +89,5 @@ check_eq "nft: the same entries, longest first" \
 	"$(awk '$1 == "entry" { printf "%s %s, ", $2, $3 }' "$tmp/nft")" \
 	"10.250.0.2 allow, 10.250.0.0/16 drop, 10.250.7.7 drop, 10.250.0.0/16 drop, "
 check "nft: the exception's SYN counted" grep -q "packets 1  bytes 60" "$tmp/nft"
-check_eq "nft: the wire check" "$(grep -c "wire      SMTP SYN seen" "$tmp/nft")" 1
+check_eq "nft: the handshake record" "$(grep -c "wire      SMTP handshake " "$tmp/nft")" 1
 net_finish
