@@ -14,31 +14,38 @@
  * parenthesis fails closed. Shapes read (address position first):
  *
  *	H=HOST F=<a> rejected RCPT <b>: msg   (temporarily rejected, rejected
- *	    MAIL, rejected after DATA, rejected connection, dropped by ACL,
- *	    sender verify fail for <a>: msg)
+ *	    MAIL <a>, rejected after DATA, rejected EHLO or HELO NAME,
+ *	    rejected connection in "connect" ACL: a refusal before HELO)
+ *	H=HOST dropped by 'connect' ACL: msg
  *	rejected EHLO from HOST: syntactically invalid argument(s): text
+ *	rejected MAIL from HOST: no HELO/EHLO given    (any other verb)
  *	SMTP call from HOST dropped: too many ...
  *	no MAIL in SMTP connection from HOST D=21s C=EHLO
  *	SMTP connection from HOST closed by DROP in ACL
- *	NAME authenticator failed for HOST: 535 Incorrect authentication data
- *	no host name found for IP address ADDR
- *	no IP address found for host NAME (during SMTP connection from HOST)
+ *	NAME authenticator failed for [H=]HOST: 535 Incorrect authentication
+ *	    data (set_id=U)   (H= since Exim 4.97)
  *	SMTP protocol synchronization error (...): rejected connection from
- *	    H=HOST input="..."
+ *	    H=HOST input="..."   (talking before the greeting: pregreet)
  *
  * Shapes with attacker text before the host part:
  *
- *	SMTP protocol error in "CMD" H=HOST AUTH command used when not
- *	    advertised (or "MECH authentication mechanism not supported"):
- *	    old Exims do not escape '"' in CMD, so the *last* " H=" is taken
- *	    and what follows its host part must be that fixed server text.
+ *	SMTP protocol error in "CMD" H=HOST text, SMTP syntax error in "CMD"
+ *	    H=HOST text: old Exims do not escape '"' in CMD, so the *last*
+ *	    " H=" is taken and what follows its host part is Exim's text.
  *	    These shapes refuse lines of SCAN_CUT_LEN bytes or more.
  *	SMTP protocol synchronization error (...): rejected "CMD" H=HOST
  *	    next input="...": text on both sides, so exactly one " H=".
  *	MSGID F=<a> H=HOST P=smtp rejected by local_scan(): exactly one " H=".
  *	MSGID SA: Action: ... From <a> (host=NAME [ADDR]) for b: exactly one
  *	    "(host=".
+ *
+ * No event: notes that refuse nothing ("no host name found for IP
+ * address", "no IP address found for host", "sender verify fail for <a>"
+ * - the refusal, if any, has a line of its own), lost connections, and
+ * deferrals caused by our own state (failed lookups and expansions,
+ * callouts that could not complete).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "core/mxwall.h"
@@ -168,11 +175,34 @@ static const char *ex_reason(const char *p, const char *end)
 			return NULL;
 		return q + 2;
 	}
+	if ((q = LIT(p, end, "connection in \"")) ||
+	    (q = LIT(p, end, "EHLO or HELO "))) {
+		/* an ACL's name, or a HELO name Exim checked for syntax */
+		e = q;
+		q = p[0] == 'c' ? FIND(q, end, "\" ACL: ") : FIND(q, end, ": ");
+		if (q && *q == '"')
+			q += 5;
+		else if (q && memchr(e, ' ', (size_t)(q - e)))
+			return NULL;
+		return LIT(q, end, ": ");
+	}
 	q = FIND(p, end, ": ");
 	if (!q || memchr(p, '<', (size_t)(q - p)) ||
 	    memchr(p, '"', (size_t)(q - p)))
 		return NULL;
 	return q + 2;
+}
+
+/* ex_server_trouble - a deferral of ours: lookups, expansions, callouts */
+static bool ex_server_trouble(const char *why, const char *end)
+{
+	return FIND(why, end, "Could not complete") ||
+	       FIND(why, end, "Temporary local problem") ||
+	       FIND(why, end, "temporary lookup failure") ||
+	       FIND(why, end, "failed to open ") ||
+	       FIND(why, end, "failed to expand ") ||
+	       FIND(why, end, "lookup deferred") ||
+	       FIND(why, end, "Temporary internal error");
 }
 
 /* ex_verb - after the host part: "[ F=<a>] [temporarily ]rejected " */
@@ -208,11 +238,13 @@ static int ex_after_host(struct scan_ctx *c, const char *q, const char *end,
 	if ((v = ex_verb(q, end, &temp))) {
 		why = ex_reason(v, end);
 		/* our own trouble: callouts, lookups, local problems */
-		if (temp && why &&
-		    (FIND(why, end, "Could not complete") ||
-		     FIND(why, end, "Temporary local problem") ||
-		     FIND(why, end, "temporary lookup failure")))
+		if (temp && why && ex_server_trouble(why, end))
 			return SCAN_NONE;
+		/* no route for a recipient: no such user; for a sender: bad */
+		if (why && LIT(v, end, "RCPT ") &&
+		    (LIT(why, end, "Unrouteable address") ||
+		     LIT(why, end, "unrouteable address")))
+			SCAN_TAG(ev, "unknown-user");
 		scan_classify(ev, why, end);
 		if ((r = LIT(v, end, "RCPT ")) && c->ntraps) {
 			re = scan_echo_end(r, end);
@@ -227,10 +259,6 @@ static int ex_after_host(struct scan_ctx *c, const char *q, const char *end,
 	if (FIND(q, end, " rejected "))
 		return SCAN_EVENT;
 	q = ex_server_fields(q, end);
-	if (LIT(q, end, " sender verify fail ")) {
-		SCAN_TAG(ev, "bad-sender");
-		return SCAN_EVENT;
-	}
 	if (LIT(q, end, " dropped by ")) {
 		SCAN_TAG(ev, "other");
 		return SCAN_EVENT;
@@ -238,8 +266,8 @@ static int ex_after_host(struct scan_ctx *c, const char *q, const char *end,
 	return SCAN_NONE;
 }
 
-int scan_exim(struct scan_ctx *c, const struct scan_msg *m,
-	      struct scan_event *ev)
+static int ex_line(struct scan_ctx *c, const struct scan_msg *m,
+		   struct scan_event *ev)
 {
 	const char *p = m->p, *end = m->end, *q, *r;
 	bool ok;
@@ -263,7 +291,8 @@ int scan_exim(struct scan_ctx *c, const struct scan_msg *m,
 			return SCAN_UNPARSED;
 		return ex_after_host(c, q, end, ev);
 	}
-	if ((q = LIT(p, end, "SMTP protocol error in \""))) {
+	if ((q = LIT(p, end, "SMTP protocol error in \"")) ||
+	    (q = LIT(p, end, "SMTP syntax error in \""))) {
 		/* a syslog cut could have removed the real host part */
 		if (SCAN_CUT_RISK(m))
 			return SCAN_UNPARSED;
@@ -272,11 +301,11 @@ int scan_exim(struct scan_ctx *c, const struct scan_msg *m,
 			return SCAN_UNPARSED;
 		q = ex_host(r + 3, end, &ev->ip);
 		q = ex_server_fields(q, end);
-		if (!q || !(q = LIT(q, end, " ")))
-			return SCAN_UNPARSED;
-		if (!LIT(q, end, "AUTH command used when not advertised") &&
-		    !LIT(sc_token(q, end), end,
-			 " authentication mechanism not supported"))
+		/* then Exim's words: "unrecognized command", "sender not
+		 * yet given", "AUTH command used when not advertised", ... */
+		if (!q || !(q = LIT(q, end, " ")) || q >= end ||
+		    !((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+		      sc_digit(*q)))
 			return SCAN_UNPARSED;
 		SCAN_TAG(ev, "protocol");
 		return SCAN_EVENT;
@@ -296,7 +325,11 @@ int scan_exim(struct scan_ctx *c, const struct scan_msg *m,
 		}
 		if (!q)
 			return SCAN_UNPARSED;
-		SCAN_TAG(ev, "protocol");
+		if (LIT(r, end, "connection from H=") &&
+		    FIND(p, r, "without waiting for greeting"))
+			SCAN_TAG(ev, "pregreet");
+		else
+			SCAN_TAG(ev, "protocol");
 		return SCAN_EVENT;
 	}
 	if ((q = LIT(p, end, "SMTP call from "))) {
@@ -329,20 +362,13 @@ int scan_exim(struct scan_ctx *c, const struct scan_msg *m,
 		SCAN_TAG(ev, "bad-helo");
 		return SCAN_EVENT;
 	}
-	if ((q = LIT(p, end, "no host name found for IP address "))) {
-		if (SCAN_CUT_RISK(m))
-			return SCAN_UNPARSED; /* the address ends the line */
-		if (!scan_addr(q, (size_t)(sc_token(q, end) - q), &ev->ip))
+	/* "rejected MAIL from HOST: no HELO/EHLO given": out of order */
+	if ((q = LIT(p, end, "rejected ")) && (r = sc_token(q, end)) < end &&
+	    r - q <= 10 && (q = LIT(r, end, " from "))) {
+		q = ex_server_fields(ex_host(q, end, &ev->ip), end);
+		if (!q || !LIT(q, end, ": "))
 			return SCAN_UNPARSED;
-		SCAN_TAG(ev, "baddns");
-		return SCAN_EVENT;
-	}
-	if ((q = LIT(p, end, "no IP address found for host "))) {
-		q = LIT(sc_token(q, end), end,
-			" (during SMTP connection from ");
-		if (!q || !ex_host(q, end, &ev->ip))
-			return SCAN_UNPARSED;
-		SCAN_TAG(ev, "baddns");
+		SCAN_TAG(ev, "protocol");
 		return SCAN_EVENT;
 	}
 	if ((q = LIT(p, end, "F="))) {
@@ -378,6 +404,8 @@ int scan_exim(struct scan_ctx *c, const struct scan_msg *m,
 	while (q < end && name_char(*q))
 		q++;
 	if (q > p && (q = LIT(q, end, " authenticator failed for "))) {
+		if (LIT(q, end, "H="))
+			q += 2; /* Exim 4.97 and later */
 		q = ex_server_fields(ex_host(q, end, &ev->ip), end);
 		if (q && q < end && *q == ' ')
 			q++;
@@ -390,4 +418,36 @@ int scan_exim(struct scan_ctx *c, const struct scan_msg *m,
 		return SCAN_EVENT;
 	}
 	return SCAN_NONE;
+}
+
+/*
+ * Through syslog Exim writes a refusal twice, once for the main log and
+ * once for the reject log (syslog_duplication, the default), at two
+ * priorities that the log file no longer shows: the second of two
+ * identical event lines of one process in a row is no new event.
+ */
+int scan_exim(struct scan_ctx *c, const struct scan_msg *m,
+	      struct scan_event *ev)
+{
+	int r = ex_line(c, m, ev);
+	uint64_t h = 14695981039346656037ULL;
+	struct scan_kv *kv;
+	const char *p;
+	char key[16];
+	size_t n;
+
+	if (r != SCAN_EVENT || !m->pid)
+		return r;
+	for (p = m->p; p < m->end; p++)
+		h = (h ^ (uint8_t)*p) * 1099511628211ULL;
+	n = (size_t)snprintf(key, sizeof(key), "ex%u", m->pid);
+	kv = scan_kv_get(c, key, n);
+	if (kv && kv->val == h) {
+		memset(kv, 0, sizeof(*kv));
+		return SCAN_NONE;
+	}
+	kv = scan_kv_put(c, key, n);
+	if (kv)
+		kv->val = h;
+	return r;
 }

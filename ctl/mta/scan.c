@@ -808,7 +808,6 @@ void scan_classify(struct scan_event *ev, const char *p, const char *end)
 	    C("sender address rejected", "bad-sender"),
 	    C("sender verify fail", "bad-sender"),
 	    C("domain of sender address", "bad-sender"),
-	    C("unrouteable address", "bad-sender"),
 	    C("protocol error", "protocol"),
 	    C("pipelining", "protocol"),
 	    C("authentication", "auth"),

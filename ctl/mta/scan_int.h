@@ -52,6 +52,7 @@ struct scan_kv {
 	uint8_t used;
 	uint8_t flags;
 	struct cidr ip;
+	uint64_t val;
 };
 
 struct pf_qids; /* postfix.c: queue id -> client, the last SCAN_QIDS */

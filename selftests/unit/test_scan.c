@@ -325,10 +325,61 @@ static void test_exim(void)
 	     EX "H=(x) [192.0.2.54] F=<a@b> temporarily rejected RCPT <c@d>: "
 		"Could not complete recipient verify callout",
 	     NULL, NULL, NULL},
-	    {"sender verify",
+	    {"sender verify note: none (the refusal has its own line)",
 	     EX "H=(pc01) [192.0.2.55] sender verify fail for <a@b.example>: "
 		"Unknown user",
+	     NULL, NULL, NULL},
+	    {"rejected MAIL: sender verify",
+	     EX "H=(pc01) [192.0.2.55] rejected MAIL <a@b.example>: Sender "
+		"verify failed",
 	     "192.0.2.55", NULL, "bad-sender"},
+	    {"rejected RCPT: unrouteable is no such user",
+	     EX "H=(pc01) [192.0.2.55]:46767 I=[127.0.0.1]:2525 F=<a@b> "
+		"rejected RCPT <nosuchuser@test.example>: Unrouteable address",
+	     "192.0.2.55", NULL, "unknown-user"},
+	    {"refusal before HELO (connect ACL)",
+	     EX "H=[192.0.2.55]:57111 I=[127.0.0.1]:2525 rejected connection "
+		"in \"connect\" ACL: Rejected because 192.0.2.55 is in a black "
+		"list at zen.example",
+	     "192.0.2.55", NULL, "zen.example"},
+	    {"rejected EHLO or HELO (ACL)",
+	     EX "H=(localhost) [192.0.2.55]:43313 I=[127.0.0.1]:2525 rejected "
+		"EHLO or HELO localhost: Invalid HELO name (localhost)",
+	     "192.0.2.55", NULL, "bad-helo"},
+	    {"rejected MAIL from: no HELO",
+	     EX "rejected MAIL from [192.0.2.55]:40115 I=[127.0.0.1]:2525: no "
+		"HELO/EHLO given",
+	     "192.0.2.55", NULL, "protocol"},
+	    {"syntax error",
+	     EX "SMTP syntax error in \"MAIL FROM:<x@[203.0.113.9]>\" "
+		"H=(c.example) [192.0.2.55]:34445 I=[127.0.0.1]:2525 domain "
+		"literals not allowed",
+	     "192.0.2.55", NULL, "protocol"},
+	    {"unrecognized command",
+	     EX "SMTP syntax error in \"FOO H=(x) [203.0.113.9]:25\" "
+		"H=(c.example) [192.0.2.55]:54049 I=[127.0.0.1]:2525 "
+		"unrecognized command",
+	     "192.0.2.55", NULL, "protocol"},
+	    {"protocol error: sender not yet given",
+	     EX "SMTP protocol error in \"RCPT TO:<v@elsewhere.example>\" "
+		"H=[192.0.2.55]:40115 I=[127.0.0.1]:2525 sender not yet given",
+	     "192.0.2.55", NULL, "protocol"},
+	    {"our broken lookup: none",
+	     EX "H=(c.example) [192.0.2.55]:60987 I=[127.0.0.1]:2525 "
+		"F=<alice@test.example> temporarily rejected RCPT "
+		"<lookupfail@test.example>: failed to open /etc/x for linear "
+		"search: No such file or directory",
+	     NULL, NULL, NULL},
+	    {"auth, Exim 4.97 H= form",
+	     EX "dovecot_login authenticator failed for H=(localhost) "
+		"[192.0.2.55]:55330: 535 Incorrect authentication data "
+		"(set_id=alice@example.com)",
+	     "192.0.2.55", NULL, "auth"},
+	    {"auth, Exim 4.97 H= form with name and interface",
+	     EX "dovecot_login authenticator failed for H=mail.example "
+		"(helo.example) [192.0.2.55]:2525 I=[192.0.2.25]:587: 535 "
+		"Incorrect authentication data (set_id=x [203.0.113.9])",
+	     "192.0.2.55", NULL, "auth"},
 	    {"after DATA",
 	     EX "1Unmew-0000ea-SE H=x.example [192.0.2.56]:32706 "
 		"I=[198.51.100.1]:25 F=<a@b> rejected after DATA: This message "
@@ -382,13 +433,14 @@ static void test_exim(void)
 	     "SMTP protocol synchronization error (input sent without waiting "
 	     "for greeting): rejected connection from H=[192.0.2.65]:25936 "
 	     "I=[198.51.100.1]:25 input=\"GET / HTTP/1.1\\r\\n\"",
-	     "192.0.2.65", NULL, "protocol"},
-	    {"no host name", EX "no host name found for IP address 192.0.2.66",
-	     "192.0.2.66", NULL, "baddns"},
-	    {"no IP address",
+	     "192.0.2.65", NULL, "pregreet"},
+	    {"no host name: a note, none",
+	     EX "no host name found for IP address 192.0.2.66", NULL, NULL,
+	     NULL},
+	    {"no IP address: a note, none",
 	     EX "no IP address found for host x.example (during SMTP "
 		"connection from [192.0.2.67]:49390 I=[198.51.100.1]:25)",
-	     "192.0.2.67", NULL, "baddns"},
+	     NULL, NULL, NULL},
 	    {"outbound failure: none",
 	     EX
 	     "1Ai79e-0000Dq-8i ** x@remote.example R=dnslookup T=remote_smtp "

@@ -1,0 +1,179 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# lib.sh - shared helpers of the real-MTA suites (selftests/mta/test_*.sh):
+# a private directory, the MTA's Debian package unpacked into the build
+# tree (selftests/lib/pkgs.sh), a private mount namespace for the MTA
+# (its system user in a private /etc/passwd, a private /dev/log), one
+# misbehaviour per loopback source address (smtp_drive.py), a syslog
+# receiver on a unix socket, and the check of what `mxwall scan` reports
+# against what each source did. Servers listen on 127.0.0.1 high ports
+# only; everything is removed on exit, also on failure.
+
+set -u
+M_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+MXWALL=${MXWALL:-$M_ROOT/build/mxwall}
+DRIVE=$M_ROOT/selftests/mta/smtp_drive.py
+M_PASS=0
+M_FAIL=0
+M_PIDS=()
+declare -A M_WANT M_SCEN
+
+m_done() {
+	echo "$M_PASS passed, $M_FAIL failed"
+	[ "$M_FAIL" -eq 0 ] && exit 0
+	exit 1
+}
+ok() { M_PASS=$((M_PASS + 1)); [ -n "${TEST_VERBOSE:-}" ] && echo "ok - $1"; return 0; }
+fail() { M_FAIL=$((M_FAIL + 1)); echo "FAIL - $1${2:+: $2}"; return 0; }
+m_fatal() { fail "$@"; m_done; }
+
+m_init() {
+	[ "$(id -u)" = 0 ] || { echo "FAIL - needs root (mount namespace, ports)"; echo "0 passed, 1 failed"; exit 1; }
+	[ -x "$MXWALL" ] || { echo "FAIL - $MXWALL not built"; echo "0 passed, 1 failed"; exit 1; }
+	local t
+	for t in python3 unshare swaks socat; do
+		command -v $t >/dev/null || { echo "FAIL - $t missing (scripts/install-deps.sh)"; echo "0 passed, 1 failed"; exit 1; }
+	done
+	M_DIR=$(mktemp -d /tmp/mxwall-mta-test.XXXXXX)
+	chmod 755 "$M_DIR"
+	trap m_cleanup EXIT
+}
+
+m_cleanup() {
+	local p
+	for p in "${M_PIDS[@]}"; do kill -TERM -- "-$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null; done
+	sleep 0.2
+	for p in "${M_PIDS[@]}"; do kill -KILL -- "-$p" 2>/dev/null || kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	if [ "$M_FAIL" -ne 0 ] && [ -n "${M_DIR:-}" ]; then
+		for f in "$M_DIR"/*.out "$M_DIR"/*.events "$M_DIR"/*.scan.err; do
+			[ -e "$f" ] && { echo "--- $f"; tail -n 40 "$f"; }
+		done
+	fi
+	[ -n "${M_KEEP:-}" ] || rm -rf "$M_DIR"
+}
+
+# m_pkgs NAME... - unpack and source the packages' environment
+m_pkgs() {
+	local root
+	root=$("$M_ROOT/selftests/lib/pkgs.sh" "$@") || m_fatal "unpack $*" "selftests/lib/pkgs.sh failed"
+	. "$root/env.sh"
+}
+
+# m_user NAME UID - NAME in the private passwd/group the MTA sees
+m_user() {
+	[ -e "$M_DIR/passwd" ] || { cp /etc/passwd "$M_DIR/passwd"; cp /etc/group "$M_DIR/group"; }
+	echo "$1:x:$2:$2:$1:/nonexistent:/usr/sbin/nologin" >> "$M_DIR/passwd"
+	echo "$1:x:$2:" >> "$M_DIR/group"
+}
+
+# m_ns CMD... - run CMD (in the background, own process group) in a
+# private mount namespace: /etc/passwd and /etc/group from m_user, /dev
+# with null, zero, random, urandom and log -> $M_DIR/devlog (the syslog
+# receiver's socket, when one runs). Sets M_NSPID.
+m_ns() {
+	mkdir -p "$M_DIR/dev"
+	local d
+	for d in null zero random urandom tty; do : > "$M_DIR/dev/$d"; done
+	[ -e "$M_DIR/passwd" ] || { cp /etc/passwd "$M_DIR/passwd"; cp /etc/group "$M_DIR/group"; }
+	setsid unshare -m --propagation private sh -c '
+		d=$1; shift
+		mount --bind "$d/passwd" /etc/passwd && mount --bind "$d/group" /etc/group &&
+		for n in null zero random urandom tty; do mount --bind /dev/$n "$d/dev/$n" || exit 1; done &&
+		{ [ ! -S "$d/devlog" ] || { : > "$d/dev/log" && mount --bind "$d/devlog" "$d/dev/log"; }; } &&
+		mount --rbind "$d/dev" /dev && exec "$@"' sh "$M_DIR" "$@" &
+	M_NSPID=$!
+	M_PIDS+=("$M_NSPID")
+}
+
+# m_syslogd FILE - a syslog receiver on $M_DIR/devlog writing classic
+# syslog lines ("Mmm dd HH:MM:SS mx prog[pid]: msg") to FILE, as rsyslog
+# would; start it before m_ns
+m_syslogd() {
+	python3 - "$M_DIR/devlog" "$1" <<'PY' &
+import os, re, socket, sys
+path, out = sys.argv[1], sys.argv[2]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(path)
+os.chmod(path, 0o666)
+f = open(out, "ab", buffering=0)
+while True:
+    d = s.recv(65536)
+    m = re.match(rb"<\d+>(\w{3} [ \d]\d \d\d:\d\d:\d\d) (.*)$", d, re.S)
+    if not m:
+        continue
+    body = m.group(2).rstrip(b"\n").replace(b"\n", b"#012")
+    f.write(m.group(1) + b" mx " + body + b"\n")
+PY
+	M_PIDS+=("$!")
+	local i
+	for ((i = 0; i < 100; i++)); do [ -S "$M_DIR/devlog" ] && return 0; sleep 0.05; done
+	m_fatal "syslog receiver" "no socket"
+}
+
+# m_wait_port PORT - until something listens on 127.0.0.1:PORT
+m_wait_port() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		ss -Hltn "sport = :$1" 2>/dev/null | grep -q . && return 0
+		sleep 0.05
+	done
+	m_fatal "server listens on $1" "$(tail -n 5 "$M_DIR"/*.out 2>/dev/null)"
+}
+
+# m_play PORT SRC SCENARIO WANT [DOMAIN] - SRC plays SCENARIO; WANT is
+# the tags its events must carry ("-": no event; "relay|protocol": each
+# event one of these, the first at least once)
+m_play() {
+	M_WANT[$2]=$4
+	M_SCEN[$2]=$3
+	python3 "$DRIVE" 127.0.0.1 "$1" "$2" "$3" "${5:-test.example}" > "$M_DIR/drive-$2.txt" 2>&1
+}
+
+# m_play_bg ... - m_play in the background; m_play_wait waits for them
+M_PLAYERS=()
+m_play_bg() {
+	M_WANT[$2]=$4
+	M_SCEN[$2]=$3
+	python3 "$DRIVE" 127.0.0.1 "$1" "$2" "$3" "${5:-test.example}" > "$M_DIR/drive-$2.txt" 2>&1 &
+	M_PLAYERS+=($!)
+}
+m_play_wait() { wait "${M_PLAYERS[@]}"; M_PLAYERS=(); }
+
+# m_check LOG WHAT [some] - `mxwall scan LOG`: each source got the events
+# its misbehaviour earned, with the reason the MTA gave, and nothing else;
+# no address other than the sources is ever reported. "some": a log that
+# holds only part of the refusals (a reject log): no source is required
+# to appear, but what appears must be right.
+m_check() {
+	local log=$1 what=$2 some=${3:-} ev=$M_DIR/$2.events src want got first line
+	"$MXWALL" scan "$log" > "$ev" 2> "$M_DIR/$2.scan.err" || fail "$what: mxwall scan exits 0" "$(cat "$M_DIR/$2.scan.err")"
+	for src in "${!M_WANT[@]}"; do
+		want=${M_WANT[$src]}
+		got=$(awk -F'\t' -v ip="$src" '$2 == ip { print $4 }' "$ev" | sort -u | tr '\n' ' ')
+		if [ "$want" = - ]; then
+			[ -z "$got" ] && ok "$what: ${M_SCEN[$src]} ($src): nothing reported" ||
+				fail "$what: ${M_SCEN[$src]} ($src): nothing reported" "got: $got"
+			continue
+		fi
+		first=${want%%|*}
+		[ -z "$got" ] && [ -n "$some" ] && continue
+		[ -n "$some" ] && first=$(echo $got | cut -d' ' -f1)
+		if [ -z "$got" ]; then
+			fail "$what: ${M_SCEN[$src]} ($src) reported as $first" "no event"
+			continue
+		fi
+		line=ok
+		for t in $got; do
+			case "|$want|" in *"|$t|"*) ;; *) line="tags '$t'" ;; esac
+		done
+		case " $got" in *" $first "*) ;; *) line="no event tagged $first (got $got)" ;; esac
+		[ "$line" = ok ] && ok "$what: ${M_SCEN[$src]} ($src) reported as $first" ||
+			fail "$what: ${M_SCEN[$src]} ($src) reported as $first" "$line"
+	done
+	got=$(awk -F'\t' '{ print $2 }' "$ev" | sort -u | while read -r a; do [ -n "${M_WANT[$a]+x}" ] || echo "$a"; done | tr '\n' ' ')
+	[ -z "$got" ] && ok "$what: no address but the sources reported" ||
+		fail "$what: no address but the sources reported" "$got"
+}
+
+# m_reset - forget the sources (before another run with other sources)
+m_reset() { M_WANT=(); M_SCEN=(); }
