@@ -165,6 +165,7 @@ static const char *ts(int64_t t, char *buf, size_t len)
 static void print_text(FILE *f, const struct q_addr *q, bool have_db)
 {
 	char a[64], b[64], c[64], tags[128], net[CIDR_STRLEN], by[32];
+	char src[MX_TAGS_LEN];
 	size_t i;
 
 	fprintf(f, "%s: %s\n", q->text,
@@ -178,11 +179,12 @@ static void print_text(FILE *f, const struct q_addr *q, bool have_db)
 
 		table_tags(e, tags, sizeof(tags));
 		fmt_bytes(e->bytes, by, sizeof(by));
-		fprintf(f, "  entry     %s  %s  %s  %s\n",
+		mx_entry_source(e, src, sizeof(src));
+		fprintf(f, "  entry     %s  %s  %s  %s  %s\n",
 			cidr_format(&e->net, net, sizeof(net)),
 			mx_action_name(e),
 			e->origin == MX_ORIGIN_STATIC ? "static" : "dynamic",
-			tags[0] ? tags : "-");
+			src, tags[0] ? tags : "-");
 		fprintf(f,
 			"            added %s  expires %s  last hit %s  "
 			"packets %llu  bytes %s\n",
@@ -279,7 +281,8 @@ static void print_json(FILE *f, const struct q_addr *q, bool have_db)
 	else
 		fputs(
 		    "\"entry\":null,\"action\":null,\"packets\":0,\"bytes\":0,"
-		    "\"tags\":[],\"origin\":null,\"added\":null,\"expires\":"
+		    "\"tags\":[],\"origin\":null,\"source\":null,\"added\":"
+		    "null,\"expires\":"
 		    "null,\"last_hit\":null",
 		    f);
 	fputs(",\"entries\":[", f);

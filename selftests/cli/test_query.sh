@@ -77,6 +77,7 @@ assert q["entry"] == "10.250.0.2" and q["action"] == "allow" and q["packets"] >=
 assert [e["entry"] for e in q["entries"]] == ["10.250.0.2", "10.250.0.0/16"]
 assert isinstance(q["seen"], str) and q["seen"].endswith("Z"), q["seen"]
 assert q["events"] == [] and q["recidive"] is None and q["pardon"] is None
+assert q["source"] == "local" and n["source"] is None, (q, n)
 assert n["covered"] is False and n["entry"] is None and n["seen"] is False
 ' "$json"
 

@@ -39,7 +39,7 @@ rc=$?
 check_eq "query exit 0 when covered" "$rc" 0
 check_eq "first line" "$(sed -n 1p <<<"$out")" "203.0.113.7: blocked"
 check_eq "entries longest first" "$(awk '$1 == "entry" { printf "%s ", $2 }' <<<"$out")" "203.0.113.7 203.0.113.0/24 "
-check "tags of the promotion" grep -q "entry     203.0.113.7  drop  dynamic  \[a\] \[bad-helo\] \[relay\] \[content\]" <<<"$out"
+check "tags of the promotion" grep -q "entry     203.0.113.7  drop  dynamic  local  \[a\] \[bad-helo\] \[relay\] \[content\]" <<<"$out"
 check "recidive level" grep -q "recidive  level 0 (promoted" <<<"$out"
 check "no pardon" grep -q "pardon    none" <<<"$out"
 check "wire: require_seen = no, no interface: no record" grep -q "wire      unknown (no record of SMTP handshakes here)" <<<"$out"
@@ -61,7 +61,7 @@ import json, sys
 a = json.loads('''$json''')
 assert len(a) == 2, a
 q = a[0]
-for k in ("entry", "action", "packets", "bytes", "tags", "origin", "added",
+for k in ("entry", "action", "packets", "bytes", "tags", "origin", "source", "added",
           "expires", "last_hit", "events", "entries", "seen", "recidive",
           "pardon", "address", "covered"):
     assert k in q, k
