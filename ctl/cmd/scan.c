@@ -67,8 +67,8 @@ static int scan_file(struct scanner *s, struct logread *r, int64_t mtime,
 	scanner_set_ref_time(s, mtime);
 	while ((rc = logread_line(r, &line, &len, &trunc)) > 0) {
 		lineno++;
-		/* an over-long line is garbage: hand it over whole-length */
-		if (scanner_feed(s, line, trunc ? SCAN_LINE_MAX + 1 : len, &ev))
+		/* an over-long line comes without its bytes: garbage */
+		if (scanner_feed(s, trunc ? NULL : line, len, &ev))
 			print_event(&ev, json, path, lineno);
 	}
 	return rc;

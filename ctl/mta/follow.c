@@ -29,12 +29,12 @@
 
 #include <zlib.h>
 
-#include "mta/follow.h"
 #include "core/mxwall.h"
+#include "mta/follow.h"
+#include "mta/lineframe.h"
 
 #define FOLLOW_CHUNK (64 * 1024)
 #define FOLLOW_BUDGET (4 * 1024 * 1024) /* per follower_run(), see drain() */
-#define FOLLOW_LINE_MAX (64 * 1024)	/* longer: delivered in pieces */
 
 /* a source of bytes: the followed file, or a rotated copy being caught up */
 struct src {
@@ -57,6 +57,7 @@ struct follow_file {
 	struct db_pos pos;  /* just past the last line delivered */
 	char *buf;	    /* bytes read, not yet a whole line */
 	size_t len, cap;
+	struct lineframe lf; /* inside an over-long line? (lineframe.h) */
 	int64_t mtime;
 	void *data;
 	struct follow_file *next;
@@ -290,7 +291,7 @@ static bool verify_fd(int fd, const struct db_pos *pos)
 	char *b;
 	bool ok;
 
-	if (pos->offset < pos->last_len || pos->last_len > 16 * FOLLOW_LINE_MAX)
+	if (pos->offset < pos->last_len || pos->last_len > 16 * LF_LINE_MAX)
 		return false;
 	if (!pos->last_len)
 		return pos->offset == 0;
@@ -309,7 +310,7 @@ static bool verify_gz(gzFile gz, const struct db_pos *pos)
 	bool ok;
 
 	if (pos->offset < pos->last_len || !pos->last_len ||
-	    pos->last_len > 16 * FOLLOW_LINE_MAX)
+	    pos->last_len > 16 * LF_LINE_MAX)
 		return false;
 	if (gzseek(gz, (z_off_t)(pos->offset - pos->last_len), SEEK_SET) < 0)
 		return false;
@@ -413,6 +414,7 @@ static int open_current(struct follower *fw, struct follow_file *ff)
 static void start_current(struct follow_file *ff)
 {
 	ff->len = 0;
+	memset(&ff->lf, 0, sizeof(ff->lf));
 	memset(&ff->pos, 0, sizeof(ff->pos));
 	ff->pos.dev = ff->dev;
 	ff->pos.inode = ff->ino;
@@ -498,30 +500,49 @@ static int deliver(struct follow_file *ff, const char *line, size_t n, bool nl,
 	return fn(arg, ff, line, nl ? n - 1 : n);
 }
 
-/* split - deliver every whole line in buf; final: the rest too */
+/*
+ * deliver_long - an over-long line of total bytes ended with seg[0, n):
+ * the position moves past all of it (the verified last line is its end),
+ * the callback gets no bytes (line NULL, len total: garbage to the scanner)
+ */
+static int deliver_long(struct follow_file *ff, const char *seg, size_t n,
+			uint64_t total, follow_line_fn fn, void *arg)
+{
+	if (ff->pos.line || !ff->pos.offset)
+		ff->pos.line++;
+	ff->pos.offset += total;
+	ff->pos.last_len = n;
+	ff->pos.last_hash = follow_hash(seg, n);
+	return fn(arg, ff, NULL, total > SIZE_MAX ? SIZE_MAX : (size_t)total);
+}
+
+/*
+ * split - deliver every whole line in buf (lineframe.h: an over-long line
+ * is dropped whole, never delivered in pieces); final: the rest too
+ */
 static int split(struct follow_file *ff, bool final, follow_line_fn fn,
 		 void *arg)
 {
-	size_t start = 0;
-	char *nl;
+	size_t start = 0, used;
+	uint64_t total;
+	enum lf_cut k;
 	int rc = 0;
 
-	while (start < ff->len) {
-		nl = memchr(ff->buf + start, '\n', ff->len - start);
-		if (!nl) {
-			if (ff->len - start > FOLLOW_LINE_MAX || final) {
-				/* no MTA writes this: hand it over as is,
-				 * the scanner counts it as garbage */
-				rc = deliver(ff, ff->buf + start,
-					     ff->len - start, false, fn, arg);
-				start = ff->len;
-			}
+	for (;;) {
+		k = lf_cut(&ff->lf, ff->buf + start, ff->len - start, final,
+			   &used, &total);
+		if (k == LF_MORE) {
+			start += used; /* an over-long line's bytes */
 			break;
 		}
-		rc = deliver(ff, ff->buf + start,
-			     (size_t)(nl - (ff->buf + start)) + 1, true, fn,
-			     arg);
-		start = (size_t)(nl - ff->buf) + 1;
+		if (k == LF_LINE)
+			rc =
+			    deliver(ff, ff->buf + start, used,
+				    ff->buf[start + used - 1] == '\n', fn, arg);
+		else
+			rc = deliver_long(ff, ff->buf + start, used, total, fn,
+					  arg);
+		start += used;
 		if (rc)
 			break;
 	}

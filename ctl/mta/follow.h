@@ -31,7 +31,11 @@
 struct follower;
 struct follow_file;
 
-/* fn - one line; non-zero stops follower_run(), which returns it */
+/*
+ * fn - one line, without its newline; line NULL: an over-long line, len
+ * bytes, dropped whole (lineframe.h). Non-zero stops follower_run(), which
+ * returns it.
+ */
 typedef int (*follow_line_fn)(void *arg, struct follow_file *ff,
 			      const char *line, size_t len);
 

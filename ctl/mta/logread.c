@@ -2,7 +2,8 @@
 /*
  * logread.c - line reader over zlib's gzread(), which passes plain files
  * through unchanged, so one path serves .gz, plain files and stdin.
- * Memory: one buffer of LOGREAD_MAX + 64 KiB, whatever the input.
+ * Lines are cut by the rule of lineframe.h, as `watch` cuts them.
+ * Memory: one buffer of LF_LINE_MAX + 1 + 64 KiB, whatever the input.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,18 +13,19 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "mta/logread.h"
 #include "core/mxwall.h"
+#include "mta/lineframe.h"
+#include "mta/logread.h"
 
 #define CHUNK (64 * 1024)
 
 struct logread {
 	gzFile gz;
 	char *buf;
-	size_t cap;	    /* LOGREAD_MAX + CHUNK */
+	size_t cap;	    /* LF_LINE_MAX + 1 + CHUNK */
 	size_t start, fill; /* unread bytes are buf[start, fill) */
 	bool eof;
-	bool skipping; /* dropping the rest of an over-long line */
+	struct lineframe lf;
 };
 
 struct logread *logread_open(const char *path, int64_t *mtime)
@@ -62,7 +64,7 @@ struct logread *logread_open(const char *path, int64_t *mtime)
 		return NULL;
 	}
 	gzbuffer(r->gz, 128 * 1024);
-	r->cap = LOGREAD_MAX + CHUNK;
+	r->cap = LF_LINE_MAX + 1 + CHUNK;
 	r->buf = xmalloc(r->cap);
 	return r;
 }
@@ -93,46 +95,34 @@ static int fill(struct logread *r)
 }
 
 int logread_line(struct logread *r, const char **line, size_t *len,
-		 bool *truncated)
+		 bool *overlong)
 {
-	char *nl;
-	size_t avail;
+	uint64_t total;
+	size_t used;
 	int n;
 
-	*truncated = false;
+	*overlong = false;
 	for (;;) {
-		avail = r->fill - r->start;
-		nl = memchr(r->buf + r->start, '\n', avail);
-		if (r->skipping) {
-			if (nl) {
-				r->start = (size_t)(nl - r->buf) + 1;
-				r->skipping = false;
-				continue;
-			}
-			r->start = r->fill;
-			if (r->eof) {
-				r->skipping = false;
-				continue;
-			}
-		} else if (nl) {
+		switch (lf_cut(&r->lf, r->buf + r->start, r->fill - r->start,
+			       r->eof, &used, &total)) {
+		case LF_LINE:
 			*line = r->buf + r->start;
-			*len = (size_t)(nl - (r->buf + r->start));
-			r->start += *len + 1;
+			*len = used;
+			if (r->buf[r->start + used - 1] == '\n')
+				(*len)--;
+			r->start += used;
 			return 1;
-		} else if (avail >= LOGREAD_MAX) {
-			*line = r->buf + r->start;
-			*len = LOGREAD_MAX;
-			*truncated = true;
-			r->start += LOGREAD_MAX;
-			r->skipping = true;
+		case LF_LONG:
+			*line = NULL;
+			*len = total > SIZE_MAX ? SIZE_MAX : (size_t)total;
+			*overlong = true;
+			r->start += used;
 			return 1;
-		} else if (r->eof) {
-			if (!avail)
+		case LF_MORE:
+			r->start += used;
+			if (r->eof)
 				return 0;
-			*line = r->buf + r->start; /* last line, no newline */
-			*len = avail;
-			r->start = r->fill;
-			return 1;
+			break;
 		}
 		n = fill(r);
 		if (n < 0)

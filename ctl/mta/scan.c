@@ -544,6 +544,10 @@ int scanner_feed(struct scanner *s, const char *line, size_t len,
 	int r;
 
 	s->st.lines++;
+	if (!line && len) {
+		s->st.garbage++; /* an over-long line (lineframe.h) */
+		return 0;
+	}
 	while (line && len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 		len--;
 	if (!line || len == 0) {

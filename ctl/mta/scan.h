@@ -68,7 +68,9 @@ void scanner_free(struct scanner *s);
 /*
  * scanner_feed - one line without its newline (a trailing '\r' or '\n' is
  * tolerated); it may hold any bytes. Returns 1 and fills *ev when the line
- * is an event, 0 when not. ev->mta points to a static string.
+ * is an event, 0 when not. ev->mta points to a static string. line NULL
+ * with len > 0: an over-long line the reader dropped (lineframe.h),
+ * counted as garbage.
  */
 int scanner_feed(struct scanner *s, const char *line, size_t len,
 		 struct scan_event *ev);
