@@ -98,17 +98,33 @@ static const char *pf_client(const char *p, const char *end, struct cidr *ip)
 #define QID_MAX 24 /* long queue ids are 12 to 17 characters */
 #define QID_BUCKETS (2 * SCAN_QIDS)
 
+/*
+ * The ring holds the last SCAN_QIDS client= lines in the order they came;
+ * each bucket chains its entries newest first. Nothing is unlinked: a link
+ * carries the sequence number of the entry it points to, and an entry the
+ * ring has written over since no longer has it. Since the ring overwrites
+ * the oldest first and chains run newest to oldest, the chain ends there
+ * (what lies beyond is older still). A taken entry keeps its place in the
+ * chain with len 0.
+ */
+struct pf_link {
+	uint32_t seq; /* 0: none */
+	uint32_t i;
+};
+
 struct pf_qid {
 	char id[QID_MAX];
-	uint8_t len;  /* 0: slot free */
-	int32_t next; /* hash chain, -1 ends */
+	uint8_t len; /* 0: taken */
+	uint32_t seq;
+	struct pf_link next;
 	struct cidr ip;
 };
 
 struct pf_qids {
 	struct pf_qid ring[SCAN_QIDS];
-	int32_t head[QID_BUCKETS];
-	uint32_t pos; /* the next slot to take: the oldest */
+	struct pf_link head[QID_BUCKETS];
+	uint32_t pos; /* the next slot to write: the oldest */
+	uint32_t seq; /* of the last entry written */
 };
 
 void scan_postfix_free(struct scan_ctx *c)
@@ -122,44 +138,30 @@ static uint32_t qid_hash(const char *k, size_t n)
 	return scan_hash(k, n) % QID_BUCKETS;
 }
 
-/* qid_unlink - take slot i out of its chain and free it */
-static void qid_unlink(struct pf_qids *q, int32_t i)
-{
-	int32_t *pp = &q->head[qid_hash(q->ring[i].id, q->ring[i].len)];
-
-	while (*pp != -1 && *pp != i)
-		pp = &q->ring[*pp].next;
-	if (*pp == i)
-		*pp = q->ring[i].next;
-	q->ring[i].len = 0;
-}
-
 static void qid_put(struct scan_ctx *c, const char *id, size_t n,
 		    const struct cidr *ip)
 {
 	struct pf_qids *q = c->qids;
 	struct pf_qid *e;
 	uint32_t h;
-	int32_t i;
 
-	if (!q) {
-		q = c->qids = xmalloc(sizeof(*q));
-		memset(q->ring, 0, sizeof(q->ring));
-		for (i = 0; i < QID_BUCKETS; i++)
-			q->head[i] = -1;
-		q->pos = 0;
+	if (!q)
+		q = c->qids = xcalloc(1, sizeof(*q));
+	if (++q->seq == 0) {
+		/* 2^32 lines later: start the numbering again, all forgotten */
+		memset(q, 0, sizeof(*q));
+		q->seq = 1;
 	}
-	i = (int32_t)q->pos;
-	q->pos = (q->pos + 1) % SCAN_QIDS;
-	if (q->ring[i].len)
-		qid_unlink(q, i); /* the oldest goes */
-	e = &q->ring[i];
+	e = &q->ring[q->pos];
+	h = qid_hash(id, n);
 	memcpy(e->id, id, n);
 	e->len = (uint8_t)n;
+	e->seq = q->seq;
 	e->ip = *ip;
-	h = qid_hash(id, n);
 	e->next = q->head[h];
-	q->head[h] = i;
+	q->head[h].seq = q->seq;
+	q->head[h].i = q->pos;
+	q->pos = (q->pos + 1) % SCAN_QIDS;
 }
 
 /* qid_take - the client of queue id, forgotten once used */
@@ -167,14 +169,18 @@ static bool qid_take(struct scan_ctx *c, const char *id, size_t n,
 		     struct cidr *ip)
 {
 	struct pf_qids *q = c->qids;
-	int32_t i;
+	struct pf_link l;
+	struct pf_qid *e;
 
 	if (!q)
 		return false;
-	for (i = q->head[qid_hash(id, n)]; i != -1; i = q->ring[i].next) {
-		if (q->ring[i].len == n && !memcmp(q->ring[i].id, id, n)) {
-			*ip = q->ring[i].ip;
-			qid_unlink(q, i);
+	for (l = q->head[qid_hash(id, n)]; l.seq; l = e->next) {
+		e = &q->ring[l.i];
+		if (e->seq != l.seq)
+			break; /* written over: the rest is older still */
+		if (e->len == n && !memcmp(e->id, id, n)) {
+			*ip = e->ip;
+			e->len = 0;
 			return true;
 		}
 	}
