@@ -47,7 +47,8 @@ offers()
 
 check_eq "registered for mxwall" "$(bash -c ". '$COMPL' && complete -p mxwall")" "complete -F _mxwall mxwall"
 cmds=$("$MXWALL" --help | awk '/^commands:/ { s = 1; next } /^$/ { s = 0 } s { print $1 }' | sort)
-check_eq "every command of --help is offered" "$(comp "mxwall ")" "$cmds"
+check_eq "every command of --help is offered, and help" "$(comp "mxwall ")" "$(printf '%s\nhelp\n' "$cmds" | sort)"
+check_eq "help COMMAND" "$(comp "mxwall help q")" "query"
 check_eq "a prefix" "$(comp "mxwall qu")" "query"
 check_eq "un -> unblock" "$(comp "mxwall unb")" "unblock"
 offers "mxwall --" --backend --pin-dir --state-dir --version --help
