@@ -19,6 +19,8 @@ int cmd_unblock(int argc, char **argv);
 struct cidr;
 int cmd_unblock_pardon(const char *cmd, const struct cidr *nets, int n,
 		       uint64_t secs, const char *conf);
+/* pardon.c: after an unblock, the watcher's entries end as "unblocked" */
+void cmd_unblock_record(const char *cmd, const struct cidr *nets, int n);
 int cmd_list(int argc, char **argv);
 int cmd_load(int argc, char **argv);
 int cmd_flush(int argc, char **argv);

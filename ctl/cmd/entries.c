@@ -222,6 +222,8 @@ int cmd_unblock(int argc, char **argv)
 		goto out_close;
 	}
 	rc = apply_or_fail(cmd, &be, NULL, 0, nets, (size_t)n);
+	if (rc == EXIT_OK)
+		cmd_unblock_record(cmd, nets, n);
 out_close:
 	backend_close(&be);
 out:

@@ -12,6 +12,10 @@
  * pardoned host inside a blocked netblock stays blocked by it (a warning
  * says so).
  *
+ * A plain `unblock` tells the watcher's database too (when there is one):
+ * its entry for the CIDR ends as "unblocked", so that a later promotion is
+ * a fresh one, not a repeat offence with a longer ttl.
+ *
  * All or nothing: the pardons and the removal of the watcher's record are
  * written in one transaction, which is rolled back when the filter refuses
  * the change.
@@ -19,6 +23,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backend/backend.h"
 #include "cmd/cmdline.h"
@@ -49,6 +54,44 @@ static int db_open_rw(const char *cmd, const struct mx_config *cfg,
 		return EXIT_RUNTIME;
 	}
 	return EXIT_OK;
+}
+
+void cmd_unblock_record(const char *cmd, const struct cidr *nets, int n)
+{
+	char path[4096], err[512], text[CIDR_STRLEN];
+	struct mx_config cfg;
+	struct mx_db *db = NULL;
+	struct db_entry e;
+	int64_t now = mx_now();
+	int i;
+
+	memset(&cfg, 0, sizeof(cfg));
+	if (report_load_config(cmd, NULL, &cfg) ||
+	    config_db_path(&cfg, mx_opt.state_dir, path, sizeof(path)) ||
+	    access(path, F_OK))
+		goto out; /* no watcher here: nothing to tell */
+	if (db_open(path, 0, &db, err, sizeof(err))) {
+		log_warn("%s: the watcher's database was not told: %s", cmd,
+			 err);
+		goto out;
+	}
+	if (db_begin(db))
+		goto fail;
+	for (i = 0; i < n; i++) {
+		cidr_format(&nets[i], text, sizeof(text));
+		if (!db_entry_last(db, text, &e) && !e.removed &&
+		    db_entry_remove(db, e.id, now, "unblocked") == -EIO)
+			goto fail;
+	}
+	if (!db_commit(db))
+		goto out;
+fail:
+	log_warn("%s: the watcher's database was not told: %s", cmd,
+		 db_errmsg(db));
+	db_rollback(db);
+out:
+	db_close(db);
+	config_free(&cfg);
 }
 
 int cmd_unblock_pardon(const char *cmd, const struct cidr *nets, int n,

@@ -7,7 +7,8 @@
 # reset), `query` shows the pardon, and once it is over new rejections
 # promote again (not as a repeat offender). A pardon given before any
 # entry works the same, an escalation never covers a pardoned host, and a
-# dry run honours pardons too.
+# dry run honours pardons too. A plain unblock is no pardon, and a later
+# promotion is no repeat offence.
 . "$(dirname "$0")/lib.sh"
 t_init
 
@@ -48,7 +49,7 @@ set_now $((T_NOW + 61))
 saw_gone() {
 	local i
 	for ((i = 0; i < 100; i++)); do
-		grep -q "unblocked $A .*removed from the filter by another mxwall command" "$W_ERR" && return 0
+		grep -q "unblocked ${1:-$A} .*removed from the filter by another mxwall command" "$W_ERR" && return 0
 		sleep 0.05
 	done
 	return 1
@@ -96,6 +97,18 @@ rejects $A 3
 check "after the pardon: promoted again" wait_listed $A
 check_eq "not as a repeat offender" "$(sql "SELECT level FROM entries WHERE cidr = '$A' ORDER BY id DESC LIMIT 1")" 0
 check "query shows no pardon any more" grep -q "^  pardon    none" <<<"$("$MXWALL" query $A)"
+
+# a plain unblock is no pardon, but no repeat offence either: the
+# watcher's entry ends as unblocked, and a new promotion is a fresh one
+rejects 203.0.113.40 3
+check "promoted" wait_listed 203.0.113.40
+check "plain unblock" "$MXWALL" unblock 203.0.113.40
+check_eq "the watcher's record ends as unblocked" "$(sql "SELECT removal FROM entries WHERE cidr = '203.0.113.40'")" unblocked
+set_now $((T_NOW + 61))
+check "the watcher saw it go" saw_gone 203.0.113.40
+rejects 203.0.113.40 3
+check "promoted again after a plain unblock" wait_listed 203.0.113.40
+check_eq "not as a repeat offender" "$(sql "SELECT level FROM entries WHERE cidr = '203.0.113.40' ORDER BY id DESC LIMIT 1")" 0
 stop_watch
 
 # a pardon lets no SYN through: a blocked netblock still holds the host
