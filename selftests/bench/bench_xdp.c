@@ -1,23 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * bench_xdp.c - ns per packet of the XDP program against an empty
+ * bench_xdp.c - ns per packet of the XDP program, of a reference design
+ * (selftests/bench/mxref.bpf.c: per-CPU hash of hosts with the counters in
+ * the value, LPM trie of netblocks), of the parser alone and of an empty
  * XDP_DROP program, through BPF_PROG_TEST_RUN with repeat, measured
- * interleaved in the same run (round by round, medians reported).
+ * interleaved in the same run (round by round, medians reported); and the
+ * cost of one uncached memory read on this machine (a pointer chase over
+ * 512 MiB), so that the extra ns over the empty program read as reads.
  *
  *  hot:   the same frame repeated (one source, caches warm);
- *  flood: every run a different IPv4 source (bench_flood rewrites it and
- *         tail-calls the program under test; the empty program goes
- *         through the same wrapper), walking the table's hosts (hit) or
- *         2^20 unlisted sources (miss).
+ *  flood: every run a different source (bench_flood rewrites it and
+ *         tail-calls the program under test; every program goes through
+ *         the same wrapper), walking the table's hosts (hit) or 2^20
+ *         unlisted sources (miss); IPv4 and IPv6.
  * Tables of 0, 1k, 100k and 1M entries: IPv4 hosts, IPv4 netblocks of
- * /16 to /28, a few IPv6 hosts and /48s; loaded with the real backend
- * apply(), whose time is reported too.
+ * /16 to /28, IPv6 hosts (a tenth) and /48s; loaded with the real backend
+ * apply(), whose time is reported too; the reference gets the same.
  *
  * veth: with the largest table, packets per second that one CPU drops
  * on a veth pair in a namespace of our own: bench_gen makes the frames
  * (live-frame BPF_PROG_TEST_RUN, a new source each, redirected into one
  * end), the other end runs the program under test in native mode, both
- * on the same CPU; the empty program is measured the same way.
+ * on the same CPU; the reference and the empty program are measured the
+ * same way.
  *
  * usage: bench_xdp [-n] [-q] [-r ROUNDS] [-s SIZE,...]
  *   -n   no veth measurement
@@ -27,12 +32,14 @@
 #include <getopt.h>
 #include <net/if.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include <linux/if_link.h>
 
 #include "../prog/xdp_harness.h"
 #include "mxbench.skel.h"
+#include "mxref.skel.h"
 
 __attribute__((weak)) struct mx_globals_opt mx_opt = {
     .pin_dir = "/nonexistent",
@@ -97,7 +104,7 @@ static struct mx_entry *make_table(size_t n, struct table_mix *mx)
 	__u32 a;
 
 	mx->nets4 = n / 50;
-	mx->hosts6 = n / 200;
+	mx->hosts6 = n / 10;
 	mx->nets6 = n / 200;
 	mx->hosts4 = n - mx->nets4 - mx->hosts6 - mx->nets6;
 	for (i = 0; i < mx->hosts4; i++, k++) {
@@ -145,45 +152,90 @@ struct frame {
 	__u32 base, nsrc; /* flood walk */
 };
 
+enum { P_OURS, P_REF, P_PARSE, P_EMPTY, NPROG };
+static const char *const prog_name[NPROG] = {"mxwall", "reference", "parse",
+					     "empty"};
+
 /*
- * measure - interleave ROUNDS runs of prog a and prog b (same frame);
- * medians of the per-packet ns.
+ * measure - interleave ROUNDS runs of every program (same frame); the
+ * median per-packet ns of each in m[]
  */
-static int measure(int fa, int fb, const struct frame *f, __u32 repeat,
-		   struct mxbench_bpf *bs, bool flood, __u32 *ma, __u32 *mb)
+static int measure(const int *fds, const struct frame *f, __u32 repeat,
+		   struct mxbench_bpf *bs, bool flood, __u32 *m)
 {
-	__u32 ta[32], tb[32], ret, zero = 0;
+	__u32 t[NPROG][32], ret, zero = 0;
 	unsigned int r;
-	int err;
+	int err, k;
 
 	for (r = 0; r < rounds; r++) {
-		if (flood) {
-			if (bpf_map_update_elem(bpf_map__fd(bs->maps.bench_jmp),
-						&zero, &fa, BPF_ANY))
-				return -errno;
-			bs->bss->seq = 0;
+		for (k = 0; k < NPROG; k++) {
+			if (flood) {
+				if (bpf_map_update_elem(
+					bpf_map__fd(bs->maps.bench_jmp), &zero,
+					&fds[k], BPF_ANY))
+					return -errno;
+				bs->bss->seq = 0;
+			}
+			err = xh_run(
+			    flood ? bpf_program__fd(bs->progs.bench_flood)
+				  : fds[k],
+			    f->p.buf, f->p.len, repeat, &ret, &t[k][r]);
+			if (err)
+				return err;
 		}
-		err =
-		    xh_run(flood ? bpf_program__fd(bs->progs.bench_flood) : fa,
-			   f->p.buf, f->p.len, repeat, &ret, &ta[r]);
-		if (err)
-			return err;
-		if (flood) {
-			if (bpf_map_update_elem(bpf_map__fd(bs->maps.bench_jmp),
-						&zero, &fb, BPF_ANY))
-				return -errno;
-			bs->bss->seq = 0;
-		}
-		err =
-		    xh_run(flood ? bpf_program__fd(bs->progs.bench_flood) : fb,
-			   f->p.buf, f->p.len, repeat, &ret, &tb[r]);
-		if (err)
-			return err;
 	}
-	*ma = median(ta, rounds);
-	*mb = median(tb, rounds);
+	for (k = 0; k < NPROG; k++)
+		m[k] = median(t[k], rounds);
 	return 0;
 }
+
+/*
+ * uncached_read_ns - ns of one dependent load that misses every cache: a
+ * random cyclic walk over 512 MiB of 64-byte lines (Sattolo's shuffle),
+ * on transparent huge pages where the kernel gives them (as the kernel's
+ * own direct map is), so a step is a memory read, not a page walk
+ */
+static double uncached_read_ns(void)
+{
+	const size_t lines = (512UL << 20) / 64, steps = 8U << 20;
+	__u32 *next = aligned_alloc(2UL << 20, lines * 64),
+	      *perm = malloc(lines * 4);
+	volatile __u32 sink;
+	size_t i, j, p = 0;
+	double t0, t1;
+	__u32 x = 12345;
+
+	if (!next || !perm) {
+		free(next);
+		free(perm);
+		return 0;
+	}
+	madvise(next, lines * 64, MADV_HUGEPAGE);
+	for (i = 0; i < lines; i++)
+		perm[i] = (__u32)i;
+	for (i = lines - 1; i > 0; i--) { /* one cycle through every line */
+		x = mix(x + (__u32)i);
+		j = x % i;
+		__u32 tmp = perm[i];
+		perm[i] = perm[j];
+		perm[j] = tmp;
+	}
+	for (i = 0; i < lines; i++)
+		next[(size_t)perm[i] * 16] = perm[(i + 1) % lines];
+	free(perm);
+	for (i = 0; i < steps / 8; i++) /* warm up the walk */
+		p = next[p * 16];
+	t0 = now_s();
+	for (i = 0; i < steps; i++)
+		p = next[p * 16];
+	t1 = now_s();
+	sink = (__u32)p;
+	(void)sink;
+	free(next);
+	return (t1 - t0) * 1e9 / (double)steps;
+}
+
+static double read_ns;
 
 static void counters(struct xh *h, struct mx_counters *c)
 {
@@ -192,6 +244,101 @@ static void counters(struct xh *h, struct mx_counters *c)
 	memset(c, 0, sizeof(*c));
 	if (!h->be.ops->status(&h->be, &st))
 		*c = st.counters;
+}
+
+/* the reference design's map values, as mxref.bpf.c lays them out */
+struct ref_host {
+	__u64 packets, bytes, last_hit;
+	__u32 action, pad;
+};
+
+struct ref_net {
+	__u32 id, action;
+};
+
+/* ref_load - the reference design with the same entries (all drop) */
+static struct mxref_bpf *ref_load(const struct mx_entry *e, size_t n)
+{
+	struct mxref_bpf *r = mxref_bpf__open();
+	int ncpu = libbpf_num_possible_cpus(), f;
+	size_t i, k, nh[2] = {0, 0}, nn = 0;
+	__u32 id = 0;
+
+	if (!r || ncpu < 1)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		f = e[i].net.family == AF_INET6;
+		if (e[i].net.plen == (f ? 128 : 32))
+			nh[f]++;
+		else
+			nn++;
+	}
+	bpf_map__set_max_entries(r->maps.ref_h4, nh[0] ? (__u32)nh[0] : 1);
+	bpf_map__set_max_entries(r->maps.ref_h6, nh[1] ? (__u32)nh[1] : 1);
+	bpf_map__set_max_entries(r->maps.ref_t4, nn ? (__u32)nn : 1);
+	bpf_map__set_max_entries(r->maps.ref_t6, nn ? (__u32)nn : 1);
+	bpf_map__set_max_entries(r->maps.ref_ctr, nn ? (__u32)nn : 1);
+	if (mxref_bpf__load(r))
+		goto fail;
+	for (f = 0; f < 2; f++) {
+		size_t klen = f ? 16 : 4, vlen = sizeof(struct ref_host);
+		char *keys = calloc(nh[f] + 1, klen);
+		struct ref_host *vals =
+		    calloc((nh[f] + 1) * (size_t)ncpu, vlen);
+		__u32 cnt = 0;
+		int c, err;
+
+		if (!keys || !vals) {
+			free(keys);
+			free(vals);
+			goto fail;
+		}
+		for (i = 0, k = 0; i < n; i++) {
+			if ((e[i].net.family == AF_INET6) != f ||
+			    e[i].net.plen != (f ? 128 : 32))
+				continue;
+			memcpy(keys + k * klen, e[i].net.addr, klen);
+			for (c = 0; c < ncpu; c++)
+				vals[k * (size_t)ncpu + (size_t)c].action = 1;
+			k++;
+		}
+		cnt = (__u32)k;
+		err = k ? bpf_map_update_batch(
+			      bpf_map__fd(f ? r->maps.ref_h6 : r->maps.ref_h4),
+			      keys, vals, &cnt, NULL)
+			: 0;
+		free(keys);
+		free(vals);
+		if (err) {
+			fprintf(stderr, "reference: hosts: %s\n",
+				strerror(errno));
+			goto fail;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		struct ref_net v = {id, 1};
+		struct {
+			__u32 plen;
+			__u8 addr[16];
+		} key = {e[i].net.plen, {0}};
+		int v6 = e[i].net.family == AF_INET6;
+
+		if (e[i].net.plen == (v6 ? 128 : 32))
+			continue;
+		memcpy(key.addr, e[i].net.addr, v6 ? 16 : 4);
+		if (bpf_map_update_elem(
+			bpf_map__fd(v6 ? r->maps.ref_t6 : r->maps.ref_t4), &key,
+			&v, BPF_ANY)) {
+			fprintf(stderr, "reference: nets: %s\n",
+				strerror(errno));
+			goto fail;
+		}
+		id++;
+	}
+	return r;
+fail:
+	mxref_bpf__destroy(r);
+	return NULL;
 }
 
 /* sh - run a shell command; -1 if it did not exit 0 */
@@ -219,6 +366,7 @@ static int gen_run(struct mxbench_bpf *bs, const struct frame *f, int ifa,
 	bs->bss->seq = 0;
 	bs->bss->base = f->base;
 	bs->bss->nsrc = f->nsrc;
+	bs->bss->v6 = 0;
 	bs->bss->gen_ifindex = (__u32)ifa;
 	if (bpf_prog_test_run_opts(bpf_program__fd(bs->progs.bench_gen), &o))
 		return -errno;
@@ -232,17 +380,18 @@ static int gen_run(struct mxbench_bpf *bs, const struct frame *f, int ifa,
 
 /*
  * veth - Mpps dropped by one CPU on a veth pair (generator and receiver on
- * the same CPU), for the empty program and ours, floods of f[]
+ * the same CPU), for the empty program, ours and the reference, floods
+ * of f[]
  */
-static int veth(struct xh *h, struct mxbench_bpf *bs, const struct frame *f,
-		int nf)
+static int veth(struct xh *h, struct mxbench_bpf *bs, int ref_fd,
+		const struct frame *f, int nf)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = XDP_FLAGS_DRV_MODE);
 	char ns[64], path[128];
 	int self = -1, nsfd = -1, ifa, ifb, i, k, lfd, err = 0;
 	struct mx_counters c0, c1;
 	cpu_set_t cpus, saved;
-	double mpps[2];
+	double mpps[3];
 
 	snprintf(ns, sizeof(ns), "mxwall-bench-%d", (int)getpid());
 	if (sh("ip netns add %s && ip -n %s link add mxbA type veth peer "
@@ -268,9 +417,11 @@ static int veth(struct xh *h, struct mxbench_bpf *bs, const struct frame *f,
 	CPU_SET(0, &cpus);
 	sched_setaffinity(0, sizeof(cpus), &cpus);
 	for (i = 0; i < nf; i++) {
-		for (k = 0; k < 2; k++) {
-			int pfd = k ? h->prog_fd
-				    : bpf_program__fd(bs->progs.bench_empty);
+		for (k = 0; k < 3; k++) {
+			int pfd = k == 1 ? h->prog_fd
+				  : k == 2
+				      ? ref_fd
+				      : bpf_program__fd(bs->progs.bench_empty);
 
 			lfd = bpf_link_create(pfd, ifb, BPF_XDP, &lo);
 			if (lfd < 0) {
@@ -279,31 +430,28 @@ static int veth(struct xh *h, struct mxbench_bpf *bs, const struct frame *f,
 					strerror(errno));
 				goto restore;
 			}
-			counters(h, &c0);
+			if (k == 1)
+				counters(h, &c0);
 			err = gen_run(bs, &f[i], ifa, veth_frames, &mpps[k]);
-			counters(h, &c1);
+			if (k == 1)
+				counters(h, &c1);
 			close(lfd);
 			if (err) {
 				fprintf(stderr, "veth: live frames: %s\n",
 					strerror(-err));
 				goto restore;
 			}
-			if (k)
-				printf(
-				    "| veth, 1 CPU | %-26s | mxwall %5.2f Mpps "
-				    "| empty %5.2f Mpps | %5.2f | %llu of "
-				    "%u frames seen, %.1f%% dropped\n",
-				    f[i].name, mpps[1], mpps[0],
-				    mpps[0] / mpps[1],
-				    (unsigned long long)(c1.seen - c0.seen),
-				    veth_frames,
-				    c1.seen - c0.seen
-					? 100.0 *
-					      (double)(c1.dropped -
-						       c0.dropped) /
-					      (double)(c1.seen - c0.seen)
-					: 0.0);
 		}
+		printf("| veth, 1 CPU | %-26s | mxwall %5.2f Mpps | reference "
+		       "%5.2f Mpps | empty %5.2f Mpps | mxwall/reference "
+		       "%4.2fx | %llu of %u frames seen, %.1f%% dropped\n",
+		       f[i].name, mpps[1], mpps[2], mpps[0],
+		       mpps[2] > 0 ? mpps[1] / mpps[2] : 0.0,
+		       (unsigned long long)(c1.seen - c0.seen), veth_frames,
+		       c1.seen - c0.seen
+			   ? 100.0 * (double)(c1.dropped - c0.dropped) /
+				 (double)(c1.seen - c0.seen)
+			   : 0.0);
 	}
 restore:
 	sched_setaffinity(0, sizeof(saved), &saved);
@@ -319,18 +467,31 @@ out:
 	return err;
 }
 
+/* one measured case: a frame, hot or a flood walk */
+struct bcase {
+	const char *name;
+	int family;
+	bool flood;
+	bool hit;     /* expected to hit (0 entries: skipped) */
+	char src[64]; /* hot: the source */
+	__u32 base, nsrc;
+	__u16 dport;
+	__u8 flags;
+};
+
 static int bench_size(size_t n, struct mxbench_bpf *bs, bool last)
 {
 	struct table_mix tm;
 	struct mx_entry *e;
+	struct mxref_bpf *ref = NULL;
 	struct xh h;
-	struct frame fr[3];
-	struct pkt_opts o = {.family = 4};
-	char src[3][INET_ADDRSTRLEN];
+	struct bcase bc[16];
+	struct frame fr;
 	struct mx_counters c0, c1;
 	double t0, t1;
-	__u32 a, ours = 0, empty = 0;
-	int err, i, flood;
+	__u32 a, m[NPROG];
+	__u8 a6[16] = {0x20, 0x01, 0x0d, 0xb8};
+	int err, i, nb = 0, fds[NPROG];
 
 	t0 = now_s();
 	err = xh_setup(&h, 0);
@@ -353,82 +514,144 @@ static int bench_size(size_t n, struct mxbench_bpf *bs, bool last)
 		       n, tm.hosts4, tm.nets4, tm.hosts6, tm.nets6,
 		       now_s() - ta, cpu_s() - ca, t1 - t0);
 	}
+	ref = ref_load(e, n);
 	free(e);
+	if (!ref) {
+		fprintf(stderr, "cannot load the reference design\n");
+		err = -1;
+		goto out;
+	}
+	fds[P_OURS] = h.prog_fd;
+	fds[P_REF] = bpf_program__fd(ref->progs.ref_xdp);
+	fds[P_PARSE] = bpf_program__fd(ref->progs.parse_xdp);
+	fds[P_EMPTY] = bpf_program__fd(bs->progs.bench_empty);
 
-	/* the frames: a listed host, an unlisted one, non-SMTP traffic */
+	/* the cases: sources as make_table() makes them */
+	memset(bc, 0, sizeof(bc));
 	a = htonl(mix(7));
-	inet_ntop(AF_INET, &a, src[0], sizeof(src[0]));
+	inet_ntop(AF_INET, &a, bc[nb].src, sizeof(bc[nb].src));
+	bc[nb++] = (struct bcase){
+	    "v4 SYN, blocked host", 4, false, true, {0}, 0, 0, 0, 0};
+	inet_ntop(AF_INET, &a, bc[nb - 1].src, sizeof(bc[nb - 1].src));
+	a = htonl((mix(0x80000000U + 1) & ~(0xffffffffU >> 22)) | 0x155);
+	bc[nb] = (struct bcase){
+	    "v4 SYN, blocked /22", 4, false, true, {0}, 0, 0, 0, 0};
+	inet_ntop(AF_INET, &a, bc[nb++].src, sizeof(bc[0].src));
 	a = htonl(mix(0x40000000U));
-	inet_ntop(AF_INET, &a, src[1], sizeof(src[1]));
-	memcpy(src[2], src[0], sizeof(src[0]));
-	fr[0].name = n ? "SYN, blocked host" : "SYN (empty table)";
-	o.src = src[0];
-	pkt_build(&fr[0].p, &o);
-	fr[0].base = 0;
-	fr[0].nsrc = tm.hosts4 ? (__u32)tm.hosts4 : 1U << 20;
-	fr[1].name = "SYN, unlisted source";
-	o.src = src[1];
-	pkt_build(&fr[1].p, &o);
-	fr[1].base = 0x40000000U;
-	fr[1].nsrc = 1U << 20;
-	fr[2].name = "non-SMTP (TCP ACK to 443)";
-	o.src = src[2];
-	o.dport = 443;
-	o.flags = 0x10;
-	pkt_build(&fr[2].p, &o);
-	fr[2].base = 0;
-	fr[2].nsrc = 1U << 20;
+	bc[nb] = (struct bcase){
+	    "v4 SYN, unlisted", 4, false, false, {0}, 0, 0, 0, 0};
+	inet_ntop(AF_INET, &a, bc[nb++].src, sizeof(bc[0].src));
+	a = htonl(mix(7));
+	bc[nb] = (struct bcase){
+	    "v4 ACK to 443 (not SMTP)", 4, false, false, {0}, 0, 0, 443, 0x10};
+	inet_ntop(AF_INET, &a, bc[nb++].src, sizeof(bc[0].src));
+	a = htonl(mix(0x40000000U + 3));
+	memcpy(a6 + 4, &a, 4);
+	a6[15] = 1;
+	bc[nb] = (struct bcase){
+	    "v6 SYN, blocked host", 6, false, true, {0}, 0, 0, 0, 0};
+	inet_ntop(AF_INET6, a6, bc[nb++].src, sizeof(bc[0].src));
+	a = htonl(mix(0x40000000U + (__u32)tm.hosts6 + 1));
+	memcpy(a6 + 4, &a, 4);
+	a6[6] = 0x12;
+	a6[7] = 0x34;
+	bc[nb] = (struct bcase){
+	    "v6 SYN, blocked /48", 6, false, true, {0}, 0, 0, 0, 0};
+	inet_ntop(AF_INET6, a6, bc[nb++].src, sizeof(bc[0].src));
+	a = htonl(mix(0xc0000000U));
+	memcpy(a6 + 4, &a, 4);
+	bc[nb] = (struct bcase){
+	    "v6 SYN, unlisted", 6, false, false, {0}, 0, 0, 0, 0};
+	inet_ntop(AF_INET6, a6, bc[nb++].src, sizeof(bc[0].src));
+	/* floods: the walk writes the source (v6: bytes 4..7, byte 15 = 1) */
+	bc[nb++] = (struct bcase){
+	    "v4 SYN, blocked hosts", 4, true, true, "192.0.2.1", 0,
+	    (__u32)tm.hosts4,	     0, 0};
+	bc[nb++] = (struct bcase){
+	    "v4 SYN, unlisted", 4,	  true, false, "192.0.2.1",
+	    0x40000000U,	1U << 20, 0,	0};
+	bc[nb++] = (struct bcase){
+	    "v6 SYN, blocked hosts", 6, true, true, "2001:db8::1", 0x40000000U,
+	    (__u32)tm.hosts6,	     0, 0};
+	bc[nb++] = (struct bcase){
+	    "v6 SYN, unlisted", 6,	  true, false, "2001:db8::1",
+	    0xc0000000U,	1U << 20, 0,	0};
 
-	for (flood = 0; flood < 2; flood++) {
-		for (i = 0; i < 3; i++) {
-			const char *check = "";
-			char cbuf[96];
+	for (i = 0; i < nb; i++) {
+		struct pkt_opts o = {.family = bc[i].family,
+				     .src = bc[i].src,
+				     .dport = bc[i].dport,
+				     .flags = bc[i].flags};
+		char check[96] = "";
+		double runs;
+		int k;
 
-			if (!n && i == 0)
-				continue;
-			if (flood) {
-				bs->bss->base = fr[i].base;
-				bs->bss->nsrc = fr[i].nsrc;
-			}
-			counters(&h, &c0);
-			err = measure(h.prog_fd,
-				      bpf_program__fd(bs->progs.bench_empty),
-				      &fr[i], flood ? flood_repeat : hot_repeat,
-				      bs, flood, &ours, &empty);
-			if (err) {
-				fprintf(stderr, "test run: %s\n",
-					strerror(-err));
-				goto out;
-			}
-			counters(&h, &c1);
-			if (i < 2 && n) {
-				/* what the runs of ours did: proof of hits */
-				double runs = (double)(c1.seen - c0.seen);
-
-				snprintf(cbuf, sizeof(cbuf), "%.1f%% dropped",
-					 runs ? 100.0 *
-						    (double)(c1.dropped -
-							     c0.dropped) /
-						    runs
-					      : 0.0);
-				check = cbuf;
-			}
-			printf("| %9zu | %-5s | %-26s | %7u | %7u | %7d | "
-			       "%5.2f | %s\n",
-			       n, flood ? "flood" : "hot", fr[i].name, ours,
-			       empty, (int)ours - (int)empty,
-			       empty ? (double)ours / empty : 0.0, check);
-			fflush(stdout);
+		if (bc[i].hit && (!n || (bc[i].flood && !bc[i].nsrc)))
+			continue;
+		memset(&fr, 0, sizeof(fr));
+		fr.name = bc[i].name;
+		if (pkt_build(&fr.p, &o)) {
+			fprintf(stderr, "%s: cannot build %s\n", bc[i].name,
+				bc[i].src);
+			err = -1;
+			goto out;
 		}
+		bs->bss->base = bc[i].base;
+		bs->bss->nsrc = bc[i].nsrc;
+		bs->bss->v6 = bc[i].family == 6;
+		counters(&h, &c0);
+		err = measure(fds, &fr, bc[i].flood ? flood_repeat : hot_repeat,
+			      bs, bc[i].flood, m);
+		if (err) {
+			fprintf(stderr, "test run: %s\n", strerror(-err));
+			goto out;
+		}
+		counters(&h, &c1);
+		runs = (double)(c1.seen - c0.seen);
+		if (!bc[i].dport)
+			snprintf(check, sizeof(check), "%.1f%% dropped",
+				 runs ? 100.0 *
+					    (double)(c1.dropped - c0.dropped) /
+					    runs
+				      : 0.0);
+		printf("| %7zu | %-5s | %-24s |", n,
+		       bc[i].flood ? "flood" : "hot", bc[i].name);
+		for (k = 0; k < NPROG; k++)
+			printf(" %5u |", m[k]);
+		printf(" %+5d | %+5d | %5.2f | %5.2f | %s\n",
+		       (int)m[P_OURS] - (int)m[P_EMPTY],
+		       (int)m[P_REF] - (int)m[P_EMPTY],
+		       m[P_REF] > m[P_EMPTY]
+			   ? ((double)m[P_OURS] - m[P_EMPTY]) /
+				 ((double)m[P_REF] - m[P_EMPTY])
+			   : 0.0,
+		       read_ns > 0 ? ((double)m[P_OURS] - m[P_EMPTY]) / read_ns
+				   : 0.0,
+		       check);
+		fflush(stdout);
 	}
 	err = 0;
 	if (do_veth && last) {
-		printf("# veth pair, %u frames per run, a new source each "
-		       "(1M unlisted, or the table's hosts)\n",
+		struct frame vf[2];
+		struct pkt_opts o = {.family = 4, .src = "192.0.2.1"};
+
+		memset(vf, 0, sizeof(vf));
+		vf[0].name = "SYN flood, blocked hosts";
+		pkt_build(&vf[0].p, &o);
+		vf[0].base = 0;
+		vf[0].nsrc = tm.hosts4 ? (__u32)tm.hosts4 : 1U << 20;
+		vf[1].name = "SYN flood, 1M unlisted";
+		pkt_build(&vf[1].p, &o);
+		vf[1].base = 0x40000000U;
+		vf[1].nsrc = 1U << 20;
+		printf("# veth pair, %u frames per run, a new IPv4 source "
+		       "each\n",
 		       veth_frames);
-		err = veth(&h, bs, fr, 2);
+		err = veth(&h, bs, fds[P_REF], vf, 2);
 	}
 out:
+	if (ref)
+		mxref_bpf__destroy(ref);
 	xh_teardown(&h);
 	return err;
 }
@@ -482,12 +705,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_xdp: cannot load the helper programs\n");
 		return 1;
 	}
-	printf("# XDP program vs empty XDP_DROP, ns/packet, median of %u "
-	       "interleaved rounds;\n# hot: %u repeats of one frame; flood: "
-	       "%u runs, a new source each\n",
-	       rounds, hot_repeat, flood_repeat);
-	printf("| entries | pattern | packet | mxwall ns | empty ns | extra ns "
-	       "| ratio | check\n|---|---|---|---|---|---|---|---|\n");
+	read_ns = uncached_read_ns();
+	printf("# ns/packet, median of %u interleaved rounds; hot: %u "
+	       "repeats of one frame; flood: %u runs, a new source each\n"
+	       "# one uncached read (pointer chase over 512 MiB): %.0f ns\n"
+	       "# extra = over the empty program; ratio = mxwall extra / "
+	       "reference extra; reads = mxwall extra / one uncached read\n",
+	       rounds, hot_repeat, flood_repeat, read_ns);
+	printf("| entries | run | packet | %s | %s | %s | %s | mxwall extra | "
+	       "ref extra | ratio | reads | mxwall's verdicts\n"
+	       "|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+	       prog_name[0], prog_name[1], prog_name[2], prog_name[3]);
 	for (i = 0; i < nsizes && !err; i++)
 		err = bench_size(sizes[i], bs, i + 1 == nsizes);
 	mxbench_bpf__destroy(bs);

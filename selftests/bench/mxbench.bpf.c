@@ -7,6 +7,8 @@
  *    slot 0 of bench_jmp, so a random-source flood can be measured with
  *    BPF_PROG_TEST_RUN; the empty program is measured through the same
  *    wrapper, so the wrapper's own cost is in both figures;
+ *    (v6 set: IPv6 frames, bytes 4..7 of the source, as the table's
+ *    IPv6 entries are made);
  *  - bench_gen: the same source walk, then out of interface gen_ifindex
  *    (XDP_REDIRECT), a packet generator when run with live frames
  *    (BPF_F_TEST_XDP_LIVE_FRAMES) into one end of a veth pair.
@@ -27,8 +29,10 @@ __u32 seq;	   /* runs so far */
 __u32 nsrc;	   /* distinct sources walked (set before use) */
 __u32 base;	   /* first index: listed (0) or unlisted */
 __u32 gen_ifindex; /* where bench_gen sends */
+__u32 v6;	   /* IPv6 frames: the walk writes bytes 4..7 of the source */
 
-#define SADDR_OFF 26 /* Ethernet + 12: the IPv4 source */
+#define SADDR_OFF 26  /* Ethernet + 12: the IPv4 source */
+#define SADDR6_OFF 26 /* Ethernet + 8 + 4: bytes 4..7 of the IPv6 source */
 
 /* bench_mix - a bijection on 32 bits (the table's hosts are mix(i)) */
 static __always_inline __u32 bench_mix(__u32 x)
@@ -52,7 +56,7 @@ static __always_inline int next_source(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
-	__u8 *p = data + SADDR_OFF;
+	__u8 *p = data + (v6 ? SADDR6_OFF : SADDR_OFF);
 	__u32 i, a;
 
 	if ((void *)(p + 4) > end || !nsrc)

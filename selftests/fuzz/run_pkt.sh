@@ -8,6 +8,9 @@
 # build/pktfuzz-fail-SEED-N.hex; replay one with
 #   build/asan/prog_test_pktfuzz --replay FILE
 #
+# Then the long run of a fixed size: FUZZ_PKT_FRAMES frames (default
+# 10,000,000) with another fresh seed, whatever SECONDS says.
+#
 # usage: selftests/fuzz/run_pkt.sh [SECONDS [SEED]]   (needs root)
 set -u
 cd "$(dirname "$0")/../.." || exit 2
@@ -17,5 +20,9 @@ bin=build/asan/prog_test_pktfuzz
 if [ ! -x "$bin" ]; then
 	make --no-print-directory "$bin" || exit 1
 fi
+frames=${FUZZ_PKT_FRAMES:-10000000}
 echo "fuzz: prog_test_pktfuzz for ${secs}s, seed $seed"
-ASAN_OPTIONS=detect_leaks=1 "$bin" -t "$secs" -s "$seed"
+ASAN_OPTIONS=detect_leaks=1 "$bin" -t "$secs" -s "$seed" || exit 1
+seed2=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+echo "fuzz: prog_test_pktfuzz, $frames frames, seed $seed2"
+ASAN_OPTIONS=detect_leaks=1 "$bin" -n "$frames" -s "$seed2"
