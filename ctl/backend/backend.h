@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * backend.h - the one ops table that every command drives, with two
- * implementations: backend_xdp.c (pinned BPF maps, the fast path) and
- * backend_nft.c (table inet mxwall through libnftnl/libmnl).
+ * implementations: xdp.c with xdp_table.c, xdp_apply.c, xdp_dump.c (pinned BPF
+ * maps, the fast path) and backend_nft.c (table inet mxwall through
+ * libnftnl/libmnl).
  *
  * Promises every implementation keeps:
  *  - apply() is all or nothing: on error nothing changed (a bulk load that

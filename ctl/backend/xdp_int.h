@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * xdp_int.h - what the files of the XDP backend (ctl/backend/xdp.c,
+ * xdp_table.c, xdp_apply.c, xdp_dump.c) share: the open backend's state
+ * (struct xdp_priv: map fds and mmapped maps) and the functions one file
+ * calls in another. Not for use outside ctl/backend/xdp*.c.
+ */
+#ifndef MXWALL_XDP_INT_H
+#define MXWALL_XDP_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <linux/types.h>
+
+#include "backend/backend.h"
+#include "mxwall_shared.h"
+
+enum {
+	M_CFG,
+	M_STATS,
+	M_T4,
+	M_H6,
+	M_BM4,
+	M_BM6,
+	M_BL4,
+	M_CTR,
+	M_META,
+	M_TAGS,
+	M_SEEN,
+	M_NR
+};
+
+extern const char *const map_names[M_NR];
+
+struct xdp_priv {
+	int fd[M_NR];
+	struct mx_cfg cfg; /* as read at open */
+	unsigned int ncpus;
+	struct mx_bkt4 *t4;	/* mmapped IPv4 table */
+	__u64 *bm4, *bm6, *bl4; /* mmapped summaries */
+	struct mx_ctr *ctr;	/* [cpu * cap + id] */
+	struct mx_meta *meta;	/* [id] */
+	struct mx_tagset *tags; /* [tagset] */
+	__u64 *seen;		/* [slot] */
+	size_t len[M_NR];	/* mmapped lengths */
+	int ctl_fd;		/* mx_ctl; -1 until made or found */
+	__u64 *ctl;		/* mmapped mx_ctl */
+	size_t ctl_len;
+};
+
+static inline struct xdp_priv *priv(struct backend *be)
+{
+	return be->priv;
+}
+
+/*
+ * index: open addressing from (family, plen, addr) to id. A slot is
+ * (tag << 32) | (id + 1), the tag being the high half of the hash, so a
+ * probe rarely has to read an entry to compare; 0 empty, IX_TOMB deleted.
+ */
+#define IX_TOMB UINT64_MAX
+
+struct index {
+	__u64 *slot;
+	size_t mask;
+	const struct mx_meta *meta;
+	/* entries planned, not in meta yet: by id (big), by slot (small) */
+	const struct cidr **pend;
+	const struct cidr **spend;
+};
+
+struct xdp_t4_undo {
+	__u64 *slot;
+	__u64 old;
+};
+
+struct t4_log {
+	struct xdp_t4_undo *v;
+	size_t n, alloc;
+};
+
+#define MX_MAP_CTL "mx_ctl"
+#define CTL_MAGIC_V 0x6d78636c00000001ULL /* "mxcl", version 1 */
+enum { CTL_MAGIC, CTL_VALID, CTL_N4, CTL_N6, CTL_STALE, CTL_HINT, CTL_HDR = 8 };
+/* a rebuild of the summaries is due once deletions left this many bits */
+#define CTL_STALE_MAX (1U << 17)
+/* an apply() of this many entries or more takes the full path */
+#define BIG_APPLY 8192
+
+/* xdp.c: pins and configuration */
+size_t xdp_map_bytes(size_t value_size, size_t entries);
+void *xdp_map_mmap(int fd, size_t len);
+int xdp_pin_path(const struct backend *be, const char *name, char *buf,
+		 size_t len);
+void xdp_prefault(void *p, size_t len);
+int xdp_read_cfg(struct xdp_priv *p, struct mx_cfg *cfg);
+int xdp_write_cfg(struct xdp_priv *p, const struct mx_cfg *cfg);
+
+/* xdp_table.c: index, IPv4 table, tag sets, mx_ctl, summaries */
+void xdp_ctl_bit(struct xdp_priv *p, __u32 id, bool on);
+void xdp_ctl_fresh(struct backend *be, struct xdp_priv *p);
+int xdp_ctl_map(struct backend *be, struct xdp_priv *p, bool create);
+__u32 xdp_ctl_next_free(struct xdp_priv *p, __u32 *cur, __u32 *left);
+__u32 xdp_ctl_stale_weight(const struct cidr *c);
+bool xdp_ctl_valid(const struct xdp_priv *p);
+void xdp_index_del(struct index *ix, const struct cidr *c);
+__u32 xdp_index_get(const struct index *ix, const struct cidr *c);
+void xdp_index_init(struct index *ix, const struct mx_meta *meta, size_t want);
+bool xdp_index_is_pending(const struct index *ix, const struct cidr *c);
+void xdp_index_prefetch(const struct index *ix, const struct cidr *c);
+void xdp_index_put(struct index *ix, const struct cidr *c, __u32 id,
+		   const struct cidr *pc);
+void xdp_key6_of(const struct cidr *c, struct mx_key6 *k);
+void xdp_meta_cidr(const struct mx_meta *m, struct cidr *c);
+bool xdp_meta_is(const struct mx_meta *m, const struct cidr *c);
+int xdp_summaries_add(struct xdp_priv *p, const struct mx_entry *add,
+		      size_t nadd);
+int xdp_summaries_rebuild(struct xdp_priv *p);
+__u64 *xdp_t4_find(struct xdp_priv *p, const struct cidr *c);
+__u64 *xdp_t4_free(struct xdp_priv *p, const struct cidr *c);
+void xdp_t4_prefetch(struct xdp_priv *p, const struct cidr *c);
+__u64 xdp_t4_slot(const struct cidr *c, const struct mx_meta *m, __u32 id);
+void xdp_t4_store(struct t4_log *log, __u64 *slot, __u64 v);
+void xdp_t4_undo(struct t4_log *log);
+int xdp_tagset_find(struct xdp_priv *p, const char *tags, __u16 *out);
+void xdp_tagsets_gc(struct xdp_priv *p, const struct mx_meta *keep,
+		    size_t nkeep);
+void xdp_val_of(const struct mx_meta *m, __u32 id, struct mx_val *v);
+
+/* xdp_apply.c: the apply transaction */
+int xdp_apply(struct backend *be, const struct mx_entry *add, size_t nadd,
+	      const struct cidr *del, size_t ndel);
+
+/* xdp_dump.c: reading back */
+int xdp_dump(struct backend *be, struct mx_entry **out, size_t *n);
+int xdp_seen(struct backend *be, const struct cidr *host, int64_t *when);
+int xdp_zero_counters(struct backend *be, const struct cidr *nets, size_t n);
+
+#endif /* MXWALL_XDP_INT_H */
