@@ -190,6 +190,17 @@ struct mx_db {
 	sqlite3_stmt *st[ST_NSTMT];
 	bool txn;
 	bool readonly;
+	/*
+	 * the redo log: every write of the open transaction as SQL with its
+	 * values. SQLite rolls a transaction back by itself on some errors
+	 * (a full disk: SQLITE_FULL on a write or on COMMIT); then lost is
+	 * set, later writes only join the log (never run on their own in
+	 * autocommit, which would save a read position without the events
+	 * before it), and the next db_begin() runs the log again first.
+	 */
+	char **redo;
+	size_t nredo, credo;
+	bool lost;
 	struct {
 		char *path;
 		int64_t id;
@@ -209,6 +220,96 @@ static int exec(struct mx_db *db, const char *sql)
 	return 0;
 }
 
+static void files_forget(struct mx_db *db);
+
+static void redo_push(struct mx_db *db, char *sql)
+{
+	if (!sql)
+		log_panic("out of memory");
+	if (db->nredo == db->credo) {
+		db->credo = db->credo ? db->credo * 2 : 256;
+		db->redo =
+		    xreallocarray(db->redo, db->credo, sizeof(*db->redo));
+	}
+	db->redo[db->nredo++] = sql;
+}
+
+static void redo_clear(struct mx_db *db)
+{
+	size_t i;
+
+	for (i = 0; i < db->nredo; i++)
+		sqlite3_free(db->redo[i]);
+	free(db->redo);
+	db->redo = NULL;
+	db->nredo = db->credo = 0;
+}
+
+/* txn_gone - did SQLite roll the open transaction back by itself */
+static bool txn_gone(struct mx_db *db)
+{
+	if (!db->txn || !sqlite3_get_autocommit(db->h))
+		return false;
+	db->txn = false;
+	db->lost = true;
+	files_forget(db); /* their rows went with the rest */
+	return true;
+}
+
+/*
+ * step_write - run a statement that changes the database, keeping it in
+ * the redo log of the open transaction. While the transaction is lost,
+ * only log it: it runs when the next db_begin() replays the log.
+ */
+static int step_write(struct mx_db *db, sqlite3_stmt *s)
+{
+	char *sql = NULL;
+	int rc;
+
+	if (db->lost) {
+		redo_push(db, sqlite3_expanded_sql(s));
+		sqlite3_reset(s);
+		return 0;
+	}
+	if (db->txn) {
+		sql = sqlite3_expanded_sql(s);
+		if (!sql)
+			log_panic("out of memory");
+	}
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc == SQLITE_DONE) {
+		if (sql)
+			redo_push(db, sql);
+		return 0;
+	}
+	if (sql && txn_gone(db)) {
+		redo_push(db, sql); /* it failed with the rest: again later */
+		return 0;
+	}
+	sqlite3_free(sql);
+	return -EIO;
+}
+
+/* exec_write - exec() of a change, through the redo log like step_write */
+static int exec_write(struct mx_db *db, const char *sql)
+{
+	if (db->lost) {
+		redo_push(db, sqlite3_mprintf("%s", sql));
+		return 0;
+	}
+	if (exec(db, sql)) {
+		if (txn_gone(db)) {
+			redo_push(db, sqlite3_mprintf("%s", sql));
+			return 0;
+		}
+		return -EIO;
+	}
+	if (db->txn)
+		redo_push(db, sqlite3_mprintf("%s", sql));
+	return 0;
+}
+
 static sqlite3_stmt *stmt(struct mx_db *db, enum db_stmt s)
 {
 	if (!db->st[s] && sqlite3_prepare_v3(db->h, stmt_sql[s], -1,
@@ -221,13 +322,6 @@ static sqlite3_stmt *stmt(struct mx_db *db, enum db_stmt s)
 }
 
 /* run a statement that returns no rows */
-static int step_done(sqlite3_stmt *s)
-{
-	int rc = sqlite3_step(s);
-
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : -EIO;
-}
 
 int db_schema_version(struct mx_db *db)
 {
@@ -364,8 +458,11 @@ void db_close(struct mx_db *db)
 
 	if (!db)
 		return;
-	if (db->txn)
+	if (db->txn || db->lost)
 		db_commit(db);
+	if (db->txn)
+		exec(db, "ROLLBACK");
+	redo_clear(db);
 	for (i = 0; i < ST_NSTMT; i++)
 		sqlite3_finalize(db->st[i]);
 	for (i = 0; i < db->nfiles; i++)
@@ -397,7 +494,7 @@ static int64_t file_id(struct mx_db *db, const char *path)
 	if (!s)
 		return 0;
 	sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
-	if (step_done(s))
+	if (step_write(db, s))
 		return 0;
 	s = stmt(db, ST_LOGFILE_ID);
 	if (!s)
@@ -421,38 +518,65 @@ static int64_t file_id(struct mx_db *db, const char *path)
 
 int db_begin(struct mx_db *db)
 {
+	size_t i;
+
 	if (db->txn)
 		return 0;
 	if (exec(db, "BEGIN IMMEDIATE"))
 		return -EIO;
 	db->txn = true;
+	if (!db->lost)
+		return 0;
+	/* the writes of a transaction SQLite rolled back, in their order */
+	for (i = 0; i < db->nredo; i++) {
+		if (exec(db, db->redo[i])) {
+			if (!txn_gone(db)) {
+				exec(db, "ROLLBACK");
+				db->txn = false;
+			}
+			db->lost = true;
+			return -EIO;
+		}
+	}
+	db->lost = false;
 	return 0;
 }
 
 int db_commit(struct mx_db *db)
 {
+	if (db->lost)
+		return db_begin(db) ? -EIO : db_commit(db);
 	if (!db->txn)
 		return 0;
 	if (exec(db, "COMMIT")) {
-		files_forget(db); /* their rows may be gone with the rest */
+		/* still open (busy): COMMIT again later; rolled back: the
+		 * redo log brings it back */
+		txn_gone(db);
 		return -EIO;
 	}
 	db->txn = false;
+	redo_clear(db);
 	return 0;
 }
 
 void db_rollback(struct mx_db *db)
 {
-	if (!db->txn)
-		return;
-	exec(db, "ROLLBACK");
+	if (db->txn)
+		exec(db, "ROLLBACK");
 	db->txn = false;
+	db->lost = false;
+	redo_clear(db);
 	files_forget(db);
 }
 
 bool db_in_txn(struct mx_db *db)
 {
-	return db->txn;
+	return db->txn || db->lost;
+}
+
+bool db_stalled(struct mx_db *db)
+{
+	return db && db->lost;
 }
 
 static void text_col(sqlite3_stmt *s, int col, char *buf, size_t len)
@@ -477,7 +601,7 @@ int db_event_add(struct mx_db *db, const struct db_event *ev)
 		sqlite3_bind_int64(s, 5, fid);
 	if (ev->line)
 		sqlite3_bind_int64(s, 6, (int64_t)ev->line);
-	return step_done(s);
+	return step_write(db, s);
 }
 
 /* events_walk - rows of time, ip, mta, tags[, file, line] to fn */
@@ -568,7 +692,7 @@ int db_events_prune(struct mx_db *db, int64_t before, uint64_t *n)
 	if (!s)
 		return -EIO;
 	sqlite3_bind_int64(s, 1, before);
-	rc = step_done(s);
+	rc = step_write(db, s);
 	if (!rc && n)
 		*n = (uint64_t)sqlite3_changes(db->h);
 	return rc;
@@ -587,7 +711,7 @@ int db_entry_add(struct mx_db *db, struct db_entry *e)
 	sqlite3_bind_int64(s, 4, e->expires);
 	sqlite3_bind_int64(s, 5, (int64_t)e->hits);
 	sqlite3_bind_int64(s, 6, (int64_t)e->level);
-	rc = step_done(s);
+	rc = step_write(db, s);
 	if (!rc)
 		e->id = sqlite3_last_insert_rowid(db->h);
 	return rc;
@@ -602,7 +726,7 @@ int db_entry_remove(struct mx_db *db, int64_t id, int64_t when, const char *why)
 	sqlite3_bind_int64(s, 1, when);
 	sqlite3_bind_text(s, 2, why, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, id);
-	if (step_done(s))
+	if (step_write(db, s))
 		return -EIO;
 	/* the first removal and its reason stand */
 	return sqlite3_changes(db->h) ? 0 : -ENOENT;
@@ -616,7 +740,7 @@ int db_entry_set_expires(struct mx_db *db, int64_t id, int64_t expires)
 		return -EIO;
 	sqlite3_bind_int64(s, 1, expires);
 	sqlite3_bind_int64(s, 2, id);
-	return step_done(s);
+	return step_write(db, s);
 }
 
 static void entry_row(sqlite3_stmt *s, struct db_entry *e)
@@ -687,7 +811,7 @@ int db_action_add(struct mx_db *db, const struct db_action *a)
 	sqlite3_bind_text(s, 3, a->action, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 4, a->reason, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 5, a->expires);
-	return step_done(s);
+	return step_write(db, s);
 }
 
 static int actions_walk(sqlite3_stmt *s, db_action_fn fn, void *arg)
@@ -784,7 +908,7 @@ int db_pos_set(struct mx_db *db, const char *path, const struct db_pos *pos)
 	/* the hash is stored as its two's complement: SQLite is signed */
 	sqlite3_bind_int64(s, 6, (int64_t)pos->last_hash);
 	sqlite3_bind_int64(s, 7, (int64_t)pos->line);
-	return step_done(s);
+	return step_write(db, s);
 }
 
 int db_pardon_set(struct mx_db *db, const struct db_pardon *p)
@@ -797,7 +921,7 @@ int db_pardon_set(struct mx_db *db, const struct db_pardon *p)
 	sqlite3_bind_int64(s, 2, p->added);
 	sqlite3_bind_int64(s, 3, p->until);
 	sqlite3_bind_text(s, 4, p->by, -1, SQLITE_STATIC);
-	return step_done(s);
+	return step_write(db, s);
 }
 
 int db_pardons_active(struct mx_db *db, int64_t now, db_pardon_fn fn, void *arg)
@@ -856,7 +980,7 @@ int db_cursor_set(struct mx_db *db, const char *source, const char *cursor)
 		return -EIO;
 	sqlite3_bind_text(s, 1, source, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, cursor, -1, SQLITE_STATIC);
-	return step_done(s);
+	return step_write(db, s);
 }
 
 int db_core_list(struct mx_db *db, db_cidr_fn fn, void *arg)
@@ -897,20 +1021,19 @@ int db_core_replace(struct mx_db *db, const char *const *cidrs, size_t n)
 
 	if (own && db_begin(db))
 		return -EIO;
-	rc = exec(db, "DELETE FROM core");
+	rc = exec_write(db, "DELETE FROM core");
 	if (!rc &&
 	    sqlite3_prepare_v2(db->h, "INSERT OR IGNORE INTO core VALUES(?)",
 			       -1, &s, NULL) != SQLITE_OK)
 		rc = -EIO;
 	for (i = 0; !rc && i < n; i++) {
 		sqlite3_bind_text(s, 1, cidrs[i], -1, SQLITE_STATIC);
-		rc = step_done(s);
+		rc = step_write(db, s);
 	}
 	sqlite3_finalize(s);
 	if (own) {
 		if (rc) {
-			exec(db, "ROLLBACK");
-			db->txn = false;
+			db_rollback(db);
 		} else {
 			rc = db_commit(db);
 		}

@@ -13,8 +13,11 @@
  *    transaction, so they roll back together: the lines are read again,
  *    never counted twice or skipped.
  *  - Writers batch: db_begin() opens a transaction if none is open, and
- *    db_commit() ends it. Readers (report, stats) never block the watcher
- *    for long (busy timeout, WAL readers do not block the writer).
+ *    db_commit() ends it. A transaction SQLite rolls back by itself (a
+ *    full disk) is not lost: its writes are kept as SQL and run again, in
+ *    order, by the next db_begin() or db_commit(); until then no write
+ *    runs outside it (db_stalled()). Readers (report, stats) never block the
+ * watcher for long (busy timeout, WAL readers do not block the writer).
  *  - Every event keeps where it was read (log file and line) for `query`;
  *    events of a database made before schema 3 have neither (NULL, 0).
  *  - Pardons (`unblock --pardon`) live here, not in the filter, so that
@@ -104,6 +107,13 @@ const char *db_errmsg(struct mx_db *db);
 int db_begin(struct mx_db *db);
 int db_commit(struct mx_db *db);
 bool db_in_txn(struct mx_db *db);
+/*
+ * db_stalled - SQLite rolled the open transaction back by itself (a full
+ * disk) and no db_begin()/db_commit() has brought it back yet: its writes
+ * and those since wait in memory, and the caller should stop taking more
+ * input and retry the commit once in a while.
+ */
+bool db_stalled(struct mx_db *db);
 /* db_rollback - undo the open transaction, if one is open */
 void db_rollback(struct mx_db *db);
 

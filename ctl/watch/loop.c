@@ -722,7 +722,7 @@ int cmd_watch(int argc, char **argv)
 	sigset_t mask;
 	int c, sfd = -1, rc = EXIT_RUNTIME;
 	size_t i, npfd;
-	bool running = true;
+	bool running = true, stalled;
 
 	w->conf_path = MX_CONF_DEFAULT;
 	w->lock_fd = -1;
@@ -862,14 +862,19 @@ int cmd_watch(int argc, char **argv)
 			if (left < timeout)
 				timeout = left < 0 ? 0 : (int)left;
 		}
-		if (w->jr_more)
+		/* the database refuses a commit (a full disk): read no more
+		 * until it takes what was read, so nothing is lost or spins */
+		stalled = db_stalled(w->db);
+		if (w->jr_more && !stalled)
 			timeout = 0;
-		if (w->rd)
+		if (w->rd && !stalled)
 			timeout = reader_timeout(w->rd, timeout);
 		pfd[0].fd = sfd;
 		pfd[0].events = POLLIN;
-		npfd = 1 + logs_pollfds(w, pfd + 1, ARRAY_SIZE(pfd) - 2);
-		if (w->jr && journal_fd(w->jr) >= 0) {
+		npfd = 1;
+		if (!stalled)
+			npfd += logs_pollfds(w, pfd + 1, ARRAY_SIZE(pfd) - 2);
+		if (!stalled && w->jr && journal_fd(w->jr) >= 0) {
 			pfd[npfd].fd = journal_fd(w->jr);
 			pfd[npfd++].events = POLLIN;
 		}
@@ -891,10 +896,10 @@ int cmd_watch(int argc, char **argv)
 				}
 			}
 		}
-		c = logs_run(w);
+		c = stalled ? 0 : logs_run(w);
 		if (c < 0)
 			break;
-		if (w->jr) {
+		if (w->jr && !stalled) {
 			journal_process(w->jr);
 			journal_run(w);
 		}

@@ -127,9 +127,29 @@ int commit(struct watch *w)
 	if (err)
 		goto fail;
 	w->dirty = false;
+	if (w->db_stall) {
+		w->db_stall = false;
+		log_info("database: writable again; every change that "
+			 "waited is recorded, reading the logs again");
+	}
 	return 0;
 fail:
-	log_err("database: %s", db_errmsg(w->db));
+	/*
+	 * the next try after one more commit interval, not at once: a full
+	 * disk is logged once per interval, and nothing spins meanwhile
+	 */
+	clock_gettime(CLOCK_MONOTONIC, &w->first_dirty);
+	w->dirty = true;
+	if (db_stalled(w->db)) {
+		w->db_stall = true;
+		log_err("database: %s (the changes wait in memory and the "
+			"logs are not read further until the database takes "
+			"them; trying again every %u ms)",
+			db_errmsg(w->db),
+			(unsigned int)w->cfg.commit_interval_ms);
+	} else {
+		log_err("database: %s", db_errmsg(w->db));
+	}
 	return err;
 }
 

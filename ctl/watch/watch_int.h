@@ -162,6 +162,7 @@ struct watch {
 	int64_t now;
 	const char *fake_now;
 	bool dirty;
+	bool db_stall; /* the database refused a commit: logs wait */
 	struct timespec first_dirty;
 	int64_t last_tick, last_reconcile, last_prune;
 	uint64_t lines, events;
