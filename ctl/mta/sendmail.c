@@ -20,7 +20,10 @@
  *	    table); the last ", relay=" must end the line.
  *	Shapes with the client's text before relay= refuse lines of
  *	SCAN_CUT_LEN bytes or more (a cut could leave a forged relay=).
+ *	    A "451 4.3.0" refusal is our own failure (SYSERR: a map that
+ *	    cannot be opened): no event.
  *	QID: rejecting commands from NAME [ADDR] due to pre-greeting traffic
+ *	    (NAME is "[ADDR]" itself when the address has no PTR name)
  *	QID: NAME [ADDR][ (may be forged)] did not issue MAIL/EXPN/VRFY/ETRN
  *	QID: NAME [ADDR]: possible SMTP attack: command=AUTH, count=5
  *	QID: NAME [ADDR]: EXPN root [rejected]
@@ -36,6 +39,16 @@ static const char *sm_relay(const char *p, const char *end, struct cidr *ip)
 {
 	const char *q = p, *r;
 
+	/* no PTR name: the address stands in for it, "[ADDR] [ADDR]" */
+	if (q < end && *q == '[' && (r = memchr(q, ']', (size_t)(end - q))) &&
+	    LIT(r + 1, end, " [")) {
+		size_t n = (size_t)(r + 1 - q);
+
+		/* the same text twice, or fail closed */
+		if ((size_t)(end - (r + 2)) < n || memcmp(q, r + 2, n))
+			return NULL;
+		q = r + 2;
+	}
 	if (q < end && *q != '[') {
 		while (q < end && *q != ' ') {
 			if (*q == '@' || *q == '[' || *q == ']' || *q == ',')
@@ -121,7 +134,16 @@ int scan_sendmail(struct scan_ctx *c, const struct scan_msg *m,
 		a = sm_relay(a, end, &ev->ip);
 		if (!a || !LIT(a, end, ", reject="))
 			return SCAN_UNPARSED;
-		scan_classify(ev, sm_reason(a + 9, end), end);
+		r = sm_reason(a + 9, end);
+		/* our own failure (a map we cannot open, no resources) */
+		if (LIT(a + 9, end, "451 4.3.0") ||
+		    (r && (FIND(r, end, "Temporary system failure") ||
+			   FIND(r, end, "Temporary lookup failure"))))
+			return SCAN_NONE;
+		scan_classify(ev, r, end);
+		/* a sender refused by the access map: "Access denied" */
+		if (!ev->tags[0] && LIT(q, end, "mail, "))
+			SCAN_TAG(ev, "bad-sender");
 		if (c->ntraps && LIT(q, end, "rcpt, arg1=<")) {
 			r = q + 11;
 			a = memchr(r, '>', (size_t)(end - r));

@@ -67,18 +67,22 @@ m_user() {
 }
 
 # m_ns CMD... - run CMD (in the background, own process group) in a
-# private mount namespace: /etc/passwd and /etc/group from m_user, /dev
+# private mount namespace: /etc/passwd and /etc/group from m_user, an
+# /etc/hosts that names this machine, /dev
 # with null, zero, random, urandom and log -> $M_DIR/devlog (the syslog
 # receiver's socket, when one runs). Sets M_NSPID.
 m_ns() {
 	mkdir -p "$M_DIR/dev"
 	local d
-	for d in null zero random urandom tty; do : > "$M_DIR/dev/$d"; done
+	for d in null zero random urandom; do : > "$M_DIR/dev/$d"; done
 	[ -e "$M_DIR/passwd" ] || { cp /etc/passwd "$M_DIR/passwd"; cp /etc/group "$M_DIR/group"; }
+	# the machine's name qualified (Sendmail waits for one otherwise)
+	printf '127.0.0.1\tlocalhost\n127.0.0.1\t%s.test.example %s\n' "$(uname -n)" "$(uname -n)" > "$M_DIR/hosts"
 	setsid unshare -m --propagation private sh -c '
 		d=$1; shift
 		mount --bind "$d/passwd" /etc/passwd && mount --bind "$d/group" /etc/group &&
-		for n in null zero random urandom tty; do mount --bind /dev/$n "$d/dev/$n" || exit 1; done &&
+		mount --bind "$d/hosts" /etc/hosts &&
+		for n in null zero random urandom; do mount --bind /dev/$n "$d/dev/$n" || exit 1; done &&
 		{ [ ! -S "$d/devlog" ] || { : > "$d/dev/log" && mount --bind "$d/devlog" "$d/dev/log"; }; } &&
 		mount --rbind "$d/dev" /dev && exec "$@"' sh "$M_DIR" "$@" &
 	M_NSPID=$!
@@ -138,6 +142,17 @@ m_play_bg() {
 	M_PLAYERS+=($!)
 }
 m_play_wait() { wait "${M_PLAYERS[@]}"; M_PLAYERS=(); }
+
+# m_play_list PORT NET - "SCENARIO WANT" lines on stdin, the Nth played
+# from NET.N, all at once; returns when they are done
+m_play_list() {
+	local i=0 sc want
+	while read -r sc want; do
+		i=$((i + 1))
+		m_play_bg "$1" "$2.$i" "$sc" "$want"
+	done
+	m_play_wait
+}
 
 # m_check LOG WHAT [some] - `mxwall scan LOG`: each source got the events
 # its misbehaviour earned, with the reason the MTA gave, and nothing else;

@@ -117,6 +117,8 @@ def run(host, port, src, name, dom):
         c.cmd("HELO a b c")
     elif name == "bad-sender":
         mail(c, "someone@nx.invalid", [you])
+    elif name == "blocked-sender":
+        mail(c, "someone@spam.example", [you])
     elif name == "auth":
         c.cmd("EHLO client.test.example")
         c.cmd("AUTH PLAIN " + b64("\0alice\0wrong"))

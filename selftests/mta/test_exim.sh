@@ -102,7 +102,7 @@ EOC
 
 # run_exim WHAT LOGPATH - start Exim, play every scenario, stop it
 run_exim() {
-	local what=$1 i=0 sc
+	local what=$1
 	rm -rf "$M_DIR/spool" "$M_DIR/mail"
 	mkdir -p "$M_DIR/spool" "$M_DIR/log" "$M_DIR/mail"
 	chown 64123:64123 "$M_DIR/spool" "$M_DIR/log" "$M_DIR/mail"
@@ -111,10 +111,7 @@ run_exim() {
 	m_wait_port "$PORT"
 	m_reset
 	# source NET.N plays scenario N; WANT: the reason(s) Exim gave
-	while read -r sc want; do
-		i=$((i + 1))
-		m_play_bg "$PORT" "$NET.$i" "$sc" "$want"
-	done <<'EOS'
+	m_play_list "$PORT" "$NET" <<'EOS'
 clean -
 clean-auth -
 unknown-user unknown-user
@@ -136,7 +133,6 @@ forged-auth auth|protocol
 greylist greylist
 tempfail -
 EOS
-	m_play_wait
 	m_play "$PORT" "$NET.30" connect-only zen.example
 	m_play "$PORT" "$NET.31" pregreet pregreet
 	sleep 0.5

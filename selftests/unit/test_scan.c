@@ -510,6 +510,30 @@ static void test_sendmail(void)
 	     "arg1=h.example, arg2=192.0.2.75, relay=h.example [192.0.2.75], "
 	     "reject=421 4.3.2 Connection rate limit exceeded.",
 	     "192.0.2.75", NULL, "other"},
+	    {"our unreadable map: none",
+	     "Aug 14 09:00:00 mx sm-mta[2070]: ruleset=check_relay, "
+	     "arg1=[192.0.2.75], arg2=192.0.2.75, relay=[192.0.2.75], "
+	     "reject=451 4.3.0 Temporary system failure. Please try again "
+	     "later.",
+	     NULL, NULL, NULL},
+	    {"SYSERR: none",
+	     "Aug 14 09:00:00 mx sm-mta[2070]: NOQUEUE: SYSERR(root): Cannot "
+	     "open hash database /etc/mail/access.db: Invalid argument",
+	     NULL, NULL, NULL},
+	    {"access map refuses a sender",
+	     SM
+	     "ruleset=check_mail, arg1=<someone@spam.example>, "
+	     "relay=[192.0.2.75], reject=550 5.7.1 <someone@spam.example>... "
+	     "Access denied",
+	     "192.0.2.75", NULL, "bad-sender"},
+	    {"greet pause, no PTR name",
+	     SM "rejecting commands from [192.0.2.75] [192.0.2.75] due to "
+		"pre-greeting traffic after 0 seconds",
+	     "192.0.2.75", NULL, "pregreet"},
+	    {"greet pause, two different addresses: none",
+	     SM "rejecting commands from [203.0.113.9] [192.0.2.75] due to "
+		"pre-greeting traffic after 0 seconds",
+	     NULL, NULL, NULL},
 	    {"greet pause",
 	     SM "rejecting commands from  [192.0.2.76] due to pre-greeting "
 		"traffic after 0 seconds",
