@@ -398,7 +398,30 @@ static int64_t pardoned(struct watch *w, const struct cidr *net)
 	return c.found.until;
 }
 
-/* escalate - enough promoted hosts in host's /24 (/48): block the block */
+/* same64_before - an earlier entry inside net48 lies in act[i]'s /64 */
+static bool same64_before(const struct watch *w, const struct cidr *net48,
+			  size_t i)
+{
+	struct cidr mine, other;
+	size_t k;
+
+	cidr_supernet(&w->act[i].net, 64, &mine);
+	for (k = 0; k < i; k++) {
+		const struct cidr *b = &w->act[k].net;
+
+		if (b->plen < 64 || !cidr_contains(net48, b))
+			continue;
+		cidr_supernet(b, 64, &other);
+		if (!cidr_cmp(&other, &mine))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * escalate - enough promoted hosts in host's /24 (IPv6: enough distinct
+ * /64s in its /48): block the block
+ */
 static void escalate(struct watch *w, const struct cidr *host)
 {
 	struct cidr net;
@@ -406,18 +429,26 @@ static void escalate(struct watch *w, const struct cidr *host)
 	const char *prot;
 	uint64_t n = 0;
 	size_t i;
+	bool v6;
 
 	if (!w->cfg.escalate)
 		return;
-	cidr_supernet(host, host->family == AF_INET ? 24 : 48, &net);
+	v6 = host->family == AF_INET6;
+	cidr_supernet(host, v6 ? 48 : 24, &net);
 	if (active_find(w, &net))
 		return;
 	for (i = 0; i < w->nact; i++) {
 		const struct active *a = &w->act[i];
 
-		if (!cidr_is_host(&a->net) || !cidr_contains(&net, &a->net))
+		if (!cidr_contains(&net, &a->net) ||
+		    (!cidr_is_host(&a->net) && (!v6 || a->net.plen < 64)))
 			continue;
-		n++;
+		/*
+		 * IPv6: one /64 is one customer's link and holds 2^64
+		 * hosts: count distinct /64s, not hosts
+		 */
+		if (!v6 || !same64_before(w, &net, i))
+			n++;
 		/* the hosts' reasons, without their "a" */
 		if (a->tags[0] == 'a' && a->tags[1] == ',') {
 			const char *p = a->tags + 2;
@@ -452,8 +483,8 @@ static void escalate(struct watch *w, const struct cidr *host)
 			 text);
 		return;
 	}
-	snprintf(why, sizeof(why), "%llu promoted hosts in %s (escalate)",
-		 (unsigned long long)n, text);
+	snprintf(why, sizeof(why), "%llu promoted %s in %s (escalate)",
+		 (unsigned long long)n, v6 ? "/64s" : "hosts", text);
 	block(w, &net, reasons, why, n, "escalate");
 }
 

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # test_escalate_dryrun.sh - netblock escalation (N promoted hosts in one
-# /24 or /48 block the block, not when it covers the allowlist), and
+# /24, or N distinct /64s in one /48, block the block, not when it covers
+# the allowlist), and
 # --dry-run: it logs what it would block and changes nothing (no entry,
 # no database, no pid file).
 . "$(dirname "$0")/lib.sh"
@@ -65,6 +66,19 @@ check_eq "escalation in the actions log" "$(sql "SELECT count(*) FROM actions WH
 # IPv6: /48
 for h in 1 2 3; do rejects 2001:db8:1:$h::5 2; done
 check "v6 escalates to the /48" wait_listed 2001:db8:1::/48
+check "the v6 escalation counts /64s" grep -q "3 promoted /64s in 2001:db8:1::/48" "$W_ERR"
+
+# one /64 is one customer: hosts in it count once
+for h in 1 2 3 4 5; do rejects 2001:db8:2:7::$h 2; done
+check "five hosts of one /64 promoted" wait_listed 2001:db8:2:7::5
+sleep 0.3
+check_not "five hosts of one /64 do not escalate to the /48" listed 2001:db8:2::/48
+rejects 2001:db8:2:8::1 2
+check "a second /64" wait_listed 2001:db8:2:8::1
+sleep 0.3
+check_not "two /64s do not escalate" listed 2001:db8:2::/48
+rejects 2001:db8:2:9::1 2
+check "a third /64 escalates to the /48" wait_listed 2001:db8:2::/48
 
 # a /24 holding an allowlisted address is not escalated
 for h in 1 2 3; do rejects 198.51.100.$h 2; done
