@@ -58,6 +58,85 @@ static int dump_or_fail(const char *cmd, struct backend *be,
 }
 
 /* add_entries - block and allow: same shape, different defaults */
+static int entry_net_cmp(const void *a, const void *b)
+{
+	return cidr_cmp(&((const struct mx_entry *)a)->net,
+			&((const struct mx_entry *)b)->net);
+}
+
+static const char *origin_name(int origin)
+{
+	return origin == MX_ORIGIN_STATIC ? "static" : "dynamic";
+}
+
+/*
+ * keep_existing - adding over entries that are there: an entry keeps its
+ * origin unless the command asked for one (the core list must not turn
+ * dynamic and go with the weekly reset because a tag was added), its tags
+ * are merged with the new ones, and the user is told what changed: one
+ * line per entry for a few, a summary for many.
+ */
+static int keep_existing(const char *cmd, struct backend *be,
+			 struct mx_entry *add, size_t n, bool origin_asked)
+{
+	struct mx_entry *rows = NULL, *old;
+	char net[CIDR_STRLEN], tags[MX_TAGS_LEN];
+	size_t nrows = 0, i, found = 0, kept = 0, merged = 0;
+	int rc;
+
+	rc = dump_or_fail(cmd, be, &rows, &nrows);
+	if (rc)
+		return rc;
+	qsort(rows, nrows, sizeof(*rows), entry_net_cmp);
+	for (i = 0; i < n; i++) {
+		old = bsearch(&add[i], rows, nrows, sizeof(*rows),
+			      entry_net_cmp);
+		if (!old)
+			continue;
+		found++;
+		cidr_format(&add[i].net, net, sizeof(net));
+		if (!origin_asked && old->origin != add[i].origin) {
+			add[i].origin = old->origin;
+			kept++;
+		}
+		snprintf(tags, sizeof(tags), "%s", old->tags);
+		if (add[i].tags[0]) {
+			char copy[MX_TAGS_LEN], *save = NULL, *t;
+
+			snprintf(copy, sizeof(copy), "%s", add[i].tags);
+			for (t = strtok_r(copy, ",", &save); t;
+			     t = strtok_r(NULL, ",", &save))
+				if (mx_tags_add(tags, sizeof(tags), t)) {
+					log_err("%s: %s: its tags and the new "
+						"ones do not fit in %d bytes "
+						"(nothing was changed)",
+						cmd, net, MX_TAGS_LEN - 1);
+					free(rows);
+					return EXIT_RUNTIME;
+				}
+		}
+		if (strcmp(tags, old->tags))
+			merged++;
+		snprintf(add[i].tags, sizeof(add[i].tags), "%s", tags);
+		if (n <= 10)
+			log_info("%s: %s was already an entry (%s%s%s): "
+				 "%s %s%s%s",
+				 cmd, net, origin_name(old->origin),
+				 old->tags[0] ? ", tags " : "", old->tags,
+				 add[i].origin == old->origin ? "kept"
+							      : "now",
+				 origin_name(add[i].origin),
+				 tags[0] ? ", tags " : "", tags);
+	}
+	if (n > 10 && found)
+		log_info("%s: %zu of the entries were there already: %zu kept "
+			 "their origin (static stays static), %zu got more "
+			 "tags",
+			 cmd, found, kept, merged);
+	free(rows);
+	return EXIT_OK;
+}
+
 static int add_entries(int argc, char **argv, enum mx_action action)
 {
 	const char *cmd = argv[0];
@@ -118,7 +197,10 @@ static int add_entries(int argc, char **argv, enum mx_action action)
 	free(nets);
 	rc = cmd_open(cmd, &be, BE_LOCK);
 	if (rc == EXIT_OK) {
-		rc = apply_or_fail(cmd, &be, add, (size_t)n, NULL, 0);
+		rc = keep_existing(cmd, &be, add, (size_t)n,
+				   seen_static || seen_dynamic);
+		if (rc == EXIT_OK)
+			rc = apply_or_fail(cmd, &be, add, (size_t)n, NULL, 0);
 		backend_close(&be);
 	}
 	free(add);
@@ -388,7 +470,10 @@ int cmd_load(int argc, char **argv)
 	}
 	rc = cmd_open(cmd, &be, BE_LOCK);
 	if (rc == EXIT_OK) {
+		/* --dynamic is for the new entries: the core list stays */
 		if (n)
+			rc = keep_existing(cmd, &be, add, n, false);
+		if (n && rc == EXIT_OK)
 			rc = apply_or_fail(cmd, &be, add, n, NULL, 0);
 		backend_close(&be);
 	}

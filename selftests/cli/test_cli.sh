@@ -170,6 +170,19 @@ expect 0 "$E warning: $tmp/masked.list:1: 203.0.113.7/24 has host bits set; usin
 $E load: 1 entry from $tmp/masked.list" mxw load "$tmp/masked.list" --tag sbl
 check "masked entry loaded as static" ns_srv bash -c "'$MXWALL' --pin-dir '$PIN_DIR' --state-dir '$STATE_DIR' list --static | grep -q '^203.0.113.0/24 .*\[sbl\] \[static\]$'"
 
+# --- adding over an entry keeps its origin, merges its tags, says so
+expect 0 "$E block: 203.0.113.0/24 was already an entry (static, tags sbl): kept static, tags sbl,njabl" \
+	mxw block 203.0.113.0/24 --tag njabl
+check "block --tag on a static entry keeps it static with both tags" ns_srv bash -c "'$MXWALL' --pin-dir '$PIN_DIR' --state-dir '$STATE_DIR' list --static | grep -q '^203.0.113.0/24 .*\[sbl\] \[njabl\] \[static\]$'"
+printf '203.0.113.0/24\n' >"$tmp/core.list"
+out=$(mxw load "$tmp/core.list" --dynamic --tag drop 2>&1; echo "rc=$?")
+check_eq "load --dynamic over a static entry says it stays static" "$out" "$E load: 203.0.113.0/24 was already an entry (static, tags sbl,njabl): kept static, tags sbl,njabl,drop
+$E load: 1 entry from $tmp/core.list
+rc=0"
+check "and it stays static" ns_srv bash -c "'$MXWALL' --pin-dir '$PIN_DIR' --state-dir '$STATE_DIR' list --static | grep -q '^203.0.113.0/24 .*\[drop\] \[static\]$'"
+expect 0 "$E block: 203.0.113.0/24 was already an entry (static, tags sbl,njabl,drop): kept static, tags sbl,njabl,drop" \
+	mxw block 203.0.113.0/24 --static
+
 out=$(printf '192.0.2.50 ; from stdin\n' | mxw load - --dynamic 2>&1; echo "rc=$?")
 check_eq "load - reads stdin" "$out" "$E load: 1 entry from -
 rc=0"
