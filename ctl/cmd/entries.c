@@ -89,8 +89,8 @@ static int keep_existing(const char *cmd, struct backend *be,
 		return rc;
 	qsort(rows, nrows, sizeof(*rows), entry_net_cmp);
 	for (i = 0; i < n; i++) {
-		old = bsearch(&add[i], rows, nrows, sizeof(*rows),
-			      entry_net_cmp);
+		old =
+		    bsearch(&add[i], rows, nrows, sizeof(*rows), entry_net_cmp);
 		if (!old)
 			continue;
 		found++;
@@ -123,8 +123,7 @@ static int keep_existing(const char *cmd, struct backend *be,
 				 "%s %s%s%s",
 				 cmd, net, origin_name(old->origin),
 				 old->tags[0] ? ", tags " : "", old->tags,
-				 add[i].origin == old->origin ? "kept"
-							      : "now",
+				 add[i].origin == old->origin ? "kept" : "now",
 				 origin_name(add[i].origin),
 				 tags[0] ? ", tags " : "", tags);
 	}
