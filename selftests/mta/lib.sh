@@ -70,7 +70,9 @@ m_user() {
 # private mount namespace: /etc/passwd and /etc/group from m_user, an
 # /etc/hosts that names this machine, /dev
 # with null, zero, random, urandom and log -> $M_DIR/devlog (the syslog
-# receiver's socket, when one runs). Sets M_NSPID.
+# receiver's socket, when one runs); M_NS_BINDS="SRC=DST ..." mounts
+# more private directories over the machine's (in the namespace only).
+# Sets M_NSPID.
 m_ns() {
 	mkdir -p "$M_DIR/dev"
 	local d
@@ -78,10 +80,11 @@ m_ns() {
 	[ -e "$M_DIR/passwd" ] || { cp /etc/passwd "$M_DIR/passwd"; cp /etc/group "$M_DIR/group"; }
 	# the machine's name qualified (Sendmail waits for one otherwise)
 	printf '127.0.0.1\tlocalhost\n127.0.0.1\t%s.test.example %s\n' "$(uname -n)" "$(uname -n)" > "$M_DIR/hosts"
-	setsid unshare -m --propagation private sh -c '
+	M_NS_BINDS=${M_NS_BINDS:-} setsid unshare -m --propagation private sh -c '
 		d=$1; shift
 		mount --bind "$d/passwd" /etc/passwd && mount --bind "$d/group" /etc/group &&
 		mount --bind "$d/hosts" /etc/hosts &&
+		for b in $M_NS_BINDS; do mount --bind "${b%%=*}" "${b#*=}" || exit 1; done &&
 		for n in null zero random urandom; do mount --bind /dev/$n "$d/dev/$n" || exit 1; done &&
 		{ [ ! -S "$d/devlog" ] || { : > "$d/dev/log" && mount --bind "$d/devlog" "$d/dev/log"; }; } &&
 		mount --rbind "$d/dev" /dev && exec "$@"' sh "$M_DIR" "$@" &

@@ -632,7 +632,26 @@ static void test_opensmtpd(void)
 	    {"v6 failed",
 	     OS "0000000000000001 smtp failed-command command=\"AUTH LOGIN\" "
 		"result=\"503 5.5.1 Invalid command: Command not supported\"",
-	     "2001:db8::91", NULL, "other"},
+	     "2001:db8::91", NULL, "protocol"},
+	    {"bad HELO name",
+	     OS "0000000000000001 smtp failed-command command=\"EHLO "
+		"x.example[203.0.113.9] relay=[203.0.113.9]\" result=\"501 "
+		"5.5.4 Invalid command arguments: Invalid domain name\"",
+	     "2001:db8::91", NULL, "bad-helo"},
+	    {"unrecognized command",
+	     OS "0000000000000001 smtp failed-command command=\"FOO\" "
+		"result=\"500 5.5.1 Invalid command: Command unrecognized\"",
+	     "2001:db8::91", NULL, "protocol"},
+	    {"sender syntax",
+	     OS "0000000000000001 smtp failed-command command=\"MAIL "
+		"FROM:garbage here\" result=\"553 5.1.0 Sender address syntax "
+		"error\"",
+	     "2001:db8::91", NULL, "protocol"},
+	    {"out of order",
+	     OS "0000000000000001 smtp failed-command command=\"RCPT "
+		"TO:<b@test.example>\" result=\"503 5.5.1 Invalid command: "
+		"Command not allowed at this point.\"",
+	     "2001:db8::91", NULL, "protocol"},
 	    {"2018 format",
 	     OS "0000000000000002 smtp failed-command address=192.0.2.92 "
 		"host=x command=\"MAIL FROM:<a@b>\" result=\"550 no\"",
