@@ -373,7 +373,9 @@ int backend_open(struct backend *be, unsigned int flags)
 	return 0;
 }
 
-int backend_open_other(const struct backend *be, struct backend *other)
+/* open_beside - open the existing state of ops in be's directories */
+static int open_beside(const struct backend *be, const struct backend_ops *ops,
+		       struct backend *other)
 {
 	int err;
 
@@ -382,12 +384,44 @@ int backend_open_other(const struct backend *be, struct backend *other)
 	other->pin_lock_fd = -1;
 	other->pin_dir = be->pin_dir;
 	other->state_dir = be->state_dir;
-	other->ops =
-	    be->ops == &backend_xdp_ops ? &backend_nft_ops : &backend_xdp_ops;
+	other->ops = ops;
 	err = other->ops->open(other, false);
 	if (err)
 		other->ops = NULL;
 	return err;
+}
+
+int backend_open_other(const struct backend *be, struct backend *other)
+{
+	return open_beside(be,
+			   be->ops == &backend_xdp_ops ? &backend_nft_ops
+						       : &backend_xdp_ops,
+			   other);
+}
+
+int backend_follow(struct backend *be)
+{
+	struct backend nb;
+	char why[160] = "";
+	int kind, err;
+
+	kind = read_recorded(be, why, sizeof(why));
+	if (kind == MX_BACKEND_AUTO ||
+	    (kind == MX_BACKEND_NFT) == (be->ops == &backend_nft_ops))
+		return 0;
+	err = open_beside(
+	    be, kind == MX_BACKEND_NFT ? &backend_nft_ops : &backend_xdp_ops,
+	    &nb);
+	if (err)
+		return err;
+	snprintf(nb.why, sizeof(nb.why), "%s", why);
+	/* the locks held stay held */
+	nb.lock_fd = be->lock_fd;
+	nb.pin_lock_fd = be->pin_lock_fd;
+	if (be->priv)
+		be->ops->close(be);
+	*be = nb;
+	return 1;
 }
 
 void backend_close(struct backend *be)

@@ -159,6 +159,13 @@ void backend_close(struct backend *be);
  */
 int backend_open_other(const struct backend *be, struct backend *other);
 /*
+ * backend_follow - when another command switched the backend (attach
+ * --backend, or its fallback) and recorded it, put the state of the one
+ * recorded in place of be's (whose state the switch removed): 1 when it
+ * did, 0 when nothing changed, -errno when the new one cannot be opened.
+ */
+int backend_follow(struct backend *be);
+/*
  * backend_lock / backend_unlock - the exclusive lock of mutating commands
  * (pin directory, then state directory), for a long-running process that
  * opened without BE_LOCK and holds it around each change.

@@ -51,6 +51,27 @@ void lock_drop(struct watch *w)
 		flock(w->lock_fd, LOCK_UN);
 }
 
+/*
+ * be_follow - under the lock: after a backend switch by `mxwall attach`
+ * the entries live in the other backend and this one's state is gone;
+ * promote and reconcile against the one now in use, with no restart.
+ */
+void be_follow(struct watch *w)
+{
+	int err;
+
+	if (!w->have_be || w->dry_run)
+		return;
+	err = backend_follow(&w->be);
+	if (err > 0)
+		log_info("the filter moved to the %s backend: following it",
+			 w->be.ops->name);
+	else if (err < 0)
+		log_warn("the filter moved to another backend, which cannot "
+			 "be opened: %s",
+			 backend_strerror(err));
+}
+
 /* be_apply - one change under the lock that other commands take too */
 int be_apply(struct watch *w, const struct mx_entry *add, size_t nadd,
 	     const struct cidr *del, size_t ndel)
@@ -62,6 +83,7 @@ int be_apply(struct watch *w, const struct mx_entry *add, size_t nadd,
 	err = lock_take(w);
 	if (err)
 		return err;
+	be_follow(w);
 	err = w->be.ops->apply(&w->be, add, nadd, del, ndel);
 	lock_drop(w);
 	if (!err)
@@ -718,6 +740,10 @@ void reconcile(struct watch *w)
 
 	if (!w->have_be)
 		return;
+	if (!w->dry_run && !lock_take(w)) {
+		be_follow(w);
+		lock_drop(w);
+	}
 	err = w->be.ops->dump(&w->be, &rows, &n);
 	if (err) {
 		log_warn("cannot read the filter: %s", backend_strerror(err));

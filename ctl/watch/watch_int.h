@@ -200,6 +200,7 @@ int fleet_timeout_ms(struct watch *w);
 void fleet_tick(struct watch *w);
 
 /* sync.c */
+void be_follow(struct watch *w);
 int be_apply(struct watch *w, const struct mx_entry *add, size_t nadd,
 	     const struct cidr *del, size_t ndel);
 int lock_take(struct watch *w);

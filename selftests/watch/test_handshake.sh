@@ -15,7 +15,8 @@
 #  - a handshake older than seen_max_age does not vouch; a longer
 #    seen_max_age (SIGHUP) lets it;
 #  - after a switch to the nft backend the running watcher still reads the
-#    record, which goes on recording under nft.
+#    record, which goes on recording under nft, and promotes into the nft
+#    backend (no restart).
 . "$(dirname "$0")/lib.sh"
 t_init
 
@@ -145,6 +146,8 @@ check_eq "handshake under nft" "$(handshake 10.96.0.5 10.96.0.1)" ok
 rejects 10.96.0.5 3
 check "the watcher still reads the record" wait_said "blocked 10.96.0.5 "
 check_not "no refusal" said "not blocking 10.96.0.5"
+check "the watcher follows the switch" said "the filter moved to the nft backend: following it"
+check "promoted into the nft backend" wait_listed 10.96.0.5
 raw_syn 100.64.1.10
 sleep 0.3
 rejects 100.64.1.10 3
