@@ -4,8 +4,9 @@
 # test_golden.sh - `mxwall scan` as users run it: golden output for a log
 # mixing every supported MTA, hostile and garbage lines (TSV and --json),
 # the year taken from the file's mtime across a December/January
-# boundary, .gz and stdin input, --stats, over-long lines, and the exit
-# status and message of bad usage and unreadable files.
+# boundary, .gz and stdin input, --stats, over-long lines, the exit
+# status and message of bad usage and unreadable files, and the lines
+# real Exim, Sendmail and OpenSMTPD wrote in selftests/mta (real-*.in).
 # REGEN=1 rewrites the .ok files (on purpose only; review the diff).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -104,6 +105,21 @@ check_eq "directory exit" "$?" 1
 # a missing file does not stop the others
 out=$(scan "$tmp/nonexistent.log" "$tmp/long.log" 2>/dev/null | wc -l)
 check_eq "other files still scanned" "$out" 2
+
+# lines real servers wrote (selftests/mta/test_*.sh: Exim's own mainlog,
+# rejectlog and syslog, Sendmail and OpenSMTPD through syslog), checked
+# without the servers: every refusal with Exim's, Sendmail's or
+# OpenSMTPD's reason, notes, deliveries and the servers' own failures
+# print nothing, and no address a client wrote (203.0.113.9) appears
+for f in "$G"/real-*.in; do
+	n=$(basename "$f" .in)
+	cp "$f" "$tmp/$n.log"
+	touch -d "2026-12-05 12:00:00 UTC" "$tmp/$n.log"
+	(cd "$tmp" && scan "$n.log") >"$tmp/$n.tsv"
+	check_eq "$n: exit status" "$?" 0
+	golden "$n" "$G/$n.ok" "$tmp/$n.tsv"
+	check_eq "$n: no written-in address" "$(grep -c '203\.0\.113\.' "$tmp/$n.tsv")" 0
+done
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
