@@ -16,6 +16,10 @@ blocklist = $T_DIR/none
 commit_interval = 50
 EOC
 TOTAL=3000
+# the watcher runs before the stream starts (a watcher started after the
+# rotation would rightly read only the new file: a log never read is read
+# from its start, the rotated copy only to resume a saved position)
+start_watch || t_done
 # the stream: TOTAL lines, in bursts, about 3 seconds
 (
 	for ((i = 0; i < TOTAL; i += 50)); do
@@ -31,7 +35,6 @@ WRITER=$!
 T_PIDS+=("$WRITER")
 
 kills=0
-start_watch || t_done
 while [ ! -e "$T_DIR/writer-done" ]; do
 	sleep 0.$(( RANDOM % 5 + 3 ))
 	kill -9 "$W_PID" 2>/dev/null && kills=$((kills + 1))
