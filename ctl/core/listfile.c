@@ -23,6 +23,28 @@
 #include "core/listfile.h"
 #include "core/mxwall.h"
 
+/*
+ * lf_escape - the message with control bytes as \xNN: a line of the file
+ * is quoted in errors, and an ESC in it must not reach the terminal
+ */
+static void lf_escape(char *s, size_t len)
+{
+	char tmp[1024];
+	size_t i, o = 0;
+
+	for (i = 0; s[i] && o + 5 < sizeof(tmp); i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch < 0x20 || ch == 0x7f)
+			o += (size_t)snprintf(tmp + o, sizeof(tmp) - o,
+					      "\\x%02x", ch);
+		else
+			tmp[o++] = (char)ch;
+	}
+	tmp[o] = '\0';
+	snprintf(s, len, "%s", tmp);
+}
+
 static int lf_fail(char *err, size_t errlen, const char *name, size_t line,
 		   const char *fmt, ...)
 {
@@ -32,8 +54,10 @@ static int lf_fail(char *err, size_t errlen, const char *name, size_t line,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (err && errlen)
+	if (err && errlen) {
 		snprintf(err, errlen, "%s:%zu: %s", name, line, msg);
+		lf_escape(err, errlen);
+	}
 	return -EINVAL;
 }
 
@@ -219,7 +243,11 @@ int listfile_parse(const char *name, const char *buf, size_t len,
 	return 0;
 }
 
-/* read_all - the whole file into memory; a list of 1M lines is ~20 MB */
+/*
+ * read_all - the whole file into memory; a list of 1M lines is ~20 MB.
+ * Bounded (LISTFILE_MAX_BYTES: -EFBIG) and text only (a NUL byte:
+ * -EILSEQ), so that `load /dev/zero` or a runaway pipe stops at once.
+ */
 static int read_all(int fd, char **buf, size_t *len)
 {
 	size_t cap = 1 << 16, have = 0;
@@ -228,6 +256,10 @@ static int read_all(int fd, char **buf, size_t *len)
 
 	for (;;) {
 		if (have == cap) {
+			if (cap >= LISTFILE_MAX_BYTES) {
+				free(b);
+				return -EFBIG;
+			}
 			cap *= 2;
 			b = xreallocarray(b, cap, 1);
 		}
@@ -241,6 +273,10 @@ static int read_all(int fd, char **buf, size_t *len)
 		}
 		if (r == 0)
 			break;
+		if (memchr(b + have, '\0', (size_t)r)) {
+			free(b);
+			return -EILSEQ;
+		}
 		have += (size_t)r;
 	}
 	*buf = b;
@@ -273,8 +309,16 @@ int listfile_read(const char *path, struct cidr **out, size_t *n,
 	r = read_all(fd, &buf, &len);
 	if (fd)
 		close(fd);
-	if (r) {
+	if (r == -EFBIG)
+		snprintf(err, errlen,
+			 "%s: longer than %d MiB: not a list mxwall loads",
+			 name, LISTFILE_MAX_BYTES >> 20);
+	else if (r == -EILSEQ)
+		snprintf(err, errlen, "%s: a NUL byte: not a text file", name);
+	else if (r)
 		snprintf(err, errlen, "%s: %s", name, strerror(-r));
+	if (r) {
+		lf_escape(err, errlen);
 		return r;
 	}
 	r = listfile_parse(name, buf, len, out, n, warn, warn_arg, err, errlen);

@@ -28,9 +28,14 @@ typedef void (*listfile_warn_fn)(const char *msg, void *arg);
 int listfile_parse(const char *name, const char *buf, size_t len,
 		   struct cidr **out, size_t *n, listfile_warn_fn warn,
 		   void *warn_arg, char *err, size_t errlen);
+/* the most listfile_read() takes: a million-line list is ~20 MiB */
+#define LISTFILE_MAX_BYTES (128 << 20)
+
 /*
  * listfile_read - read path ("-" = stdin) and parse it. -errno with err set
- * when the file cannot be read ("NAME: No such file or directory").
+ * when the file cannot be read ("NAME: No such file or directory"), is
+ * longer than LISTFILE_MAX_BYTES (-EFBIG) or holds a NUL byte (-EILSEQ).
+ * Control bytes in err are written as \xNN.
  */
 int listfile_read(const char *path, struct cidr **out, size_t *n,
 		  listfile_warn_fn warn, void *warn_arg, char *err,

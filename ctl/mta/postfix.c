@@ -352,12 +352,23 @@ static size_t sasl_key(char *k, uint32_t pid)
 	return n;
 }
 
+/* smtpd's anvil warnings (smtpd.c): "<kind> limit exceeded: N from ..." */
+static const char *const anvil_limits[] = {
+    "Connection rate limit exceeded: ",
+    "Connection concurrency limit exceeded: ",
+    "Message delivery request rate limit exceeded: ",
+    "Recipient address rate limit exceeded: ",
+    "New TLS session rate limit exceeded: ",
+    "New auth rate limit exceeded: ",
+};
+
 static int pf_warning(struct scan_ctx *c, const struct scan_msg *m,
 		      const char *p, const char *end, struct scan_event *ev)
 {
 	const char *q, *a, *r;
 	struct scan_kv *kv;
 	char key[16];
+	size_t i;
 
 	if ((q = LIT(p, end, "non-SMTP command from ")) ||
 	    (q = LIT(p, end, "Illegal address syntax from "))) {
@@ -402,10 +413,17 @@ static int pf_warning(struct scan_ctx *c, const struct scan_msg *m,
 		SCAN_TAG(ev, "baddns");
 		return SCAN_EVENT;
 	}
-	/* "...limit exceeded: N from CLIENT for service X" (anvil limits) */
-	q = FIND(p, end, " limit exceeded: ");
-	if (q && q - p < 64) {
-		q = sc_digits(q + 17, end);
+	/*
+	 * "KIND limit exceeded: N from CLIENT for service X" (anvil limits):
+	 * KIND is one of smtpd's own words, matched from the start of the
+	 * warning, so that no text a client chose (a SASL failure's reason)
+	 * can put an address of its choice after a " limit exceeded: "
+	 */
+	q = NULL;
+	for (i = 0; !q && i < ARRAY_SIZE(anvil_limits); i++)
+		q = sc_lit(p, end, anvil_limits[i], strlen(anvil_limits[i]));
+	if (q) {
+		q = sc_digits(q, end);
 		q = LIT(q, end, " from ");
 		if (!q || !pf_client(q, end, &ev->ip))
 			return SCAN_UNPARSED;

@@ -4,7 +4,9 @@
  * duplicates, host bits, and every bad line with its exact FILE:LINE error.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/listfile.h"
@@ -76,6 +78,10 @@ static const struct {
      "comments start with '#' or ';')",
      0},
     {"NUL byte", "192.0.2.1\n192.0\0.2.2\n", "t.list:2: NUL byte in the line",
+     0},
+    {"an ESC in the line is escaped", "192.0.2.1 \x1b[31mred\n",
+     "t.list:1: unexpected '\\x1b[31mred' after the address (one CIDR per "
+     "line; comments start with '#' or ';')",
      0},
     {"a hostname", "mail.example.com\n",
      "t.list:1: 'mail.example.com': not an IPv4 address (write all four octets "
@@ -173,11 +179,51 @@ static void test_read(void)
 	ASSERT_EQ(listfile_read(path, &v, &n, NULL, NULL, err, sizeof(err)),
 		  -EISDIR, "a directory");
 	ASSERT_STR(err, "/tmp: is a directory", "directory message");
+	/* /dev/zero: stops at the first read, not at the end of memory */
+	ASSERT_EQ(
+	    listfile_read("/dev/zero", &v, &n, NULL, NULL, err, sizeof(err)),
+	    -EILSEQ, "/dev/zero refused");
+	ASSERT_STR(err, "/dev/zero: a NUL byte: not a text file",
+		   "/dev/zero message");
+}
+
+/* an endless text stream stops at LISTFILE_MAX_BYTES */
+static void test_bound(void)
+{
+	char err[512];
+	struct cidr *v = NULL;
+	size_t n = 0;
+	int p[2], saved;
+	pid_t pid;
+
+	ASSERT_TRUE(!pipe(p), "pipe");
+	pid = fork();
+	if (pid == 0) {
+		static const char line[] = "192.0.2.1 ; again and again\n";
+
+		close(p[0]);
+		for (;;)
+			if (write(p[1], line, sizeof(line) - 1) < 0)
+				_exit(0);
+	}
+	close(p[1]);
+	saved = dup(0);
+	dup2(p[0], 0);
+	close(p[0]);
+	ASSERT_EQ(listfile_read("-", &v, &n, NULL, NULL, err, sizeof(err)),
+		  -EFBIG, "an endless stdin is refused");
+	ASSERT_STR(err, "(stdin): longer than 128 MiB: not a list mxwall loads",
+		   "endless stdin message");
+	dup2(saved, 0);
+	close(saved);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
 }
 
 int main(void)
 {
 	TEST_RUN(test_cases);
 	TEST_RUN(test_read);
+	TEST_RUN(test_bound);
 	return test_finish();
 }

@@ -205,6 +205,19 @@ static void test_postfix(void)
 	     PF "warning: Connection rate limit exceeded: 31 from "
 		"spam.example[192.0.2.28] for service smtp",
 	     "192.0.2.28", NULL, "other"},
+	    {"rate limit: concurrency",
+	     PF "warning: Connection concurrency limit exceeded: 51 from "
+		"unknown[192.0.2.30] for service smtp",
+	     "192.0.2.30", NULL, "other"},
+	    /* a SASL reason is client text: it cannot name another client */
+	    {"rate limit words in a SASL failure",
+	     PF "warning: unknown[192.0.2.31]: SASL LOGIN authentication "
+		"failed: x limit exceeded: 1 from unknown[198.51.100.1] for",
+	     "192.0.2.31", NULL, "auth"},
+	    {"rate limit words early in another warning",
+	     PF "warning: a limit exceeded: 1 from unknown[198.51.100.2] for "
+		"service smtp",
+	     NULL, NULL, NULL},
 	    {"does not resolve",
 	     PF "warning: hostname mail.example does not resolve to address "
 		"192.0.2.29: Name or service not known",
