@@ -128,16 +128,17 @@ static int journal_run(struct watch *w)
 		if (!e.trusted) {
 			/* a forged identifier: not the MTA's word */
 			w->jr_untrusted++;
-			w->jr_untrusted_new++;
-			if (w->now - w->jr_untrusted_logged >= 60) {
+			if (w->now - w->jr_untrusted_logged >= 60 ||
+			    strcmp(e.why, w->jr_why)) {
 				log_warn(
-				    "journal: ignored %llu entr%s not "
-				    "written by the MTA (%s): %.200s",
-				    (unsigned long long)w->jr_untrusted_new,
-				    w->jr_untrusted_new == 1 ? "y" : "ies",
-				    e.why, e.line);
-				w->jr_untrusted_new = 0;
+				    "journal: ignored an entry not written "
+				    "by the MTA (%s): %.200s (%llu ignored "
+				    "in all)",
+				    e.why, e.line,
+				    (unsigned long long)w->jr_untrusted);
 				w->jr_untrusted_logged = w->now;
+				snprintf(w->jr_why, sizeof(w->jr_why), "%s",
+					 e.why);
 			}
 			continue;
 		}

@@ -122,11 +122,12 @@ struct watch {
 	/* the journal, when a log is "journal" (or log_fallback) */
 	struct mx_journal *jr;
 	struct scanner *jsc;
-	char jr_key[4200]; /* its row in cursors: journal[:DIR] */
-	bool jr_dirty;	   /* cursor moved since the last commit */
-	bool jr_more;	   /* stopped on the budget: come back at once */
-	uint64_t jr_untrusted, jr_untrusted_new;
+	char jr_key[4200];     /* its row in cursors: journal[:DIR] */
+	bool jr_dirty;	       /* cursor moved since the last commit */
+	bool jr_more;	       /* stopped on the budget: come back at once */
+	uint64_t jr_untrusted; /* entries not from the MTA, ignored */
 	int64_t jr_untrusted_logged;
+	char jr_why[256]; /* the reason last logged (a new one is logged) */
 
 	bool attached; /* the filter is attached to an interface */
 

@@ -16,6 +16,14 @@
 # (the default require_seen: the wire must agree): after enough
 # rejections the bad sources' SYNs are dropped (connects time out, counters
 # grow) while the good source still delivers and is never blocked.
+#
+# E2E_VIA=journal (test_postfix_journal.sh): the watcher reads the journal
+# instead: Postfix's lines go live, with the fields journald would set
+# (_UID postfix, _COMM smtpd, _SYSTEMD_UNIT postfix@-.service), through
+# systemd-journal-remote into journal files of the test's own, which the
+# watcher reads with `log = journal`; a local user's forged
+# `logger -t postfix/smtpd` lines naming the good client are ignored, and
+# a restart of the watcher in the middle loses and repeats nothing.
 . "$(dirname "$0")/lib.sh"
 . "$T_ROOT/selftests/lib/postfix.sh"
 t_init
@@ -102,19 +110,53 @@ done
 [ -e "$PF/maillog" ] || touch "$PF/maillog"
 
 # --- mxwall watch in the server namespace, on Postfix's log ---
-cat > "$CONF" <<EOC
+VIA=${E2E_VIA:-file}
+if [ "$VIA" = journal ]; then
+	JR=$("$T_ROOT/selftests/lib/pkgs.sh" systemd-journal-remote libsystemd-shared) ||
+		t_fatal "cannot unpack systemd-journal-remote (selftests/lib/pkgs.sh)"
+	J=$T_DIR/journal
+	mkdir -p "$J"
+	PFUID=$(id -u postfix)
+	PFGID=$(id -g postfix)
+	# Postfix's log, line by line as written, into the journal
+	# (through a fifo: both ends are ours to stop)
+	mkfifo "$T_DIR/jr.fifo"
+	(. "$JR/env.sh" && exec "$JR/lib/systemd/systemd-journal-remote" -o "$J/postfix.journal" -) \
+		< "$T_DIR/jr.fifo" 2> "$T_DIR/jr.err" &
+	T_PIDS+=($!)
+	python3 "$T_ROOT/selftests/lib/journal_export.py" --follow "$PF/maillog" \
+		--uid "$PFUID" --gid "$PFGID" --unit postfix@-.service > "$T_DIR/jr.fifo" &
+	T_PIDS+=($!)
+	cat > "$CONF" <<EOC
+log = journal
+journal_directory = $J
+journal_match = _SYSTEMD_UNIT=postfix@-.service
+journal_match = SYSLOG_IDENTIFIER=postfix/smtpd
+interface = ${V}s
+threshold = 3
+blocklist = $T_DIR/none
+EOC
+	WANT="following the journal in $J"
+else
+	cat > "$CONF" <<EOC
 log = $PF/maillog
 interface = ${V}s
 threshold = 3
 blocklist = $T_DIR/none
 EOC
-n=${#T_PIDS[@]}
-W_ERR=$T_DIR/watch$n.err
-nsenter --net=/run/netns/"$S" "$MXWALL" watch --config "$CONF" 2> "$W_ERR" &
-W_PID=$!
-T_PIDS+=("$W_PID")
-for i in $(seq 1 200); do grep -q following "$W_ERR" && break; sleep 0.05; done
-check "watcher follows Postfix's log" grep -q "following $PF/maillog" "$W_ERR"
+	WANT="following $PF/maillog"
+fi
+# e2e_watch - the watcher in the server's namespace, until it follows
+e2e_watch() {
+	local n=${#T_PIDS[@]}
+	W_ERR=$T_DIR/watch$n.err
+	nsenter --net=/run/netns/"$S" "$MXWALL" watch --config "$CONF" 2> "$W_ERR" &
+	W_PID=$!
+	T_PIDS+=("$W_PID")
+	for i in $(seq 1 200); do grep -q following "$W_ERR" && break; sleep 0.05; done
+	check "watcher follows Postfix's log ($VIA)" grep -q "$WANT" "$W_ERR"
+}
+e2e_watch
 
 # swaks_from ADDR [swaks args] - one session from ADDR; output in $SW
 swaks_from() {
@@ -127,6 +169,25 @@ swaks_from() {
 # the good client delivers
 check "good client delivers" swaks_from $GOOD --helo good.client.example \
 	--from alice@client.example --to postmaster@e2e.example
+if [ "$VIA" = journal ]; then
+	# a local user forges the good client's rejections into the journal
+	for i in 1 2 3 4 5; do
+		echo "$(date -u +%Y-%m-%dT%H:%M:%S.000000+00:00) mx postfix/smtpd[999]: NOQUEUE: reject: RCPT from unknown[$GOOD]: 554 5.7.1 <x@e2e.example>: Relay access denied; from=<a@b.example> to=<x@e2e.example> proto=ESMTP helo=<h.example>"
+	done | python3 "$T_ROOT/selftests/lib/journal_export.py" --uid 1000 --gid 1000 \
+		--comm logger --exe /usr/bin/logger --unit session-4.scope |
+		(. "$JR/env.sh" && exec "$JR/lib/systemd/systemd-journal-remote" -o "$J/user.journal" -) \
+		2>> "$T_DIR/jr.err"
+	# and a restart of the watcher between two rounds of bad clients
+	for a in $ACCESS $BADHELO; do
+		swaks_from $a --helo 'bad..helo' --from a@client.example --to postmaster@e2e.example
+	done
+	check "first round read from the journal" wait_sql \
+		"SELECT count(*) >= 2 FROM events WHERE ip IN ('$ACCESS', '$BADHELO')" 1 10
+	kill -TERM "$W_PID"; wait "$W_PID"
+	check_eq "watch exits 0 (restart)" "$?" 0
+	FIRST_ERR=$W_ERR
+	e2e_watch
+fi
 # the bad ones, 4 sessions each
 for i in 1 2 3 4; do
 	swaks_from $ACCESS --helo h.client.example --from a@client.example --to postmaster@e2e.example
@@ -164,7 +225,19 @@ check "good client still delivers" swaks_from $GOOD --helo good.client.example \
 	--from alice@client.example --to postmaster@e2e.example
 check_not "good client still not blocked" listed $GOOD
 
+if [ "$VIA" = journal ]; then
+	# mxwall scan on Postfix's own file is the oracle
+	n=$("$MXWALL" scan "$PF/maillog" | wc -l)
+	check "every event in Postfix's log is one event, across the restart ($n)" \
+		wait_sql "SELECT count(*) FROM events" "$n" 10
+	check_eq "forged lines: no relay event for the good client" \
+		"$(sql "SELECT count(*) FROM events WHERE ip = '$GOOD' AND tags LIKE '%relay%'")" 0
+	check "forged lines: ignored and said so" grep -q \
+		"ignored an entry not written by the MTA (_UID=1000 is not a system account).*unknown\[$GOOD\]" \
+		"$FIRST_ERR"
+fi
 kill -TERM "$W_PID"; wait "$W_PID"
 check_eq "watch exits 0" "$?" 0
+
 nsenter --net=/run/netns/"$S" "$MXWALL" detach "$V"s >/dev/null 2>&1
 t_done
