@@ -31,7 +31,7 @@ m_init() {
 	[ "$(id -u)" = 0 ] || { echo "FAIL - needs root (mount namespace, ports)"; echo "0 passed, 1 failed"; exit 1; }
 	[ -x "$MXWALL" ] || { echo "FAIL - $MXWALL not built"; echo "0 passed, 1 failed"; exit 1; }
 	local t
-	for t in python3 unshare swaks socat; do
+	for t in python3 unshare setsid swaks ss; do
 		command -v $t >/dev/null || { echo "FAIL - $t missing (scripts/install-deps.sh)"; echo "0 passed, 1 failed"; exit 1; }
 	done
 	M_DIR=$(mktemp -d /tmp/mxwall-mta-test.XXXXXX)
@@ -134,6 +134,16 @@ m_play() {
 	M_WANT[$2]=$4
 	M_SCEN[$2]=$3
 	python3 "$DRIVE" 127.0.0.1 "$1" "$2" "$3" "${5:-test.example}" > "$M_DIR/drive-$2.txt" 2>&1
+}
+
+# m_swaks PORT SRC [DOMAIN] - a clean delivery from SRC by swaks, which
+# must be accepted and must print nothing
+m_swaks() {
+	M_WANT[$2]=-
+	M_SCEN[$2]=swaks-delivery
+	swaks --server "127.0.0.1:$1" --local-interface "$2" --helo client.test.example \
+		--from "alice@${3:-test.example}" --to "bob@${3:-test.example}" > "$M_DIR/swaks-$2.txt" 2>&1 &&
+		ok "swaks delivery from $2 accepted" || fail "swaks delivery from $2 accepted" "$(tail -n 3 "$M_DIR/swaks-$2.txt")"
 }
 
 # m_play_bg ... - m_play in the background; m_play_wait waits for them

@@ -135,6 +135,7 @@ tempfail -
 EOS
 	m_play "$PORT" "$NET.30" connect-only zen.example
 	m_play "$PORT" "$NET.31" pregreet pregreet
+	m_swaks "$PORT" "$NET.40"
 	sleep 0.5
 	kill -TERM -- "-$M_NSPID" 2>/dev/null
 	wait "$M_NSPID" 2>/dev/null

@@ -59,6 +59,7 @@ forged-mail unknown-user|protocol
 forged-rcpt protocol|unknown-user
 forged-auth protocol
 EOS
+m_swaks "$PORT" "$NET.40"
 sleep 0.5
 kill -TERM -- "-$M_NSPID" 2>/dev/null
 grep -q " smtpd\[" "$M_DIR/syslog" || m_fatal "OpenSMTPD logged through syslog" "$(tail -n 5 "$M_DIR/smtpd.out")"

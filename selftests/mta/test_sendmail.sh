@@ -87,6 +87,7 @@ forged-auth protocol
 EOS
 m_play "$PORT" "$NET.30" connect-only other
 m_play "$PORT" "$NET.31" pregreet pregreet
+m_swaks "$PORT" "$NET.40"
 sleep 1
 kill -TERM -- "-$M_NSPID" 2>/dev/null
 grep -q " sm-mta\[" "$M_DIR/syslog" || m_fatal "Sendmail logged through syslog" "$(tail -n 5 "$M_DIR/sm1.out")"
