@@ -294,6 +294,11 @@ lookup6(const struct mx_cfg *cfg, const struct ipv6hdr *ip6, struct mx_val *out)
 			*(__u64 *)&k.addr[0] = hi;
 			*(__u64 *)&k.addr[8] = lo & mask64(plen - 64);
 		}
+		/* the longest length is probed straight away (a host hit
+		 * costs no filter read); the others ask the filter first */
+		if (i && (cfg->flags & MX_CFG_BL6) &&
+		    !bm_test(&mx_bl4, mx_bl6_bit((const __u32 *)k.addr, plen)))
+			continue;
 		v = bpf_map_lookup_elem(&mx_h6, &k);
 		if (v) {
 			*out = *v;

@@ -26,7 +26,8 @@
  *  - before a probe of the IPv4 table for one prefix length, a one-hash
  *    Bloom filter over every (prefix length, prefix) present (MX_MAP_BL4,
  *    2 MiB), so a source whose /24 summary bit is set by a neighbour does
- *    not cost a table read per prefix length;
+ *    not cost a table read per prefix length; IPv6 entries have their bits
+ *    in it too (mx_bl6_bit), tested before each IPv6 hash probe;
  *  - per-entry counters in a plain array indexed by cpu * capacity + id, so
  *    each CPU writes its own cache lines (no bouncing) and the lookup is
  *    inlined (one memory access);
@@ -97,6 +98,7 @@ static inline __u32 mx_mix32(__u32 x)
 #define MX_CFG_OBSERVE 0x1 /* global observe mode */
 #define MX_CFG_BM6_OFF 0x2 /* IPv6 summary unusable: probe every time */
 #define MX_CFG_DIRTY 0x4   /* an apply() is under way, or died half-way */
+#define MX_CFG_BL6 0x8	   /* mx_bl4 also holds every IPv6 entry's bit */
 
 struct mx_cfg {
 	__u32 magic;  /* MX_MAGIC */
@@ -233,6 +235,23 @@ static inline __u32 mx_bm4_bit(__u32 addr_host)
 static inline __u32 mx_bl4_bit(__u32 a, __u32 plen)
 {
 	return mx_mix32(a ^ (plen * 0x85ebca6bU) ^ 0x27d4eb2fU) >>
+	       (32 - MX_BM_BITS_LOG2);
+}
+
+/*
+ * mx_bl4 bit of an IPv6 (plen, masked address): w is the address as four
+ * raw words (network order, host bits clear). IPv6 entries share the IPv4
+ * Bloom filter (far fewer of them); the program tests it before a probe
+ * of mx_h6 only when MX_CFG_BL6 says every IPv6 entry has its bit (a pin
+ * directory filled by an older controller gets it at the next rebuild).
+ */
+static inline __u32 mx_bl6_bit(const __u32 *w, __u32 plen)
+{
+	return mx_mix32(w[0] ^
+			mx_mix32(w[1] ^
+				 mx_mix32(w[2] ^
+					  mx_mix32(w[3] ^ plen * 0x9e3779b1U) ^
+					  0x6a09e667U))) >>
 	       (32 - MX_BM_BITS_LOG2);
 }
 

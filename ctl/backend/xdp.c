@@ -374,6 +374,7 @@ static int create_pins(struct backend *be)
 	struct mx_cfg cfg = {
 	    .magic = MX_MAGIC,
 	    .layout = MX_LAYOUT,
+	    .flags = MX_CFG_BL6, /* no entries: every IPv6 bit is set */
 	    .nports = 1,
 	    .ports = {25},
 	};

@@ -503,7 +503,7 @@ static void bm_set_range(__u64 *bm, __u32 first, __u32 count)
 static void sum_set(__u64 *bm4, __u64 *bl4, __u64 *bm6, const struct cidr *c,
 		    bool *bm6_off)
 {
-	__u32 a, hi, i, n;
+	__u32 a, hi, i, n, w[4];
 
 	if (c->family == AF_INET) {
 		a = host4(c);
@@ -514,6 +514,8 @@ static void sum_set(__u64 *bm4, __u64 *bl4, __u64 *bm6, const struct cidr *c,
 			bm_set_range(bm4, mx_bm4_bit(a), 1U << (24 - c->plen));
 		return;
 	}
+	memcpy(w, c->addr, 16);
+	bm_set_range(bl4, mx_bl6_bit(w, c->plen), 1);
 	memcpy(&hi, c->addr, 4);
 	hi = ntohl(hi);
 	if (c->plen >= 32) {
@@ -545,7 +547,7 @@ static void bm_publish_bit(__u64 *bm, __u32 bit)
 static void sum_publish_entry(struct xdp_priv *p, const struct cidr *c,
 			      bool *bm6_off)
 {
-	__u32 a, hi, i, n, b, end;
+	__u32 a, hi, i, n, b, end, w[4];
 
 	if (c->family == AF_INET) {
 		a = host4(c);
@@ -562,6 +564,8 @@ static void sum_publish_entry(struct xdp_priv *p, const struct cidr *c,
 			bm_publish_bit(p->bm4, b++);
 		return;
 	}
+	memcpy(w, c->addr, 16);
+	bm_publish_bit(p->bl4, mx_bl6_bit(w, c->plen));
 	memcpy(&hi, c->addr, 4);
 	hi = ntohl(hi);
 	if (c->plen >= 32) {
@@ -679,8 +683,9 @@ int xdp_summaries_rebuild(struct xdp_priv *p)
 		cfg.flags |= MX_CFG_BM6_OFF;
 	else
 		cfg.flags &= ~MX_CFG_BM6_OFF;
-	/* the tables agree with mx_meta again */
+	/* the tables agree with mx_meta again; mx_bl4 has every IPv6 bit */
 	cfg.flags &= ~MX_CFG_DIRTY;
+	cfg.flags |= MX_CFG_BL6;
 	err = xdp_write_cfg(p, &cfg);
 	if (!err)
 		p->cfg = cfg;

@@ -8,6 +8,7 @@
  */
 #include <arpa/inet.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "test.h"
@@ -594,6 +595,58 @@ static void test_cases(void)
 	}
 }
 
+/*
+ * the IPv6 entries' Bloom bits (mx_bl4, MX_CFG_BL6): a pin directory whose
+ * filter was filled by an older controller has none of them and no flag;
+ * the program then probes without asking the filter, and still drops
+ */
+static void test_bl6_flag(void)
+{
+	struct pkt_opts o = {V6("2001:db8:2:ffff::9")};
+	int fd = bpf_map__fd(H.skel->maps.mx_bl4);
+	size_t len = (size_t)MX_BM_WORDS * 8;
+	struct mx_cfg cfg;
+	__u32 zero = 0;
+	__u64 *bl, *save;
+	struct pkt p;
+
+	ASSERT_EQ(bpf_map_lookup_elem(H.cfg_fd, &zero, &cfg), 0, "read mx_cfg");
+	ASSERT_TRUE(cfg.flags & MX_CFG_BL6, "fresh pins: IPv6 bits trusted");
+	bl = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_TRUE(bl != MAP_FAILED, "mmap mx_bl4");
+	if (bl == MAP_FAILED)
+		return;
+	save = malloc(len);
+	memcpy(save, bl, len);
+	memset(bl, 0, len); /* no bit for any entry */
+	cfg.flags &= ~MX_CFG_BL6;
+	ASSERT_EQ(bpf_map_update_elem(H.cfg_fd, &zero, &cfg, BPF_ANY), 0,
+		  "clear MX_CFG_BL6");
+	pkt_build(&p, &o);
+	check_pkt("v6 /48 hit with no Bloom bits, flag clear", p.buf, p.len,
+		  C_DROP, "2001:db8:2::/48", p.iplen);
+	o.src = "2001:db8:1::1";
+	pkt_build(&p, &o);
+	check_pkt("v6 host hit with no Bloom bits, flag clear", p.buf, p.len,
+		  C_DROP, "2001:db8:1::1", p.iplen);
+	/* with the flag and no bits the filter says no to every length but
+	 * the longest (probed without it): the flag is what makes the
+	 * program trust it */
+	cfg.flags |= MX_CFG_BL6;
+	bpf_map_update_elem(H.cfg_fd, &zero, &cfg, BPF_ANY);
+	check_pkt("v6 host (longest length) with the flag and no bits", p.buf,
+		  p.len, C_DROP, "2001:db8:1::1", p.iplen);
+	o.src = "2001:db8:2:ffff::9";
+	pkt_build(&p, &o);
+	check_pkt("v6 /48 with the flag and no bits: filtered out", p.buf,
+		  p.len, C_MISS, NULL, 0);
+	memcpy(bl, save, len);
+	check_pkt("v6 /48 with the bits back", p.buf, p.len, C_DROP,
+		  "2001:db8:2::/48", p.iplen);
+	free(save);
+	munmap(bl, len);
+}
+
 /* an IPv6 entry shorter than /16 turns the IPv6 summary off, and back */
 static void test_short_v6(void)
 {
@@ -1145,6 +1198,7 @@ int main(void)
 	TEST_RUN(test_cases);
 	TEST_RUN(test_fragments);
 	TEST_RUN(test_not_ip);
+	TEST_RUN(test_bl6_flag);
 	TEST_RUN(test_short_v6);
 	TEST_RUN(test_ports_and_observe);
 	TEST_RUN(test_truncated);
