@@ -62,6 +62,15 @@ void cmd_add_tags(const char *cmd, char *tags, size_t len, const char *arg)
 				  "digits or '.', '_', ':', '-'",
 				  cmd, arg);
 		snprintf(one, sizeof(one), "%.*s", (int)l, p);
+		/* words the listing gives a meaning of its own */
+		if (!strcmp(one, "a"))
+			log_usage("%s: --tag a: 'a' marks what the watcher "
+				  "added; choose another tag",
+				  cmd);
+		if (!strcmp(one, "static") || !strcmp(one, "dynamic"))
+			log_usage("%s: --tag %s: '%s' is an origin, shown by "
+				  "list; say --%s",
+				  cmd, one, one, one);
 		if (mx_tags_add(tags, len, one))
 			log_usage("%s: --tag %s: too many tags (at most %d "
 				  "characters in all)",

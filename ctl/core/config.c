@@ -223,6 +223,22 @@ static int check_fleet(const struct mx_config *c, const char *key,
 }
 
 /* set_value - parse one value for key k into c; words for what is wrong */
+/*
+ * unit_missing - a duration in the file says its unit: "window = 10" could
+ * mean seconds, minutes or days, and a wrong guess changes who is blocked.
+ * "0" needs none.
+ */
+static int unit_missing(const char *v, char *why, size_t whylen)
+{
+	size_t len = strlen(v);
+
+	if (!len || !isdigit((unsigned char)v[len - 1]) || !strcmp(v, "0"))
+		return 0;
+	snprintf(why, whylen, "'%s' needs a unit: %ss, %sm, %sh, %sd or %sw", v,
+		 v, v, v, v, v);
+	return -EINVAL;
+}
+
 static int set_value(struct mx_config *c, const struct conf_key *k,
 		     const char *v, char *why, size_t whylen)
 {
@@ -272,6 +288,9 @@ static int set_value(struct mx_config *c, const struct conf_key *k,
 		*FIELD(c, k->off, uint64_t) = u;
 		return 0;
 	case CT_DURATION:
+		err = unit_missing(v, why, whylen);
+		if (err)
+			return err;
 		err = parse_duration(v, &u);
 		if (err) {
 			snprintf(why, whylen,
@@ -309,6 +328,15 @@ static int set_value(struct mx_config *c, const struct conf_key *k,
 		if (err < 0) {
 			snprintf(why, whylen, "'%s': %s", v,
 				 *cerr ? cerr : "not an address or CIDR");
+			return -EINVAL;
+		}
+		if (err == CIDR_MASKED) {
+			char fixed[CIDR_STRLEN];
+
+			/* a typo in a /len must not widen what is spared */
+			snprintf(why, whylen,
+				 "'%s' has host bits set (did you mean %s?)", v,
+				 cidr_format(&net, fixed, sizeof(fixed)));
 			return -EINVAL;
 		}
 		*list = xreallocarray(*list, *n + 1, sizeof(**list));
@@ -525,6 +553,14 @@ static int parse_line(struct mx_config *c, char *line, unsigned int lineno,
 			return -EINVAL;
 		}
 		r = rule_get(c, tag);
+		if (is_thr ? r->in_file_threshold : r->in_file_window) {
+			snprintf(why, whylen, "%s given twice", key);
+			return -EINVAL;
+		}
+		if (is_thr)
+			r->in_file_threshold = true;
+		else
+			r->in_file_window = true;
 		if (is_thr) {
 			if (parse_u64(val, 0, 1000000, &u)) {
 				snprintf(why, whylen,
@@ -536,6 +572,13 @@ static int parse_line(struct mx_config *c, char *line, unsigned int lineno,
 			r->threshold = u;
 			r->has_threshold = true;
 		} else {
+			if (unit_missing(val, why, whylen)) {
+				char tmp[256];
+
+				snprintf(tmp, sizeof(tmp), "%s: %s", key, why);
+				snprintf(why, whylen, "%s", tmp);
+				return -EINVAL;
+			}
 			if (parse_duration(val, &u) || u == 0 ||
 			    u > YEAR_SECS) {
 				snprintf(why, whylen,
@@ -606,9 +649,16 @@ static int parse_text(const char *name, const char *text, struct mx_config *out,
 		if (next)
 			*next++ = '\0';
 		lineno++;
-		hash = strchr(line, '#');
-		if (hash)
-			*hash = '\0';
+		/*
+		 * '#' starts a comment at the start of a line or after a
+		 * blank: "spamtrap = a#b@example.org" keeps its address
+		 */
+		for (hash = line; (hash = strchr(hash, '#')); hash++)
+			if (hash == line || hash[-1] == ' ' ||
+			    hash[-1] == '\t') {
+				*hash = '\0';
+				break;
+			}
 		line = trim(line);
 		if (!*line)
 			continue;

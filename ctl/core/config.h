@@ -35,6 +35,7 @@ struct mx_tag_rule {
 	uint64_t window;    /* seconds */
 	bool has_threshold; /* threshold.TAG given (else the global one) */
 	bool has_window;    /* window.TAG given (else the global one) */
+	bool in_file_threshold, in_file_window; /* given by this file */
 };
 
 /* where a key's value was given: for FILE:LINE in checks */

@@ -74,7 +74,11 @@ expect 2 "$E block: --ttl: missing value" M block 192.0.2.1 --ttl
 expect 2 "$E block: --ttl 5x: expected a duration such as 90s, 15m, 2h, 30d or 1w" M block --ttl 5x 192.0.2.1
 expect 2 "$E block: --ttl 0: expected a duration such as 90s, 15m, 2h, 30d or 1w" M block --ttl 0 192.0.2.1
 expect 2 "$E block: --tag bad tag: a tag is 1 to 32 letters, digits or '.', '_', ':', '-'" M block --tag "bad tag" 192.0.2.1
-expect 2 "$E block: --tag a,,b: a tag is 1 to 32 letters, digits or '.', '_', ':', '-'" M block --tag a,,b 192.0.2.1
+expect 2 "$E block: --tag a: 'a' marks what the watcher added; choose another tag" M block --tag a 192.0.2.1
+expect 2 "$E block: --tag a: 'a' marks what the watcher added; choose another tag" M block --tag x,a 192.0.2.1
+expect 2 "$E block: --tag static: 'static' is an origin, shown by list; say --static" M block --tag static 192.0.2.1
+expect 2 "$E load: --tag dynamic: 'dynamic' is an origin, shown by list; say --dynamic" M load x --tag dynamic
+expect 2 "$E block: --tag b,,c: a tag is 1 to 32 letters, digits or '.', '_', ':', '-'" M block --tag b,,c 192.0.2.1
 expect 2 "$E allow: --ttl: unknown option (see 'mxwall allow --help')" M allow --ttl 1h 192.0.2.1
 expect 2 "$E allow: --observe: unknown option (see 'mxwall allow --help')" M allow --observe 192.0.2.1
 expect 2 "$E allow: --static and --dynamic exclude each other" M allow --static --dynamic 192.0.2.1

@@ -150,7 +150,40 @@ static const struct {
     {"seen_max_age past 30d", "seen_max_age = 31d\n", NULL},
     {"empty key", "= 3\n", "t.conf:1: missing key before '='"},
     {"empty value", "db =\n", "t.conf:1: db: empty value"},
+    {"a tag's threshold twice",
+     "threshold.relay = 3\nwindow.relay = 1h\nthreshold.relay = 9\n",
+     "t.conf:3: threshold.relay given twice"},
+    {"a tag's window twice", "window.relay = 1h\nwindow.relay = 2h\n",
+     "t.conf:2: window.relay given twice"},
+    {"allow with host bits", "allow = 192.0.2.77/24\n",
+     "t.conf:1: allow: '192.0.2.77/24' has host bits set (did you mean "
+     "192.0.2.0/24?)"},
+    {"a duration without unit", "window = 10\n",
+     "t.conf:1: window: '10' needs a unit: 10s, 10m, 10h, 10d or 10w"},
+    {"a tag window without unit", "window.relay = 10\n",
+     "t.conf:1: window.relay: '10' needs a unit: 10s, 10m, 10h, 10d or "
+     "10w"},
+    {"a comment glued to a value", "threshold = 5# five\n",
+     "t.conf:1: threshold: '5# five' is not a number from 1 to 1000000"},
 };
+
+/* '#' inside a value is part of it: an address keeps its local part */
+static void test_hash_in_value(void)
+{
+	struct mx_config c;
+	char err[256] = "";
+
+	ASSERT_EQ(config_parse_string("t.conf",
+				      "spamtrap = a#b@example.org # trap\n"
+				      "idle_expire = 0\n",
+				      &c, err, sizeof(err)),
+		  0, "spamtrap with '#' parses");
+	ASSERT_U64(c.nspamtraps, 1, "one spamtrap");
+	if (c.nspamtraps)
+		ASSERT_STR(c.spamtraps[0], "a#b@example.org",
+			   "spamtrap kept whole, the comment cut");
+	config_free(&c);
+}
 
 static void test_errors(void)
 {
@@ -272,6 +305,7 @@ int main(void)
 	TEST_RUN(test_defaults);
 	TEST_RUN(test_full);
 	TEST_RUN(test_errors);
+	TEST_RUN(test_hash_in_value);
 	TEST_RUN(test_rules_max);
 	TEST_RUN(test_file);
 	TEST_RUN(test_documented);
