@@ -119,12 +119,21 @@ static int journal_run(struct watch *w)
 	if (!w->jr)
 		return 0;
 	for (n = 0; n < JOURNAL_BUDGET; n++) {
+		/* the reader parses them: no more than it can hold */
+		if (w->rd && !reader_feed_room(w->rd))
+			return 0; /* its answers wake us */
 		rc = journal_next(w->jr, &e);
 		if (rc <= 0)
 			break;
+		mark_dirty(w);
+		if (w->rd && e.trusted) {
+			/* counted, and the cursor saved, once it read them */
+			reader_feed(w->rd, e.line, e.len,
+				    journal_cursor(w->jr));
+			continue;
+		}
 		w->lines++;
 		w->jr_dirty = true;
-		mark_dirty(w);
 		if (!e.trusted) {
 			/* a forged identifier: not the MTA's word */
 			w->jr_untrusted++;
@@ -310,6 +319,7 @@ static void followers_close(struct watch *w)
 	w->rd_paths = NULL;
 	w->rd_ctx = NULL;
 	w->rd_n = 0;
+	w->rd_journal = SIZE_MAX;
 
 	for (i = 0; i < w->nfiles; i++) {
 		struct file_ctx *fc = follow_data(w->files[i]);
@@ -385,9 +395,15 @@ static int followers_open(struct watch *w)
 		w->files[w->nfiles++] = ff;
 		file_look(w, ff);
 	}
+	w->rd_journal = SIZE_MAX;
+	if (w->rd && w->jr) {
+		/* its entries are parsed by the reader too (reader_feed) */
+		w->rd_journal = w->rd_n;
+		w->rd_paths[w->rd_n++] = xstrdup("journal");
+	}
 	if (w->rd && w->rd_n) {
-		int err = reader_start(w->rd, w->rd_paths, rpos, w->rd_n, &so,
-				       w->now);
+		int err = reader_start(w->rd, w->rd_paths, rpos, w->rd_n,
+				       w->rd_journal, &so, w->now);
 
 		if (err)
 			log_err("cannot start the log reader: %s; retrying",
@@ -405,7 +421,7 @@ static size_t logs_pollfds(struct watch *w, struct pollfd *pfd, size_t max)
 	if (reader_pollfd(w->rd) < 0 || !max)
 		return 0;
 	pfd[0].fd = reader_pollfd(w->rd);
-	pfd[0].events = POLLIN;
+	pfd[0].events = reader_pollevents(w->rd);
 	return 1;
 }
 
@@ -797,6 +813,7 @@ int cmd_watch(int argc, char **argv)
 	if (setup_filter(w) || setup_wire(w))
 		goto out;
 	/* the logs are parsed by a process that holds nothing (reader.h) */
+	w->rd_journal = SIZE_MAX;
 	w->inline_reader = secure_getenv("MXWALL_TEST_READER_INLINE") != NULL;
 	if (!w->inline_reader) {
 		w->rd = reader_new();
@@ -838,9 +855,10 @@ int cmd_watch(int argc, char **argv)
 		goto out;
 	logs_first(w, sfd);
 	for (i = 0; i < w->rd_n; i++)
-		log_info("following %s", strcmp(w->rd_paths[i], "-")
-					     ? w->rd_paths[i]
-					     : "stdin");
+		if (i != w->rd_journal)
+			log_info("following %s", strcmp(w->rd_paths[i], "-")
+						     ? w->rd_paths[i]
+						     : "stdin");
 	for (i = 0; i < w->nfiles; i++)
 		log_info("following %s", follow_is_stdin(w->files[i])
 					     ? "stdin"
@@ -926,8 +944,9 @@ int cmd_watch(int argc, char **argv)
 			for (i = 0; i < w->nfiles; i++)
 				file_look(w, w->files[i]);
 			for (i = 0; i < w->rd_n; i++)
-				file_look_path(w, w->rd_paths[i],
-					       &w->rd_ctx[i]);
+				if (i != w->rd_journal)
+					file_look_path(w, w->rd_paths[i],
+						       &w->rd_ctx[i]);
 		}
 		if (w->now - w->last_prune >= PRUNE_SECS && !w->dry_run) {
 			uint64_t n = 0;

@@ -53,8 +53,12 @@ enum rd_ctl_type {
 	RC_GO,	     /* that was all: now, gen, hook; the inotify fd */
 	RC_REPLY,    /* the answer to a request: err, st; an fd */
 	RC_NOW,	     /* the watcher's clock moved */
+	RC_LINE,     /* an entry of a fed source: file, pos.offset (its
+		      * number), text (no NUL) */
 };
 #define RC_STDIN 1
+#define RC_FED 2      /* RC_FILE: lines come as RC_LINE (the journal) */
+#define FEED_MAX 4096 /* entries of a fed source in flight */
 
 struct rd_ctl {
 	uint32_t type;
@@ -67,7 +71,7 @@ struct rd_ctl {
 	uint32_t pad;
 	struct db_pos pos;
 	struct stat st;
-	char text[PATH_MAX];
+	char text[SCAN_LINE_MAX + 2];
 };
 
 /* the spawner's messages */
@@ -91,6 +95,14 @@ struct rfile {
 	size_t nseen, seen_next;
 };
 
+/* an entry of the fed source, kept until the reader says it was read */
+struct fed {
+	uint64_t seq;
+	char *line;
+	size_t len;
+	char *cursor;
+};
+
 struct reader {
 	pid_t spawner;
 	int ctl;
@@ -110,11 +122,19 @@ struct reader {
 	/* a death the spawner reported before we asked */
 	pid_t died_pid;
 	int died_status;
+	/* the fed source (the journal): entries sent, not yet read */
+	size_t fed_file; /* SIZE_MAX: none */
+	struct fed fq[FEED_MAX];
+	size_t fq_head, fq_n, fq_sent;
+	uint64_t fq_seq; /* of the last entry queued */
+	char *fq_cursor; /* of the last entry read by a reader */
+	bool fq_moved;
 };
 
 /* ---- fd passing ---- */
 
-static ssize_t send_fd(int sock, const void *buf, size_t len, int fd)
+static ssize_t send_fd_flags(int sock, const void *buf, size_t len, int fd,
+			     int flags)
 {
 	char cbuf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
@@ -133,9 +153,14 @@ static ssize_t send_fd(int sock, const void *buf, size_t len, int fd)
 		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
 	}
 	do
-		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+		n = sendmsg(sock, &mh, MSG_NOSIGNAL | flags);
 	while (n < 0 && errno == EINTR);
 	return n;
+}
+
+static ssize_t send_fd(int sock, const void *buf, size_t len, int fd)
+{
+	return send_fd_flags(sock, buf, len, fd, 0);
 }
 
 /* recv_fd - one message; *fd gets a passed descriptor or -1 */
@@ -183,6 +208,8 @@ static char *dir_of(const char *path)
 /* ==== the reader process ==== */
 
 struct wfile {
+	bool fed;     /* RC_LINE brings its lines */
+	uint64_t seq; /* fed: the last entry read */
 	char *path;
 	size_t pathlen;
 	struct follow_file *ff;
@@ -227,13 +254,23 @@ static struct rd_rec *wk_rec(struct worker *wk)
 	return &wk->out[wk->nout++];
 }
 
-/* wk_ctl - one message of the watcher; the clock is taken on the way */
-static ssize_t wk_ctl(struct worker *wk, struct rd_ctl *m, int *fd)
-{
-	ssize_t n = recv_fd(wk->sock, m, sizeof(*m), fd, 0);
+static void wk_feed(struct worker *wk, const struct rd_ctl *m, size_t len);
 
-	if (n == 0)
-		_exit(0); /* the watcher stops us (or is gone) */
+/*
+ * wk_ctl - one message of the watcher; the clock and the entries of a fed
+ * source are taken on the way. -1 when none is there (MSG_DONTWAIT).
+ */
+static ssize_t wk_ctl_flags(struct worker *wk, struct rd_ctl *m, int *fd,
+			    int flags)
+{
+	ssize_t n = recv_fd(wk->sock, m, sizeof(*m), fd, flags);
+
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return -1;
+	if (n == 0) {
+		wk_flush(wk); /* what was read counts */
+		_exit(0);     /* the watcher stops us (or is gone) */
+	}
 	if (n < (ssize_t)offsetof(struct rd_ctl, text))
 		wk_die("message from the watcher");
 	n -= (ssize_t)offsetof(struct rd_ctl, text);
@@ -241,7 +278,14 @@ static ssize_t wk_ctl(struct worker *wk, struct rd_ctl *m, int *fd)
 	    '\0';
 	if (m->type == RC_NOW || m->type == RC_GO)
 		wk->now = m->now;
+	if (m->type == RC_LINE)
+		wk_feed(wk, m, (size_t)n);
 	return n;
+}
+
+static ssize_t wk_ctl(struct worker *wk, struct rd_ctl *m, int *fd)
+{
+	return wk_ctl_flags(wk, m, fd, 0);
 }
 
 /* wk_ask - a request; 0 (st and *fdp from the answer) or -1 with errno */
@@ -287,7 +331,8 @@ static bool wk_name(struct worker *wk, const char *path, size_t *file,
 	size_t i, k;
 
 	for (i = 0; i < wk->nf; i++) {
-		if (strncmp(path, wk->f[i].path, wk->f[i].pathlen))
+		if (wk->f[i].fed ||
+		    strncmp(path, wk->f[i].path, wk->f[i].pathlen))
 			continue;
 		for (k = 0; k <= RD_NAME_MAX; k++) {
 			if (!strcmp(path + wk->f[i].pathlen,
@@ -349,7 +394,11 @@ static int wk_watch(void *arg, int ifd, const char *dir, uint32_t mask)
 	(void)mask;
 	/* follow.c watches the directory of a log: which log says it */
 	for (i = 0; i < wk->nf; i++) {
-		char *d = dir_of(wk->f[i].path);
+		char *d;
+
+		if (wk->f[i].fed)
+			continue;
+		d = dir_of(wk->f[i].path);
 		bool same = !strcmp(d, dir);
 
 		free(d);
@@ -402,6 +451,39 @@ static int wk_line(void *arg, struct follow_file *ff, const char *line,
 	return 0;
 }
 
+/* wk_feed - an entry of a fed source: parse it like a line of a log */
+static void wk_feed(struct worker *wk, const struct rd_ctl *m, size_t len)
+{
+	struct wfile *f;
+	struct scan_event ev;
+
+	if (m->file >= wk->nf || !wk->f[m->file].fed || !wk->f[m->file].sc)
+		return;
+	f = &wk->f[m->file];
+	if (wk->now != f->ref_time) {
+		scanner_set_ref_time(f->sc, wk->now);
+		f->ref_time = wk->now;
+	}
+	f->lines++;
+	wk->lines_total++;
+	f->seq = m->pos.offset;
+	if (scanner_feed(f->sc, m->text, len, &ev) == 1) {
+		struct db_pos pos = {.offset = f->seq};
+		struct rd_rec *r = wk_rec(wk);
+
+		if (rdwire_encode(&ev, (uint16_t)m->file, &pos, r)) {
+			wk->nout--;
+			log_warn("reader: an event of %s cannot be sent "
+				 "(MTA or tag without an id)",
+				 f->path);
+		} else {
+			r->lines = f->lines;
+			f->lines = 0;
+			f->sent = pos;
+		}
+	}
+}
+
 /* wk_positions - a position record for every log that moved */
 static void wk_positions(struct worker *wk)
 {
@@ -412,7 +494,12 @@ static void wk_positions(struct worker *wk)
 	for (i = 0; i < wk->nf; i++) {
 		struct wfile *f = &wk->f[i];
 
-		follow_pos(f->ff, &pos);
+		if (f->fed) {
+			memset(&pos, 0, sizeof(pos));
+			pos.offset = f->seq;
+		} else {
+			follow_pos(f->ff, &pos);
+		}
 		if (!f->lines && !memcmp(&pos, &f->sent, sizeof(pos)))
 			continue;
 		r = wk_rec(wk);
@@ -494,6 +581,8 @@ static void worker_main(int sock)
 			f->path = xstrdup(m->text);
 			f->pathlen = strlen(f->path);
 			f->sent = m->pos;
+			f->fed = m->flags & RC_FED;
+			f->seq = m->pos.offset;
 		} else if (m->type == RC_TRAP) {
 			traps = xreallocarray(traps, so.nspamtraps + 1,
 					      sizeof(*traps));
@@ -514,10 +603,12 @@ static void worker_main(int sock)
 		struct wfile *f = &wk.f[i];
 		struct db_pos resume = f->sent;
 
+		f->sc = scanner_new(&so);
+		if (f->fed)
+			continue;
 		follower_add(fw, f->path, resume.inode ? &resume : NULL,
 			     &f->ff);
 		follow_set_data(f->ff, f);
-		f->sc = scanner_new(&so);
 		follow_pos(f->ff, &f->sent);
 	}
 	for (;;) {
@@ -539,10 +630,13 @@ static void worker_main(int sock)
 		npfd = 1 + follower_pollfds(fw, pfd + 1, ARRAY_SIZE(pfd) - 1);
 		if (poll(pfd, (nfds_t)npfd, 1000) < 0 && errno != EINTR)
 			wk_die("poll");
-		if (pfd[0].revents) {
-			wk_ctl(&wk, m, &fd);
+		/* everything the watcher sent: clock, fed entries */
+		while (pfd[0].revents &&
+		       wk_ctl_flags(&wk, m, &fd, MSG_DONTWAIT) >= 0) {
 			if (fd >= 0)
 				close(fd);
+			if (wk.nout >= RD_BATCH / 2)
+				break; /* positions go out between */
 		}
 	}
 }
@@ -683,6 +777,7 @@ struct reader *reader_new(void)
 		log_warn("inotify: %s; polling logs once a second instead",
 			 strerror(errno));
 	r->backoff_ms = RESTART_MIN_MS;
+	r->fed_file = SIZE_MAX;
 	{
 		const char *h = secure_getenv("MXWALL_TEST_READER_HOOK");
 
@@ -832,6 +927,92 @@ static void seen_add(struct rfile *f, uint64_t dev, uint64_t ino)
 		f->nseen++;
 }
 
+/* fq_flush - send the queued entries the reader has not got (no wait) */
+static void fq_flush(struct reader *r)
+{
+	static struct rd_ctl *m;
+
+	if (!m)
+		m = xcalloc(1, sizeof(*m));
+	while (r->sock >= 0 && r->fq_sent < r->fq_n) {
+		const struct fed *e =
+		    &r->fq[(r->fq_head + r->fq_sent) % FEED_MAX];
+		size_t len =
+		    e->len < sizeof(m->text) ? e->len : sizeof(m->text);
+
+		memset(m, 0, offsetof(struct rd_ctl, text));
+		m->type = RC_LINE;
+		m->file = (uint32_t)r->fed_file;
+		m->pos.offset = e->seq;
+		memcpy(m->text, e->line, len);
+		if (send_fd_flags(r->sock, m,
+				  offsetof(struct rd_ctl, text) + len, -1,
+				  MSG_DONTWAIT) < 0)
+			return; /* full: later (POLLOUT), or gone: drain() */
+		r->fq_sent++;
+	}
+}
+
+/* fq_ack - the reader read the fed entries up to seq */
+static void fq_ack(struct reader *r, uint64_t seq)
+{
+	while (r->fq_n && r->fq[r->fq_head].seq <= seq) {
+		struct fed *e = &r->fq[r->fq_head];
+
+		free(r->fq_cursor);
+		r->fq_cursor = e->cursor;
+		free(e->line);
+		e->line = NULL;
+		e->cursor = NULL;
+		r->fq_head = (r->fq_head + 1) % FEED_MAX;
+		r->fq_n--;
+		if (r->fq_sent)
+			r->fq_sent--;
+		r->fq_moved = true;
+	}
+}
+
+static void fq_clear(struct reader *r)
+{
+	fq_ack(r, UINT64_MAX);
+	free(r->fq_cursor);
+	r->fq_cursor = NULL;
+	r->fq_head = r->fq_n = r->fq_sent = 0;
+	r->fq_moved = false;
+}
+
+bool reader_feed_room(const struct reader *r)
+{
+	return r->fed_file != SIZE_MAX && r->fq_n < FEED_MAX;
+}
+
+int reader_feed(struct reader *r, const char *line, size_t len,
+		const char *cursor)
+{
+	struct fed *e;
+
+	if (!reader_feed_room(r))
+		return -EAGAIN;
+	e = &r->fq[(r->fq_head + r->fq_n) % FEED_MAX];
+	e->seq = ++r->fq_seq;
+	e->line = xmalloc(len ? len : 1);
+	memcpy(e->line, line, len);
+	e->len = len;
+	e->cursor = xstrdup(cursor ? cursor : "");
+	r->fq_n++;
+	fq_flush(r);
+	return 0;
+}
+
+const char *reader_fed_cursor(struct reader *r, bool *moved)
+{
+	if (moved) {
+		*moved = r->fq_moved;
+		r->fq_moved = false;
+	}
+	return r->fq_cursor && *r->fq_cursor ? r->fq_cursor : NULL;
+}
+
 /* spawn - a new reader, told the logs and where to resume */
 static int spawn(struct reader *r, int64_t now)
 {
@@ -887,6 +1068,8 @@ static int spawn(struct reader *r, int64_t now)
 		m->type = RC_FILE;
 		m->file = (uint32_t)i;
 		m->flags = r->f[i].is_stdin ? RC_STDIN : 0;
+		if (i == r->fed_file)
+			m->flags |= RC_FED;
 		m->pos = r->f[i].pos;
 		memcpy(m->text, r->f[i].path, n + 1);
 		err = ctl_send(r, m, n + 1, -1);
@@ -911,6 +1094,9 @@ static int spawn(struct reader *r, int64_t now)
 	}
 	free(m);
 	r->now_sent = now;
+	r->fq_sent = 0; /* what the last reader did not read, again */
+	if (!err)
+		fq_flush(r);
 	if (err)
 		gone(r, NULL);
 	else
@@ -940,13 +1126,16 @@ static void rfiles_free(struct reader *r)
 }
 
 int reader_start(struct reader *r, char *const *paths, const struct db_pos *pos,
-		 size_t n, const struct scan_opts *so, int64_t now)
+		 size_t n, size_t fed, const struct scan_opts *so, int64_t now)
 {
 	size_t i;
 
 	if (r->pid)
 		reader_stop(r, NULL);
 	rfiles_free(r);
+	fq_clear(r);
+	r->fed_file = fed < n ? fed : SIZE_MAX;
+	r->fq_seq = 0;
 	r->f = xcalloc(n ? n : 1, sizeof(*r->f));
 	r->nf = n;
 	for (i = 0; i < n; i++) {
@@ -959,7 +1148,7 @@ int reader_start(struct reader *r, char *const *paths, const struct db_pos *pos,
 			snprintf(r->f[i].names[k], n + 8, "%s%s", paths[i],
 				 rd_name_suffix[k]);
 		}
-		if (pos)
+		if (pos && i != r->fed_file)
 			r->f[i].pos = pos[i];
 	}
 	r->traps = xcalloc(so->nspamtraps + 1, sizeof(*r->traps));
@@ -974,6 +1163,11 @@ int reader_start(struct reader *r, char *const *paths, const struct db_pos *pos,
 int reader_pollfd(const struct reader *r)
 {
 	return r->sock;
+}
+
+short reader_pollevents(const struct reader *r)
+{
+	return POLLIN | (r->fq_sent < r->fq_n ? POLLOUT : 0);
 }
 
 int reader_timeout(const struct reader *r, int timeout)
@@ -1054,10 +1248,21 @@ static void serve(struct reader *r, const struct rd_rec *q)
 }
 
 /* known - a position names a file opened for this log (or nothing yet) */
-static bool known(const struct rfile *f, const struct db_pos *p)
+static bool known(const struct reader *r, size_t file, const struct db_pos *p)
 {
+	const struct rfile *f = &r->f[file];
 	size_t i;
 
+	if (file == r->fed_file) {
+		/* an entry number: at or after what was read, not past what
+		 * was sent */
+		uint64_t first =
+		    r->fq_n ? r->fq[r->fq_head].seq - 1 : r->fq_seq;
+
+		return !p->dev && !p->inode && !p->last_len && !p->last_hash &&
+		       !p->line && p->offset >= first &&
+		       p->offset <= first + r->fq_sent;
+	}
 	if (f->is_stdin || (!p->dev && !p->inode))
 		return f->is_stdin ? !p->dev && !p->inode : !p->offset;
 	for (i = 0; i < f->nseen; i++)
@@ -1078,7 +1283,7 @@ static const char *take(struct reader *r, const struct rd_rec *rec, size_t n,
 		if (!rdwire_check(&rec[i], r->nf, &why))
 			return why;
 		if ((rec[i].type == RD_EVENT || rec[i].type == RD_POS) &&
-		    !known(&r->f[rec[i].file], &rec[i].pos))
+		    !known(r, rec[i].file, &rec[i].pos))
 			return "a position in a file not opened for that log";
 	}
 	for (i = 0; i < n; i++) {
@@ -1086,6 +1291,8 @@ static const char *take(struct reader *r, const struct rd_rec *rec, size_t n,
 
 		switch (q->type) {
 		case RD_EVENT:
+			if (q->file == r->fed_file)
+				fq_ack(r, q->pos.offset);
 			r->f[q->file].pos = q->pos;
 			r->progressed = true;
 			if (cb && cb->moved)
@@ -1097,6 +1304,8 @@ static const char *take(struct reader *r, const struct rd_rec *rec, size_t n,
 					  q->pos.line, &ev);
 			break;
 		case RD_POS:
+			if (q->file == r->fed_file)
+				fq_ack(r, q->pos.offset);
 			r->f[q->file].pos = q->pos;
 			r->progressed = true;
 			if (cb && cb->moved)
@@ -1168,6 +1377,7 @@ int reader_run(struct reader *r, int64_t now, const struct reader_cb *cb)
 				r->now_sent = now;
 		}
 		drain(r, cb, RUN_MSGS, MSG_DONTWAIT);
+		fq_flush(r);
 	}
 	if (r->eof && r->sock < 0)
 		return 1;
@@ -1228,6 +1438,7 @@ void reader_free(struct reader *r)
 		return;
 	reader_stop(r, NULL);
 	rfiles_free(r);
+	fq_clear(r);
 	close(r->ctl); /* the spawner ends with its socket */
 	if (r->spawner > 0)
 		waitpid(r->spawner, NULL, 0);

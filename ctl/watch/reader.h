@@ -62,10 +62,32 @@ struct reader *reader_new(void);
 /*
  * reader_start - follow paths[0..n) ("-" is standard input) from pos
  * (NULL or a zero position: from the start) with a new reader. Stops a
- * running one first (reader_stop). Returns 0 or -errno.
+ * running one first (reader_stop). fed < n: that source is not a file but
+ * gets its lines from reader_feed() (the journal, which the watcher
+ * reads: sd-journal opens and maps its files itself); its name is
+ * paths[fed]. Returns 0 or -errno.
  */
 int reader_start(struct reader *r, char *const *paths, const struct db_pos *pos,
-		 size_t n, const struct scan_opts *so, int64_t now);
+		 size_t n, size_t fed, const struct scan_opts *so, int64_t now);
+
+/*
+ * reader_feed - one entry of the fed source for the reader to parse, with
+ * the cursor that resumes after it. Kept until the reader has read it, and
+ * sent again to the next reader if this one dies first. -EAGAIN when
+ * reader_feed_room() is false: read no more entries until it is true.
+ */
+int reader_feed(struct reader *r, const char *line, size_t len,
+		const char *cursor);
+bool reader_feed_room(const struct reader *r);
+
+/*
+ * reader_fed_cursor - the cursor of the last fed entry the reader has read
+ * (NULL: none yet); *moved: it changed since the last call
+ */
+const char *reader_fed_cursor(struct reader *r, bool *moved);
+
+/* reader_pollevents - the events to poll reader_pollfd() for */
+short reader_pollevents(const struct reader *r);
 
 /* reader_pollfd - the fd to poll for POLLIN; -1 while no reader runs */
 int reader_pollfd(const struct reader *r);

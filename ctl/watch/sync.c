@@ -107,7 +107,8 @@ int save_positions(struct watch *w)
 	size_t i;
 
 	for (i = 0; i < w->rd_n && w->rd; i++) {
-		if (!w->rd_ctx[i].pos_dirty || !strcmp(w->rd_paths[i], "-"))
+		if (!w->rd_ctx[i].pos_dirty || !strcmp(w->rd_paths[i], "-") ||
+		    i == w->rd_journal)
 			continue;
 		reader_pos(w->rd, i, &pos);
 		if (db_pos_set(w->db, w->rd_paths[i], &pos))
@@ -124,7 +125,14 @@ int save_positions(struct watch *w)
 			return -EIO;
 		fc->pos_dirty = false;
 	}
-	if (w->jr && w->jr_dirty && journal_cursor(w->jr)) {
+	if (w->jr && w->rd && w->rd_journal != SIZE_MAX) {
+		/* the entries the reader has parsed, no further */
+		bool moved;
+		const char *cur = reader_fed_cursor(w->rd, &moved);
+
+		if (moved && cur && db_cursor_set(w->db, w->jr_key, cur))
+			return -EIO;
+	} else if (w->jr && w->jr_dirty && journal_cursor(w->jr)) {
 		if (db_cursor_set(w->db, w->jr_key, journal_cursor(w->jr)))
 			return -EIO;
 		w->jr_dirty = false;

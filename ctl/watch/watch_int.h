@@ -114,6 +114,7 @@ struct watch {
 	struct file_ctx *rd_ctx; /* pos_dirty: moved since the last save;
 				  * and what file_look() saw */
 	size_t rd_n;
+	size_t rd_journal; /* its index among them, SIZE_MAX: none */
 	bool inline_reader;
 	struct follower *fw;
 	struct follow_file **files;

@@ -16,6 +16,10 @@
 #  - started as systemd starts it (scripts/mxwall.service: its
 #    CapabilityBoundingSet, no_new_privs), the reader holds nothing all
 #    the same and the watcher promotes;
+#  - the journal (log = journal, files written by systemd-journal-remote)
+#    is read by the watcher and parsed by the reader: a first reader killed
+#    by its filter and 10 kill -9 while entries stream in lose and repeat
+#    no entry, and the saved cursor is the last entry a reader parsed;
 #  - the MTA log corpus through the split watcher gives the same events
 #    (time, address, MTA, tags, file and line, in order) as the watcher
 #    reading in its own process, and those of `mxwall scan`.
@@ -136,6 +140,54 @@ for hook in open exec bpf record; do
 	check "$hook: the new reader is confined too" test "$(st "$(reader_pid)" Seccomp)" = 2
 	stop_watch
 done
+
+# ---- the journal: the watcher reads it, the reader parses it ----
+JR=$("$T_ROOT/selftests/lib/pkgs.sh" systemd-journal-remote libsystemd-shared) ||
+	t_fatal "cannot unpack systemd-journal-remote (selftests/lib/pkgs.sh)"
+J=$T_DIR/journal
+mkdir -p "$J"
+export MXWALL_STATE_DIR=$T_DIR/jstate	# a database of its own
+DB=$MXWALL_STATE_DIR/mxwall.db
+jput() { python3 "$T_ROOT/selftests/lib/journal_export.py" |
+	(. "$JR/env.sh" && exec "$JR/lib/systemd/systemd-journal-remote" -o "$J/$1" -) 2>>"$T_DIR/jr.err"; }
+cat > "$CONF" <<EOC
+log = journal
+journal_directory = $J
+journal_match = SYSLOG_IDENTIFIER=postfix/smtpd
+threshold = 1000
+require_seen = no
+blocklist = $T_DIR/none
+EOC
+# a second each (sd-journal orders entries of several files by time)
+jt=$((T_NOW - 3000))
+for ((k = 0; k < 300; k++)); do reject_line "203.0.113.$((k % 150 + 1))" relay $((jt++)); done | jput a.journal
+# the first reader dies on its first entries: the next one gets them again
+MXWALL_TEST_READER_HOOK=exec start_watch || t_done
+killed_sys() { grep -q "killed by its seccomp filter" "$W_ERR"; }
+wait_killed_sys() { local i; for ((i = 0; i < 100; i++)); do killed_sys && return 0; sleep 0.05; done; return 1; }
+check "journal: the first reader is killed by its filter" wait_killed_sys
+check "journal: every entry recorded" wait_events 300 20
+# kill -9 while entries stream in
+for ((i = 0; i < 10; i++)); do
+	old=$(reader_pid)
+	for ((k = 0; k < 100; k++)); do reject_line "198.51.100.$((k + 1))" relay $((jt + k)); done | jput "b$i.journal" &
+	jt=$((jt + 100))
+	JP=$!
+	sleep 0.0$((RANDOM % 10))
+	kill -9 "$old" 2>/dev/null
+	wait "$JP"
+	wait_new_reader "$old" || true
+done
+check "journal: after 10 kills, every entry recorded" wait_events 1300 30
+sleep 0.5
+check_eq "journal: and none twice" "$(sql 'SELECT count(*) FROM events')" 1300
+stop_watch
+check "journal: the cursor of the last entry read is kept" test -n "$(sql "SELECT count(*) FROM cursors")"
+start_watch || t_done
+sleep 0.5
+check_eq "journal: a restart reads nothing again" "$(sql 'SELECT count(*) FROM events')" 1300
+check "journal: lines counted once" grep -q "stopped: 1300 lines, 1300 events" "$T_DIR/watch$((${#T_PIDS[@]} - 2)).err"
+stop_watch
 
 # ---- the corpus: split, in one process, and scan agree ----
 CORPUS=$T_ROOT/selftests/scan/corpus
