@@ -5,6 +5,7 @@
 #   make            build the BPF objects, skeletons and build/mxwall
 #   make check      install missing packages (as root), build, run every test
 #   make lint       check every C file against .clang-format (make format fixes)
+#                   and the module rules of docs/architecture.md
 #   make bench      run the benchmarks (numbers for docs/performance.md)
 #   make fuzz       run the libFuzzer targets (FUZZ_SECONDS each)
 #   make install    PREFIX and DESTDIR aware
@@ -154,6 +155,8 @@ FORMAT_SRCS = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 lint:
 	$(call msg,LINT,clang-format)
 	$(Q)clang-format --dry-run --Werror $(FORMAT_SRCS)
+	$(call msg,LINT,module rules)
+	$(Q)scripts/check-modules.sh
 
 format:
 	$(Q)clang-format -i $(FORMAT_SRCS)

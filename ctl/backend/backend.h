@@ -64,13 +64,7 @@ struct mx_counters {
 	uint64_t malformed; /* passed because a header did not fit */
 };
 
-enum mx_attach_mode {
-	MX_MODE_AUTO = 0,
-	MX_MODE_NATIVE,
-	MX_MODE_GENERIC,
-};
-
-#define MX_PORTS_MAX 8
+/* enum mx_attach_mode, MX_PORTS_MAX: core/mxwall.h (config reads them) */
 #define MX_IFACES_MAX 16
 
 struct mx_dp_config {

@@ -17,7 +17,6 @@
 #include <string.h>
 
 #include "core/config.h"
-#include "mta/journal.h"
 
 enum conf_type {
 	CT_STR,	     /* char * */
@@ -264,7 +263,7 @@ static int set_value(struct mx_config *c, const struct conf_key *k,
 			return -EINVAL;
 		}
 		if (k->off == OFF(journal_match) &&
-		    journal_check_match(v, why, whylen))
+		    config_journal_terms(v, NULL, NULL, why, whylen))
 			return -EINVAL;
 		strlist_add(FIELD(c, k->off, char **),
 			    FIELD(c, k->count_off, size_t), v);
@@ -820,4 +819,56 @@ uint64_t config_max_window(const struct mx_config *c)
 		if (c->rules[i].window > w)
 			w = c->rules[i].window;
 	return w;
+}
+
+static bool field_is_name(const char *p, size_t n)
+{
+	size_t i;
+
+	if (!n || n > 64 || (p[0] >= '0' && p[0] <= '9'))
+		return false;
+	for (i = 0; i < n; i++)
+		if (!((p[i] >= 'A' && p[i] <= 'Z') ||
+		      (p[i] >= '0' && p[i] <= '9') || p[i] == '_'))
+			return false;
+	return true;
+}
+
+int config_journal_terms(const char *match,
+			 int (*fn)(void *, const char *, size_t), void *arg,
+			 char *err, size_t errlen)
+{
+	const char *p = match, *q, *eq;
+	int rc;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			return 0;
+		q = p;
+		while (*q && *q != ' ' && *q != '\t')
+			q++;
+		if (!(q - p == 1 && *p == '+')) {
+			eq = memchr(p, '=', (size_t)(q - p));
+			if (!eq || !field_is_name(p, (size_t)(eq - p))) {
+				snprintf(
+				    err, errlen,
+				    "'%.*s' is not FIELD=VALUE (FIELD in "
+				    "capitals, "
+				    "e.g. _SYSTEMD_UNIT=postfix@-.service)",
+				    (int)(q - p), p);
+				return -EINVAL;
+			}
+		}
+		if (fn) {
+			rc = fn(arg, p, (size_t)(q - p));
+			if (rc) {
+				snprintf(err, errlen, "'%.*s': %s",
+					 (int)(q - p), p, strerror(-rc));
+				return rc;
+			}
+		}
+		p = q;
+	}
 }

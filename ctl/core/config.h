@@ -19,7 +19,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "backend/backend.h"
 #include "core/cidr.h"
 #include "core/mxwall.h"
 
@@ -134,5 +133,14 @@ int config_db_path(const struct mx_config *c, const char *state_dir, char *buf,
 uint64_t config_max_window(const struct mx_config *c);
 /* config_keys - NULL-terminated list of every key, for docs checks */
 extern const char *const config_key_names[];
+
+/*
+ * config_journal_terms - check a journal_match value ("FIELD=value" terms
+ * and "+") and call fn for every term (fn may be NULL): 0, or -EINVAL
+ * with the bad term in err, or fn's error
+ */
+int config_journal_terms(const char *match,
+			 int (*fn)(void *, const char *, size_t), void *arg,
+			 char *err, size_t errlen);
 
 #endif /* MXWALL_CONFIG_H */

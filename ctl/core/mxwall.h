@@ -29,6 +29,15 @@
 #define MX_CONF_DEFAULT "/etc/mxwall/mxwall.conf"
 #define MX_BLOCKLIST_DEFAULT "/etc/mxwall/blocklist"
 
+/* how XDP is attached (attach --mode, mode = in mxwall.conf) */
+enum mx_attach_mode {
+	MX_MODE_AUTO = 0,
+	MX_MODE_NATIVE,
+	MX_MODE_GENERIC,
+};
+
+#define MX_PORTS_MAX 8 /* SMTP ports in the filter's port set */
+
 enum mx_backend_kind {
 	MX_BACKEND_AUTO = 0,
 	MX_BACKEND_XDP,

@@ -17,6 +17,7 @@
 
 #include <systemd/sd-journal.h>
 
+#include "core/config.h"
 #include "core/mxwall.h"
 #include "mta/journal.h"
 
@@ -70,61 +71,9 @@ static bool field(sd_journal *j, const char *name, char *out, size_t outlen)
 	return true;
 }
 
-static bool field_is_name(const char *p, size_t n)
-{
-	size_t i;
-
-	if (!n || n > 64 || (p[0] >= '0' && p[0] <= '9'))
-		return false;
-	for (i = 0; i < n; i++)
-		if (!((p[i] >= 'A' && p[i] <= 'Z') ||
-		      (p[i] >= '0' && p[i] <= '9') || p[i] == '_'))
-			return false;
-	return true;
-}
-
-/* each_term - call fn for every term of a match value ("+" included) */
-static int each_term(const char *match, int (*fn)(void *, const char *, size_t),
-		     void *arg, char *err, size_t errlen)
-{
-	const char *p = match, *q, *eq;
-	int rc;
-
-	for (;;) {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (!*p)
-			return 0;
-		q = p;
-		while (*q && *q != ' ' && *q != '\t')
-			q++;
-		if (!(q - p == 1 && *p == '+')) {
-			eq = memchr(p, '=', (size_t)(q - p));
-			if (!eq || !field_is_name(p, (size_t)(eq - p))) {
-				snprintf(
-				    err, errlen,
-				    "'%.*s' is not FIELD=VALUE (FIELD in "
-				    "capitals, "
-				    "e.g. _SYSTEMD_UNIT=postfix@-.service)",
-				    (int)(q - p), p);
-				return -EINVAL;
-			}
-		}
-		if (fn) {
-			rc = fn(arg, p, (size_t)(q - p));
-			if (rc) {
-				snprintf(err, errlen, "'%.*s': %s",
-					 (int)(q - p), p, strerror(-rc));
-				return rc;
-			}
-		}
-		p = q;
-	}
-}
-
 int journal_check_match(const char *match, char *err, size_t errlen)
 {
-	return each_term(match, NULL, NULL, err, errlen);
+	return config_journal_terms(match, NULL, NULL, err, errlen);
 }
 
 static int add_term(void *arg, const char *t, size_t n)
@@ -180,7 +129,8 @@ int journal_open(const struct mx_journal_opts *o, struct mx_journal **out,
 				 strerror(-rc));
 			goto fail;
 		}
-		rc = each_term(o->match[i], add_term, mj, err, errlen);
+		rc = config_journal_terms(o->match[i], add_term, mj, err,
+					  errlen);
 		if (rc < 0)
 			goto fail;
 	}

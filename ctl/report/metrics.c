@@ -11,16 +11,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "cmd/cli.h"
-#include "cmd/cmdline.h"
-#include "cmd/commands.h"
 #include "core/config.h"
 #include "core/db.h"
 #include "report/metrics.h"
@@ -275,11 +271,11 @@ static int count_actions(struct mx_db *db, const char *const *kinds,
 	return 0;
 }
 
-int cmd_metrics(int argc, char **argv)
+int metrics_run(const char *conf, const char *out)
 {
 	static const char *const promote[] = {"promote", "escalate", NULL};
 	static const char *const expire[] = {"expire", "idle", NULL};
-	const char *cmd = argv[0], *conf = NULL, *out = NULL;
+	const char *cmd = "metrics";
 	struct metrics_input in = {0};
 	struct metrics_lag *lag = NULL;
 	struct mx_entry *rows = NULL;
@@ -291,28 +287,17 @@ int cmd_metrics(int argc, char **argv)
 	char *text = NULL;
 	size_t n = 0, len = 0, i;
 	FILE *f;
-	int c, rc, err;
+	int rc, err;
 
-	while ((c = cli_getopt(argc, argv)) != -1) {
-		switch (c) {
-		case 'c':
-			conf = optarg;
-			break;
-		case 'o':
-			if (!*optarg)
-				log_usage("%s: --out: empty file name", cmd);
-			out = optarg;
-			break;
-		}
-	}
-	if (optind < argc)
-		log_usage("%s: %s: unexpected argument", cmd, argv[optind]);
 	rc = report_load_config(cmd, conf, &cfg);
 	if (rc)
 		return rc;
-	rc = cmd_open(cmd, &be, 0);
-	if (rc)
+	err = backend_open(&be, 0);
+	if (err) {
+		log_err("%s: %s", cmd, backend_strerror(err));
+		rc = EXIT_RUNTIME;
 		goto out_cfg;
+	}
 	memset(&st, 0, sizeof(st));
 	err = be.ops->status(&be, &st);
 	if (!err)

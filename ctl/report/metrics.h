@@ -41,4 +41,7 @@ void metrics_format(FILE *f, const struct metrics_input *in);
 /* metrics_label - a label value escaped as the text format wants */
 void metrics_label(FILE *f, const char *s);
 
+/* metrics_run - `mxwall metrics`: to out (NULL, "-": stdout); exit status */
+int metrics_run(const char *conf, const char *out);
+
 #endif /* MXWALL_METRICS_H */

@@ -27,7 +27,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,9 +35,6 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
-#include "cmd/cli.h"
-#include "cmd/cmdline.h"
-#include "cmd/commands.h"
 #include "core/config.h"
 #include "core/db.h"
 #include "report/mail.h"
@@ -1064,78 +1060,4 @@ int report_open_db(const char *cmd, const struct mx_config *c, bool write,
 		return EXIT_RUNTIME;
 	}
 	return EXIT_OK;
-}
-
-int cmd_report(int argc, char **argv)
-{
-	const char *cmd = argv[0], *conf = NULL;
-	struct report_opts o = {0};
-	char rdir[4096];
-	struct mx_config cfg;
-	struct mx_db *db = NULL;
-	struct backend be;
-	bool top_given = false;
-	int c, rc;
-
-	while ((c = cli_getopt(argc, argv)) != -1) {
-		switch (c) {
-		case 'b':
-			if (table_parse_by(optarg, &o.v4len, &o.v6len))
-				log_usage(
-				    "%s: --by %s: expected /24, /16 or /48",
-				    cmd, optarg);
-			o.by = optarg;
-			break;
-		case 'c':
-			conf = optarg;
-			break;
-		case 'j':
-			o.json = true;
-			break;
-		case 'n':
-			if (parse_u64(optarg, 0, 100000000, &o.top))
-				log_usage(
-				    "%s: -n %s: expected a number of rows", cmd,
-				    optarg);
-			top_given = true;
-			break;
-		case 'o':
-			if (!*optarg)
-				log_usage("%s: --out: empty file name", cmd);
-			o.out = optarg;
-			break;
-		case 'r':
-			o.reset = true;
-			break;
-		}
-	}
-	if (optind < argc)
-		log_usage("%s: %s: unexpected argument", cmd, argv[optind]);
-	rc = report_load_config(cmd, conf, &cfg);
-	if (rc)
-		return rc;
-	if (!top_given)
-		o.top = cfg.report_top;
-	o.state_dir = mx_opt.state_dir;
-	if (cfg.report_dir) {
-		snprintf(rdir, sizeof(rdir), "%s", cfg.report_dir);
-	} else if (path_join(rdir, sizeof(rdir), mx_opt.state_dir, "reports")) {
-		log_err("%s: state directory path too long", cmd);
-		config_free(&cfg);
-		return EXIT_RUNTIME;
-	}
-	o.report_dir = rdir;
-	o.mail_to = cfg.report_mail_to;
-	o.sendmail = cfg.sendmail;
-	rc = report_open_db(cmd, &cfg, o.reset, &db);
-	if (!rc)
-		rc = cmd_open(cmd, &be, o.reset ? BE_LOCK : 0);
-	if (!rc) {
-		rc = report_run(&o, &be, db);
-		backend_close(&be);
-	}
-	if (db)
-		db_close(db);
-	config_free(&cfg);
-	return rc;
 }

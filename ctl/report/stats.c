@@ -7,14 +7,10 @@
  * last N days from the controller's database and prints the result.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "cmd/cli.h"
-#include "cmd/cmdline.h"
-#include "cmd/commands.h"
 #include "core/config.h"
 #include "core/db.h"
 #include "core/mxwall.h"
@@ -289,40 +285,17 @@ static int load_event(void *arg, const struct db_event *e)
 	return 0;
 }
 
-int cmd_stats(int argc, char **argv)
+int stats_run(const char *conf, uint64_t days, bool json)
 {
-	const char *cmd = "stats persistence", *conf = NULL;
+	const char *cmd = "stats persistence";
 	struct stats_result res = {0};
 	struct load l = {0};
 	struct mx_config cfg;
 	struct mx_db *db = NULL;
-	uint64_t days = STATS_DAYS_DEFAULT;
-	bool json = false;
 	int64_t now = (int64_t)time(NULL);
 	size_t i;
-	int c, rc, err;
+	int rc, err;
 
-	while ((c = cli_getopt(argc, argv)) != -1) {
-		switch (c) {
-		case 'c':
-			conf = optarg;
-			break;
-		case 'd':
-			if (parse_u64(optarg, 1, 36500, &days))
-				log_usage("%s: --days %s: expected 1 to 36500",
-					  cmd, optarg);
-			break;
-		case 'j':
-			json = true;
-			break;
-		}
-	}
-	if (optind >= argc || strcmp(argv[optind], "persistence"))
-		log_usage(
-		    "stats: %s: unknown statistic (expected 'persistence')",
-		    optind >= argc ? "(none)" : argv[optind]);
-	if (optind + 1 < argc)
-		log_usage("%s: %s: unexpected argument", cmd, argv[optind + 1]);
 	rc = report_load_config(cmd, conf, &cfg);
 	if (rc)
 		return rc;

@@ -30,7 +30,6 @@
  * turn of the loop, so that tests move time forward without sleeping.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stddef.h>
@@ -45,10 +44,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cmd/cli.h"
-#include "cmd/commands.h"
 #include "core/mxwall.h"
 #include "core/privsep.h"
+#include "watch/watch.h"
 #include "watch/watch_int.h"
 
 /* ---- clock ---- */
@@ -731,7 +729,7 @@ static void reload(struct watch *w)
 	core_load(w);
 }
 
-int cmd_watch(int argc, char **argv)
+int watch_run(const struct watch_opts *o)
 {
 	struct watch *w = xcalloc(1, sizeof(*w));
 	char dbpath[4096], err[512];
@@ -741,26 +739,14 @@ int cmd_watch(int argc, char **argv)
 	size_t i, npfd;
 	bool running = true, stalled;
 
-	w->conf_path = MX_CONF_DEFAULT;
 	w->lock_fd = -1;
 	w->pid_fd = -1;
 	wire_reader_init(&w->wire, mx_opt.pin_dir);
-	while ((c = cli_getopt(argc, argv)) != -1) {
-		switch (c) {
-		case 'c':
-			w->conf_path = optarg;
-			w->conf_given = true;
-			break;
-		case 'n':
-			w->dry_run = true;
-			break;
-		}
-	}
-	w->cli_logs = argv + optind;
-	w->ncli_logs = (size_t)(argc - optind);
-	for (i = 0; i < w->ncli_logs; i++)
-		if (!w->cli_logs[i][0])
-			log_usage("watch: empty LOGFILE argument");
+	w->conf_path = o->conf_path;
+	w->conf_given = o->conf_given;
+	w->dry_run = o->dry_run;
+	w->cli_logs = o->logs;
+	w->ncli_logs = o->nlogs;
 	w->fake_now = secure_getenv("MXWALL_FAKE_NOW");
 	if (w->fake_now && !*w->fake_now)
 		w->fake_now = NULL;
