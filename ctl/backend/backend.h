@@ -53,7 +53,7 @@ struct mx_entry {
 	int64_t last_hit; /* unix seconds; 0 never */
 };
 
-/* global counters of the data path (DESIGN.md "Data path") */
+/* global counters of the data path (mxwall(8) "status") */
 struct mx_counters {
 	uint64_t seen;	    /* packets looked at */
 	uint64_t syn;	    /* SMTP SYNs */

@@ -2,7 +2,7 @@
 /*
  * cmd_scan.c - `mxwall scan [--json] [--spamtrap ADDR]... [LOGFILE...]`:
  * print every event against an SMTP client found in MTA logs, one per
- * line, TIME<TAB>IP<TAB>MTA<TAB>TAGS (DESIGN.md "mxwall scan output"), or
+ * line, TIME<TAB>IP<TAB>MTA<TAB>TAGS (mxwall(8) "scan"), or
  * one JSON object per line with --json. Reads plain or .gz files, or
  * stdin for "-" (the default when no file is named). Read-only: it
  * changes nothing anywhere.

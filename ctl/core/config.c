@@ -473,7 +473,7 @@ void config_defaults(struct mx_config *c)
 		    set_value(c, &keys[i], keys[i].def, why, sizeof(why)))
 			log_panic("config default of %s: %s", keys[i].name,
 				  why);
-	/* greylisting is recorded but does not count (DESIGN.md) */
+	/* greylisting is recorded but does not count (mxwall.conf(5)) */
 	r = rule_get(c, "greylist");
 	r->threshold = 0;
 	r->has_threshold = true;

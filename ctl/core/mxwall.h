@@ -19,7 +19,7 @@
 
 #define MXWALL_VERSION "0.1.0"
 
-/* Exit status of every command (DESIGN.md "Control"). */
+/* Exit status of every command (mxwall(8) "EXIT STATUS"). */
 #define EXIT_OK 0
 #define EXIT_RUNTIME 1 /* the command was right, the world was not */
 #define EXIT_USAGE 2   /* bad argument: one line naming it */

@@ -2,7 +2,7 @@
 /*
  * scan.h - read MTA log lines, one at a time, and say which of them are
  * events against an SMTP client: a rejection, protocol abuse, a failed
- * authentication or a greylisting deferral (DESIGN.md "mxwall scan output").
+ * authentication or a greylisting deferral (mxwall(8) "scan").
  *
  * Used by: cmd_scan.c (`mxwall scan`) and the controller (`mxwall watch`).
  * Keep the shape of this header stable; add fields at the end.

@@ -4,7 +4,7 @@
  * persistence"), as a pure function over a list of (source, time, tags)
  * events, so that a unit test can drive it with a generated history.
  *
- * What is counted (background/004, DESIGN.md "mxwall stats persistence"):
+ * What is counted (mxwall(8) "stats persistence"):
  *  - A "try" is a connection attempt of one source. Events of a source that
  *    come less than STATS_TRY_GAP_SEC after the previous event of the same
  *    source belong to the same try (one SMTP session writes several reject
@@ -72,7 +72,8 @@ void stats_result_free(struct stats_result *res);
 int stats_bucket(uint64_t retries);
 /* stats_fmt_pct - share as in the sample: "60%", "7.4%", "8%", "0.05%" */
 void stats_fmt_pct(uint64_t part, uint64_t whole, char *buf, size_t len);
-/* stats_print - the DESIGN.md table; stats_print_json - the same as JSON */
+/* stats_print - the table of mxwall(8) "stats"; stats_print_json - the same as
+ * JSON */
 void stats_print(FILE *f, const struct stats_result *res);
 void stats_print_json(FILE *f, const struct stats_result *res, int days);
 

@@ -2,11 +2,12 @@
 /*
  * table.c - the top/report table, the JSON entry objects and aggregation.
  *
- * The text table is the seed report's format (DESIGN.md): an address column
- * at least TABLE_HOST_WIDTH wide and widened for the longest entry (a full
- * IPv6 netblock never pushes the numbers out of line), packets right
- * aligned, bytes in report units, then the tags in brackets. Printing is
- * deterministic: the same rows give the same bytes, which the golden files
+ * The text table is the report's format (mxwall(8) "The table of top,
+ * list and report"): an address column at least TABLE_HOST_WIDTH wide
+ * and widened for the longest entry (a full IPv6 netblock never pushes
+ * the numbers out of line), packets right aligned, bytes in report units,
+ * then the tags in brackets. Printing is deterministic: the same rows give
+ * the same bytes, which the golden files
  * in selftests/golden/ hold us to.
  */
 #include <errno.h>

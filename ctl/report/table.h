@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * table.h - printing entry rows: the top/report table of DESIGN.md and the
+ * table.h - printing entry rows: the top/report table of mxwall(8) and the
  * JSON objects of `top --json`, `list --json` and `report --json`, plus the
  * netblock aggregation behind `--by /24|/16|/48`.
  *

@@ -5,7 +5,7 @@
  * into the filter with tag `a` plus their reasons, expire them on time
  * (OpenBSD's spamd greyscan is the model: scan, decide, apply, log).
  *
- * What it promises (DESIGN.md "The controller", mxwall.conf(5)):
+ * What it promises (mxwall(8) "watch", mxwall.conf(5)):
  *  - Every line is counted once: events and read positions are committed
  *    in the same database transaction (batched, commit_interval), and a
  *    promotion commits at once.

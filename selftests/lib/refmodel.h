@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * refmodel.h - a userspace reference model of the mxwall data path, written
- * from DESIGN.md "Data path" (not from bpf/): given a frame and the table,
- * it says what the XDP program must do with it and which counters move.
- * Used by selftests/prog/test_pktfuzz.c to judge random and mutated frames.
+ * from the data path's rules (mxwall(8), docs/architecture.md; not from bpf/):
+ * given a frame and the table, it says what the XDP program must do with it and
+ * which counters move. Used by selftests/prog/test_pktfuzz.c to judge random
+ * and mutated frames.
  *
  * The model's reading of the contract:
  *  - Ethernet, then at most two 802.1Q/802.1ad tags; any other ethertype

@@ -2,7 +2,8 @@
 /*
  * test_pktfuzz.c - packet fuzzing of the XDP program through
  * BPF_PROG_TEST_RUN, judged by an independent reference model
- * (selftests/lib/refmodel.c, written from DESIGN.md "Data path").
+ * (selftests/lib/refmodel.c, written from the data path's rules:
+ * mxwall(8) DESCRIPTION, docs/architecture.md).
  *
  * The table holds hosts, netblocks of many lengths, allow exceptions and
  * observe entries for both families, written with the real backend_xdp

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * test_cidr.c - CIDR parsing, canonical printing, comparison and
- * containment: the strict rules of DESIGN.md (full dotted quads, no leading
+ * containment: the strict rules of mxwall(8) (full dotted quads, no leading
  * zeros, RFC 5952 output, host bits cleared with CIDR_MASKED, /0 refused).
  */
 #include <errno.h>

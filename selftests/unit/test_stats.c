@@ -2,7 +2,7 @@
 /*
  * test_stats.c - the persistence statistics on a generated event history
  * whose distribution is known in advance, the percentage format, and the
- * printed table against the sample in DESIGN.md.
+ * printed table against the sample in mxwall(8).
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -220,7 +220,7 @@ static void test_gap(void)
 	stats_result_free(&res);
 }
 
-/* the two sample rows of DESIGN.md, from counts that give them */
+/* the two sample rows of mxwall(8), from counts that give them */
 static void test_print_sample(void)
 {
 	struct stats_row rows[2] = {
@@ -241,7 +241,7 @@ static void test_print_sample(void)
 		   "  4.1%          8%  3.7%\n"
 		   "dynamic                  25,430    59%      17%     7.7%   "
 		   "  4.2%        8.2%  3.3%\n",
-		   "DESIGN.md sample");
+		   "mxwall(8) sample");
 	free(buf);
 
 	buf = NULL;

@@ -4,8 +4,8 @@
  * byte for byte with golden files (selftests/golden/NAME.ok), and a round
  * trip: every printed Host/Mask parses back to the entry it came from.
  *
- * table_design.ok is copied from DESIGN.md, not generated. The others are
- * regenerated only on purpose: MXWALL_GOLDEN_REGEN=1 build/asan/test_table
+ * table_design.ok is the sample table of mxwall(8), not generated. The others
+ * are regenerated only on purpose: MXWALL_GOLDEN_REGEN=1 build/asan/test_table
  * (run from the top of the tree), then review the diff.
  */
 #include <errno.h>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * test_util.c - the typed parsers and formatters of util.c: report byte
- * units (the sample values of DESIGN.md), durations, port lists, numbers,
+ * units (the sample values of mxwall(8)), durations, port lists, numbers,
  * thousands separators, ISO times and JSON strings.
  */
 #include <errno.h>
@@ -27,11 +27,11 @@ static void test_fmt_bytes(void)
 	} cases[] = {
 	    {0, "0"},
 	    {1, "1"},
-	    {93552, "93552"}, /* DESIGN.md seed report: exact */
-	    {85360, "85360"}, /* DESIGN.md seed report: exact */
+	    {93552, "93552"}, /* the sample report: exact */
+	    {85360, "85360"}, /* the sample report: exact */
 	    {99999, "99999"},
 	    {100000, "97K"},
-	    {356 * 1024, "356K"},	 /* DESIGN.md: 356K */
+	    {356 * 1024, "356K"},	 /* mxwall(8): 356K */
 	    {356 * 1024 + 1023, "356K"}, /* whole numbers, truncated */
 	    {215 * 1024, "215K"},
 	    {99999ULL * 1024 + 1023, "99999K"},
@@ -198,7 +198,7 @@ static void test_formatters(void)
 	fmt_thousands(999, buf, sizeof(buf));
 	ASSERT_STR(buf, "999", "thousands 999");
 	fmt_thousands(46583, buf, sizeof(buf));
-	ASSERT_STR(buf, "46,583", "thousands 46583 (DESIGN.md)");
+	ASSERT_STR(buf, "46,583", "thousands 46583 (mxwall(8))");
 	fmt_thousands(1234567, buf, sizeof(buf));
 	ASSERT_STR(buf, "1,234,567", "thousands 1234567");
 
