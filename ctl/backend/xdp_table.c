@@ -320,8 +320,10 @@ void xdp_tagsets_gc(struct xdp_priv *p, const struct mx_meta *keep,
 	__u32 id;
 	int i;
 
+	/* the pins are state on disk: a tagset index past the table (a
+	 * corrupt or foreign pin) names nothing, and must not write */
 	for (id = 0; id < p->cfg.cap; id++)
-		if (p->meta[id].family)
+		if (p->meta[id].family && p->meta[id].tagset < MX_TAGSETS)
 			used[p->meta[id].tagset] = 1;
 	for (k = 0; k < nkeep; k++)
 		if (keep[k].family && keep[k].tagset < MX_TAGSETS)

@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <time.h>
 
+#include "backend/xdp_int.h"
 #include "test.h"
 #include "../prog/xdp_harness.h"
 #include "../lib/refmodel.h"
@@ -538,6 +539,41 @@ static void test_last_hit(void)
 		  "last_hit");
 }
 
+/*
+ * a corrupt tagset index in the pinned metadata (the pins outlive the
+ * process that wrote them) must not make the controller write out of
+ * bounds: the tag set sweep and the dump ignore it
+ */
+static void test_corrupt_tagset(void)
+{
+	struct xdp_priv *p = H.be.priv;
+	struct mx_entry *v = NULL;
+	size_t n = 0, i;
+	__u16 saved;
+	__u32 id;
+
+	ASSERT_EQ(add1(&H.be, "10.97.0.1", MX_ACT_DROP, false), 0, "add");
+	for (id = 0; id < p->cfg.cap; id++)
+		if (p->meta[id].family == AF_INET &&
+		    !memcmp(p->meta[id].addr, "\x0a\x61\x00\x01", 4))
+			break;
+	ASSERT_TRUE(id < p->cfg.cap, "the entry's metadata");
+	if (id == p->cfg.cap)
+		return;
+	saved = p->meta[id].tagset;
+	p->meta[id].tagset = 0xffff;
+	xdp_tagsets_gc(p, NULL, 0);
+	ASSERT_EQ(H.be.ops->dump(&H.be, &v, &n), 0, "dump");
+	for (i = 0; i < n; i++)
+		if (!strcmp(cidr_format(&v[i].net, (char[CIDR_STRLEN]){0},
+					CIDR_STRLEN),
+			    "10.97.0.1"))
+			ASSERT_STR(v[i].tags, "",
+				   "a tagset past the table: no tags");
+	free(v);
+	p->meta[id].tagset = saved;
+}
+
 static void on_signal(int sig)
 {
 	if (B2.priv)
@@ -566,6 +602,7 @@ int main(void)
 	TEST_RUN(test_random);
 	TEST_RUN(test_ctl);
 	TEST_RUN(test_last_hit);
+	TEST_RUN(test_corrupt_tagset);
 	close(stats_fd);
 	B2.ops->close(&B2);
 	xh_teardown(&H);
