@@ -71,7 +71,8 @@ static void test_buckets(void)
 
 	for (i = 0; i < 1000000; i++) {
 		__u32 a = mx_mix32(i), plen = 16 + i % 17;
-		__u32 b1 = mx_t4_b1(a, plen, mask), b2 = mx_t4_b2(a, plen, mask);
+		__u32 b1 = mx_t4_b1(a, plen, mask),
+		      b2 = mx_t4_b2(a, plen, mask);
 
 		out += b1 > mask || b2 > mask;
 		same += b1 == b2;
