@@ -240,3 +240,29 @@ int wire_lookup(struct wire_reader *r, const struct cidr *host, int64_t *when)
 	*when = boot_to_unix(stamp);
 	return 0;
 }
+
+int wire_status(const char *pin_dir, bool *attached, size_t *sources)
+{
+	struct wire_reader r;
+	struct mx_wire_key k, next;
+	char path[4096];
+	void *prev = NULL;
+	int err;
+
+	*sources = 0;
+	err = path_join(path, sizeof(path), pin_dir, MX_WIRE_LINK);
+	if (err)
+		return err;
+	*attached = !access(path, F_OK);
+	wire_reader_init(&r, pin_dir);
+	err = reader_open(&r);
+	if (err)
+		return err;
+	while (!bpf_map_get_next_key(r.fd, prev, &next)) {
+		(*sources)++;
+		k = next;
+		prev = &k;
+	}
+	wire_reader_close(&r);
+	return 0;
+}

@@ -9,6 +9,7 @@
 #ifndef MXWALL_WIRE_H
 #define MXWALL_WIRE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -31,6 +32,12 @@ int wire_follow(struct backend *be);
 /* wire_remove - detach the recorder and remove its pins (and pin_dir if
  * that leaves it empty); nothing there is not an error */
 int wire_remove(const char *pin_dir);
+
+/*
+ * wire_status - is the recorder attached (its link pinned), and how many
+ * sources does the record hold; -ENXIO: no record in pin_dir
+ */
+int wire_status(const char *pin_dir, bool *attached, size_t *sources);
 
 /*
  * A reader of the record that follows the pins: when they are made again

@@ -223,8 +223,9 @@ const struct cli_command cli_commands[] = {
     {"status", cmd_status, "[--json]",
      "The backend in use and why, interfaces and modes, ports, observe "
      "mode,\n"
-     "entry counts and capacity, the global counters, and whether the\n"
-     "controller (mxwall watch) is running.",
+     "entry counts and capacity, the global counters, the sources in the\n"
+     "record of SMTP handshakes, and whether the controller (mxwall watch)\n"
+     "is running.",
      json_opts, NULL, NULL, NULL},
     {"block", cmd_block,
      "CIDR... [--tag TAG] [--ttl DURATION] [--static] [--observe]",

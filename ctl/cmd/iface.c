@@ -469,7 +469,14 @@ static long controller_pid(const char *state_dir)
 	return pid;
 }
 
-static void status_json(const struct mx_status *st, const char *why, long pid)
+/* the record of SMTP handshakes that require_seen asks (wire.h) */
+struct hs_status {
+	bool present, attached;
+	size_t sources;
+};
+
+static void status_json(const struct mx_status *st, const char *why, long pid,
+			const struct hs_status *hs)
 {
 	const struct mx_counters *k = &st->counters;
 	size_t i;
@@ -502,6 +509,11 @@ static void status_json(const struct mx_status *st, const char *why, long pid)
 	       (unsigned long long)k->dropped, (unsigned long long)k->allowed,
 	       (unsigned long long)k->observed, (unsigned long long)k->passed,
 	       (unsigned long long)k->malformed);
+	if (hs->present)
+		printf(",\"handshakes\":{\"attached\":%s,\"sources\":%zu}",
+		       hs->attached ? "true" : "false", hs->sources);
+	else
+		printf(",\"handshakes\":null");
 	if (pid)
 		printf(",\"controller\":{\"running\":true,\"pid\":%ld}}\n",
 		       pid);
@@ -509,7 +521,8 @@ static void status_json(const struct mx_status *st, const char *why, long pid)
 		printf(",\"controller\":{\"running\":false,\"pid\":null}}\n");
 }
 
-static void status_text(const struct mx_status *st, const char *why, long pid)
+static void status_text(const struct mx_status *st, const char *why, long pid,
+			const struct hs_status *hs)
 {
 	const struct mx_counters *k = &st->counters;
 	char a[32], b[32], c2[32], d[32];
@@ -552,6 +565,14 @@ static void status_text(const struct mx_status *st, const char *why, long pid)
 	fmt_thousands(k->passed, b, sizeof(b));
 	fmt_thousands(k->malformed, c2, sizeof(c2));
 	printf("            %s observed, %s passed, %s malformed\n", a, b, c2);
+	fmt_thousands(hs->sources, a, sizeof(a));
+	if (!hs->present)
+		printf("handshakes: no record (run 'mxwall attach IFACE'; "
+		       "with require_seen nothing is promoted)\n");
+	else
+		printf("handshakes: %s sources recorded%s\n", a,
+		       hs->attached ? ""
+				    : " (not attached: recording nothing)");
 	if (pid)
 		printf("controller: running (pid %ld)\n", pid);
 	else
@@ -561,6 +582,7 @@ static void status_text(const struct mx_status *st, const char *why, long pid)
 int cmd_status(int argc, char **argv)
 {
 	const char *cmd = argv[0];
+	struct hs_status hs = {false, false, 0};
 	struct mx_status st;
 	struct backend be;
 	bool json = false;
@@ -589,10 +611,11 @@ int cmd_status(int argc, char **argv)
 	if (!st.backend)
 		st.backend = be.ops->name;
 	pid = controller_pid(be.state_dir);
+	hs.present = !wire_status(be.pin_dir, &hs.attached, &hs.sources);
 	if (json)
-		status_json(&st, st.why[0] ? st.why : be.why, pid);
+		status_json(&st, st.why[0] ? st.why : be.why, pid, &hs);
 	else
-		status_text(&st, st.why[0] ? st.why : be.why, pid);
+		status_text(&st, st.why[0] ? st.why : be.why, pid, &hs);
 	backend_close(&be);
 	return EXIT_OK;
 }

@@ -13,6 +13,7 @@
 #    to a port in the set where nothing listens, a handshake with a port
 #    outside the set and a handshake in another network namespace are
 #    not noted;
+#  - status counts the sources recorded;
 #  - attach again (an upgrade) replaces the program and keeps the record;
 #  - switching the backend to nft keeps the record and goes on noting;
 #  - detach of the last interface removes the program and every pin.
@@ -106,6 +107,10 @@ check_eq "v6 handshake" "$(net_connect fd00:250::41 $SRV6 25)" ok
 check "v4 client noted (dual-stack socket: as IPv4)" recorded 10.250.4.1
 check "v6 client noted" recorded fd00:250::41
 check "v6 neighbour not noted" absent fd00:250::42
+check "status --json counts them" bash -c "$(declare -f mxw ns_srv); $(declare -p MXWALL PIN_DIR STATE_DIR NS_SRV PY); \
+	mxw status --json | \"\$PY\" -c 'import json, sys; h = json.load(sys.stdin)[\"handshakes\"]; assert h == {\"attached\": True, \"sources\": 2}, h'"
+check "status says so" bash -c "$(declare -f mxw ns_srv); $(declare -p MXWALL PIN_DIR STATE_DIR NS_SRV); \
+	mxw status | grep -qx 'handshakes: 2 sources recorded'"
 
 raw_syn $SPOOF $SRV4 25
 sleep 0.3
