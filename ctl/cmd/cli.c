@@ -162,6 +162,15 @@ static const struct cli_opt watch_opts[] = {
      "configuration (default " MX_CONF_DEFAULT ")"},
     {"dry-run", 'n', true, no_argument, NULL,
      "log what would be blocked, change nothing"},
+    {"check", 'k', false, no_argument, NULL,
+     "check the configuration, logs, filter, interfaces and\n"
+     "privileges, say what would be done, and exit (= mxwall check)"},
+    {0},
+};
+
+static const struct cli_opt check_opts[] = {
+    {"config", 'c', true, required_argument, "FILE",
+     "configuration (default " MX_CONF_DEFAULT ")"},
     {0},
 };
 
@@ -268,7 +277,14 @@ const struct cli_command cli_commands[] = {
      "(the default) reads stdin. Syslog stamps take their year from the\n"
      "file's modification time.",
      scan_opts, NULL, NULL, NULL},
-    {"watch", cmd_watch, "[--config FILE] [--dry-run] [LOGFILE...]",
+    {"check", cmd_check, "[--config FILE] [LOGFILE...]",
+     "Check what watch needs without starting it: parse the whole\n"
+     "configuration, open every log (or the journal), look at the filter,\n"
+     "the interfaces and the privileges, and print what watch would do.\n"
+     "Each problem is one line, FILE:LINE: what is wrong; exit 0 when\n"
+     "there is none, 1 otherwise.",
+     check_opts, NULL, NULL, NULL},
+    {"watch", cmd_watch, "[--config FILE] [--dry-run] [--check] [LOGFILE...]",
      "Follow the MTA's logs and promote sources with many rejections\n"
      "into the filter (see mxwall.conf(5)).",
      watch_opts, "LOGFILE... replaces the config's log keys; '-' is stdin.",

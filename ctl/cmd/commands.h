@@ -32,5 +32,10 @@ int cmd_stats(int argc, char **argv);	/* stats.c */
 int cmd_metrics(int argc, char **argv); /* metrics.c */
 int cmd_export(int argc, char **argv);	/* cmd/export.c */
 int cmd_query(int argc, char **argv);	/* query.c (and `why`) */
+int cmd_check(int argc, char **argv);	/* cmd/check.c */
+/* check_run - what `check` and `watch --check` print; 0 or 1 */
+#include <stdbool.h>
+#include <stddef.h>
+int check_run(const char *conf, bool conf_given, char **logs, size_t nlogs);
 
 #endif /* MXWALL_COMMANDS_H */

@@ -13,6 +13,7 @@
 int cmd_watch(int argc, char **argv)
 {
 	struct watch_opts o = {.conf_path = MX_CONF_DEFAULT};
+	bool check = false;
 	size_t i;
 	int c;
 
@@ -25,6 +26,9 @@ int cmd_watch(int argc, char **argv)
 		case 'n':
 			o.dry_run = true;
 			break;
+		case 'k':
+			check = true;
+			break;
 		}
 	}
 	o.logs = argv + optind;
@@ -32,5 +36,7 @@ int cmd_watch(int argc, char **argv)
 	for (i = 0; i < o.nlogs; i++)
 		if (!o.logs[i][0])
 			log_usage("watch: empty LOGFILE argument");
+	if (check) /* = mxwall check */
+		return check_run(o.conf_path, o.conf_given, o.logs, o.nlogs);
 	return watch_run(&o);
 }
