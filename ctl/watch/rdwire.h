@@ -48,7 +48,7 @@ extern const char *const rd_name_suffix[RD_NAME_MAX + 1];
 #define RD_TAGS 12	/* tag ids per event: 64 bytes hold no more */
 #define RD_TAG_ZONE 255 /* the tag is the DNSBL zone in zone[] */
 #define RD_ZONE_LEN 48
-#define RD_BATCH 64 /* records per message at most */
+#define RD_BATCH 256 /* records per message at most */
 
 struct rd_rec {
 	uint8_t type;	      /* enum rd_type */
