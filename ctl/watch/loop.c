@@ -30,6 +30,7 @@
  * turn of the loop, so that tests move time forward without sleeping.
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stddef.h>
@@ -640,17 +641,18 @@ static int setup_wire(struct watch *w)
 
 static int pidfile_open(struct watch *w)
 {
-	char buf[32];
+	char buf[32], why[PATH_MAX + 128];
 	int err, n;
 
-	err = mkdir_p(mx_opt.state_dir, 0700);
+	err = mkdir_private(mx_opt.state_dir, 0700, why, sizeof(why));
 	if (err) {
-		log_err("%s: %s", mx_opt.state_dir, strerror(-err));
+		log_err("%s", why);
 		return err;
 	}
 	path_join(w->pid_path, sizeof(w->pid_path), mx_opt.state_dir,
 		  "watch.pid");
-	w->pid_fd = open(w->pid_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	w->pid_fd =
+	    open(w->pid_path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (w->pid_fd < 0) {
 		log_err("%s: %s", w->pid_path, strerror(errno));
 		return -errno;
@@ -739,7 +741,6 @@ int watch_run(const struct watch_opts *o)
 	size_t i, npfd;
 	bool running = true, stalled;
 
-	w->lock_fd = -1;
 	w->pid_fd = -1;
 	wire_reader_init(&w->wire, mx_opt.pin_dir);
 	w->conf_path = o->conf_path;
@@ -974,8 +975,6 @@ out:
 	if (w->have_be)
 		backend_close(&w->be);
 	wire_reader_close(&w->wire);
-	if (w->lock_fd >= 0)
-		close(w->lock_fd);
 	if (w->pid_fd >= 0) {
 		unlink(w->pid_path);
 		close(w->pid_fd);

@@ -23,32 +23,19 @@
 
 /* ---- the filter ---- */
 
+/*
+ * lock_take - the lock every mutating command takes: the pin directory's,
+ * then the state directory's (backend_lock), so a command with other
+ * state directory but the same pins waits for the watcher too
+ */
 int lock_take(struct watch *w)
 {
-	char path[4096];
-	int err;
-
-	if (w->lock_fd < 0) {
-		err = mkdir_p(mx_opt.state_dir, 0700);
-		if (err)
-			return err;
-		err = path_join(path, sizeof(path), mx_opt.state_dir, "lock");
-		if (err)
-			return err;
-		w->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-		if (w->lock_fd < 0)
-			return -errno;
-	}
-	while (flock(w->lock_fd, LOCK_EX))
-		if (errno != EINTR)
-			return -errno;
-	return 0;
+	return backend_lock(&w->be);
 }
 
 void lock_drop(struct watch *w)
 {
-	if (w->lock_fd >= 0)
-		flock(w->lock_fd, LOCK_UN);
+	backend_unlock(&w->be);
 }
 
 /*

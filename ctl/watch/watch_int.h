@@ -103,7 +103,6 @@ struct watch {
 	bool have_be;
 	struct wire_reader wire; /* the handshake record (require_seen) */
 	int64_t wire_logged;	 /* when its absence was last logged */
-	int lock_fd;
 	int pid_fd;
 	char pid_path[4096];
 

@@ -13,7 +13,7 @@
 #  - a crash (SIGKILL at each fsync) leaves no temp file behind;
 #  - the database is created 0600 whatever the umask;
 #  - two commands sharing pins but not state directories serialise on the
-#    lock that lives with the pins.
+#    lock that lives with the pins, and the watcher's promotions take it.
 set -u
 . "$(dirname "$0")/../watch/lib.sh"
 t_init
@@ -163,5 +163,17 @@ exec 9<&-
 wait "$blocker"
 check_eq "it goes ahead once the lock is free" "$?" 0
 check "and its change landed" listed 192.0.2.11
+
+# the watcher takes the same lock for its promotions
+start_watch || t_done
+exec 9< "$MXWALL_PIN_DIR"
+flock -x 9
+rejects 192.0.2.12 2
+sleep 1
+check_not "the watcher's promotion waits for the pin lock" listed 192.0.2.12
+flock -u 9
+exec 9<&-
+check "and lands once it is free" wait_listed 192.0.2.12
+stop_watch
 
 t_done
