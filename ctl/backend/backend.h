@@ -2,7 +2,7 @@
 /*
  * backend.h - the one ops table that every command drives, with two
  * implementations: xdp.c with xdp_table.c, xdp_apply.c, xdp_dump.c (pinned BPF
- * maps, the fast path) and backend_nft.c (table inet mxwall through
+ * maps, the fast path) and backend_nft.c (table netdev mxwall through
  * libnftnl/libmnl).
  *
  * Promises every implementation keeps:

@@ -84,5 +84,12 @@ done
 [ -z "$undocumented" ] && ok "every long option in mxwall(8) is in some --help" ||
 	bad "options in mxwall(8) that no --help mentions:$undocumented"
 
+# the nftables backend's table, as the code makes it (backend/nft_msg.c)
+fam=$(grep -ohE 'table (inet|netdev|ip|ip6|bridge) mxwall' ctl/backend/nft.c | head -n 1 | cut -d' ' -f2)
+wrong=$(grep -nE 'table (inet|ip|ip6|bridge|netdev) mxwall|Ql (inet|ip|ip6|bridge|netdev) mxwall' \
+	docs/mxwall.8 docs/mxwall.conf.5 README.md | grep -v " $fam mxwall")
+[ -n "$fam" ] && [ -z "$wrong" ] && ok "the docs name table $fam mxwall" ||
+	bad "the docs name another table than '${fam:-?} mxwall'" "$wrong"
+
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]

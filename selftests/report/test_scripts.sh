@@ -54,6 +54,15 @@ else
 	ok "systemd-analyze verify rejects a broken ExecStart"
 fi
 
+# the report's unit is walled in like the controller's (it was 9.2 UNSAFE)
+for u in mxwall mxwall-report; do
+	sed "s|@SBINDIR@|$T/bin|g" "scripts/$u.service" >"$T/units/$u.service"
+	score=$(systemd-analyze security --offline=true "$T/units/$u.service" 2>/dev/null |
+		sed -n 's/.*Overall exposure level for .*: \([0-9.]*\) .*/\1/p')
+	check "$u.service: systemd-analyze security exposure below 5 (${score:-none})" \
+		awk -v s="${score:-99}" 'BEGIN { exit !(s < 5) }'
+done
+
 svc=scripts/mxwall-report.service
 tmr=scripts/mxwall-report.timer
 check "service runs mxwall report --reset" \
