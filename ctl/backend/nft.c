@@ -57,8 +57,9 @@ struct nftb {
 	struct mnl_socket *nl;
 	uint32_t portid;
 	uint32_t seq;
-	bool have[2][129]; /* maps present: [0] IPv4, [1] IPv6 */
-	char *rbuf;	   /* receive buffer, NFT_RBUF_SIZE */
+	bool have[2][129];   /* maps present: [0] IPv4, [1] IPv6 */
+	bool no_tmo[2][129]; /* made by an older mxwall: no element timeouts */
+	char *rbuf;	     /* receive buffer, NFT_RBUF_SIZE */
 };
 
 static int fam_idx(int family)
@@ -445,8 +446,12 @@ static int maps_cb(const struct nlmsghdr *nlh, void *data)
 		name = nftnl_set_get_str(s, NFTNL_SET_NAME);
 		table = nftnl_set_get_str(s, NFTNL_SET_TABLE);
 		if (name && table && !strcmp(table, NFTM_TABLE) &&
-		    !nftm_map_parse(name, &family, &plen, NULL))
+		    !nftm_map_parse(name, &family, &plen, NULL)) {
 			p->have[fam_idx(family)][plen] = true;
+			if (!(nftnl_set_get_u32(s, NFTNL_SET_FLAGS) &
+			      NFT_SET_TIMEOUT))
+				p->no_tmo[fam_idx(family)][plen] = true;
+		}
 	}
 	nftnl_set_free(s);
 	return MNL_CB_OK;
@@ -459,6 +464,7 @@ static int maps_refresh(struct nftb *p)
 	int err;
 
 	memset(p->have, 0, sizeof(p->have));
+	memset(p->no_tmo, 0, sizeof(p->no_tmo));
 	err = dump(p, NFT_MSG_GETSET, set_payload, s, maps_cb, p);
 	nftnl_set_free(s);
 	return err;
@@ -1378,6 +1384,7 @@ static int nft_apply(struct backend *be, const struct mx_entry *add,
 	bool *found = NULL;
 	char net[CIDR_STRLEN];
 	size_t i, na, nd, out;
+	int64_t now;
 	int err = 0;
 
 	if (!nadd && !ndel)
@@ -1407,6 +1414,22 @@ static int nft_apply(struct backend *be, const struct mx_entry *add,
 	err = maps_refresh(p);
 	if (err)
 		goto out;
+	/*
+	 * the ttl in the kernel too: the element stops matching at expiry
+	 * with or without a watcher (a map from an older mxwall takes no
+	 * timeouts: the watcher removes those entries)
+	 */
+	now = now_s();
+	for (i = 0; i < na; i++) {
+		const struct mx_entry *e = pl.adds[i].e;
+
+		if (e->expires > 0 &&
+		    !p->no_tmo[fam_idx(e->net.family)][e->net.plen])
+			pl.adds[i].timeout_ms =
+			    (uint64_t)(e->expires > now ? e->expires - now
+							: 1) *
+			    1000;
+	}
 	for (i = 0; i < nd; i++) {
 		const struct cidr *c = &pl.dels[i].net;
 

@@ -760,7 +760,7 @@ void nftm_map_add(struct nftm_buf *b, int family, int plen)
 
 		set = set_new(family == AF_INET ? NFT_TYPE_IPADDR
 						: NFT_TYPE_IP6ADDR,
-			      alen, NFT_SET_MAP);
+			      alen, NFT_SET_MAP | NFT_SET_TIMEOUT);
 		nftnl_set_set_u32(set, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
 		nftm_map_name(name, sizeof(name), family, plen, s);
 		set_emit(b, set, name);
@@ -785,7 +785,7 @@ void nftm_map_add(struct nftm_buf *b, int family, int plen)
 
 		set = set_new(family == AF_INET ? NFT_TYPE_IPADDR
 						: NFT_TYPE_IP6ADDR,
-			      alen, NFT_SET_MAP);
+			      alen, NFT_SET_MAP | NFT_SET_TIMEOUT);
 		nftnl_set_set_u32(set, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
 		dispatch_name(disp, sizeof(disp), family, plen);
 		set_emit(b, set, disp);
@@ -1021,6 +1021,11 @@ static struct nftnl_set_elem *elem_build(const struct nftm_elem *x)
 			    e->observe ? NFTM_CHAIN_OBSERVE : NFTM_CHAIN_DROP;
 		nftnl_set_elem_set_u32(el, NFTNL_SET_ELEM_VERDICT, NFT_GOTO);
 		nftnl_set_elem_set_str(el, NFTNL_SET_ELEM_CHAIN, chain);
+		/* an entry with a ttl stops matching at its expiry in the
+		 * kernel, whether or not a watcher runs to remove it */
+		if (x->timeout_ms)
+			nftnl_set_elem_set_u64(el, NFTNL_SET_ELEM_TIMEOUT,
+					       x->timeout_ms);
 		if (nftm_comment_encode(e, comment, sizeof(comment)) < 0)
 			comment[0] = '\0';
 		ud = nftnl_udata_buf_alloc(NFTM_COMMENT_LEN + 8);

@@ -98,6 +98,7 @@ struct nftm_elem {
 	const struct mx_entry *e; /* NULL: delete (key only) */
 	bool carry;		  /* start the counters at these values */
 	uint64_t packets, bytes;
+	uint64_t timeout_ms; /* the kernel removes it then (block --ttl) */
 };
 
 void nftm_init(struct nftm_buf *b, uint32_t seq);

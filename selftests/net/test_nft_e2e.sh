@@ -294,6 +294,15 @@ check "unblock the host" mx unblock 10.9.2.7
 check_eq "unblocked host connects" "$(connect 10.9.2.7 10.9.0.1)" ok
 check_not "unblock of a missing entry fails" mx unblock 10.9.2.7
 
+# --- block --ttl stops dropping at expiry with no watcher running ---
+check "block --ttl 3s, no watcher" mx block 10.9.2.7 --ttl 3s
+check_eq "a ttl entry drops before expiry" "$(connect 10.9.2.7 10.9.0.1)" timeout
+sleep 4
+check_eq "and passes after expiry (the kernel's element timeout)" \
+	"$(connect 10.9.2.7 10.9.0.1)" ok
+check_not "the expired entry is no longer listed" bash -c \
+	"$(declare -f mx); SRV=$SRV STATE=$STATE PIN=$PIN MXWALL=$MXWALL; mx list | grep -q '^10.9.2.7 '"
+
 # --- the admin's table and nft itself ---
 check "nft list ruleset works with the mxwall table" srv nft list ruleset
 check_eq "admin table untouched after attach/block" \
