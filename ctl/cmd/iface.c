@@ -429,46 +429,6 @@ out:
 	return rc;
 }
 
-/*
- * controller_pid - the pid in $state_dir/watch.pid if that process is alive
- * and is an mxwall; 0 when absent or stale.
- */
-static long controller_pid(const char *state_dir)
-{
-	char path[4096], buf[64], comm[64] = "";
-	long pid;
-	ssize_t n;
-	char *end;
-	int fd;
-
-	if (path_join(path, sizeof(path), state_dir, "watch.pid"))
-		return 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	pid = strtol(buf, &end, 10);
-	if (pid <= 0 || (*end && *end != '\n'))
-		return 0;
-	if (kill((pid_t)pid, 0) && errno != EPERM)
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		n = read(fd, comm, sizeof(comm) - 1);
-		close(fd);
-		comm[n > 0 ? n : 0] = '\0';
-		/* a recycled pid belongs to someone else */
-		if (!strstr(comm, "mxwall"))
-			return 0;
-	}
-	return pid;
-}
-
 /* the record of SMTP handshakes that require_seen asks (wire.h) */
 struct hs_status {
 	bool present, attached;
@@ -610,7 +570,7 @@ int cmd_status(int argc, char **argv)
 	}
 	if (!st.backend)
 		st.backend = be.ops->name;
-	pid = controller_pid(be.state_dir);
+	pid = mx_controller_pid(be.state_dir);
 	hs.present = !wire_status(be.pin_dir, &hs.attached, &hs.sources);
 	if (json)
 		status_json(&st, st.why[0] ? st.why : be.why, pid, &hs);

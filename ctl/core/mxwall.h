@@ -136,6 +136,10 @@ int64_t mx_now(void);
 /* mx_fake_now - the hook's time; -ENOENT without it, -EINVAL unreadable */
 int mx_fake_now(int64_t *now);
 
+/* mx_controller_pid - the running `mxwall watch` of state_dir (its
+ * watch.pid, alive and an mxwall), or 0 */
+long mx_controller_pid(const char *state_dir);
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif /* MXWALL_H */

@@ -10,6 +10,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
@@ -576,4 +578,44 @@ int64_t mx_now(void)
 	int64_t t;
 
 	return mx_fake_now(&t) ? (int64_t)time(NULL) : t;
+}
+
+/*
+ * mx_controller_pid - the pid in $state_dir/watch.pid if that process is alive
+ * and is an mxwall; 0 when absent or stale.
+ */
+long mx_controller_pid(const char *state_dir)
+{
+	char path[4096], buf[64], comm[64] = "";
+	long pid;
+	ssize_t n;
+	char *end;
+	int fd;
+
+	if (path_join(path, sizeof(path), state_dir, "watch.pid"))
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	pid = strtol(buf, &end, 10);
+	if (pid <= 0 || (*end && *end != '\n'))
+		return 0;
+	if (kill((pid_t)pid, 0) && errno != EPERM)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, comm, sizeof(comm) - 1);
+		close(fd);
+		comm[n > 0 ? n : 0] = '\0';
+		/* a recycled pid belongs to someone else */
+		if (!strstr(comm, "mxwall"))
+			return 0;
+	}
+	return pid;
 }

@@ -54,6 +54,37 @@ static void scalar(FILE *f, const char *name, const char *type,
 	fprintf(f, "mxwall_%s %llu\n", name, (unsigned long long)v);
 }
 
+/* backend_info - one series per (backend, mode) in use */
+static void backend_info(FILE *f, const struct mx_status *st)
+{
+	const char *be = st->backend ? st->backend : "unknown";
+	bool native = false, generic = false;
+	size_t i;
+
+	for (i = 0; i < st->nifaces; i++) {
+		if (st->ifaces[i].mode == MX_MODE_NATIVE)
+			native = true;
+		else
+			generic = true;
+	}
+	if (!st->nifaces || strcmp(be, "xdp")) {
+		fprintf(f,
+			"mxwall_backend_info{backend=\"%s\",mode=\"%s\"} 1\n",
+			be, st->nifaces ? "ingress" : "detached");
+		return;
+	}
+	if (native)
+		fprintf(
+		    f,
+		    "mxwall_backend_info{backend=\"%s\",mode=\"native\"} 1\n",
+		    be);
+	if (generic)
+		fprintf(
+		    f,
+		    "mxwall_backend_info{backend=\"%s\",mode=\"generic\"} 1\n",
+		    be);
+}
+
 void metrics_format(FILE *f, const struct metrics_input *in)
 {
 	static const struct {
@@ -96,7 +127,14 @@ void metrics_format(FILE *f, const struct metrics_input *in)
 		       "Entries the tables can hold.", st->capacity);
 		scalar(f, "interfaces_attached", "gauge",
 		       "Interfaces the filter is attached to.", st->nifaces);
+		family(f, "backend_info", "gauge",
+		       "The backend in use and how it is attached (mode "
+		       "native, generic, ingress or detached).");
+		backend_info(f, st);
 	}
+	scalar(f, "controller_up", "gauge",
+	       "1 while mxwall watch runs on this state directory.",
+	       in->controller_up ? 1 : 0);
 	if (in->have_db) {
 		scalar(f, "promotions_total", "counter",
 		       "Sources the controller promoted into the filter.",
@@ -313,6 +351,7 @@ int metrics_run(const char *conf, const char *out)
 	report_note_day(mx_opt.state_dir, &st.counters, now);
 	table_sort_packets(rows, n);
 	in.st = &st;
+	in.controller_up = mx_controller_pid(mx_opt.state_dir) > 0;
 	in.top = rows;
 	in.ntop = n < cfg.report_top ? n : (size_t)cfg.report_top;
 	rc = report_open_db(cmd, &cfg, false, &db);

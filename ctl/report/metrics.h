@@ -35,6 +35,7 @@ struct metrics_input {
 	size_t ntop;
 	const struct metrics_lag *lag; /* one per log the watcher follows */
 	size_t nlag;
+	bool controller_up; /* an mxwall watch runs on this state */
 };
 
 void metrics_format(FILE *f, const struct metrics_input *in);

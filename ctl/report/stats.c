@@ -156,7 +156,8 @@ void stats_result_free(struct stats_result *res)
 
 /*
  * stats_fmt_pct - two significant digits below 10%, whole numbers above,
- * a trailing ".0" dropped: 60%, 17%, 7.4%, 8%, 0.05%.
+ * a trailing ".0" dropped: 60%, 17%, 7.4%, 8%, 0.05%. Above 99% a share
+ * that is not the whole is cut to tenths (99.9%), never rounded to 100%.
  */
 void stats_fmt_pct(uint64_t part, uint64_t whole, char *buf, size_t len)
 {
@@ -169,6 +170,19 @@ void stats_fmt_pct(uint64_t part, uint64_t whole, char *buf, size_t len)
 		return;
 	}
 	p = 100.0 * (double)part / (double)whole;
+	if (part < whole && p >= 99.0) {
+		/* cut, not rounded: a share that is not all never reads 100% */
+		uint64_t tenths = (uint64_t)(p * 10.0);
+
+		if (tenths % 10)
+			snprintf(buf, len, "%llu.%llu%%",
+				 (unsigned long long)(tenths / 10),
+				 (unsigned long long)(tenths % 10));
+		else
+			snprintf(buf, len, "%llu%%",
+				 (unsigned long long)(tenths / 10));
+		return;
+	}
 	if (p == 0 || p >= 9.95)
 		prec = 0;
 	else if (p >= 0.995)

@@ -107,6 +107,9 @@ static void test_full(void)
 	st.entries_dynamic = 12;
 	st.capacity = 1048576;
 	st.nifaces = 1;
+	st.backend = "xdp";
+	st.ifaces[0].mode = MX_MODE_NATIVE;
+	in.controller_up = true;
 	host(&top[0], "203.0.113.7");
 	top[0].packets = 7768;
 	top[0].bytes = 364544;
@@ -126,6 +129,13 @@ static void test_full(void)
 			   "mxwall_entries{origin=\"static\"} 3\n"
 			   "mxwall_entries{origin=\"dynamic\"} 12\n") != NULL,
 		    "entries by origin");
+	ASSERT_TRUE(strstr(out, "# TYPE mxwall_backend_info gauge\n"
+				"mxwall_backend_info{backend=\"xdp\","
+				"mode=\"native\"} 1\n") != NULL,
+		    "backend_info: xdp native");
+	ASSERT_TRUE(strstr(out, "# TYPE mxwall_controller_up gauge\n"
+				"mxwall_controller_up 1\n") != NULL,
+		    "controller_up 1");
 	ASSERT_TRUE(strstr(out, "mxwall_promotions_total 17\n") != NULL,
 		    "promotions");
 	ASSERT_TRUE(strstr(out, "mxwall_expiries_total 4\n") != NULL,
@@ -169,6 +179,11 @@ static void test_partial(void)
 		    "no entries: no per-entry family");
 	ASSERT_TRUE(strstr(out, "mxwall_dropped_total 0\n") != NULL,
 		    "zero counters are printed");
+	ASSERT_TRUE(strstr(out, "mxwall_controller_up 0\n") != NULL,
+		    "controller_up 0");
+	ASSERT_TRUE(strstr(out, "mxwall_backend_info{backend=\"unknown\","
+				"mode=\"detached\"} 1\n") != NULL,
+		    "backend_info: detached");
 	free(out);
 }
 
