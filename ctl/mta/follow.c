@@ -712,3 +712,14 @@ int follower_run(struct follower *fw, follow_line_fn fn, void *arg)
 		log_warn("eventfd: %s", strerror(errno));
 	return 0;
 }
+
+bool follow_midline(const struct follow_file *ff)
+{
+	return ff->len > 0 || ff->lf.skipping;
+}
+
+void follow_skip_line(struct follow_file *ff)
+{
+	ff->lf.skipping = true;
+	ff->lf.skipped = 0;
+}

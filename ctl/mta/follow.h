@@ -100,6 +100,16 @@ void *follow_data(const struct follow_file *ff);
 /* mtime of the file being read (for syslog years); 0 for stdin */
 int64_t follow_mtime(const struct follow_file *ff);
 
+/*
+ * follow_midline - ff (stdin) holds the start of a line not yet ended;
+ * follow_skip_line - the bytes ff reads next are the rest of a line that
+ * another follower began: dropped up to the newline, like an over-long
+ * line (lineframe.h), so that a line is never split. For `watch -` across
+ * a SIGHUP, which starts a new reader on the same standard input.
+ */
+bool follow_midline(const struct follow_file *ff);
+void follow_skip_line(struct follow_file *ff);
+
 /* follow_hash - FNV-1a 64 of a line, newline included */
 uint64_t follow_hash(const char *buf, size_t len);
 

@@ -323,6 +323,9 @@ static void followers_close(struct watch *w)
 	for (i = 0; i < w->nfiles; i++) {
 		struct file_ctx *fc = follow_data(w->files[i]);
 
+		/* the rest of that line is dropped by the next follower */
+		if (follow_is_stdin(w->files[i]) && follow_midline(w->files[i]))
+			w->stdin_midline = true;
 		scanner_free(fc->sc);
 		free(fc);
 	}
@@ -385,6 +388,11 @@ static int followers_open(struct watch *w)
 		if (follower_add(w->fw, logs[i], resume, &ff)) {
 			log_warn("%s: cannot follow", logs[i]);
 			continue;
+		}
+		if (follow_is_stdin(ff)) {
+			if (w->stdin_midline)
+				follow_skip_line(ff);
+			w->stdin_midline = false;
 		}
 		fc = xcalloc(1, sizeof(*fc));
 		fc->sc = scanner_new(&so);

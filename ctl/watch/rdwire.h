@@ -31,7 +31,8 @@ enum rd_type {
 	RD_OPEN,      /* please open file's name kind (enum rd_name) */
 	RD_STAT,      /* please stat file's path */
 	RD_WATCH,     /* please watch file's directory (inotify) */
-	RD_TYPE_MAX = RD_WATCH,
+	RD_MIDLINE,   /* stopping inside a line of file (stdin) */
+	RD_TYPE_MAX = RD_MIDLINE,
 };
 
 /* the names of a log the reader may ask for: the log and its rotations */

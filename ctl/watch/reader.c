@@ -58,6 +58,7 @@ enum rd_ctl_type {
 };
 #define RC_STDIN 1
 #define RC_FED 2      /* RC_FILE: lines come as RC_LINE (the journal) */
+#define RC_MIDLINE 4  /* RC_FILE: stdin is inside a line: skip to its end */
 #define FEED_MAX 4096 /* entries of a fed source in flight */
 
 struct rd_ctl {
@@ -116,6 +117,7 @@ struct reader {
 	uint64_t gen;
 	int64_t now_sent;
 	bool ready, eof, progressed, restart_pending, spawner_gone, stopping;
+	bool midline; /* the last reader stopped inside a line of stdin */
 	unsigned int backoff_ms;
 	struct timespec started, restart_at;
 	enum hook hook;
@@ -217,6 +219,7 @@ struct wfile {
 	int64_t ref_time;
 	uint64_t lines; /* since the last RD_POS */
 	struct db_pos sent;
+	bool midline; /* RC_MIDLINE */
 };
 
 struct worker {
@@ -257,6 +260,26 @@ static struct rd_rec *wk_rec(struct worker *wk)
 static void wk_feed(struct worker *wk, const struct rd_ctl *m, size_t len);
 
 /*
+ * wk_midline - stopping (SIGHUP) inside a line of stdin: say so, and the
+ * next reader drops the rest of that line (follow_skip_line), which
+ * neither of us can read whole
+ */
+static void wk_midline(struct worker *wk)
+{
+	size_t i;
+
+	for (i = 0; i < wk->nf; i++) {
+		if (!wk->f[i].ff || !follow_is_stdin(wk->f[i].ff) ||
+		    !follow_midline(wk->f[i].ff))
+			continue;
+		struct rd_rec *r = wk_rec(wk);
+
+		r->type = RD_MIDLINE;
+		r->file = (uint16_t)i;
+	}
+}
+
+/*
  * wk_ctl - one message of the watcher; the clock and the entries of a fed
  * source are taken on the way. -1 when none is there (MSG_DONTWAIT).
  */
@@ -268,6 +291,7 @@ static ssize_t wk_ctl_flags(struct worker *wk, struct rd_ctl *m, int *fd,
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return -1;
 	if (n == 0) {
+		wk_midline(wk);
 		wk_flush(wk); /* what was read counts */
 		_exit(0);     /* the watcher stops us (or is gone) */
 	}
@@ -582,6 +606,7 @@ static void worker_main(int sock)
 			f->pathlen = strlen(f->path);
 			f->sent = m->pos;
 			f->fed = m->flags & RC_FED;
+			f->midline = m->flags & RC_MIDLINE;
 			f->seq = m->pos.offset;
 		} else if (m->type == RC_TRAP) {
 			traps = xreallocarray(traps, so.nspamtraps + 1,
@@ -610,6 +635,8 @@ static void worker_main(int sock)
 			     &f->ff);
 		follow_set_data(f->ff, f);
 		follow_pos(f->ff, &f->sent);
+		if (f->midline && f->ff && follow_is_stdin(f->ff))
+			follow_skip_line(f->ff);
 	}
 	for (;;) {
 		follower_run(fw, wk_line, &wk);
@@ -1070,12 +1097,15 @@ static int spawn(struct reader *r, int64_t now)
 		m->flags = r->f[i].is_stdin ? RC_STDIN : 0;
 		if (i == r->fed_file)
 			m->flags |= RC_FED;
+		if (r->f[i].is_stdin && r->midline)
+			m->flags |= RC_MIDLINE;
 		m->pos = r->f[i].pos;
 		memcpy(m->text, r->f[i].path, n + 1);
 		err = ctl_send(r, m, n + 1, -1);
 		if (r->f[i].pos.inode)
 			seen_add(&r->f[i], r->f[i].pos.dev, r->f[i].pos.inode);
 	}
+	r->midline = false; /* told to the reader that reads on */
 	for (i = 0; i < r->ntraps && !err; i++) {
 		size_t n = strlen(r->traps[i]);
 
@@ -1316,6 +1346,9 @@ static const char *take(struct reader *r, const struct rd_rec *rec, size_t n,
 			break;
 		case RD_EOF:
 			r->eof = true;
+			break;
+		case RD_MIDLINE:
+			r->midline = r->f[q->file].is_stdin;
 			break;
 		default:
 			if (r->sock >= 0)

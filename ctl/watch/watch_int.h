@@ -116,6 +116,7 @@ struct watch {
 	size_t rd_journal; /* its index among them, SIZE_MAX: none */
 	bool inline_reader;
 	struct follower *fw;
+	bool stdin_midline; /* a SIGHUP came inside a line of stdin */
 	struct follow_file **files;
 	size_t nfiles;
 
