@@ -207,7 +207,8 @@ install: $(BUILD)/mxwall
 # A throwaway lab: namespaces, a real Postfix, misbehaving clients for a
 # minute, then the weekly report and the retry statistics (as root).
 .PHONY: demo
-demo: $(BUILD)/mxwall
+demo: deps
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/mxwall
 	$(Q)scripts/demo.sh $(DEMO_SECONDS)
 
 uninstall:
