@@ -59,6 +59,7 @@ LDLIBS += -lsqlite3
 LDLIBS += -lcap
 LDLIBS += -lseccomp
 LDLIBS += -ljson-c
+LDLIBS += -lcurl
 LDLIBS += -lsystemd
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	    -fno-omit-frame-pointer

@@ -42,6 +42,7 @@ kmod
 clang-format
 bear
 libjson-c-dev
+libcurl4-openssl-dev
 "
 
 missing=""

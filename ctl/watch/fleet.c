@@ -289,15 +289,18 @@ static bool holds_exception(const struct mx_entry *v, size_t n,
 	return false;
 }
 
-struct pardons {
-	struct cidr *v;
-	size_t n;
-	bool failed;
-};
+
+static struct mx_entry *find_net(struct mx_entry *v, size_t n,
+				 const struct cidr *net)
+{
+	struct mx_entry key = {.net = *net};
+
+	return n ? bsearch(&key, v, n, sizeof(*v), cmp_net) : NULL;
+}
 
 static int pardon_collect(void *arg, const struct db_pardon *p)
 {
-	struct pardons *ps = arg;
+	struct foreign *ps = arg;
 	char err[64];
 
 	ps->v = xreallocarray(ps->v, ps->n + 1, sizeof(*ps->v));
@@ -307,7 +310,7 @@ static int pardon_collect(void *arg, const struct db_pardon *p)
 }
 
 /* a pardon holds net or lies inside it (as for promotions, sync.c) */
-static bool is_pardoned(const struct pardons *ps, const struct cidr *net)
+static bool is_pardoned(const struct foreign *ps, const struct cidr *net)
 {
 	size_t i;
 
@@ -320,13 +323,49 @@ static bool is_pardoned(const struct pardons *ps, const struct cidr *net)
 	return false;
 }
 
-static struct mx_entry *find_net(struct mx_entry *v, size_t n,
-				 const struct cidr *net)
+int foreign_load(struct watch *w, struct foreign *fo)
 {
-	struct mx_entry key = {.net = *net};
+	int err;
 
-	return n ? bsearch(&key, v, n, sizeof(*v), cmp_net) : NULL;
+	memset(fo, 0, sizeof(*fo));
+	err = w->be.ops->dump(&w->be, &fo->rows, &fo->nrows);
+	if (err)
+		return err;
+	if (fo->nrows > 1)
+		qsort(fo->rows, fo->nrows, sizeof(*fo->rows), cmp_net);
+	if (db_pardons_active(w->db, w->now, pardon_collect, fo))
+		fo->failed = true;
+	return 0;
 }
+
+void foreign_free(struct foreign *fo)
+{
+	free(fo->rows);
+	free(fo->v);
+	memset(fo, 0, sizeof(*fo));
+}
+
+struct mx_entry *foreign_find(struct foreign *fo, const struct cidr *net)
+{
+	return find_net(fo->rows, fo->nrows, net);
+}
+
+const char *foreign_refuses(struct watch *w, struct foreign *fo,
+			    const struct cidr *net, const char *source)
+{
+	struct mx_entry *have = foreign_find(fo, net);
+
+	if (protected(w, net))
+		return "protected";
+	if (have && !mx_tags_has(have->tags, source))
+		return "an entry from elsewhere";
+	if (allow_covers(fo->rows, fo->nrows, net))
+		return "under a local allow";
+	if (is_pardoned(fo, net))
+		return "pardoned";
+	return NULL;
+}
+
 
 /*
  * peer_apply - make the filter's peer:NAME entries what want says (want
@@ -336,89 +375,74 @@ static int peer_apply(struct watch *w, struct peer *p, struct mx_entry *want,
 		      size_t nwant, size_t *nadded, size_t *nremoved,
 		      size_t *nskipped)
 {
-	struct mx_entry *rows = NULL, *add = NULL;
-	struct pardons pardons = {0};
+	struct mx_entry *add = NULL;
 	struct cidr *del = NULL;
-	size_t n = 0, nadd = 0, ndel = 0, i;
+	struct foreign fo;
+	size_t nadd = 0, ndel = 0, i;
 	int err;
 
 	*nadded = *nremoved = *nskipped = 0;
-	if (nwant && db_pardons_active(w->db, w->now, pardon_collect, &pardons))
-		pardons.failed = true;
-	err = w->be.ops->dump(&w->be, &rows, &n);
+	err = foreign_load(w, &fo);
 	if (err)
 		return err;
-	if (n > 1)
-		qsort(rows, n, sizeof(*rows), cmp_net);
 	add = xcalloc(nwant + 1, sizeof(*add));
-	del = xcalloc(n + 1, sizeof(*del));
+	del = xcalloc(fo.nrows + 1, sizeof(*del));
 	for (i = 0; i < nwant; i++) {
 		struct mx_entry *e = &want[i], *have;
+		char tags[MX_TAGS_LEN];
 
 		if (e->action != MX_ACT_DROP)
 			continue; /* exceptions only shape the rest */
 		/* second hand (the peer's own peers, CrowdSec): not again,
 		 * or two hosts would keep an entry alive for each other */
-		if (mx_entry_follows_source(e)) {
-			(*nskipped)++;
-			continue;
-		}
-		have = find_net(rows, n, &e->net);
-		if (protected(w, &e->net) || (have && !has_tag(have, p->tag)) ||
-		    allow_covers(rows, n, &e->net) ||
-		    is_pardoned(&pardons, &e->net) ||
+		if (mx_entry_follows_source(e) ||
+		    foreign_refuses(w, &fo, &e->net, p->tag) ||
 		    holds_exception(want, nwant, &e->net)) {
 			(*nskipped)++;
 			continue;
 		}
+		have = foreign_find(&fo, &e->net);
 		e->origin = MX_ORIGIN_DYNAMIC;
 		e->added = have ? have->added : w->now;
 		e->expires = 0;
-		{
-			char tags[MX_TAGS_LEN];
+		snprintf(tags, sizeof(tags), "%s", p->tag);
+		/* the peer's reasons, as many as fit */
+		for (char *s = e->tags, *t; *s; s = t) {
+			char one[MX_TAGS_LEN];
+			size_t l = strcspn(s, ",");
 
-			snprintf(tags, sizeof(tags), "%s", p->tag);
-			/* the peer's reasons, as many as fit */
-			for (char *s = e->tags, *t; *s; s = t) {
-				char one[MX_TAGS_LEN];
-				size_t l = strcspn(s, ",");
-
-				t = s + l + (s[l] == ',');
-				snprintf(one, sizeof(one), "%.*s", (int)l, s);
-				if (strncmp(one, MX_SOURCE_PEER, 5) &&
-				    strcmp(one, MX_SOURCE_CROWDSEC) &&
-				    strcmp(one, "a") && strcmp(one, "static"))
-					mx_tags_add(tags, sizeof(tags), one);
-			}
-			memcpy(e->tags, tags, sizeof(tags));
+			t = s + l + (s[l] == ',');
+			snprintf(one, sizeof(one), "%.*s", (int)l, s);
+			if (strcmp(one, "a") && strcmp(one, "static"))
+				mx_tags_add(tags, sizeof(tags), one);
 		}
+		memcpy(e->tags, tags, sizeof(tags));
 		if (have && !strcmp(have->tags, e->tags))
 			continue; /* already there as it is */
 		add[nadd++] = *e;
 	}
 	/* what the peer no longer lists */
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < fo.nrows; i++) {
 		bool keep = false;
 		size_t k;
 
-		if (!has_tag(&rows[i], p->tag))
+		if (!has_tag(&fo.rows[i], p->tag))
 			continue;
 		for (k = 0; k < nwant && !keep; k++)
 			keep = want[k].action == MX_ACT_DROP &&
-			       !cidr_cmp(&want[k].net, &rows[i].net) &&
+			       !cidr_cmp(&want[k].net, &fo.rows[i].net) &&
 			       has_tag(&want[k], p->tag);
 		if (!keep)
-			del[ndel++] = rows[i].net;
+			del[ndel++] = fo.rows[i].net;
 	}
 	err = nadd || ndel ? be_apply(w, add, nadd, del, ndel) : 0;
 	if (!err) {
 		*nadded = nadd;
 		*nremoved = ndel;
 	}
-	free(rows);
+	foreign_free(&fo);
 	free(add);
 	free(del);
-	free(pardons.v);
 	return err;
 }
 

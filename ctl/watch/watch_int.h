@@ -194,6 +194,25 @@ const char *protected(struct watch *w, const struct cidr *net);
 void event(struct watch *w, int64_t t, const struct cidr *ip, const char *mta,
 	   const char *tags, bool replay);
 
+/*
+ * fleet.c: what a peer or CrowdSec may not override (loopback, ours, the
+ * allowlist, an entry from elsewhere, a local allow covering it, a
+ * pardon): the filter's entries and the pardons, read once per batch
+ */
+struct foreign {
+	struct mx_entry *rows; /* the filter, sorted by address */
+	size_t nrows;
+	struct cidr *v; /* running pardons */
+	size_t n;
+	bool failed; /* pardons unreadable: refuse all */
+};
+int foreign_load(struct watch *w, struct foreign *fo);
+void foreign_free(struct foreign *fo);
+struct mx_entry *foreign_find(struct foreign *fo, const struct cidr *net);
+/* foreign_refuses - why source may not block net here, or NULL */
+const char *foreign_refuses(struct watch *w, struct foreign *fo,
+			    const struct cidr *net, const char *source);
+
 /* fleet.c: export = FILE, import = NAME FILE */
 int fleet_init(struct watch *w);
 void fleet_free(struct watch *w);
