@@ -435,8 +435,30 @@ struct hs_status {
 	size_t sources;
 };
 
+/*
+ * crowdsec_state - what the running watcher last wrote of the Local API
+ * (watch/crowdsec.c): "ok, ..." or "unreachable since ..."; "" if none
+ */
+static void crowdsec_state(const char *state_dir, long pid, char *buf,
+			   size_t len)
+{
+	char path[4096];
+	FILE *f;
+
+	buf[0] = '\0';
+	if (!pid || path_join(path, sizeof(path), state_dir, "crowdsec.status"))
+		return;
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (!fgets(buf, (int)len, f))
+		buf[0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
 static void status_json(const struct mx_status *st, const char *why, long pid,
-			const struct hs_status *hs)
+			const struct hs_status *hs, const char *cs)
 {
 	const struct mx_counters *k = &st->counters;
 	size_t i;
@@ -475,14 +497,19 @@ static void status_json(const struct mx_status *st, const char *why, long pid,
 	else
 		printf(",\"handshakes\":null");
 	if (pid)
-		printf(",\"controller\":{\"running\":true,\"pid\":%ld}}\n",
-		       pid);
+		printf(",\"controller\":{\"running\":true,\"pid\":%ld}", pid);
 	else
-		printf(",\"controller\":{\"running\":false,\"pid\":null}}\n");
+		printf(",\"controller\":{\"running\":false,\"pid\":null}");
+	printf(",\"crowdsec\":");
+	if (cs[0])
+		json_str(stdout, cs);
+	else
+		printf("null");
+	printf("}\n");
 }
 
 static void status_text(const struct mx_status *st, const char *why, long pid,
-			const struct hs_status *hs)
+			const struct hs_status *hs, const char *cs)
 {
 	const struct mx_counters *k = &st->counters;
 	char a[32], b[32], c2[32], d[32];
@@ -537,12 +564,15 @@ static void status_text(const struct mx_status *st, const char *why, long pid,
 		printf("controller: running (pid %ld)\n", pid);
 	else
 		printf("controller: not running\n");
+	if (cs[0])
+		printf("crowdsec:   %s\n", cs);
 }
 
 int cmd_status(int argc, char **argv)
 {
 	const char *cmd = argv[0];
 	struct hs_status hs = {false, false, 0};
+	char cs[512];
 	struct mx_status st;
 	struct backend be;
 	bool json = false;
@@ -572,10 +602,11 @@ int cmd_status(int argc, char **argv)
 		st.backend = be.ops->name;
 	pid = mx_controller_pid(be.state_dir);
 	hs.present = !wire_status(be.pin_dir, &hs.attached, &hs.sources);
+	crowdsec_state(be.state_dir, pid, cs, sizeof(cs));
 	if (json)
-		status_json(&st, st.why[0] ? st.why : be.why, pid, &hs);
+		status_json(&st, st.why[0] ? st.why : be.why, pid, &hs, cs);
 	else
-		status_text(&st, st.why[0] ? st.why : be.why, pid, &hs);
+		status_text(&st, st.why[0] ? st.why : be.why, pid, &hs, cs);
 	backend_close(&be);
 	return EXIT_OK;
 }

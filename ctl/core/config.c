@@ -86,6 +86,15 @@ static const struct conf_key keys[] = {
     {"import_max_age", CT_DURATION, OFF(import_max_age), 0, "1d", 60,
      10 * YEAR_SECS},
     {"import_max", CT_U64, OFF(import_max), 0, "100000", 1, 10000000},
+    {"crowdsec_url", CT_STR, OFF(crowdsec_url), 0, NULL, 0, 0},
+    {"crowdsec_api_key", CT_STR, OFF(crowdsec_api_key), 0, NULL, 0, 0},
+    {"crowdsec_api_key_file", CT_STR, OFF(crowdsec_api_key_file), 0, NULL, 0,
+     0},
+    {"crowdsec_poll", CT_DURATION, OFF(crowdsec_poll), 0, "10s", 1, 3600},
+    {"crowdsec_machine_id", CT_STR, OFF(crowdsec_machine_id), 0, NULL, 0, 0},
+    {"crowdsec_password_file", CT_STR, OFF(crowdsec_password_file), 0, NULL, 0,
+     0},
+    {"crowdsec_max", CT_U64, OFF(crowdsec_max), 0, "100000", 1, 10000000},
 };
 
 const char *const config_key_names[] = {
@@ -128,6 +137,13 @@ const char *const config_key_names[] = {
     "import",
     "import_max_age",
     "import_max",
+    "crowdsec_url",
+    "crowdsec_api_key",
+    "crowdsec_api_key_file",
+    "crowdsec_poll",
+    "crowdsec_machine_id",
+    "crowdsec_password_file",
+    "crowdsec_max",
     NULL,
 };
 
@@ -184,6 +200,12 @@ static int check_fleet(const struct mx_config *c, const char *key,
 			snprintf(why, whylen, "'%s' is not a domain name", v);
 			return -EINVAL;
 		}
+	}
+	if (!strcmp(key, "crowdsec_url") && strncmp(v, "http://", 7) &&
+	    strncmp(v, "https://", 8)) {
+		snprintf(why, whylen,
+			 "'%.100s' is not an http:// or https:// URL", v);
+		return -EINVAL;
 	}
 	if (strcmp(key, "import"))
 		return 0;
@@ -458,6 +480,11 @@ void config_free(struct mx_config *c)
 	for (i = 0; i < c->nimports; i++)
 		free(c->imports[i]);
 	free(c->imports);
+	free(c->crowdsec_url);
+	free(c->crowdsec_api_key);
+	free(c->crowdsec_api_key_file);
+	free(c->crowdsec_machine_id);
+	free(c->crowdsec_password_file);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -97,6 +97,14 @@ struct mx_config {
 	size_t nimports;
 	uint64_t import_max_age; /* import_max_age = 1d */
 	uint64_t import_max;	 /* import_max = 100000 entries a peer */
+	/* CrowdSec's Local API (docs/fleet.md) */
+	char *crowdsec_url;	      /* crowdsec_url = http://127.0.0.1:8080 */
+	char *crowdsec_api_key;	      /* the bouncer's key, or: */
+	char *crowdsec_api_key_file;  /* a file holding it */
+	uint64_t crowdsec_poll;	      /* crowdsec_poll = 10s */
+	char *crowdsec_machine_id;    /* publish promotions as this machine */
+	char *crowdsec_password_file; /* its password */
+	uint64_t crowdsec_max;	      /* crowdsec_max = 100000 entries */
 };
 
 /* config_defaults - every key at its default; lists empty */

@@ -135,7 +135,8 @@ static int parse_decision(struct json_object *o, struct cs_decision *d,
 	dur = jstr(o, "duration");
 	scen = jstr(o, "scenario");
 	origin = jstr(o, "origin");
-	if (!type || !scope || !value || !json_object_object_get_ex(o, "id", &id) ||
+	if (!type || !scope || !value ||
+	    !json_object_object_get_ex(o, "id", &id) ||
 	    !json_object_is_type(id, json_type_int)) {
 		snprintf(err, errlen,
 			 "a decision without id, type, scope or value");
@@ -191,8 +192,8 @@ static int parse_list(struct json_object *root, const char *key, bool deleted,
 	return 0;
 }
 
-int cs_parse_stream(const char *body, size_t len, struct cs_batch *b,
-		    char *err, size_t errlen)
+int cs_parse_stream(const char *body, size_t len, struct cs_batch *b, char *err,
+		    size_t errlen)
 {
 	struct json_tokener *tok = json_tokener_new();
 	struct json_object *root;
@@ -216,8 +217,8 @@ int cs_parse_stream(const char *body, size_t len, struct cs_batch *b,
 		json_object_put(root);
 		return -EBADMSG;
 	}
-	rc = parse_list(root, "new", false, &b->add, &b->nadd, &b->skipped,
-			err, errlen);
+	rc = parse_list(root, "new", false, &b->add, &b->nadd, &b->skipped, err,
+			errlen);
 	if (!rc)
 		rc = parse_list(root, "deleted", true, &b->del, &b->ndel,
 				&b->skipped, err, errlen);
@@ -347,7 +348,8 @@ int cs_stream(struct cs_client *c, const char *api_key, bool startup,
 		return rc;
 	if (status != 200) {
 		snprintf(err, errlen, "%s: HTTP %ld%s", c->url, status,
-			 status == 403 ? " (the bouncer key is not valid)" : "");
+			 status == 403 ? " (the bouncer key is not valid)"
+				       : "");
 		free(out.p);
 		return status == 403 ? -EACCES : -EPROTO;
 	}
@@ -376,9 +378,10 @@ static int login(struct cs_client *c, const char *machine_id,
 			       json_object_new_string(password));
 	json_object_object_add(req, "scenarios", arr);
 	h = curl_slist_append(h, "Content-Type: application/json");
-	rc = request(c, "/v1/watchers/login", h,
-		     json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN),
-		     &out, &status, err, errlen);
+	rc =
+	    request(c, "/v1/watchers/login", h,
+		    json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN),
+		    &out, &status, err, errlen);
 	curl_slist_free_all(h);
 	json_object_put(req);
 	if (rc)
@@ -466,7 +469,8 @@ static char *alerts_json(const struct cs_alert *a, size_t n)
 		json_object_object_add(al, "source", src);
 		json_object_object_add(d, "duration",
 				       json_object_new_string(dur));
-		json_object_object_add(d, "type", json_object_new_string("ban"));
+		json_object_object_add(d, "type",
+				       json_object_new_string("ban"));
 		json_object_object_add(d, "scope",
 				       json_object_new_string(scope));
 		json_object_object_add(d, "value", json_object_new_string(net));
@@ -478,7 +482,8 @@ static char *alerts_json(const struct cs_alert *a, size_t n)
 		json_object_object_add(al, "decisions", decs);
 		json_object_array_add(arr, al);
 	}
-	s = xstrdup(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN));
+	s = xstrdup(
+	    json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN));
 	json_object_put(arr);
 	return s;
 }

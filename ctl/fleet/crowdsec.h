@@ -31,7 +31,7 @@
 struct cs_decision {
 	int64_t id;
 	struct cidr net;
-	int64_t duration; /* seconds left */
+	int64_t duration;     /* seconds left */
 	char tag[CS_TAG_LEN]; /* the scenario as a tag: [A-Za-z0-9._:-] */
 	char origin[32];      /* "cscli", "crowdsec", "mxwall", ... */
 };
@@ -50,8 +50,8 @@ void cs_batch_free(struct cs_batch *b);
  * cs_parse_stream - the body of /v1/decisions/stream into b. 0, or
  * -EBADMSG with the reason in err (nothing in b).
  */
-int cs_parse_stream(const char *body, size_t len, struct cs_batch *b,
-		    char *err, size_t errlen);
+int cs_parse_stream(const char *body, size_t len, struct cs_batch *b, char *err,
+		    size_t errlen);
 
 /* cs_parse_duration - Go's "3h59m58.248s", "-5s" -> whole seconds */
 int cs_parse_duration(const char *s, int64_t *secs);

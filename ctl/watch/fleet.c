@@ -289,7 +289,6 @@ static bool holds_exception(const struct mx_entry *v, size_t n,
 	return false;
 }
 
-
 static struct mx_entry *find_net(struct mx_entry *v, size_t n,
 				 const struct cidr *net)
 {
@@ -365,7 +364,6 @@ const char *foreign_refuses(struct watch *w, struct foreign *fo,
 		return "pardoned";
 	return NULL;
 }
-
 
 /*
  * peer_apply - make the filter's peer:NAME entries what want says (want

@@ -731,6 +731,8 @@ static void reload(struct watch *w)
 	tags_configure(w);
 	own_addrs_load(w);
 	fleet_init(w); /* peers read again, the export rewritten */
+	if (crowdsec_init(w) < 0)
+		log_err("CrowdSec is off until its settings are fixed");
 	save_positions(w);
 	commit(w);
 	followers_close(w);
@@ -829,6 +831,10 @@ int watch_run(const struct watch_opts *o)
 	own_addrs_load(w);
 	tags_configure(w);
 	fleet_init(w);
+	if (crowdsec_init(w) < 0) {
+		log_err("watch: not starting: fix the CrowdSec settings");
+		goto out;
+	}
 
 	/* state of the last run: entries, the hour's promotions, windows */
 	db_entries_active(w->db, load_active, w);
@@ -868,6 +874,9 @@ int watch_run(const struct watch_opts *o)
 
 	while (running) {
 		int timeout = fleet_timeout_ms(w);
+
+		if (crowdsec_timeout_ms(w) < timeout)
+			timeout = crowdsec_timeout_ms(w);
 
 		if (w->dirty) {
 			int64_t left = (int64_t)w->cfg.commit_interval_ms -
@@ -919,6 +928,7 @@ int watch_run(const struct watch_opts *o)
 		}
 		flush_pending(w);
 		fleet_tick(w);
+		crowdsec_tick(w);
 		if (w->dirty && ms_since(&w->first_dirty) >=
 				    (int64_t)w->cfg.commit_interval_ms) {
 			save_positions(w);
@@ -1000,6 +1010,7 @@ out:
 	free(w->own);
 	free(w->promo_times);
 	fleet_free(w);
+	crowdsec_free(w);
 	config_free(&w->cfg);
 	free(w);
 	return rc;

@@ -367,6 +367,7 @@ void flush_pending(struct watch *w)
 		action_log(w, &pd->e.net, pd->kind, pd->msg, pd->e.expires);
 		log_info("blocked %s (%s) %s%s: %s", text, pd->e.tags,
 			 pd->ttl ? "for " : "", pd->dur, pd->msg);
+		crowdsec_promoted(w, &pd->e, pd->hits);
 	}
 	w->npend = 0;
 	/* a promotion is committed at once, with the events behind it */

@@ -159,7 +159,8 @@ struct watch {
 	size_t npromo;
 	int64_t cap_logged;
 
-	struct fleet *fleet; /* export and peers (fleet.c); NULL: none */
+	struct fleet *fleet;  /* export and peers (fleet.c); NULL: none */
+	struct csw *crowdsec; /* CrowdSec (crowdsec.c); NULL: none */
 
 	int64_t now;
 	const char *fake_now;
@@ -219,6 +220,14 @@ void fleet_free(struct watch *w);
 void fleet_changed(struct watch *w);
 int fleet_timeout_ms(struct watch *w);
 void fleet_tick(struct watch *w);
+
+/* crowdsec.c: bouncer and publisher of CrowdSec's Local API */
+int crowdsec_init(struct watch *w);
+void crowdsec_free(struct watch *w);
+int crowdsec_timeout_ms(struct watch *w);
+void crowdsec_tick(struct watch *w);
+void crowdsec_promoted(struct watch *w, const struct mx_entry *e,
+		       uint64_t hits);
 
 /* sync.c */
 void be_follow(struct watch *w);

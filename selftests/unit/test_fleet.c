@@ -20,6 +20,7 @@
 
 #include "core/cidr.h"
 #include "core/mxwall.h"
+#include "fleet/crowdsec.h"
 #include "fleet/export.h"
 #include "fleet/import.h"
 
@@ -463,6 +464,82 @@ static void test_serial_rises(void)
 		  "a clock set back");
 }
 
+static void test_crowdsec_stream(void)
+{
+	static const char good[] =
+	    "{\"new\":[{\"id\":1,\"type\":\"ban\",\"scope\":\"Ip\","
+	    "\"value\":\"192.0.2.5\",\"duration\":\"59m57.248s\","
+	    "\"origin\":\"cscli\",\"scenario\":\"crowdsecurity/ssh-bf\"},"
+	    "{\"id\":2,\"type\":\"ban\",\"scope\":\"Range\",\"value\":"
+	    "\"2001:db8::/32\",\"duration\":\"4h\",\"origin\":\"lists\","
+	    "\"scenario\":\"manual 'ban' from 'cli'\"},"
+	    "{\"id\":3,\"type\":\"ban\",\"scope\":\"Country\",\"value\":"
+	    "\"FR\",\"duration\":\"4h\"},"
+	    "{\"id\":4,\"type\":\"ban\",\"scope\":\"Range\",\"value\":"
+	    "\"0.0.0.0/0\",\"duration\":\"4h\"},"
+	    "{\"id\":5,\"type\":\"captcha\",\"scope\":\"Ip\",\"value\":"
+	    "\"192.0.2.6\",\"duration\":\"4h\"},"
+	    "{\"id\":6,\"type\":\"ban\",\"scope\":\"Ip\",\"value\":"
+	    "\"192.0.2.0/24\",\"duration\":\"4h\"},"
+	    "{\"id\":7,\"type\":\"ban\",\"scope\":\"Ip\",\"value\":"
+	    "\"::ffff:192.0.2.8\",\"duration\":\"-3s\"},"
+	    "{\"id\":8,\"type\":\"ban\",\"scope\":\"ip\",\"value\":"
+	    "\"::ffff:192.0.2.9\",\"duration\":\"1m\"}],"
+	    "\"deleted\":[{\"id\":9,\"type\":\"ban\",\"scope\":\"Ip\","
+	    "\"value\":\"198.51.100.1\",\"duration\":\"-1s\"}]}";
+	static const char *const bad[] = {
+	    "{\"new\":[{\"id\":1,\"type\":\"ban\"",
+	    "[1,2,3]",
+	    "{\"new\":{\"id\":1}}",
+	    "{\"new\":[7]}",
+	    "{\"new\":[{\"type\":\"ban\",\"scope\":\"Ip\",\"value\":"
+	    "\"192.0.2.1\"}]}",
+	    "{\"new\":null}garbage",
+	};
+	struct cs_batch b;
+	char err[200], host[CIDR_STRLEN];
+	size_t i;
+
+	ASSERT_EQ(cs_parse_stream(good, strlen(good), &b, err, sizeof(err)), 0,
+		  "a stream batch");
+	ASSERT_EQ(b.nadd, 3, "ban Ip, ban Range, an IPv4-mapped host");
+	ASSERT_EQ(b.skipped, 5,
+		  "Country, /0, captcha, a range as Ip, expired: skipped");
+	ASSERT_EQ(b.ndel, 1, "one deleted");
+	if (b.nadd == 3) {
+		ASSERT_STR(b.add[0].tag, "crowdsecurity:ssh-bf",
+			   "the scenario as a tag");
+		ASSERT_EQ(b.add[0].duration, 3597, "Go's duration, seconds");
+		ASSERT_STR(b.add[1].tag, "manual-ban-from-cli",
+			   "a scenario with spaces and quotes");
+		ASSERT_STR(cidr_format(&b.add[2].net, host, sizeof(host)),
+			   "192.0.2.9", "::ffff:a.b.c.d is the IPv4 host");
+	}
+	cs_batch_free(&b);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		ASSERT_EQ(cs_parse_stream(bad[i], strlen(bad[i]), &b, err,
+					  sizeof(err)),
+			  -EBADMSG, bad[i]);
+		ASSERT_EQ(b.nadd + b.ndel, 0, "nothing of a bad batch");
+	}
+}
+
+static void test_crowdsec_duration(void)
+{
+	int64_t s = 0;
+
+	ASSERT_EQ(cs_parse_duration("3h59m58.248606221s", &s), 0, "h m s");
+	ASSERT_EQ(s, 14398, "in seconds");
+	ASSERT_EQ(cs_parse_duration("1.5h", &s), 0, "a fraction");
+	ASSERT_EQ(s, 5400, "1.5h");
+	ASSERT_EQ(cs_parse_duration("250ms", &s), 0, "milliseconds");
+	ASSERT_EQ(cs_parse_duration("-5s", &s), 0, "negative: expired");
+	ASSERT_EQ(s, -5, "-5s");
+	ASSERT_EQ(cs_parse_duration("", &s), -EINVAL, "empty");
+	ASSERT_EQ(cs_parse_duration("4d", &s), -EINVAL, "no d in Go");
+	ASSERT_EQ(cs_parse_duration("9999999999h", &s), -ERANGE, "huge");
+}
+
 int main(void)
 {
 	TEST_RUN(test_round_trips);
@@ -471,5 +548,7 @@ int main(void)
 	TEST_RUN(test_drop_json);
 	TEST_RUN(test_bad_input);
 	TEST_RUN(test_serial_rises);
+	TEST_RUN(test_crowdsec_stream);
+	TEST_RUN(test_crowdsec_duration);
 	return test_finish();
 }
