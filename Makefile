@@ -152,7 +152,7 @@ deps:
 	$(Q)scripts/install-deps.sh
 
 # Every C file as .clang-format says; `make format` rewrites them.
-FORMAT_SRCS = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+FORMAT_SRCS = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null)
 lint:
 	$(call msg,LINT,clang-format)
 	$(Q)clang-format --dry-run --Werror $(FORMAT_SRCS)
