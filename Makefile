@@ -154,6 +154,9 @@ deps:
 # Every C file as .clang-format says; `make format` rewrites them.
 FORMAT_SRCS = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null)
 lint:
+	$(call msg,LINT,conflict markers)
+	$(Q)! git grep -n -E '^(<<<<<<<|>>>>>>>) ' -- . ':!*.ok' ':!*.in' || \
+		{ echo "lint: merge conflict markers left in the files above" >&2; exit 1; }
 	$(call msg,LINT,clang-format)
 	$(Q)clang-format --dry-run --Werror $(FORMAT_SRCS)
 	$(call msg,LINT,module rules)
