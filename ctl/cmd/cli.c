@@ -74,6 +74,10 @@ static const struct cli_opt unblock_opts[] = {
 
 static const struct cli_opt list_opts[] = {
     {"json", 'j', false, no_argument, NULL, "a JSON array of entry objects"},
+    {"plain", 'p', false, no_argument, NULL,
+     "one '[!]CIDR ; tags' line each, as 'export --format plain':\n"
+     "'mxwall list --plain | mxwall load --format plain -' on another\n"
+     "host keeps the tags and the static and dynamic entries"},
     {"dynamic", 'd', false, no_argument, NULL,
      "only the entries the weekly reset removes"},
     {"static", 's', false, no_argument, NULL, "only the core list"},
@@ -252,7 +256,7 @@ const struct cli_command cli_commands[] = {
      "one\n"
      "is not.",
      unblock_opts, NULL, NULL, NULL},
-    {"list", cmd_list, "[--json] [--dynamic|--static]",
+    {"list", cmd_list, "[--json|--plain] [--dynamic|--static]",
      "Every entry, sorted by address, with its counters and tags.", list_opts,
      NULL, NULL, NULL},
     {"load", cmd_load,

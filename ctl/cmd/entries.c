@@ -24,6 +24,7 @@
 #include "cmd/cmdline.h"
 #include "cmd/commands.h"
 #include "core/listfile.h"
+#include "fleet/export.h"
 #include "fleet/import.h"
 #include "core/mxwall.h"
 #include "report/table.h"
@@ -331,7 +332,7 @@ int cmd_list(int argc, char **argv)
 	const char *cmd = argv[0];
 	struct mx_entry *rows = NULL;
 	struct backend be;
-	bool json = false;
+	bool json = false, plain = false;
 	int c, rc, origin = 0;
 	size_t n = 0;
 
@@ -349,8 +350,13 @@ int cmd_list(int argc, char **argv)
 		case 'j':
 			json = true;
 			break;
+		case 'p':
+			plain = true;
+			break;
 		}
 	}
+	if (json && plain)
+		log_usage("%s: --json and --plain exclude each other", cmd);
 	if (optind < argc)
 		log_usage("%s: %s: unexpected argument", cmd, argv[optind]);
 	rc = cmd_open(cmd, &be, 0);
@@ -362,10 +368,20 @@ int cmd_list(int argc, char **argv)
 		return rc;
 	n = keep_origin(rows, n, origin);
 	table_sort_address(rows, n);
-	if (json)
+	if (plain) {
+		/* the export's plain format: `load --format plain` reads it
+		 * back with its tags and origins */
+		struct export_opts o = {.format = EXPORT_PLAIN,
+					.now = time(NULL)};
+		struct export_stats st;
+		char err[128];
+
+		export_write(stdout, rows, n, &o, &st, err, sizeof(err));
+	} else if (json) {
 		table_print_json(stdout, rows, n);
-	else
+	} else {
 		table_print(stdout, rows, n);
+	}
 	free(rows);
 	return EXIT_OK;
 }
@@ -436,13 +452,18 @@ int cmd_load(int argc, char **argv)
 	path = argv[optind];
 	now = time(NULL);
 	if (formatted) {
-		if (import_read(fmt, path, &add, &n, err, sizeof(err))) {
+		bool marked = false;
+
+		if (import_read(fmt, path, &add, &n, &marked, err,
+				sizeof(err))) {
 			log_err("%s (nothing was loaded)", err);
 			return EXIT_RUNTIME;
 		}
 		for (i = 0; i < n; i++) {
-			add[i].origin =
-			    dynamic ? MX_ORIGIN_DYNAMIC : MX_ORIGIN_STATIC;
+			/* an mxwall export says each entry's origin */
+			if (dynamic || !marked)
+				add[i].origin = dynamic ? MX_ORIGIN_DYNAMIC
+							: MX_ORIGIN_STATIC;
 			if (tags[0] && merge_tags(cmd, &add[i], tags)) {
 				free(add);
 				return EXIT_RUNTIME;

@@ -587,9 +587,9 @@ static void settle(struct reader *r, bool fold)
 	free(stack);
 }
 
-int import_parse(enum import_format fmt, const char *name, const char *buf,
-		 size_t len, struct mx_entry **out, size_t *n, char *err,
-		 size_t errlen)
+static int parse_all(enum import_format fmt, const char *name, const char *buf,
+		     size_t len, struct mx_entry **out, size_t *n, bool *marked,
+		     char *err, size_t errlen)
 {
 	struct reader r = {
 	    .name = name, .err = err, .errlen = errlen, .declared = -1};
@@ -643,11 +643,20 @@ int import_parse(enum import_format fmt, const char *name, const char *buf,
 	settle(&r, fmt == IMPORT_ZONE);
 	*out = r.v;
 	*n = r.n;
+	if (marked)
+		*marked = r.declared >= 0;
 	return 0;
 }
 
+int import_parse(enum import_format fmt, const char *name, const char *buf,
+		 size_t len, struct mx_entry **out, size_t *n, char *err,
+		 size_t errlen)
+{
+	return parse_all(fmt, name, buf, len, out, n, NULL, err, errlen);
+}
+
 int import_read(enum import_format fmt, const char *path, struct mx_entry **out,
-		size_t *n, char *err, size_t errlen)
+		size_t *n, bool *marked, char *err, size_t errlen)
 {
 	const char *name = strcmp(path, "-") ? path : "(stdin)";
 	size_t len = 0, cap = 0;
@@ -692,7 +701,8 @@ int import_read(enum import_format fmt, const char *path, struct mx_entry **out,
 			break;
 		len += (size_t)got;
 	}
-	rc = import_parse(fmt, name, buf ? buf : "", len, out, n, err, errlen);
+	rc = parse_all(fmt, name, buf ? buf : "", len, out, n, marked, err,
+		       errlen);
 out:
 	if (fd > 0)
 		close(fd);

@@ -20,6 +20,7 @@
 #ifndef MXWALL_IMPORT_H
 #define MXWALL_IMPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "backend/backend.h"
@@ -39,8 +40,12 @@ int import_parse_format(const char *s, enum import_format *out);
 int import_parse(enum import_format fmt, const char *name, const char *buf,
 		 size_t len, struct mx_entry **out, size_t *n, char *err,
 		 size_t errlen);
-/* import_read - read path ("-" = stdin), bounded, and parse it */
+/*
+ * import_read - read path ("-" = stdin), bounded, and parse it. *marked
+ * (may be NULL): the file is an mxwall export, whose entries say their
+ * origin (static or dynamic) themselves.
+ */
 int import_read(enum import_format fmt, const char *path, struct mx_entry **out,
-		size_t *n, char *err, size_t errlen);
+		size_t *n, bool *marked, char *err, size_t errlen);
 
 #endif /* MXWALL_IMPORT_H */

@@ -488,7 +488,8 @@ static void peer_check(struct watch *w, struct peer *p)
 		/* changed since the last look: a writer may still be at
 		 * it; read it when it stood still for one look */
 	} else if (!p->have_stat || !same_file(&st, &p->st)) {
-		rc = import_read(p->fmt, p->path, &want, &n, err, sizeof(err));
+		rc = import_read(p->fmt, p->path, &want, &n, NULL, err,
+				 sizeof(err));
 		p->st = st;
 		p->have_stat = true;
 		if (rc) {

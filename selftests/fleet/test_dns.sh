@@ -124,6 +124,20 @@ check "load --format zone (IPv6)" mx load --format zone --dynamic "$D/bl6.exampl
 check "the /22 comes back as its /24s" bash -c "$MXWALL list --json | grep -q '198.51.103.0/24'"
 check "the exception comes back" bash -c "$MXWALL list | grep -q '^203.0.113.9 .*\[allow\]'"
 
+# --- list --plain | load --format plain: tags and origins kept ------------
+check "flush before list --plain round trip" mx flush --all
+check "the original entries back" mx load --format plain "$D/list.plain"
+origins() { mx list --json | python3 -c 'import json,sys
+for e in sorted(json.load(sys.stdin), key=lambda e: e["entry"]):
+    print(e["entry"], e["action"], e["origin"], ",".join(e["tags"]))'; }
+origins > "$T_DIR/o.before"
+grep -q '^10.0.0.0/8 drop static njabl$' "$T_DIR/o.before" && grep -q '^192.0.2.7 drop dynamic bad-helo$' "$T_DIR/o.before" &&
+	ok "an mxwall export loads with its own origins" || fail "an mxwall export loads with its own origins" "$(cat "$T_DIR/o.before")"
+mx list --plain > "$T_DIR/list.plain2"
+check "flush" mx flush --all
+check "list --plain | load --format plain -" bash -c "nsenter --net=/run/netns/$NS $MXWALL load --format plain - < $T_DIR/list.plain2"
+check_eq "the same entries, tags and origins" "$(origins | diff "$T_DIR/o.before" -)" ""
+
 # --- bad peer files change nothing --------------------------------------
 mx list > "$T_DIR/list.good"
 printf '192.0.2.99\n0.0.0.0/0\n' > "$D/evil.txt"
