@@ -118,23 +118,11 @@ alias_database =
 EOF
 # a stand-in for a DNSBL: the text Postfix writes for a zen.spamhaus.org hit
 echo "10.251.1.10/32 REJECT Service unavailable; Client host [10.251.1.10] blocked using zen.spamhaus.org" >"$LAB/pf/zombies"
-cat >"$LAB/pf/master.cf" <<'EOF'
-smtp      inet  n       -       n       -       -       smtpd
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000    0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-discard   unix  -       -       n       -       -       discard
-postlog   unix-dgram n  -       n       -       1       postlogd
-EOF
+{
+	pf_master_cf
+	echo 'pickup    unix  n       -       n       60      1       pickup'
+	echo 'flush     unix  n       -       n       1000    0       flush'
+} >"$LAB/pf/master.cf"
 srv bash -c "$(declare -f pf_postfix); pf_postfix $LAB/pf start" || die "Postfix did not start"
 for _ in $(seq 50); do
 	srv ss -ltnH 'sport = :25' | grep -q . && break

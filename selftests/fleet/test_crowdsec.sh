@@ -8,7 +8,9 @@
 #  - decisions added with cscli (--ip and --range, IPv4 and IPv6) drop the
 #    sources' SYNs within a poll; deleted, they pass again; `top` shows
 #    the counters with the tag [crowdsec];
-#  - host A's watcher promotes a source from its log and publishes it;
+#  - host A's watcher promotes a source from a real Postfix's log (Debian's
+#    package unpacked, selftests/lib/postfix.sh, its own config, queue and
+#    maillog_file; swaks relay attempts from that source) and publishes it;
 #    cscli lists it; host B's mxwall (own pins, state, interface) drops it;
 #  - the LAPI stopped: entries kept, status says unreachable; restarted:
 #    the stream resumes, nothing twice;
@@ -16,10 +18,25 @@
 #    Country, 0.0.0.0/0, our own address, an IPv4-mapped IPv6 address, a
 #    refused key: a log line, nothing applied from a bad batch, no crash.
 . "$(dirname "$0")/../net/lib.sh"
-net_require ip nsenter "$PY"
+. "$TOP/selftests/lib/postfix.sh"
+net_require ip nsenter "$PY" swaks
 R=$("$TOP/selftests/lib/pkgs.sh" crowdsec) || { echo "FAIL - unpacking crowdsec"; echo "0 passed, 1 failed"; exit 1; }
+pf_prepare || { echo "FAIL - unpacking postfix"; echo "0 passed, 1 failed"; exit 1; }
 net_setup || { echo "FAIL - namespaces"; echo "0 passed, 1 failed"; exit 1; }
 net_listen 25 || net_finish
+
+# host A's Postfix: its own config, queue and log, on port 2525 of every
+# server address (the listener above has port 25)
+PF=$(mktemp -d /tmp/mxwall-test-pf.XXXXXX)
+on_cleanup "pf_kill $PF $NS_SRV; rm -rf $PF"
+pf_smtpd_cf "$PF" all a.example > "$PF/main.cf"
+cat >> "$PF/main.cf" <<EOC
+smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination
+EOC
+pf_master_cf 2525 > "$PF/master.cf"
+pf_start "$PF" "$NS_SRV" 10.250.0.1 2525 2> "$STATE_DIR/pf-start.log" ||
+	{ echo "FAIL - Postfix did not start"; cat "$STATE_DIR/pf-start.log"; echo "0 passed, 1 failed"; exit 1; }
 
 C=$STATE_DIR/crowdsec
 mkdir -p "$C/cfg" "$C/data" "$C/hub"
@@ -88,11 +105,11 @@ check "bouncer keys" test -s "$C/key-a" -a -s "$C/key-b"
 printf 'pw%s%s%s\n' $RANDOM$RANDOM $RANDOM$RANDOM $RANDOM$RANDOM > "$C/pw-a"
 check "a machine for host A" cscli machines add mxwall-a --password "$(cat "$C/pw-a")" -f /dev/null
 
-# host A: the server namespace's veth0, its own log
+# host A: the server namespace's veth0, its Postfix's log
 LOG=$STATE_DIR/mail.log
 : > "$LOG"
 cat > "$STATE_DIR/a.conf" <<EOC
-log = $LOG
+log = $PF/maillog
 threshold = 3
 require_seen = no
 blocklist = $STATE_DIR/none
@@ -172,18 +189,29 @@ B_PID=$!
 on_cleanup "kill $B_PID"
 for i in $(seq 100); do grep -q following "$STATE_B/b.err" && break; sleep 0.1; done
 check_eq "before: B lets 10.251.3.7 in" "$(net_connect 10.251.3.7 10.251.0.1 25)" ok
-stamp() { TZ=UTC0 date +%Y-%m-%dT%H:%M:%S.000000+00:00; }
-t0=$(date +%s.%N)
+# three relay attempts from 10.251.3.7: Postfix rejects and logs them
+RELAY_RE='postfix/smtpd\[[0-9]+\]: NOQUEUE: reject: RCPT from unknown\[10\.251\.3\.7\]: 554 5\.7\.1 .*Relay access denied'
 for i in 1 2 3; do
-	echo "$(stamp) mx postfix/smtpd[77]: NOQUEUE: reject: RCPT from unknown[10.251.3.7]: 554 5.7.1 <x@example.org>: Relay access denied; from=<a@b.example> to=<x@example.org> proto=ESMTP helo=<h>"
-done >> "$LOG"
+	ns_cli swaks --server 10.251.0.1 --port 2525 --local-interface 10.251.3.7 --timeout 4 \
+		--silent 1 --helo relay.client.example --from a@client.example \
+		--to victim@elsewhere.example > /dev/null 2>&1
+done
 for i in $(seq 100); do
 	[ "$(net_connect 10.251.3.7 10.251.0.1 25)" = timeout ] && break
 	sleep 0.2
 done
 t1=$(date +%s.%N)
+check_eq "Postfix logged the 3 relay rejections" "$(grep -cE "$RELAY_RE" "$PF/maillog")" 3
 check_eq "B drops the source A promoted" "$(net_connect 10.251.3.7 10.251.0.1 25)" timeout
-echo "# from A's crossing log line to B's drop: $("$PY" -c "print(round(($t1 - $t0) * 1000))") ms (polls of 1 s)"
+# t0: the time Postfix wrote on the third (crossing) line
+t0=$(grep -E "$RELAY_RE" "$PF/maillog" | sed -n 3p | "$PY" -c '
+import sys, time
+from datetime import datetime
+f = sys.stdin.read().split()
+ts = " ".join([str(time.localtime().tm_year)] + f[:3])
+fmt = "%Y %b %d %H:%M:%S.%f" if "." in f[2] else "%Y %b %d %H:%M:%S"
+print(datetime.strptime(ts, fmt).timestamp())')
+echo "# from A's crossing log line (Postfix's time) to B's drop: $("$PY" -c "print(round(($t1 - ${t0:-0}) * 1000))") ms (polls of 1 s; Postfix stamps whole seconds)"
 cscli decisions list -a -o json > "$C/list.json" 2>/dev/null
 "$PY" - "$C/list.json" <<'EOP' && PASS=$((PASS + 1)) || { FAIL=$((FAIL + 1)); echo "FAIL - cscli lists A's decision"; }
 import json, sys

@@ -9,6 +9,12 @@
 #	pf_main_cf DIR >DIR/main.cf	# the directory settings, then your own
 #	pf_postfix DIR start		# postfix -c DIR start (same for stop)
 #
+# or, for a test's smtpd that logs to DIR/maillog (swaks as its clients):
+#	pf_smtpd_cf DIR ADDR DOMAIN >DIR/main.cf; echo "your own" >>DIR/main.cf
+#	pf_master_cf [SERVICE] >DIR/master.cf
+#	pf_start DIR NS ADDR [PORT]	# started in namespace NS, accepting
+#	pf_kill DIR [NS]		# stopped, for a trap (also after NS is gone)
+#
 # Host state: Postfix's daemons drop privileges to mail_owner, and its
 # queue wants a setgid group; when the host has no `postfix` user/group
 # and `postdrop` group, pf_prepare creates them as system accounts
@@ -68,4 +74,85 @@ pf_postfix() {
 		echo "postfix $*: $out" >&2
 		return 1
 	}
+}
+
+# pf_smtpd_cf DIR ADDR DOMAIN: pf_main_cf, then an instance that listens on
+# ADDR (IPv4), is mx.DOMAIN, accepts mail for DOMAIN only (discarded),
+# relays for nobody outside 127.0.0.0/8, and logs to DIR/maillog with
+# Postfix's own timestamps; append the test's restrictions
+pf_smtpd_cf() {
+	local dir=$1 addr=$2 domain=$3
+	pf_main_cf "$dir"
+	cat <<EOF
+inet_interfaces = $addr
+inet_protocols = ipv4
+myhostname = mx.$domain
+mydomain = $domain
+myorigin = $domain
+mydestination = $domain
+mynetworks = 127.0.0.0/8
+maillog_file = $dir/maillog
+maillog_file_prefixes = $dir
+smtpd_peername_lookup = no
+smtp_dns_support_level = disabled
+local_recipient_maps =
+alias_maps =
+alias_database =
+local_transport = discard:
+default_transport = discard:
+biff = no
+smtputf8_enable = no
+smtpd_banner = mx.$domain ESMTP
+EOF
+}
+
+# pf_master_cf [SERVICE]: smtpd on SERVICE (default smtp, or a port) and
+# the daemons it needs, no pickup or local delivery
+pf_master_cf() {
+	printf '%-9s inet  n       -       n       -       -       smtpd\n' "${1:-smtp}"
+	cat <<'EOF'
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+proxymap  unix  -       -       n       -       -       proxymap
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+discard   unix  -       -       n       -       -       discard
+postlog   unix-dgram n  -       n       -       1       postlogd
+EOF
+}
+
+# pf_start DIR NS ADDR [PORT]: the instance in DIR started in namespace NS,
+# until it accepts on ADDR:PORT (default 25); DIR/maillog exists then.
+# Says why it failed (Postfix's own words and its log's last lines).
+pf_start() {
+	local dir=$1 ns=$2 addr=$3 port=${4:-25} i
+	chmod 755 "$dir"	# postfix (the user) must reach its data_directory
+	nsenter --net="/run/netns/$ns" bash -c "$(declare -f pf_postfix); pf_postfix $dir start" \
+		2>"$dir/start.log" || {
+		tail -n 5 "$dir/start.log" "$dir/maillog" >&2 2>/dev/null
+		return 1
+	}
+	for i in $(seq 100); do
+		nsenter --net="/run/netns/$ns" bash -c "exec 3<>/dev/tcp/$addr/$port" 2>/dev/null && break
+		sleep 0.1
+	done
+	[ -e "$dir/maillog" ] || touch "$dir/maillog"
+	nsenter --net="/run/netns/$ns" bash -c "exec 3<>/dev/tcp/$addr/$port" 2>/dev/null || {
+		echo "postfix.sh: nothing accepts on $addr:$port" >&2
+		return 1
+	}
+}
+
+# pf_kill DIR [NS]: stop the instance in DIR; its master killed when the
+# namespace is already gone
+pf_kill() {
+	[ -n "${2:-}" ] && [ -e "/run/netns/$2" ] &&
+		nsenter --net="/run/netns/$2" postfix -c "$1" stop >/dev/null 2>&1
+	[ -s "$1/spool/pid/master.pid" ] && kill -9 "$(cat "$1/spool/pid/master.pid")" 2>/dev/null
+	return 0
 }

@@ -54,60 +54,21 @@ ip -n "$C" link set "$V"c up
 
 # --- Postfix with its own everything ---
 mkdir -p "$PF"
-chmod 755 "$T_DIR" "$PF"	# postfix (the user) must reach its data_directory
+chmod 755 "$T_DIR"	# postfix (the user) must reach its data_directory
 printf '%s REJECT client on our access map\n' "$ACCESS" > "$PF/access"
 printf '/^Subject:.*cheap pills/ REJECT message content rejected\n' > "$PF/header_checks"
-pf_main_cf "$PF" > "$PF/main.cf"
+pf_smtpd_cf "$PF" $SRV e2e.example > "$PF/main.cf"
 cat >> "$PF/main.cf" <<EOC
-inet_interfaces = $SRV
-inet_protocols = ipv4
-myhostname = mx.e2e.example
-mydomain = e2e.example
-myorigin = e2e.example
-mydestination = e2e.example
-mynetworks = 127.0.0.0/8
-maillog_file = $PF/maillog
-maillog_file_prefixes = $PF
-smtpd_peername_lookup = no
-smtp_dns_support_level = disabled
 smtpd_helo_required = yes
 smtpd_client_restrictions = check_client_access texthash:$PF/access
 smtpd_helo_restrictions = reject_invalid_helo_hostname
 smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
 smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination
 header_checks = regexp:$PF/header_checks
-local_recipient_maps =
-alias_maps =
-alias_database =
-local_transport = discard:
-default_transport = discard:
-biff = no
-smtputf8_enable = no
-smtpd_banner = mx.e2e.example ESMTP
 EOC
-cat > "$PF/master.cf" <<'EOC'
-smtp      inet  n       -       n       -       -       smtpd
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-proxymap  unix  -       -       n       -       -       proxymap
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-discard   unix  -       -       n       -       -       discard
-postlog   unix-dgram n  -       n       -       1       postlogd
-EOC
-T_EXTRA_CLEANUP='nsenter --net=/run/netns/'"$S"' postfix -c '"$PF"' stop >/dev/null 2>&1; [ -s '"$PF"'/spool/pid/master.pid ] && kill -9 $(cat '"$PF"'/spool/pid/master.pid) 2>/dev/null'
-nsenter --net=/run/netns/"$S" bash -c "$(declare -f pf_postfix); pf_postfix $PF start" 2> "$T_DIR/postfix-start.log" ||
-	t_fatal "$(tail -n 5 "$T_DIR/postfix-start.log"; tail -n 5 "$PF/maillog" 2>/dev/null)"
-for i in $(seq 1 100); do
-	ip netns exec "$C" bash -c "exec 3<>/dev/tcp/$SRV/25" 2>/dev/null && break
-	sleep 0.1
-done
-[ -e "$PF/maillog" ] || touch "$PF/maillog"
+pf_master_cf > "$PF/master.cf"
+T_EXTRA_CLEANUP="pf_kill $PF $S"
+pf_start "$PF" "$S" $SRV 2> "$T_DIR/postfix-start.log" || t_fatal "$(cat "$T_DIR/postfix-start.log")"
 
 # --- mxwall watch in the server namespace, on Postfix's log ---
 VIA=${E2E_VIA:-file}
