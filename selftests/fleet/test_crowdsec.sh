@@ -204,13 +204,7 @@ t1=$(date +%s.%N)
 check_eq "Postfix logged the 3 relay rejections" "$(grep -cE "$RELAY_RE" "$PF/maillog")" 3
 check_eq "B drops the source A promoted" "$(net_connect 10.251.3.7 10.251.0.1 25)" timeout
 # t0: the time Postfix wrote on the third (crossing) line
-t0=$(grep -E "$RELAY_RE" "$PF/maillog" | sed -n 3p | "$PY" -c '
-import sys, time
-from datetime import datetime
-f = sys.stdin.read().split()
-ts = " ".join([str(time.localtime().tm_year)] + f[:3])
-fmt = "%Y %b %d %H:%M:%S.%f" if "." in f[2] else "%Y %b %d %H:%M:%S"
-print(datetime.strptime(ts, fmt).timestamp())')
+t0=$(pf_line_time 3 "$RELAY_RE" "$PF/maillog")
 echo "# from A's crossing log line (Postfix's time) to B's drop: $("$PY" -c "print(round(($t1 - ${t0:-0}) * 1000))") ms (polls of 1 s; Postfix stamps whole seconds)"
 cscli decisions list -a -o json > "$C/list.json" 2>/dev/null
 "$PY" - "$C/list.json" <<'EOP' && PASS=$((PASS + 1)) || { FAIL=$((FAIL + 1)); echo "FAIL - cscli lists A's decision"; }

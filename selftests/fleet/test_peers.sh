@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # test_peers.sh - two hosts, each with its own mxwall (pins, state, log):
-# A's watcher promotes a source from its log and keeps its export fresh
+# A's watcher promotes a source from a real Postfix's log (Debian's
+# package unpacked, selftests/lib/postfix.sh, in a namespace of the test's
+# own; swaks relay attempts from that source) and keeps its export fresh
 # (export = FILE); B's watcher follows A's file (import = a FILE) and
 # drops the source too, tagged peer:a, and lets it go when A does. Then
 # what a peer must never do: a truncated or malformed file leaves the
@@ -12,16 +14,38 @@
 # disappears keeps the set until import_max_age, then its entries go; the
 # weekly reset (report --reset) keeps them (they follow their source).
 . "$(dirname "$0")/lib.sh"
+. "$T_ROOT/selftests/lib/postfix.sh"
 t_init
+command -v swaks >/dev/null || t_fatal "swaks is not installed (scripts/install-deps.sh)"
+pf_prepare || t_fatal "cannot unpack Postfix into the build tree (selftests/lib/pkgs.sh)"
 D=$T_DIR/fleet
 mkdir -p "$D/a" "$D/b"
 PA=/sys/fs/bpf/mxwall-test-$$-a
 PB=/sys/fs/bpf/mxwall-test-$$-b
-T_EXTRA_CLEANUP="rm -rf $PA $PB"
+PF=$T_DIR/pf
+NS=mxw-fp-$$
+T_EXTRA_CLEANUP="pf_kill $PF $NS; rm -rf $PA $PB"
+
+# host A's Postfix in namespace NS on 203.0.113.1; the misbehaving client
+# is 203.0.113.77 in the same namespace
+ip netns add "$NS" || t_fatal "netns"
+T_NETNS+=("$NS")
+ip -n "$NS" link set lo up
+ip -n "$NS" addr add 203.0.113.1/32 dev lo
+ip -n "$NS" addr add 203.0.113.77/32 dev lo
+mkdir -p "$PF"
+chmod 755 "$T_DIR"	# postfix (the user) must reach its data_directory
+pf_smtpd_cf "$PF" 203.0.113.1 a.example > "$PF/main.cf"
+cat >> "$PF/main.cf" <<EOC
+smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination
+EOC
+pf_master_cf > "$PF/master.cf"
+pf_start "$PF" "$NS" 203.0.113.1 2> "$T_DIR/postfix-start.log" || t_fatal "$(cat "$T_DIR/postfix-start.log")"
+set_now "$(date +%s)"	# Postfix writes the real time
 A() { "$MXWALL" --pin-dir "$PA" --state-dir "$D/a" "$@"; }
 B() { "$MXWALL" --pin-dir "$PB" --state-dir "$D/b" "$@"; }
-LOG_A=$D/a/mail.log
-: > "$LOG_A"
+LOG_A=$PF/maillog
 cat > "$D/a.conf" <<EOC
 log = $LOG_A
 threshold = 3
@@ -95,15 +119,23 @@ start_host a || t_done
 start_host b || t_done
 check "A writes its export at start" test -s "$D/a-export.txt"
 
-# A promotes 203.0.113.77 from three rejections
-t0=$(date +%s.%N)
-for i in 1 2 3; do reject_line 203.0.113.77 relay; done >> "$LOG_A"
+# A promotes 203.0.113.77 from three relay attempts Postfix rejects
+RELAY_RE='postfix/smtpd\[[0-9]+\]: NOQUEUE: reject: RCPT from unknown\[203\.0\.113\.77\]: 554 5\.7\.1 .*Relay access denied'
+for i in 1 2 3; do
+	set_now "$(date +%s)"
+	in_ns "$NS" swaks --server 203.0.113.1 --port 25 --local-interface 203.0.113.77 --timeout 4 \
+		--silent 1 --helo relay.client.example --from a@client.example \
+		--to victim@elsewhere.example > /dev/null 2>&1
+done
+set_now "$(date +%s)"
 check "A promotes the source" wait_in A 203.0.113.77 yes
 check "A's export names it within a second" bash -c \
 	"for i in \$(seq 20); do grep -q '^203.0.113.77 ' '$D/a-export.txt' && exit 0; sleep 0.05; done; exit 1"
 check "B drops it, from A's export" wait_in B 203.0.113.77 yes
 t1=$(date +%s.%N)
-echo "# from A's crossing log line to B's entry: $(python3 -c "print(round(($t1 - $t0) * 1000))") ms"
+check_eq "Postfix logged the 3 relay rejections" "$(grep -cE "$RELAY_RE" "$LOG_A")" 3
+t0=$(pf_line_time 3 "$RELAY_RE" "$LOG_A")
+echo "# from A's crossing log line (Postfix's time) to B's entry: $(python3 -c "print(round(($t1 - ${t0:-0}) * 1000))") ms (Postfix stamps whole seconds)"
 check_eq "B tags it peer:a with A's reason" "$(tags_of 203.0.113.77 2>/dev/null; B list | awk '$1 == "203.0.113.77" { print $4, $5 }')" "[peer:a] [relay]"
 B list --json | grep -q '"entry":"203.0.113.77".*"source":"peer:a"' &&
 	ok "list --json says source peer:a" || fail "list --json says source peer:a" "$(B list --json)"

@@ -156,3 +156,18 @@ pf_kill() {
 	[ -s "$1/spool/pid/master.pid" ] && kill -9 "$(cat "$1/spool/pid/master.pid")" 2>/dev/null
 	return 0
 }
+
+# pf_line_time N ERE FILE: unix seconds of the time Postfix wrote on the
+# Nth line of FILE (a maillog_file) matching ERE (whole seconds: Postfix
+# 3.7 stamps "Mmm dd hh:mm:ss" in local time, no year)
+pf_line_time() {
+	grep -E -- "$2" "$3" | sed -n "$1p" | python3 -c '
+import sys, time
+from datetime import datetime
+f = sys.stdin.read().split()
+if len(f) < 3:
+    sys.exit(1)
+fmt = "%Y %b %d %H:%M:%S.%f" if "." in f[2] else "%Y %b %d %H:%M:%S"
+t = datetime.strptime(" ".join([str(time.localtime().tm_year)] + f[:3]), fmt)
+print(t.timestamp())'
+}
