@@ -111,6 +111,8 @@ void fmt_thousands(uint64_t v, char *buf, size_t len);
 int path_join(char *buf, size_t len, const char *dir, const char *name);
 /* mkdir -p with mode, for state and pin directories */
 int mkdir_p(const char *path, unsigned int mode);
+/* write_all - the whole buffer, across EINTR and short writes; -errno */
+int write_all(int fd, const void *data, size_t len);
 /*
  * write a file atomically: an unnamed temp file in the same directory,
  * fsync, rename; never follows a link planted at a predictable name. A

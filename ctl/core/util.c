@@ -342,7 +342,7 @@ int mkdir_private(const char *dir, unsigned int mode, char *why, size_t len)
 	return dir_check_private(dir, why, len);
 }
 
-static int write_all(int fd, const void *data, size_t len)
+int write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 	ssize_t w;

@@ -66,24 +66,6 @@ static bool header_safe(const char *s)
 	return s && !strpbrk(s, "\r\n");
 }
 
-/* write_all - the whole buffer, across EINTR and short writes */
-static int write_all(int fd, const char *p, size_t len)
-{
-	ssize_t w;
-
-	while (len) {
-		w = write(fd, p, len);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 /* build_message - headers and body in one malloc'd buffer */
 static char *build_message(const char *to, const char *subject,
 			   const char *body)
