@@ -14,7 +14,7 @@
  *    them), so both backends report the same figures.
  *  - Metadata (origin, tags, added, expires) lives with the entry in the
  *    backend's own state, so that a second mxwall process sees it.
- * Callers: ctl/cmd/ handlers, watch/sync.c, report/report.c.
+ * Callers: ctl/cmd/ handlers, watch/sync.c, report/report.c, reset.c.
  */
 #ifndef MXWALL_BACKEND_H
 #define MXWALL_BACKEND_H

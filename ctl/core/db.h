@@ -22,7 +22,7 @@
  *    events of a database made before schema 3 have neither (NULL, 0).
  *  - Pardons (`unblock --pardon`) live here, not in the filter, so that
  *    they survive a restart of the watcher and the weekly reset.
- * Callers: watch/ (writer), report.c, stats.c, metrics.c, cmd/query.c
+ * Callers: watch/ (writer), report.c, reset.c, stats.c, metrics.c, cmd/query.c
  * (readers), cmd/entries.c (pardons).
  */
 #ifndef MXWALL_DB_H

@@ -7,7 +7,7 @@
  * values are refused if they carry CR or LF (no header injection from a
  * configured address or a host name). A sendmail that cannot be started,
  * dies, or exits non-zero is an error: the caller decides what it means.
- * Callers: report.c.
+ * Callers: reset.c.
  */
 #ifndef MXWALL_MAIL_H
 #define MXWALL_MAIL_H

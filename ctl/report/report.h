@@ -11,10 +11,10 @@
  * between days is as fine as the most frequent of them runs.
  *
  * The reset is crash-safe through a marker file in the report directory
- * (report.c says how). The printers are pure so that golden files hold
+ * (reset.c says how). The printers are pure so that golden files hold
  * them to their format.
- * Callers: report.c (cmd_report), metrics.c, watch/sync.c (report_note_day),
- * selftests/unit/test_report*.c.
+ * Callers: cmd/report.c (cmd_report), metrics.c, watch/sync.c
+ * (report_note_day), selftests/unit/test_report*.c.
  */
 #ifndef MXWALL_REPORT_H
 #define MXWALL_REPORT_H
@@ -89,7 +89,7 @@ struct report_opts {
 
 /*
  * report_run - build and print the report; with reset, archive it, mail
- * it and clear the week (report.c). db may be NULL. Returns an exit
+ * it and clear the week (reset.c). db may be NULL. Returns an exit
  * status, having logged what went wrong.
  */
 int report_run(const struct report_opts *o, struct backend *be,
