@@ -2,8 +2,8 @@
 /*
  * backend.h - the one ops table that every command drives, with two
  * implementations: xdp.c with xdp_table.c, xdp_apply.c, xdp_dump.c (pinned BPF
- * maps, the fast path) and backend_nft.c (table netdev mxwall through
- * libnftnl/libmnl).
+ * maps, the fast path) and nft.c with nft_nl.c, nft_dump.c, nft_apply.c
+ * (table netdev mxwall through libnftnl/libmnl).
  *
  * Promises every implementation keeps:
  *  - apply() is all or nothing: on error nothing changed (a bulk load that

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * nft_msg.h - the netlink messages of the nftables backend, built with
- * libnftnl into one growing buffer and parsed back, with no socket and no
- * kernel involved (so selftests/unit/test_nft_msg.c can check every message).
+ * nft_msg.h - the netlink messages of the nftables backend (nft_msg.c,
+ * nft_map.c, nft_elem.c), built with libnftnl into one growing buffer and
+ * parsed back, with no socket and no kernel involved (so
+ * selftests/unit/test_nft_msg.c can check every message).
  *
  * The layout these messages make (docs/nftables.md explains why):
  *
@@ -27,7 +28,7 @@
  * Every message added here records what it does (nftm_rec) so that an error
  * acknowledged by the kernel can be told to the user per message, down to the
  * element when the kernel points at one (NETLINK_EXT_ACK offset).
- * Callers: ctl/backend_nft.c, selftests/unit/test_nft_msg.c.
+ * Callers: ctl/backend/nft*.c, selftests/unit/test_nft_msg.c.
  */
 #ifndef MXWALL_NFT_MSG_H
 #define MXWALL_NFT_MSG_H
