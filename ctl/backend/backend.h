@@ -117,7 +117,8 @@ struct backend_ops {
 	/*
 	 * seen - when the data path last saw an SMTP SYN from host (unix
 	 * seconds), from its bounded record of recent SYN sources; -ENOENT if
-	 * not in the record.
+	 * not in the record. NULL in a backend without such a record (nft);
+	 * the watcher asks the record of handshakes instead (wire.h).
 	 */
 	int (*seen)(struct backend *be, const struct cidr *host, int64_t *when);
 	/* destroy - remove every trace (pins or table); after detach */

@@ -63,6 +63,11 @@ static int maps_cb(const struct nlmsghdr *nlh, void *data)
 			if (!(nftnl_set_get_u32(s, NFTNL_SET_FLAGS) &
 			      NFT_SET_TIMEOUT))
 				p->no_tmo[fam_idx(family)][plen] = true;
+		} else if (name && table && !strcmp(table, NFTM_TABLE)) {
+			if (!strcmp(name, NFTM_OLD_RECENT4_NAME))
+				p->old_sets |= NFTM_OLD_RECENT4;
+			else if (!strcmp(name, NFTM_OLD_RECENT6_NAME))
+				p->old_sets |= NFTM_OLD_RECENT6;
 		}
 	}
 	nftnl_set_free(s);
@@ -77,6 +82,7 @@ int nftb_maps_refresh(struct nftb *p)
 
 	memset(p->have, 0, sizeof(p->have));
 	memset(p->no_tmo, 0, sizeof(p->no_tmo));
+	p->old_sets = 0;
 	err = nftb_dump(p, NFT_MSG_GETSET, nftb_set_payload, s, maps_cb, p);
 	nftnl_set_free(s);
 	return err;
@@ -196,12 +202,13 @@ static void fill_attach(struct nftm_buf *b, void *arg)
 	size_t n[2] = {0, 0};
 	int f, plen;
 
-	/* a table made by an older mxwall gets the fragment rules here */
+	/* a table made by an older mxwall is brought up to date here: the
+	 * fragment rules, and no record of recent SYN sources any more */
 	for (f = 0; f < 2; f++)
 		for (plen = 1; plen <= (f ? 128 : 32); plen++)
 			if (a->p->have[f][plen])
 				plens[f][n[f]++] = (uint8_t)plen;
-	nftm_frag_chains_upgrade(b, plens[0], n[0], plens[1], n[1]);
+	nftm_chains_upgrade(b, plens[0], n[0], plens[1], n[1], a->p->old_sets);
 	if (a->ifname)
 		nftm_base_chain_add(b, a->ifname);
 }
@@ -305,6 +312,10 @@ static int nft_attach(struct backend *be, const char *ifname,
 			a.ifname = NULL; /* attached already: rules only */
 	if (a.ifname && st.nifaces >= MX_IFACES_MAX)
 		return -ENOSPC;
+	/* the lookup chains are rebuilt from the maps there are now */
+	err = nftb_maps_refresh(p);
+	if (err)
+		return err;
 	return nftb_run_batch(p, fill_attach, &a);
 }
 
@@ -509,6 +520,6 @@ const struct backend_ops backend_nft_ops = {
     .apply = nft_apply,
     .dump = nft_dump,
     .zero_counters = nft_zero_counters,
-    .seen = nft_seen,
+    /* no .seen: the watcher asks the record of handshakes (wire.h) */
     .destroy = nft_destroy,
 };

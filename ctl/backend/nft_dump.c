@@ -3,8 +3,8 @@
  * nft_dump.c - reading the nftables backend's maps back: elements as
  * entries with their counters, every map as one snapshot (the ruleset
  * generation before and after, read again if a batch was committed in
- * between: docs/nftables.md "Atomic changes"), dump, zero_counters
- * (GETSETELEM_RESET) and seen (the record of recent SYN sources).
+ * between: docs/nftables.md "Atomic changes"), dump and zero_counters
+ * (GETSETELEM_RESET).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -313,76 +313,4 @@ int nft_zero_counters(struct backend *be, const struct cidr *nets, size_t n)
 		nftm_free(&b);
 	}
 	return err ? err : c.err;
-}
-
-struct seen_ctx {
-	int64_t when;
-	bool found;
-};
-
-static int seen_cb(const struct nlmsghdr *nlh, const struct nftm_rec *r,
-		   int err, void *data)
-{
-	struct seen_ctx *c = data;
-	struct nftnl_set *s;
-	struct nftnl_set_elems_iter *it;
-	struct nftnl_set_elem *el;
-
-	(void)r;
-	if (err == -ENOENT)
-		return 0;
-	if (err)
-		return err;
-	s = nftnl_set_alloc();
-	if (!s)
-		log_panic("out of memory");
-	if (nftnl_set_elems_nlmsg_parse(nlh, s) == 0) {
-		it = nftnl_set_elems_iter_create(s);
-		if (!it)
-			log_panic("out of memory");
-		el = nftnl_set_elems_iter_cur(it);
-		if (el &&
-		    nftnl_set_elem_is_set(el, NFTNL_SET_ELEM_EXPIRATION)) {
-			uint64_t left = nftnl_set_elem_get_u64(
-			    el, NFTNL_SET_ELEM_EXPIRATION);
-			uint64_t tmo = NFTM_RECENT_TIMEOUT_MS;
-
-			if (nftnl_set_elem_is_set(el, NFTNL_SET_ELEM_TIMEOUT))
-				tmo = nftnl_set_elem_get_u64(
-				    el, NFTNL_SET_ELEM_TIMEOUT);
-			/* each SYN renews the timeout: the last SYN came
-			 * (timeout - left) ago */
-			c->when =
-			    now_s() -
-			    (int64_t)((tmo > left ? tmo - left : 0) / 1000);
-			c->found = true;
-		}
-		nftnl_set_elems_iter_destroy(it);
-	}
-	nftnl_set_free(s);
-	return 0;
-}
-
-int nft_seen(struct backend *be, const struct cidr *host, int64_t *when)
-{
-	struct nftb *p = be->priv;
-	struct seen_ctx c = {0, false};
-	struct nftm_buf b;
-	uint8_t key[16];
-	int err;
-
-	if (host->family != AF_INET && host->family != AF_INET6)
-		return -EINVAL;
-	nftm_init(&b, p->seq);
-	nftm_elem_get(&b, host->family == AF_INET ? "recent4" : "recent6", key,
-		      nftm_key(host, key), false);
-	p->seq = b.seq;
-	err = nftb_requests(p, &b, seen_cb, &c);
-	nftm_free(&b);
-	if (err)
-		return err;
-	if (!c.found)
-		return -ENOENT;
-	*when = c.when;
-	return 0;
 }

@@ -34,7 +34,8 @@ struct nftb {
 	uint32_t seq;
 	bool have[2][129];   /* maps present: [0] IPv4, [1] IPv6 */
 	bool no_tmo[2][129]; /* made by an older mxwall: no element timeouts */
-	char *rbuf;	     /* receive buffer, NFT_RBUF_SIZE (nft_nl.c) */
+	unsigned int old_sets; /* NFTM_OLD_RECENT4/6 of an older layout */
+	char *rbuf;	       /* receive buffer, NFT_RBUF_SIZE (nft_nl.c) */
 };
 
 static inline int fam_idx(int family)
@@ -117,6 +118,5 @@ int nft_apply(struct backend *be, const struct mx_entry *add, size_t nadd,
 	      const struct cidr *del, size_t ndel);
 int nft_dump(struct backend *be, struct mx_entry **out, size_t *n);
 int nft_zero_counters(struct backend *be, const struct cidr *nets, size_t n);
-int nft_seen(struct backend *be, const struct cidr *host, int64_t *when);
 
 #endif /* MXWALL_NFT_INT_H */

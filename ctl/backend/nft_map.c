@@ -246,27 +246,23 @@ static void lookups_emit(struct nftm_buf *b, const char *chain, int family,
 	}
 }
 
+/* chain_rebuild - flush a lookup chain and add its lookups again */
+static void chain_rebuild(struct nftm_buf *b, const char *chain, int family,
+			  const uint8_t *plens, size_t n)
+{
+	nftm_chain_flush(b, chain);
+	lookups_emit(b, chain, family, plens, n);
+}
+
 void nftm_syn_chain_rebuild(struct nftm_buf *b, int family,
 			    const uint8_t *plens, size_t n)
 {
-	const char *chain = family == AF_INET ? "syn4" : "syn6";
-	struct nftnl_rule *r;
-
-	nftm_chain_flush(b, chain);
-	/* update @recentN { saddr }: its own rule, because a full set makes
-	 * the update break the rule it is in */
-	r = nftm_rule_new(chain);
-	nftm_add_saddr(r, family);
-	nftm_add_dynset_update(r, family == AF_INET ? "recent4" : "recent6");
-	nftm_rule_emit(b, r, chain);
-	lookups_emit(b, chain, family, plens, n);
+	chain_rebuild(b, family == AF_INET ? "syn4" : "syn6", family, plens, n);
 }
 
 void nftm_frag_chain_rebuild(struct nftm_buf *b, int family,
 			     const uint8_t *plens, size_t n)
 {
-	const char *chain = family == AF_INET ? "frag4" : "frag6";
-
-	nftm_chain_flush(b, chain);
-	lookups_emit(b, chain, family, plens, n);
+	chain_rebuild(b, family == AF_INET ? "frag4" : "frag6", family, plens,
+		      n);
 }

@@ -269,18 +269,6 @@ static void add_verdict(struct nftnl_rule *r, int verdict, const char *chain)
 	nftnl_rule_add_expr(r, e);
 }
 
-void nftm_add_dynset_update(struct nftnl_rule *r, const char *set)
-{
-	struct nftnl_expr *e = nftm_expr("dynset");
-
-	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
-	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, set);
-	nftnl_expr_set_u64(e, NFTNL_EXPR_DYNSET_TIMEOUT,
-			   NFTM_RECENT_TIMEOUT_MS);
-	nftnl_rule_add_expr(r, e);
-}
-
 struct nftnl_rule *nftm_rule_new(const char *chain)
 {
 	struct nftnl_rule *r = nftnl_rule_alloc();
@@ -418,7 +406,7 @@ static void check_rule(struct nftm_buf *b, int family)
 /*
  * frag_rules - TCP fragments that cannot prove they are not an SMTP SYN
  * (RFC 1858) go to frag4/frag6, which look the source up like syn4/syn6
- * (no "syn" count, no @recent update): a later fragment (IPv4: of a TCP
+ * (no "syn" count): a later fragment (IPv4: of a TCP
  * datagram; IPv6: any, since reassembly takes the next header from the
  * first fragment), and a first fragment too short to be sure it holds the
  * whole TCP header. nft cannot add two header fields, so "too short" is
@@ -550,7 +538,6 @@ void nftm_table_create(struct nftm_buf *b, const struct mx_dp_config *cfg)
 {
 	struct nftnl_table *t = nftnl_table_alloc();
 	struct nlmsghdr *nlh;
-	struct nftnl_set *s;
 	int i;
 
 	if (!t)
@@ -583,13 +570,6 @@ void nftm_table_create(struct nftm_buf *b, const struct mx_dp_config *cfg)
 
 	nftm_set_emit(b, nftm_set_new(NFT_TYPE_INET_SERVICE, 2, 0),
 		      NFTM_SET_PORTS);
-	for (i = 0; i < 2; i++) {
-		s = nftm_set_new(i ? NFT_TYPE_IP6ADDR : NFT_TYPE_IPADDR,
-				 i ? 16 : 4, NFT_SET_TIMEOUT | NFT_SET_EVAL);
-		nftnl_set_set_u64(s, NFTNL_SET_TIMEOUT, NFTM_RECENT_TIMEOUT_MS);
-		nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, NFTM_RECENT_SIZE);
-		nftm_set_emit(b, s, i ? "recent6" : "recent4");
-	}
 	nftm_ports(b, cfg->ports, cfg->nports);
 
 	nftm_chain_emit(b, NFTM_CHAIN_OBSERVE, NULL);
@@ -610,14 +590,38 @@ void nftm_table_create(struct nftm_buf *b, const struct mx_dp_config *cfg)
 	nftm_check_chain(b);
 }
 
-void nftm_frag_chains_upgrade(struct nftm_buf *b, const uint8_t *plens4,
-			      size_t n4, const uint8_t *plens6, size_t n6)
+/* set_del - a DELSET message for a set of the table */
+static void set_del(struct nftm_buf *b, const char *name)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!s)
+		log_panic("out of memory");
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, NFTM_TABLE);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
+	nlh = nftm_hdr(b, NFT_MSG_DELSET, NLM_F_ACK, "delete set", name);
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	nftm_done(b, nlh);
+	nftnl_set_free(s);
+}
+
+void nftm_chains_upgrade(struct nftm_buf *b, const uint8_t *plens4, size_t n4,
+			 const uint8_t *plens6, size_t n6,
+			 unsigned int old_sets)
 {
 	nftm_chain_emit(b, "frag4", "");
 	nftm_chain_emit(b, "frag6", "");
 	nftm_frag_chain_rebuild(b, AF_INET, plens4, n4);
 	nftm_frag_chain_rebuild(b, AF_INET6, plens6, n6);
+	nftm_syn_chain_rebuild(b, AF_INET, plens4, n4);
+	nftm_syn_chain_rebuild(b, AF_INET6, plens6, n6);
 	nftm_check_chain(b);
+	/* after the flush of syn4/syn6: no rule refers to them any more */
+	if (old_sets & NFTM_OLD_RECENT4)
+		set_del(b, NFTM_OLD_RECENT4_NAME);
+	if (old_sets & NFTM_OLD_RECENT6)
+		set_del(b, NFTM_OLD_RECENT6_NAME);
 }
 
 void nftm_table_destroy(struct nftm_buf *b)

@@ -10,7 +10,6 @@
  *   table netdev mxwall
  *     counter seen, syn, dropped, allowed, observed     (named counters)
  *     set ports       inet_service                      (SMTP port set)
- *     set recent4/6   dynamic, timeout 1h, size 65536   (recent SYN sources)
  *     map d4_N, d6_N  address : verdict, a counter per element (one per
  *                     prefix length N in use; key = source address & /N
  *                     mask); N >= 16: 64 shards d4_N_00..63 by prefix bits,
@@ -19,10 +18,10 @@
  *     chain check     SMTP SYN (dport @ports, syn without ack): count syn,
  *                     goto syn4 / syn6
  *                     a TCP fragment that may hide a SYN: goto frag4/6
- *     chain syn4/6    update @recent; then a vmap lookup per prefix length
- *                     (through the shard's chain when sharded), longest
- *                     first: the first hit decides (longest match)
- *     chain frag4/6   the same lookups, without the update
+ *     chain syn4/6    a vmap lookup per prefix length (through the
+ *                     shard's chain when sharded), longest first: the
+ *                     first hit decides (longest match)
+ *     chain frag4/6   the same lookups
  *     chain act_drop, act_allow, act_observe   count, then drop or accept
  *
  * Every message added here records what it does (nftm_rec) so that an error
@@ -52,8 +51,12 @@
 #define NFTM_BASE_PREFIX "in_"
 /* before any other ingress chain a typical ruleset has (nft default: 0) */
 #define NFTM_INGRESS_PRIO (-500)
-#define NFTM_RECENT_TIMEOUT_MS (60 * 60 * 1000ULL)
-#define NFTM_RECENT_SIZE 65536
+/* sets of an older layout that the upgrade deletes: the record of recent
+ * SMTP SYN sources, filled by an update in syn4/syn6 (docs/nftables.md) */
+#define NFTM_OLD_RECENT4_NAME "recent4"
+#define NFTM_OLD_RECENT6_NAME "recent6"
+#define NFTM_OLD_RECENT4 1u
+#define NFTM_OLD_RECENT6 2u
 /* elements per NEWSETELEM message: the element list is one nested
  * attribute, whose length is 16 bits; 128 worst-case elements fit */
 #define NFTM_ELEMS_PER_MSG 128
@@ -134,9 +137,9 @@ void nftm_map_name(char *buf, size_t len, int family, int plen, int shard);
 int nftm_map_parse(const char *name, int *family, int *plen, int *shard);
 void nftm_map_add(struct nftm_buf *b, int family, int plen);
 /*
- * nftm_syn_chain_rebuild - flush syn4 or syn6 and add its rules again: the
- * update of the recent set, then one lookup per prefix length present in
- * plens[] (any order; emitted longest first)
+ * nftm_syn_chain_rebuild - flush syn4 or syn6 and add its rules again: one
+ * lookup per prefix length present in plens[] (any order; emitted longest
+ * first)
  */
 void nftm_syn_chain_rebuild(struct nftm_buf *b, int family,
 			    const uint8_t *plens, size_t n);
@@ -145,7 +148,7 @@ void nftm_drop_rule(struct nftm_buf *b, bool observe);
 /* nftm_ports - replace the SMTP port set */
 void nftm_ports(struct nftm_buf *b, const uint16_t *ports, size_t n);
 
-/* nftm_frag_chain_rebuild - the same for frag4 or frag6 (no @recent) */
+/* nftm_frag_chain_rebuild - the same for frag4 or frag6 */
 void nftm_frag_chain_rebuild(struct nftm_buf *b, int family,
 			     const uint8_t *plens, size_t n);
 
@@ -153,11 +156,16 @@ void nftm_frag_chain_rebuild(struct nftm_buf *b, int family,
  * SMTP SYN rule per family, then the fragment rules */
 void nftm_check_chain(struct nftm_buf *b);
 
-/* nftm_frag_chains_upgrade - bring a table made by an older mxwall up to
- * the fragment rules: frag4/frag6 (made if missing) with the lookups of
- * the prefix lengths present, and the check chain again */
-void nftm_frag_chains_upgrade(struct nftm_buf *b, const uint8_t *plens4,
-			      size_t n4, const uint8_t *plens6, size_t n6);
+/*
+ * nftm_chains_upgrade - bring a table made by an older mxwall up to date:
+ * frag4/frag6 (made if missing) and syn4/syn6 with the lookups of the
+ * prefix lengths present, the check chain again, and the sets of an older
+ * layout named in old_sets (NFTM_OLD_RECENT4 | NFTM_OLD_RECENT6: those the
+ * table has) deleted once no rule refers to them
+ */
+void nftm_chains_upgrade(struct nftm_buf *b, const uint8_t *plens4, size_t n4,
+			 const uint8_t *plens6, size_t n6,
+			 unsigned int old_sets);
 
 void nftm_base_chain_add(struct nftm_buf *b, const char *ifname);
 void nftm_base_chain_del(struct nftm_buf *b, const char *ifname);

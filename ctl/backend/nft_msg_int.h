@@ -39,7 +39,6 @@ struct nftnl_expr *nftm_expr(const char *name);
 void nftm_add_bitwise(struct nftnl_rule *r, const uint8_t *mask, uint32_t len);
 /* nftm_add_lookup - match against a set, or with vmap take the verdict */
 void nftm_add_lookup(struct nftnl_rule *r, const char *set, bool vmap);
-void nftm_add_dynset_update(struct nftnl_rule *r, const char *set);
 /* nftm_add_saddr - the source address of family into the register */
 void nftm_add_saddr(struct nftnl_rule *r, int family);
 struct nftnl_rule *nftm_rule_new(const char *chain);

@@ -333,35 +333,33 @@ static void test_syn_chain_longest_first(void)
 
 	nftm_init(&b, 1);
 	nftm_syn_chain_rebuild(&b, AF_INET, plens, ARRAY_SIZE(plens));
-	/* flush, update @recent4, /32, /24, /16, /8 (0 and 33 ignored) */
-	ASSERT_EQ(msg_count(&b), 6, "flush + update + four lookups");
+	/* flush, /32, /24, /16, /8 (0 and 33 ignored); no update of a record
+	 * of SYN sources (the watcher asks the record of handshakes) */
+	ASSERT_EQ(msg_count(&b), 5, "flush + four lookups, nothing else");
 	ASSERT_EQ(msg_cmd(msg_at(&b, 0)), NFT_MSG_DELRULE, "flush first");
 	exprs_of(msg_at(&b, 1), &l, chain, sizeof(chain));
 	ASSERT_STR(chain, "syn4", "rules go to syn4");
-	ASSERT_STR(l.names, "meta,cmp,payload,dynset",
-		   "update @recent4 { ip saddr }");
-	exprs_of(msg_at(&b, 2), &l, chain, sizeof(chain));
 	ASSERT_STR(l.names, "meta,cmp,payload,bitwise,lookup",
-		   "/32: ip saddr, shard bits");
+		   "/32 first: ip saddr, shard bits");
 	ASSERT_STR(l.lookup, "x4_32", "longest first, its dispatch map");
 	ASSERT_TRUE(l.vmap, "a verdict map");
 	ASSERT_TRUE(l.mask_len == 4 && !memcmp(l.mask, s32, 4),
 		    "/32 shard bits: the last six");
-	exprs_of(msg_at(&b, 3), &l, chain, sizeof(chain));
+	exprs_of(msg_at(&b, 2), &l, chain, sizeof(chain));
 	ASSERT_STR(l.lookup, "x4_24", "then /24");
 	ASSERT_TRUE(l.mask_len == 4 && !memcmp(l.mask, s24, 4),
 		    "/24 shard bits");
-	exprs_of(msg_at(&b, 4), &l, chain, sizeof(chain));
+	exprs_of(msg_at(&b, 3), &l, chain, sizeof(chain));
 	ASSERT_STR(l.lookup, "x4_16", "then /16");
 	ASSERT_TRUE(l.mask_len == 4 && !memcmp(l.mask, s16, 4),
 		    "/16 shard bits");
-	exprs_of(msg_at(&b, 5), &l, chain, sizeof(chain));
+	exprs_of(msg_at(&b, 4), &l, chain, sizeof(chain));
 	ASSERT_STR(l.lookup, "d4_8", "then /8, one map");
 	ASSERT_TRUE(l.mask_len == 4 && !memcmp(l.mask, m8, 4), "/8 mask");
 	nftm_free(&b);
 }
 
-/* frag4/frag6: the same lookups as syn4/syn6, no @recent update */
+/* frag4/frag6: the same lookups as syn4/syn6 */
 static void test_frag_chain(void)
 {
 	const uint8_t plens[] = {8, 32};
@@ -394,7 +392,7 @@ static void test_sharded_map(void)
 
 	nftm_init(&b, 1);
 	nftm_syn_chain_rebuild(&b, AF_INET6, plens, 1);
-	exprs_of(msg_at(&b, 2), &l, chain, sizeof(chain));
+	exprs_of(msg_at(&b, 1), &l, chain, sizeof(chain));
 	ASSERT_STR(chain, "syn6", "rules go to syn6");
 	ASSERT_STR(l.lookup, "x6_61", "v6 dispatch map");
 	ASSERT_TRUE(l.mask_len == 16 && !memcmp(l.mask, shard_mask, 16),
@@ -478,7 +476,7 @@ static void test_table_batch(void)
 	    "meta,cmp,exthdr,bitwise,cmp,immediate",
 	    "meta,cmp,exthdr,bitwise,cmp,payload,cmp,immediate",
 	};
-	size_t i, n, acks = 0, checks = 0, frags = 0;
+	size_t i, n, acks = 0, checks = 0, frags = 0, sets = 0, dynsets = 0;
 	uint32_t last_seq = 0;
 	bool seq_up = true;
 
@@ -503,8 +501,12 @@ static void test_table_batch(void)
 		last_seq = nlh->nlmsg_seq;
 		ASSERT_TRUE(nftm_rec_find(&b, nlh->nlmsg_seq) == &b.recs[i - 1],
 			    "record found by sequence");
+		if (msg_cmd(nlh) == NFT_MSG_NEWSET)
+			sets++;
 		if (msg_cmd(nlh) == NFT_MSG_NEWRULE) {
 			exprs_of(nlh, &l, chain, sizeof(chain));
+			if (strstr(l.names, "dynset"))
+				dynsets++;
 			if (!strcmp(chain, NFTM_CHAIN_CHECK) &&
 			    strcmp(l.lookup, NFTM_SET_PORTS)) {
 				/* later fragment, short first fragment */
@@ -531,9 +533,74 @@ static void test_table_batch(void)
 	ASSERT_TRUE(seq_up, "sequence numbers rise");
 	ASSERT_EQ(checks, 2, "one SMTP SYN rule per family");
 	ASSERT_EQ(frags, 4, "two fragment rules per family");
+	/* no record of recent SYN sources: nothing reads one, and its update
+	 * cost every SMTP SYN (the watcher asks the record of handshakes) */
+	ASSERT_EQ(sets, 1, "one set: the port set");
+	ASSERT_EQ(dynsets, 0, "no rule updates a set from the packet path");
 	ASSERT_EQ(msg_cmd(msg_at(&b, 1)), NFT_MSG_NEWTABLE, "table first");
 	ASSERT_TRUE(msg_at(&b, 1)->nlmsg_flags & NLM_F_EXCL,
 		    "table made once (EXCL)");
+	nftm_free(&b);
+}
+
+/* a table of an older mxwall: its record of SYN sources leaves at attach */
+static void test_chains_upgrade(void)
+{
+	const uint8_t plens4[] = {24}, plens6[] = {48};
+	struct nftnl_set *s;
+	struct expr_list l;
+	struct nftm_buf b;
+	char chain[32], name[32];
+	size_t i, n, flush_syn = 0, del_at[2] = {0, 0}, dels = 0;
+	const struct nlmsghdr *nlh;
+
+	nftm_init(&b, 1);
+	nftm_chains_upgrade(&b, plens4, 1, plens6, 1,
+			    NFTM_OLD_RECENT4 | NFTM_OLD_RECENT6);
+	n = msg_count(&b);
+	for (i = 0; i < n; i++) {
+		nlh = msg_at(&b, i);
+		if (msg_cmd(nlh) == NFT_MSG_DELRULE) {
+			exprs_of(nlh, &l, chain, sizeof(chain));
+			if (!strncmp(chain, "syn", 3))
+				flush_syn = i;
+		}
+		if (msg_cmd(nlh) == NFT_MSG_NEWRULE) {
+			exprs_of(nlh, &l, chain, sizeof(chain));
+			ASSERT_TRUE(!strstr(l.names, "dynset"),
+				    "no rule updates a set");
+		}
+		if (msg_cmd(nlh) == NFT_MSG_DELSET && dels < 2) {
+			s = nftnl_set_alloc();
+			ASSERT_EQ(nftnl_set_nlmsg_parse(nlh, s), 0,
+				  "delete set parses");
+			snprintf(name, sizeof(name), "%s",
+				 nftnl_set_get_str(s, NFTNL_SET_NAME));
+			ASSERT_STR(name, dels ? "recent6" : "recent4",
+				   "the old record's sets are deleted");
+			nftnl_set_free(s);
+			del_at[dels++] = i;
+		}
+	}
+	ASSERT_EQ(dels, 2, "recent4 and recent6 deleted");
+	ASSERT_TRUE(flush_syn && del_at[0] > flush_syn,
+		    "after the flush of the rules that referred to them");
+	nftm_free(&b);
+
+	/* a table without them: nothing to delete (ENOENT would fail it) */
+	nftm_init(&b, 1);
+	nftm_chains_upgrade(&b, plens4, 1, plens6, 1, NFTM_OLD_RECENT6);
+	for (i = 0, dels = 0; (nlh = msg_at(&b, i)); i++)
+		if (msg_cmd(nlh) == NFT_MSG_DELSET)
+			dels++;
+	ASSERT_EQ(dels, 1, "only the set the table has");
+	nftm_free(&b);
+	nftm_init(&b, 1);
+	nftm_chains_upgrade(&b, plens4, 1, plens6, 1, 0);
+	for (i = 0, dels = 0; (nlh = msg_at(&b, i)); i++)
+		if (msg_cmd(nlh) == NFT_MSG_DELSET)
+			dels++;
+	ASSERT_EQ(dels, 0, "a current table: no set deleted");
 	nftm_free(&b);
 }
 
@@ -716,6 +783,7 @@ int main(void)
 	TEST_RUN(test_sharded_map);
 	TEST_RUN(test_shard_of);
 	TEST_RUN(test_table_batch);
+	TEST_RUN(test_chains_upgrade);
 	TEST_RUN(test_base_chain);
 	TEST_RUN(test_comment);
 	TEST_RUN(test_map_names);
