@@ -33,6 +33,7 @@ iproute2
 nftables
 python3
 swaks
+openssl
 socat
 netcat-openbsd
 util-linux

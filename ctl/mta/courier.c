@@ -7,6 +7,13 @@
  *
  * relay= comes first, right after the fixed "error,"; ident=, from=, to=,
  * msg= and cmd: after it are the client's. The address ends at ','.
+ * Courier's replies that echo the client (as real Courier writes them):
+ *
+ *	550 User <nosuchuser> unknown
+ *	517 HELO bad_helo!name does not exist.
+ *	517 HELO [203.0.113.9] does not match ::ffff:ADDR
+ *	517 Sender rejected: someone@spam.example
+ *	502 ESMTP command error		(msg=, the command after cmd:)
  */
 #include <string.h>
 
@@ -49,6 +56,33 @@ static const char *cr_reason(const char *p, const char *end, const char **re)
 	return NULL;
 }
 
+/*
+ * cr_classify - the reason of Courier's reply [r, re) ("NNN text"), never
+ * from the client's words it echoes: a recipient's local part between
+ * "User <" and "> unknown", a HELO name (Courier writes it without
+ * spaces) between "HELO " and the next space.
+ */
+static void cr_classify(struct scan_event *ev, const char *r, const char *re)
+{
+	const char *t = r ? LIT(sc_digits(r, re), re, " ") : NULL, *q;
+
+	if (t && LIT(t, re, "User <") && re - t >= 15 &&
+	    !memcmp(re - 9, "> unknown", 9)) {
+		SCAN_TAG(ev, "unknown-user");
+		return;
+	}
+	if (t && (q = LIT(t, re, "HELO "))) {
+		q = memchr(q, ' ', (size_t)(re - q));
+		if (q && (LIT(q, re, " does not exist") ||
+			  LIT(q, re, " does not match ")))
+			SCAN_TAG(ev, "bad-helo");
+		else
+			scan_classify(ev, q, re);
+		return;
+	}
+	scan_classify(ev, r, re);
+}
+
 int scan_courier(struct scan_ctx *c, const struct scan_msg *m,
 		 struct scan_event *ev)
 {
@@ -60,7 +94,7 @@ int scan_courier(struct scan_ctx *c, const struct scan_msg *m,
 	a = memchr(q, ',', (size_t)(end - q));
 	if (!a || !scan_addr(q, (size_t)(a - q), &ev->ip))
 		return SCAN_UNPARSED;
-	scan_classify(ev, cr_reason(a, end, &re), re);
+	cr_classify(ev, cr_reason(a, end, &re), re);
 	if (c->ntraps && (t = FIND(a, end, ",to=<"))) {
 		t += 4;
 		te = memchr(t, '>', (size_t)(end - t));

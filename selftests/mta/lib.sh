@@ -71,8 +71,10 @@ m_user() {
 # /etc/hosts that names this machine, /dev
 # with null, zero, random, urandom and log -> $M_DIR/devlog (the syslog
 # receiver's socket, when one runs); M_NS_BINDS="SRC=DST ..." mounts
-# more private directories over the machine's (in the namespace only).
-# Sets M_NSPID.
+# more private directories over the machine's (in the namespace only);
+# M_NS_LAYERS="ro:DIR=DST rw:DIR=DST ..." lays DIR's files over DST's
+# (overlayfs, mounted first): ro read-only, rw writable with DIR taking
+# the writes (its work directory DIR.work). Sets M_NSPID.
 m_ns() {
 	mkdir -p "$M_DIR/dev"
 	local d
@@ -80,8 +82,19 @@ m_ns() {
 	[ -e "$M_DIR/passwd" ] || { cp /etc/passwd "$M_DIR/passwd"; cp /etc/group "$M_DIR/group"; }
 	# the machine's name qualified (Sendmail waits for one otherwise)
 	printf '127.0.0.1\tlocalhost\n127.0.0.1\t%s.test.example %s\n' "$(uname -n)" "$(uname -n)" > "$M_DIR/hosts"
-	M_NS_BINDS=${M_NS_BINDS:-} setsid unshare -m --propagation private sh -c '
+	for d in ${M_NS_LAYERS:-}; do
+		case $d in rw:*) d=${d#rw:}; mkdir -p "${d%%=*}.work" ;; esac
+	done
+	M_NS_BINDS=${M_NS_BINDS:-} M_NS_LAYERS=${M_NS_LAYERS:-} setsid unshare -m --propagation private sh -c '
 		d=$1; shift
+		for l in $M_NS_LAYERS; do
+			t=${l#*=}; s=${l%%=*}
+			case $s in
+			ro:*) mount -t overlay -o "ro,lowerdir=${s#ro:}:$t" overlay "$t" || exit 1 ;;
+			rw:*) s=${s#rw:}; mount -t overlay -o "lowerdir=$t,upperdir=$s,workdir=$s.work" overlay "$t" || exit 1 ;;
+			*) exit 1 ;;
+			esac
+		done
 		mount --bind "$d/passwd" /etc/passwd && mount --bind "$d/group" /etc/group &&
 		mount --bind "$d/hosts" /etc/hosts &&
 		for b in $M_NS_BINDS; do mount --bind "${b%%=*}" "${b#*=}" || exit 1; done &&
@@ -115,6 +128,30 @@ PY
 	local i
 	for ((i = 0; i < 100; i++)); do [ -S "$M_DIR/devlog" ] && return 0; sleep 0.05; done
 	m_fatal "syslog receiver" "no socket"
+}
+
+# m_nxdns ADDR - a nameserver on ADDR:53 (UDP) that answers every
+# question "no such domain" at once: an MTA's DNS checks of made-up names
+# fail the same way everywhere, and fast
+m_nxdns() {
+	python3 - "$1" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 53))
+while True:
+    q, peer = s.recvfrom(4096)
+    if len(q) < 12:
+        continue
+    i = 12
+    while i < len(q) and q[i]:
+        i += q[i] + 1
+    # the question echoed, QR AA RD RA, rcode NXDOMAIN, no records
+    s.sendto(q[:2] + bytes([0x84 | (q[2] & 1), 0x83]) + b"\0\1" + bytes(6) + q[12:i + 5], peer)
+PY
+	M_PIDS+=("$!")
+	local i
+	for ((i = 0; i < 100; i++)); do ss -Hlun "sport = :53" 2>/dev/null | grep -q "$1:53" && return 0; sleep 0.05; done
+	m_fatal "nameserver on $1:53" "not listening"
 }
 
 # m_wait_port PORT - until something listens on 127.0.0.1:PORT

@@ -115,6 +115,10 @@ def run(host, port, src, name, dom):
     elif name == "invalid-helo":
         c.cmd("EHLO bad_helo!name")
         c.cmd("HELO a b c")
+    elif name == "bad-helo-mail":
+        mail(c, me, [you], helo="localhost")
+    elif name == "invalid-helo-mail":
+        mail(c, me, [you], helo="bad_helo!name")
     elif name == "bad-sender":
         mail(c, "someone@nx.invalid", [you])
     elif name == "blocked-sender":

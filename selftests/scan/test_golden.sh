@@ -6,7 +6,8 @@
 # the year taken from the file's mtime across a December/January
 # boundary, .gz and stdin input, --stats, over-long lines, the exit
 # status and message of bad usage and unreadable files, and the lines
-# real Exim, Sendmail and OpenSMTPD wrote in selftests/mta (real-*.in).
+# real Exim, Sendmail, OpenSMTPD and Courier wrote in selftests/mta
+# (real-*.in).
 # REGEN=1 rewrites the .ok files (on purpose only; review the diff).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -107,9 +108,9 @@ out=$(scan "$tmp/nonexistent.log" "$tmp/long.log" 2>/dev/null | wc -l)
 check_eq "other files still scanned" "$out" 2
 
 # lines real servers wrote (selftests/mta/test_*.sh: Exim's own mainlog,
-# rejectlog and syslog, Sendmail and OpenSMTPD through syslog), checked
-# without the servers: every refusal with Exim's, Sendmail's or
-# OpenSMTPD's reason, notes, deliveries and the servers' own failures
+# rejectlog and syslog, Sendmail, OpenSMTPD and Courier through syslog),
+# checked without the servers: every refusal with the reason the server
+# gave, notes, deliveries and the servers' own failures
 # print nothing, and no address a client wrote (203.0.113.9) appears
 for f in "$G"/real-*.in; do
 	n=$(basename "$f" .in)

@@ -726,6 +726,44 @@ static void test_others(void)
 	     "error,relay=::ffff:192.0.2.111,port=43632,msg=\"535 "
 	     "Authentication failed.\",cmd: AUTH LOGIN x",
 	     "192.0.2.111", NULL, "auth"},
+	    /* real Courier's replies (selftests/mta/test_courier.sh) */
+	    {"courier user <x> unknown",
+	     "Dec  4 08:24:52 mx courieresmtpd: "
+	     "error,relay=::ffff:192.0.2.112,port=58261,from=<a@test.example>,"
+	     "to=<nosuchuser@test.example>: 550 User <nosuchuser> unknown",
+	     "192.0.2.112", "courier", "unknown-user"},
+	    {"courier user <relaying denied> unknown",
+	     "Dec  4 08:24:52 mx courieresmtpd: "
+	     "error,relay=::ffff:192.0.2.112,port=58261,from=<a@test.example>,"
+	     "to=<\"relaying denied\"@test.example>: 550 User "
+	     "<\"relaying denied\"> unknown",
+	     "192.0.2.112", "courier", "unknown-user"},
+	    {"courier HELO does not exist",
+	     "Dec  4 08:24:53 mx courieresmtpd: "
+	     "error,relay=::ffff:192.0.2.113,port=58239,from=<a@test.example>: "
+	     "517 HELO bad_helo!name does not exist.",
+	     "192.0.2.113", "courier", "bad-helo"},
+	    {"courier HELO name's words are the client's",
+	     "Dec  4 08:24:53 mx courieresmtpd: "
+	     "error,relay=::ffff:192.0.2.113,port=58239,from=<a@test.example>: "
+	     "517 HELO authentication.relaying.denied does not exist.",
+	     "192.0.2.113", "courier", "bad-helo"},
+	    {"courier HELO does not match",
+	     "Dec  4 08:24:52 mx courieresmtpd: "
+	     "error,relay=::ffff:192.0.2.114,port=47705,from=<a@test.example>: "
+	     "517 HELO [" FORGED "] does not match ::ffff:192.0.2.114",
+	     "192.0.2.114", "courier", "bad-helo"},
+	    {"courier sender rejected",
+	     "Dec  4 08:24:52 mx courieresmtpd: "
+	     "error,relay=::ffff:192.0.2.115,port=60241,"
+	     "from=<someone@spam.example>: 517 Sender rejected: "
+	     "someone@spam.example",
+	     "192.0.2.115", "courier", "bad-sender"},
+	    {"courier command error",
+	     "Dec  4 08:24:52 mx courieresmtpd: "
+	     "error,relay=::ffff:192.0.2.116,port=42479,msg=\"502 ESMTP "
+	     "command error\",cmd: RELAYING DENIED",
+	     "192.0.2.116", "courier", "protocol"},
 	    {"rblsmtpd",
 	     "Aug 14 09:00:00 mx rblsmtpd: 192.0.2.95 pid 19597: 451 "
 	     "http://rbl.example/query?ip=192.0.2.95",
