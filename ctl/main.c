@@ -213,8 +213,7 @@ int main(int argc, char **argv)
 		cli_help(c, stdout);
 		return EXIT_OK;
 	}
-	if (mx_opt.verbose)
-		log_set_level(MX_LOG_DEBUG);
+	log_set_verbose(mx_opt.verbose);
 	c = cli_find(rest[0]);
 	if (!c)
 		log_usage("%s: unknown command (see 'mxwall --help')", rest[0]);

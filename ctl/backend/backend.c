@@ -6,10 +6,12 @@
  * The lock: the pin directory itself (flock on the directory), then
  * $state_dir/lock; the watcher takes the same pair around each change.
  *
- * Choice: --backend wins; otherwise the backend recorded in
- * $state_dir/backend by the last successful attach; otherwise XDP. `attach`
- * with auto falls back to nft when XDP cannot attach (cmd_iface.c) and
- * records the reason, which `status` shows.
+ * Choice, here and nowhere else: the backend asked for (--backend, or
+ * backend = in mxwall.conf for the watcher) wins; otherwise the backend
+ * recorded in $state_dir/backend by the last successful attach; otherwise
+ * XDP. Left to auto, backend_attach() (for `attach` and `watch`) falls
+ * back to nft when XDP cannot attach and records the reason, which
+ * `status` shows.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -334,26 +336,11 @@ static int finish_interrupted(struct backend *be, unsigned int flags)
 	return err;
 }
 
-int backend_open(struct backend *be, unsigned int flags)
+/* open_state - lock (with BE_LOCK) and open the state of be->ops */
+static int open_state(struct backend *be, unsigned int flags)
 {
-	enum mx_backend_kind kind = mx_opt.backend;
 	int err;
 
-	memset(be, 0, sizeof(*be));
-	be->lock_fd = -1;
-	be->pin_lock_fd = -1;
-	be->pin_dir = mx_opt.pin_dir;
-	be->state_dir = mx_opt.state_dir;
-	if (!mx_opt.backend_given || kind == MX_BACKEND_AUTO)
-		kind = (enum mx_backend_kind)read_recorded(be, be->why,
-							   sizeof(be->why));
-	if (kind == MX_BACKEND_AUTO) {
-		kind = MX_BACKEND_XDP;
-		snprintf(be->why, sizeof(be->why), "default");
-	} else if (mx_opt.backend_given) {
-		snprintf(be->why, sizeof(be->why), "chosen with --backend");
-	}
-	be->ops = kind == MX_BACKEND_NFT ? &backend_nft_ops : &backend_xdp_ops;
 	if (flags & BE_LOCK) {
 		err = take_lock(be, flags & BE_CREATE);
 		if (err)
@@ -373,17 +360,148 @@ int backend_open(struct backend *be, unsigned int flags)
 	return 0;
 }
 
+static void backend_init(struct backend *be, const char *pin_dir,
+			 const char *state_dir)
+{
+	memset(be, 0, sizeof(*be));
+	be->lock_fd = -1;
+	be->pin_lock_fd = -1;
+	be->pin_dir = pin_dir;
+	be->state_dir = state_dir;
+}
+
+int backend_open(struct backend *be, const struct backend_opts *o,
+		 unsigned int flags)
+{
+	enum mx_backend_kind kind = o->kind;
+	bool given = o->kind_given && kind != MX_BACKEND_AUTO;
+
+	backend_init(be, o->pin_dir, o->state_dir);
+	if (!given)
+		kind = (enum mx_backend_kind)read_recorded(be, be->why,
+							   sizeof(be->why));
+	if (kind == MX_BACKEND_AUTO) {
+		kind = MX_BACKEND_XDP;
+		snprintf(be->why, sizeof(be->why), "default");
+	} else if (o->kind_given) {
+		snprintf(be->why, sizeof(be->why), "chosen with --backend");
+	}
+	be->chosen_auto = !given;
+	be->ops = kind == MX_BACKEND_NFT ? &backend_nft_ops : &backend_xdp_ops;
+	return open_state(be, flags);
+}
+
+/* xdp_not_possible - errors that mean "XDP cannot attach here" */
+static bool xdp_not_possible(int err)
+{
+	switch (-err) {
+	case EOPNOTSUPP:
+	case EINVAL:
+	case 524: /* the kernel's own ENOTSUPP */
+	case E2BIG:
+	case ENOMEM:
+		return true;
+	}
+	return false;
+}
+
+static bool force_xdp_fail(void)
+{
+	const char *v = secure_getenv("MXWALL_FORCE_XDP_FAIL");
+
+	return v && !strcmp(v, "1");
+}
+
+/*
+ * attach_on - set the configuration and attach through an open backend;
+ * on failure the configuration goes back to what it was.
+ */
+static int attach_on(struct backend *be, const char *ifname,
+		     enum mx_attach_mode mode, const struct mx_dp_config *cfg,
+		     const struct mx_dp_config *old, bool had_old)
+{
+	int err;
+
+	err = be->ops->set_config(be, cfg);
+	if (err)
+		return err;
+	if (be->ops == &backend_xdp_ops && force_xdp_fail())
+		err = -EOPNOTSUPP;
+	else
+		err = be->ops->attach(be, ifname, mode);
+	if (err && had_old)
+		be->ops->set_config(be, old);
+	return err;
+}
+
+/* state_before - how be's state is before an attach (see backend_attach) */
+static int state_before(struct backend *be, size_t *nifaces, bool *fresh,
+			struct mx_dp_config *old)
+{
+	struct mx_status st;
+	int err;
+
+	memset(&st, 0, sizeof(st));
+	err = be->ops->status(be, &st);
+	if (err)
+		return err;
+	*nifaces = st.nifaces;
+	*fresh = st.nifaces == 0 && st.entries_static + st.entries_dynamic == 0;
+	*old = st.cfg;
+	return 0;
+}
+
+int backend_attach(struct backend *be, unsigned int flags, const char *who,
+		   const char *ifname, enum mx_attach_mode mode,
+		   const struct mx_dp_config *cfg, bool *fresh,
+		   struct mx_dp_config *old)
+{
+	const char *pin_dir = be->pin_dir, *state_dir = be->state_dir;
+	char xdp_err[128];
+	size_t nifaces;
+	int err;
+
+	err = state_before(be, &nifaces, fresh, old);
+	if (err)
+		return err;
+	err = attach_on(be, ifname, mode, cfg, old, !*fresh);
+	if (!err || !be->chosen_auto || be->ops != &backend_xdp_ops ||
+	    nifaces || !xdp_not_possible(err))
+		goto out;
+	snprintf(xdp_err, sizeof(xdp_err), "%s", backend_strerror(err));
+	if (*fresh)
+		be->ops->destroy(be);
+	backend_close(be);
+	log_warn("%s: XDP cannot attach to %s (%s); using the nftables backend",
+		 who, ifname, xdp_err);
+	backend_init(be, pin_dir, state_dir);
+	be->ops = &backend_nft_ops;
+	snprintf(be->why, sizeof(be->why),
+		 "auto: XDP cannot attach to %.16s (%.100s)", ifname, xdp_err);
+	err = open_state(be, flags);
+	if (err) {
+		/* be stays closeable: nothing open, nothing locked */
+		be->ops = NULL;
+		return err;
+	}
+	*fresh = true;
+	if (!state_before(be, &nifaces, fresh, old) && !*fresh)
+		err = attach_on(be, ifname, mode, cfg, old, true);
+	else
+		err = attach_on(be, ifname, mode, cfg, old, false);
+out:
+	if (err && *fresh)
+		be->ops->destroy(be);
+	return err;
+}
+
 /* open_beside - open the existing state of ops in be's directories */
 static int open_beside(const struct backend *be, const struct backend_ops *ops,
 		       struct backend *other)
 {
 	int err;
 
-	memset(other, 0, sizeof(*other));
-	other->lock_fd = -1;
-	other->pin_lock_fd = -1;
-	other->pin_dir = be->pin_dir;
-	other->state_dir = be->state_dir;
+	backend_init(other, be->pin_dir, be->state_dir);
 	other->ops = ops;
 	err = other->ops->open(other, false);
 	if (err)

@@ -130,6 +130,7 @@ struct backend {
 	const char *pin_dir;   /* XDP: where maps and links are pinned */
 	const char *state_dir; /* where the lock and the backend mark live */
 	char why[160];	       /* why this backend was chosen */
+	bool chosen_auto;      /* not asked for: may fall back to nft */
 	int lock_fd;	       /* $state_dir/lock, held by mutating commands */
 	int pin_lock_fd;       /* the pin directory, locked before lock_fd */
 	void *priv;	       /* the implementation's own state */
@@ -139,13 +140,43 @@ extern const struct backend_ops backend_xdp_ops;
 extern const struct backend_ops backend_nft_ops;
 
 /*
- * backend_open - pick the backend (--backend, else the one recorded in the
- * state directory, else XDP) and open its state. flags: BE_CREATE to make
- * state, BE_LOCK to take the exclusive lock for a mutating command.
+ * what a command (cmd/) hands the front door: the directories and the
+ * backend asked for (--backend, or backend = in mxwall.conf)
+ */
+struct backend_opts {
+	const char *pin_dir;	   /* XDP: where maps and links are pinned */
+	const char *state_dir;	   /* the lock, the backend mark, the db */
+	enum mx_backend_kind kind; /* asked for; AUTO: the front door picks */
+	bool kind_given;	   /* asked for on the command line or config */
+};
+
+/*
+ * backend_open - pick the backend (o->kind when given and not auto, else
+ * the one recorded in the state directory, else XDP) and open its state.
+ * flags: BE_CREATE to make state, BE_LOCK to take the exclusive lock for a
+ * mutating command.
  */
 #define BE_CREATE 0x1
 #define BE_LOCK 0x2
-int backend_open(struct backend *be, unsigned int flags);
+int backend_open(struct backend *be, const struct backend_opts *o,
+		 unsigned int flags);
+/*
+ * backend_attach - set the filter's configuration and attach be to ifname;
+ * on failure the configuration goes back to what it was and state this
+ * attach made is removed again. When the backend was left to auto and XDP
+ * cannot attach here (the driver or the kernel says it is not possible:
+ * EOPNOTSUPP, EINVAL, ...; or the test hook of docs/architecture.md) while
+ * no interface is attached through XDP yet, the front door falls back: it
+ * says so (as "who: ..."), reopens be as the nftables backend with the
+ * same flags, records the reason in be->why and attaches there. *fresh:
+ * be held no interface and no entry before (its state is this attach's),
+ * *old its configuration before (when !*fresh). 0 or -errno; on error be
+ * is still open (perhaps as the other backend).
+ */
+int backend_attach(struct backend *be, unsigned int flags, const char *who,
+		   const char *ifname, enum mx_attach_mode mode,
+		   const struct mx_dp_config *cfg, bool *fresh,
+		   struct mx_dp_config *old);
 void backend_close(struct backend *be);
 /*
  * backend_open_other - open the existing state of the other backend than

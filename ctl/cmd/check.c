@@ -20,6 +20,7 @@
 
 #include "backend/backend.h"
 #include "cmd/cli.h"
+#include "cmd/cmdline.h"
 #include "cmd/commands.h"
 #include "core/config.h"
 #include "core/mxwall.h"
@@ -168,6 +169,7 @@ static void check_privileges(struct check *k)
 
 static void check_filter(struct check *k)
 {
+	struct backend_opts bo = cmd_backend_opts();
 	struct mx_status st;
 	struct backend be;
 	size_t i, j;
@@ -178,7 +180,7 @@ static void check_filter(struct check *k)
 			problem(k, "interface", i,
 				"interface %s does not exist here",
 				k->c->ifaces[i]);
-	err = backend_open(&be, 0);
+	err = backend_open(&be, &bo, 0);
 	if (err) {
 		printf("the filter is not loaded yet (%s): watch loads it\n",
 		       backend_strerror(err));

@@ -79,9 +79,18 @@ void cmd_add_tags(const char *cmd, char *tags, size_t len, const char *arg)
 	} while (comma);
 }
 
+struct backend_opts cmd_backend_opts(void)
+{
+	return (struct backend_opts){.pin_dir = mx_opt.pin_dir,
+				     .state_dir = mx_opt.state_dir,
+				     .kind = mx_opt.backend,
+				     .kind_given = mx_opt.backend_given};
+}
+
 int cmd_open(const char *cmd, struct backend *be, unsigned int flags)
 {
-	int err = backend_open(be, flags);
+	struct backend_opts o = cmd_backend_opts();
+	int err = backend_open(be, &o, flags);
 
 	if (err) {
 		log_err("%s: %s", cmd, backend_strerror(err));

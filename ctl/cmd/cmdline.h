@@ -24,6 +24,11 @@ struct cidr *cmd_parse_cidrs(const char *cmd, int argc, char **argv);
  */
 void cmd_add_tags(const char *cmd, char *tags, size_t len, const char *arg);
 /*
+ * cmd_backend_opts - the global options (--pin-dir, --state-dir,
+ * --backend) as the backend's front door takes them
+ */
+struct backend_opts cmd_backend_opts(void);
+/*
  * cmd_open - backend_open(); on failure log "CMD: words" and return
  * EXIT_RUNTIME, else 0.
  */

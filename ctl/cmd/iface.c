@@ -4,9 +4,8 @@
  * state it is in.
  *
  * attach with the backend left to auto tries XDP first; when XDP cannot
- * attach to the interface here (the driver or the kernel says it is not
- * possible: EOPNOTSUPP, EINVAL, ...; or $MXWALL_FORCE_XDP_FAIL=1 for tests)
- * and nothing is attached through XDP yet, it falls back to the nftables
+ * attach to the interface here and nothing is attached through XDP yet,
+ * the backend's front door (backend_attach) falls back to the nftables
  * backend, says so on stderr and records the reason, which `status` shows.
  * An attach that fails leaves the configuration as it was, and state it
  * created itself is removed again.
@@ -48,27 +47,6 @@ static const char *mode_name(enum mx_attach_mode m)
 	}
 }
 
-/* xdp_not_possible - errors that mean "XDP cannot attach here" */
-static bool xdp_not_possible(int err)
-{
-	switch (-err) {
-	case EOPNOTSUPP:
-	case EINVAL:
-	case 524: /* the kernel's own ENOTSUPP */
-	case E2BIG:
-	case ENOMEM:
-		return true;
-	}
-	return false;
-}
-
-static bool force_xdp_fail(void)
-{
-	const char *v = secure_getenv("MXWALL_FORCE_XDP_FAIL");
-
-	return v && !strcmp(v, "1");
-}
-
 /* has_iface - is ifname in the status list */
 static bool has_iface(const struct mx_status *st, const char *ifname)
 {
@@ -78,28 +56,6 @@ static bool has_iface(const struct mx_status *st, const char *ifname)
 		if (!strcmp(st->ifaces[i].name, ifname))
 			return true;
 	return false;
-}
-
-/*
- * attach_on - set the configuration and attach through an open backend;
- * on failure the configuration goes back to what it was.
- */
-static int attach_on(struct backend *be, const char *ifname,
-		     enum mx_attach_mode mode, const struct mx_dp_config *cfg,
-		     const struct mx_dp_config *old, bool had_old)
-{
-	int err;
-
-	err = be->ops->set_config(be, cfg);
-	if (err)
-		return err;
-	if (be->ops == &backend_xdp_ops && force_xdp_fail())
-		err = -EOPNOTSUPP;
-	else
-		err = be->ops->attach(be, ifname, mode);
-	if (err && had_old)
-		be->ops->set_config(be, old);
-	return err;
 }
 
 /*
@@ -216,9 +172,8 @@ int cmd_attach(int argc, char **argv)
 	uint16_t ports[MX_PORTS_MAX];
 	size_t nports = 0;
 	bool observe = false, set_observe = false, had_old = false;
-	bool fresh, may_fall_back;
+	bool fresh;
 	const char *ifname;
-	char xdp_err[128];
 	struct backend be;
 	int c, err, rc;
 
@@ -292,41 +247,12 @@ int cmd_attach(int argc, char **argv)
 	if (set_observe)
 		cfg.observe = observe;
 
-	may_fall_back =
-	    be.ops == &backend_xdp_ops &&
-	    (!mx_opt.backend_given || mx_opt.backend == MX_BACKEND_AUTO) &&
-	    st.nifaces == 0;
-	err = attach_on(&be, ifname, mode, &cfg, &old, had_old);
-	if (err && may_fall_back && xdp_not_possible(err)) {
-		snprintf(xdp_err, sizeof(xdp_err), "%s", backend_strerror(err));
-		if (fresh)
-			be.ops->destroy(&be);
-		backend_close(&be);
-		log_warn("%s: XDP cannot attach to %s (%s); using the nftables "
-			 "backend",
-			 cmd, ifname, xdp_err);
-		mx_opt.backend = MX_BACKEND_NFT;
-		mx_opt.backend_given = true;
-		rc = cmd_open(cmd, &be, BE_CREATE | BE_LOCK);
-		if (rc)
-			return rc;
-		snprintf(be.why, sizeof(be.why),
-			 "auto: XDP cannot attach to %.16s (%.100s)", ifname,
-			 xdp_err);
-		memset(&st, 0, sizeof(st));
-		fresh = true;
-		if (!be.ops->status(&be, &st)) {
-			fresh = st.nifaces == 0 &&
-				st.entries_static + st.entries_dynamic == 0;
-			had_old = !fresh;
-			old = st.cfg;
-		}
-		err = attach_on(&be, ifname, mode, &cfg, &old, had_old);
-	}
+	/* the front door falls back to nft when XDP cannot attach here */
+	err = backend_attach(&be, BE_CREATE | BE_LOCK, cmd, ifname, mode, &cfg,
+			     &fresh, &old);
+	had_old = !fresh;
 	if (err) {
 		log_err("%s: %s: %s", cmd, ifname, backend_strerror(err));
-		if (fresh)
-			be.ops->destroy(&be);
 		backend_close(&be);
 		return EXIT_RUNTIME;
 	}

@@ -128,6 +128,7 @@ int cmd_stats(int argc, char **argv)
 int cmd_metrics(int argc, char **argv)
 {
 	const char *cmd = argv[0], *conf = NULL, *out = NULL;
+	struct backend_opts bo;
 	int c;
 
 	while ((c = cli_getopt(argc, argv)) != -1) {
@@ -144,5 +145,6 @@ int cmd_metrics(int argc, char **argv)
 	}
 	if (optind < argc)
 		log_usage("%s: %s: unexpected argument", cmd, argv[optind]);
-	return metrics_run(conf, out);
+	bo = cmd_backend_opts();
+	return metrics_run(&bo, conf, out);
 }

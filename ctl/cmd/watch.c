@@ -6,13 +6,15 @@
 #include <getopt.h>
 
 #include "cmd/cli.h"
+#include "cmd/cmdline.h"
 #include "cmd/commands.h"
 #include "core/mxwall.h"
 #include "watch/watch.h"
 
 int cmd_watch(int argc, char **argv)
 {
-	struct watch_opts o = {.conf_path = MX_CONF_DEFAULT};
+	struct watch_opts o = {.be = cmd_backend_opts(),
+			       .conf_path = MX_CONF_DEFAULT};
 	bool check = false;
 	size_t i;
 	int c;

@@ -23,16 +23,24 @@ static const char *log_prog = "mxwall";
 static bool log_syslog;
 static enum mx_log_level log_level = MX_LOG_INFO;
 static bool libbpf_quiet = true;
+static int log_verbose; /* -v given this many times */
 
 static int libbpf_print(enum libbpf_print_level lvl, const char *fmt,
 			va_list ap)
 {
-	if (libbpf_quiet && mx_opt.verbose == 0)
+	if (libbpf_quiet && log_verbose == 0)
 		return 0;
-	if (lvl == LIBBPF_DEBUG && mx_opt.verbose < 2)
+	if (lvl == LIBBPF_DEBUG && log_verbose < 2)
 		return 0;
-	log_vmsg(MX_LOG_DEBUG + (mx_opt.verbose > 0), fmt, ap);
+	log_vmsg(MX_LOG_DEBUG + (log_verbose > 0), fmt, ap);
 	return 0;
+}
+
+void log_set_verbose(int verbose)
+{
+	log_verbose = verbose;
+	if (verbose)
+		log_level = MX_LOG_DEBUG;
 }
 
 /* log_init - name the program; route libbpf's messages through us */
@@ -68,7 +76,7 @@ void log_vmsg(enum mx_log_level lvl, const char *fmt, va_list ap)
 	char buf[2048];
 	size_t n;
 
-	if (lvl < log_level && !(lvl == MX_LOG_DEBUG && mx_opt.verbose))
+	if (lvl < log_level && !(lvl == MX_LOG_DEBUG && log_verbose))
 		return;
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	n = strlen(buf);

@@ -59,6 +59,8 @@ enum mx_log_level { MX_LOG_DEBUG, MX_LOG_INFO, MX_LOG_WARN, MX_LOG_ERR };
 void log_init(const char *progname);
 void log_use_syslog(bool on);
 void log_set_level(enum mx_log_level lvl);
+/* log_set_verbose - -v given n times: debug messages, libbpf's too */
+void log_set_verbose(int n);
 void log_msg(enum mx_log_level lvl, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void log_vmsg(enum mx_log_level lvl, const char *fmt, va_list ap);

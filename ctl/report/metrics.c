@@ -309,7 +309,8 @@ static int count_actions(struct mx_db *db, const char *const *kinds,
 	return 0;
 }
 
-int metrics_run(const char *conf, const char *out)
+int metrics_run(const struct backend_opts *bo, const char *conf,
+		const char *out)
 {
 	static const char *const promote[] = {"promote", "escalate", NULL};
 	static const char *const expire[] = {"expire", "idle", NULL};
@@ -330,7 +331,7 @@ int metrics_run(const char *conf, const char *out)
 	rc = report_load_config(cmd, conf, &cfg);
 	if (rc)
 		return rc;
-	err = backend_open(&be, 0);
+	err = backend_open(&be, bo, 0);
 	if (err) {
 		log_err("%s: %s", cmd, backend_strerror(err));
 		rc = EXIT_RUNTIME;
@@ -348,10 +349,10 @@ int metrics_run(const char *conf, const char *out)
 		goto out_cfg;
 	}
 	/* the report's per-day drops need a daily snapshot: take it here too */
-	report_note_day(mx_opt.state_dir, &st.counters, now);
+	report_note_day(bo->state_dir, &st.counters, now);
 	table_sort_packets(rows, n);
 	in.st = &st;
-	in.controller_up = mx_controller_pid(mx_opt.state_dir) > 0;
+	in.controller_up = mx_controller_pid(bo->state_dir) > 0;
 	in.top = rows;
 	in.ntop = n < cfg.report_top ? n : (size_t)cfg.report_top;
 	rc = report_open_db(cmd, &cfg, false, &db);

@@ -42,7 +42,11 @@ void metrics_format(FILE *f, const struct metrics_input *in);
 /* metrics_label - a label value escaped as the text format wants */
 void metrics_label(FILE *f, const char *s);
 
-/* metrics_run - `mxwall metrics`: to out (NULL, "-": stdout); exit status */
-int metrics_run(const char *conf, const char *out);
+/*
+ * metrics_run - `mxwall metrics`: to out (NULL, "-": stdout); the backend
+ * and state directory as bo says; exit status
+ */
+int metrics_run(const struct backend_opts *bo, const char *conf,
+		const char *out);
 
 #endif /* MXWALL_METRICS_H */

@@ -93,7 +93,7 @@ static void status_write(struct watch *w, struct csw *c)
 	int len;
 
 	if (w->dry_run ||
-	    path_join(path, sizeof(path), mx_opt.state_dir, "crowdsec.status"))
+	    path_join(path, sizeof(path), w->bo.state_dir, "crowdsec.status"))
 		return;
 	for (i = 0; i < c->nheld; i++)
 		n++;

@@ -556,15 +556,18 @@ static int config_read(struct watch *w, struct mx_config *c)
 /* setup_filter - open (make) the filter, attach where configured */
 static int setup_filter(struct watch *w)
 {
+	struct mx_dp_config dc, old;
 	struct mx_status st;
 	size_t i, k;
+	bool fresh;
 	int err;
 
-	if (!mx_opt.backend_given && w->cfg.backend != MX_BACKEND_AUTO) {
-		mx_opt.backend = w->cfg.backend;
-		mx_opt.backend_given = true;
+	/* backend = of mxwall.conf, unless --backend was given */
+	if (!w->bo.kind_given && w->cfg.backend != MX_BACKEND_AUTO) {
+		w->bo.kind = w->cfg.backend;
+		w->bo.kind_given = true;
 	}
-	err = backend_open(&w->be, w->dry_run ? 0 : BE_CREATE);
+	err = backend_open(&w->be, &w->bo, w->dry_run ? 0 : BE_CREATE);
 	if (err) {
 		if (w->dry_run) {
 			log_warn("dry-run: no filter (%s); the wire check is "
@@ -578,7 +581,7 @@ static int setup_filter(struct watch *w)
 	w->have_be = true;
 	if (w->dry_run ||
 	    (!w->cfg.nifaces && !w->cfg.ports_set && !w->cfg.observe))
-		return 0;
+		goto said;
 	memset(&st, 0, sizeof(st));
 	err = w->be.ops->status(&w->be, &st);
 	if (err) {
@@ -589,14 +592,13 @@ static int setup_filter(struct watch *w)
 	err = lock_take(w);
 	if (err)
 		return err;
+	dc = st.cfg;
+	if (w->cfg.ports_set) {
+		memcpy(dc.ports, w->cfg.ports, sizeof(dc.ports));
+		dc.nports = w->cfg.nports;
+	}
+	dc.observe = w->cfg.observe;
 	if (w->cfg.ports_set || w->cfg.observe != st.cfg.observe) {
-		struct mx_dp_config dc = st.cfg;
-
-		if (w->cfg.ports_set) {
-			memcpy(dc.ports, w->cfg.ports, sizeof(dc.ports));
-			dc.nports = w->cfg.nports;
-		}
-		dc.observe = w->cfg.observe;
 		err = w->be.ops->set_config(&w->be, &dc);
 		if (err) {
 			log_err("cannot set ports and observe mode: %s",
@@ -610,7 +612,10 @@ static int setup_filter(struct watch *w)
 				break;
 		if (k < st.nifaces)
 			continue;
-		err = w->be.ops->attach(&w->be, w->cfg.ifaces[i], w->cfg.mode);
+		/* the front door: left to auto, nft where XDP cannot attach */
+		err = backend_attach(&w->be, BE_CREATE | BE_LOCK, "watch",
+				     w->cfg.ifaces[i], w->cfg.mode, &dc, &fresh,
+				     &old);
 		if (err) {
 			log_err("cannot attach to %s: %s", w->cfg.ifaces[i],
 				backend_strerror(err));
@@ -621,7 +626,11 @@ static int setup_filter(struct watch *w)
 	backend_record(&w->be);
 out:
 	lock_drop(w);
-	return err;
+	if (err)
+		return err;
+said:
+	log_info("filter: %s backend (%s)", w->be.ops->name, w->be.why);
+	return 0;
 }
 
 /*
@@ -652,12 +661,12 @@ static int pidfile_open(struct watch *w)
 	char buf[32], why[PATH_MAX + 128];
 	int err, n;
 
-	err = mkdir_private(mx_opt.state_dir, 0700, why, sizeof(why));
+	err = mkdir_private(w->bo.state_dir, 0700, why, sizeof(why));
 	if (err) {
 		log_err("%s", why);
 		return err;
 	}
-	path_join(w->pid_path, sizeof(w->pid_path), mx_opt.state_dir,
+	path_join(w->pid_path, sizeof(w->pid_path), w->bo.state_dir,
 		  "watch.pid");
 	w->pid_fd =
 	    open(w->pid_path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
@@ -752,7 +761,8 @@ int watch_run(const struct watch_opts *o)
 	bool running = true, stalled;
 
 	w->pid_fd = -1;
-	wire_reader_init(&w->wire, mx_opt.pin_dir);
+	w->bo = o->be;
+	wire_reader_init(&w->wire, w->bo.pin_dir);
 	w->conf_path = o->conf_path;
 	w->conf_given = o->conf_given;
 	w->dry_run = o->dry_run;
@@ -790,12 +800,12 @@ int watch_run(const struct watch_opts *o)
 	}
 	if (!w->dry_run && pidfile_open(w))
 		goto out;
-	if (config_db_path(&w->cfg, mx_opt.state_dir, dbpath, sizeof(dbpath))) {
+	if (config_db_path(&w->cfg, w->bo.state_dir, dbpath, sizeof(dbpath))) {
 		log_err("database path too long");
 		goto out;
 	}
-	if (!w->dry_run && !w->cfg.db && mkdir_p(mx_opt.state_dir, 0700)) {
-		log_err("%s: cannot create", mx_opt.state_dir);
+	if (!w->dry_run && !w->cfg.db && mkdir_p(w->bo.state_dir, 0700)) {
+		log_err("%s: cannot create", w->bo.state_dir);
 		goto out;
 	}
 	if (db_open(dbpath, w->dry_run ? DB_MEMORY : 0, &w->db, err,

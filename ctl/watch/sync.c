@@ -721,7 +721,7 @@ void note_day(struct watch *w)
 	memset(&st, 0, sizeof(st));
 	err = w->be.ops->status(&w->be, &st);
 	if (!err)
-		err = report_note_day(mx_opt.state_dir, &st.counters, w->now);
+		err = report_note_day(w->bo.state_dir, &st.counters, w->now);
 	if (err)
 		log_warn("cannot record today's counters: %s",
 			 backend_strerror(err));

@@ -10,7 +10,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "backend/backend.h"
+
 struct watch_opts {
+	/* --pin-dir, --state-dir, --backend; backend = of mxwall.conf
+	 * counts when --backend is not given */
+	struct backend_opts be;
 	const char *conf_path; /* --config, or MX_CONF_DEFAULT */
 	bool conf_given;       /* --config given: a missing file is an error */
 	bool dry_run;	       /* --dry-run */

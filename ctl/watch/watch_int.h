@@ -91,6 +91,7 @@ struct file_ctx {
 
 struct watch {
 	struct mx_config cfg;
+	struct backend_opts bo; /* directories, the backend asked for */
 	const char *conf_path;
 	bool conf_given;
 	bool dry_run;
