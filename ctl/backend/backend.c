@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
+#include "core/testhook.h"
 
 static int read_recorded(const struct backend *be, char *why, size_t whylen)
 {
@@ -405,13 +406,6 @@ static bool xdp_not_possible(int err)
 	return false;
 }
 
-static bool force_xdp_fail(void)
-{
-	const char *v = secure_getenv("MXWALL_FORCE_XDP_FAIL");
-
-	return v && !strcmp(v, "1");
-}
-
 /*
  * attach_on - set the configuration and attach through an open backend;
  * on failure the configuration goes back to what it was.
@@ -425,7 +419,7 @@ static int attach_on(struct backend *be, const char *ifname,
 	err = be->ops->set_config(be, cfg);
 	if (err)
 		return err;
-	if (be->ops == &backend_xdp_ops && force_xdp_fail())
+	if (be->ops == &backend_xdp_ops && mx_test_hook("force_xdp_fail"))
 		err = -EOPNOTSUPP;
 	else
 		err = be->ops->attach(be, ifname, mode);

@@ -165,7 +165,7 @@ int backend_open(struct backend *be, const struct backend_opts *o,
  * on failure the configuration goes back to what it was and state this
  * attach made is removed again. When the backend was left to auto and XDP
  * cannot attach here (the driver or the kernel says it is not possible:
- * EOPNOTSUPP, EINVAL, ...; or the test hook of docs/architecture.md) while
+ * EOPNOTSUPP, EINVAL, ...; or the test hook force_xdp_fail) while
  * no interface is attached through XDP yet, the front door falls back: it
  * says so (as "who: ..."), reopens be as the nftables backend with the
  * same flags, records the reason in be->why and attaches there. *fresh:

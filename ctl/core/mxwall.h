@@ -132,8 +132,8 @@ int dir_check_private(const char *dir, char *why, size_t len);
 int mkdir_private(const char *dir, unsigned int mode, char *why, size_t len);
 
 /*
- * mx_now - unix seconds; the test hook $MXWALL_FAKE_NOW (secure_getenv:
- * unix seconds, or the path of a file holding them, read on every call)
+ * mx_now - unix seconds; the test hook fake_now (core/testhook.h: unix
+ * seconds, or the path of a file holding them, read on every call)
  * replaces the clock, so that tests move time without sleeping
  */
 int64_t mx_now(void);

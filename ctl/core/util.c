@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "core/mxwall.h"
+#include "core/testhook.h"
 
 static void oom(void)
 {
@@ -549,7 +550,7 @@ int write_file_atomic(const char *path, const void *data, size_t len,
 
 int mx_fake_now(int64_t *now)
 {
-	const char *fake = secure_getenv("MXWALL_FAKE_NOW");
+	const char *fake = mx_test_hook("fake_now");
 	char buf[64] = "";
 	uint64_t v;
 	FILE *f;

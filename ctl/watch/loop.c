@@ -25,9 +25,10 @@
  * parts: sources.c (sources, tags), policy.c (the pure promotion policy),
  * sync.c (active set, filter sync, core list, database batching).
  *
- * Test hook: $MXWALL_FAKE_NOW (read with secure_getenv) replaces the clock:
- * unix seconds, or the path of a file holding them, read again on every
- * turn of the loop, so that tests move time forward without sleeping.
+ * Test hooks (core/testhook.h): fake_now replaces the clock (unix seconds,
+ * or the path of a file holding them, read again on every turn of the
+ * loop), so that tests move time forward without sleeping; reader_inline
+ * parses the logs in this process.
  */
 #include <errno.h>
 #include <limits.h>
@@ -47,6 +48,7 @@
 
 #include "core/mxwall.h"
 #include "core/privsep.h"
+#include "core/testhook.h"
 #include "watch/watch.h"
 #include "watch/watch_int.h"
 
@@ -768,7 +770,7 @@ int watch_run(const struct watch_opts *o)
 	w->dry_run = o->dry_run;
 	w->cli_logs = o->logs;
 	w->ncli_logs = o->nlogs;
-	w->fake_now = secure_getenv("MXWALL_FAKE_NOW");
+	w->fake_now = mx_test_hook("fake_now");
 	if (w->fake_now && !*w->fake_now)
 		w->fake_now = NULL;
 	clock_update(w);
@@ -821,7 +823,7 @@ int watch_run(const struct watch_opts *o)
 		goto out;
 	/* the logs are parsed by a process that holds nothing (reader.h) */
 	w->rd_journal = SIZE_MAX;
-	w->inline_reader = secure_getenv("MXWALL_TEST_READER_INLINE") != NULL;
+	w->inline_reader = mx_test_hook("reader_inline") != NULL;
 	if (!w->inline_reader) {
 		w->rd = reader_new();
 		if (!w->rd) {

@@ -36,6 +36,7 @@
 
 #include "core/mxwall.h"
 #include "core/privsep.h"
+#include "core/testhook.h"
 #include "mta/follow.h"
 #include "watch/rdwire.h"
 #include "watch/reader.h"
@@ -84,7 +85,7 @@ struct sp_msg {
 	int32_t pad;
 };
 
-/* test-only: MXWALL_TEST_READER_HOOK makes the first reader misbehave */
+/* test-only: the hook reader= makes the first reader misbehave */
 enum hook { HOOK_NONE, HOOK_OPEN, HOOK_EXEC, HOOK_BPF, HOOK_RECORD };
 
 struct rfile {
@@ -805,18 +806,14 @@ struct reader *reader_new(void)
 			 strerror(errno));
 	r->backoff_ms = RESTART_MIN_MS;
 	r->fed_file = SIZE_MAX;
-	{
-		const char *h = secure_getenv("MXWALL_TEST_READER_HOOK");
-
-		if (h && !strcmp(h, "open"))
-			r->hook = HOOK_OPEN;
-		else if (h && !strcmp(h, "exec"))
-			r->hook = HOOK_EXEC;
-		else if (h && !strcmp(h, "bpf"))
-			r->hook = HOOK_BPF;
-		else if (h && !strcmp(h, "record"))
-			r->hook = HOOK_RECORD;
-	}
+	if (mx_test_hook_is("reader", "open"))
+		r->hook = HOOK_OPEN;
+	else if (mx_test_hook_is("reader", "exec"))
+		r->hook = HOOK_EXEC;
+	else if (mx_test_hook_is("reader", "bpf"))
+		r->hook = HOOK_BPF;
+	else if (mx_test_hook_is("reader", "record"))
+		r->hook = HOOK_RECORD;
 	log_debug("log reader: user %s, spawner pid %d",
 		  user ? user : "(the caller's)", (int)r->spawner);
 	return r;

@@ -108,7 +108,7 @@ struct watch {
 	char pid_path[4096];
 
 	/* the logs: read by a reader process (reader.c), or in this one
-	 * with MXWALL_TEST_READER_INLINE (tests and `make bench` only) */
+	 * with the test hook reader_inline (tests and `make bench` only) */
 	struct reader *rd;
 	char **rd_paths;
 	struct file_ctx *rd_ctx; /* pos_dirty: moved since the last save;

@@ -5,7 +5,7 @@
 # (mxwall(8) SECURITY): lines per second read, parsed and committed by the
 # split watcher (an unprivileged reader process under seccomp sending
 # records to the watcher) against the same binary parsing in its own
-# process (MXWALL_TEST_READER_INLINE), side by side in one run: rounds
+# process (the test hook MXWALL_TEST_HOOKS=reader_inline), side by side in one run: rounds
 # alternate between the two, each on a fresh state directory, and the
 # median of each is compared. Two logs: every line a rejection (the worst
 # case: one record per line), and one rejection in ten lines among
@@ -73,9 +73,9 @@ def one_round(name, data, inline):
         f.write("log = %s\nthreshold = 1000000\nrequire_seen = no\n"
                 "commit_interval = 50\nblocklist = %s/none\n" % (log, run))
     env = dict(os.environ, MXWALL_STATE_DIR=os.path.join(run, "state"))
-    env.pop("MXWALL_TEST_READER_INLINE", None)
+    env.pop("MXWALL_TEST_HOOKS", None)
     if inline:
-        env["MXWALL_TEST_READER_INLINE"] = "1"
+        env["MXWALL_TEST_HOOKS"] = "reader_inline"
     errp = os.path.join(run, "watch.err")
     w = subprocess.Popen([mx, "watch", "--config", conf], env=env,
                          stderr=open(errp, "w"))

@@ -213,7 +213,7 @@ expect 1 "$E attach: permission denied: needs CAP_BPF and CAP_NET_ADMIN, or root
 check_eq "unprivileged attempts changed nothing" "$(mxw list --json)" "$snap"
 
 # --- auto fallback is not taken while XDP is attached elsewhere
-expect 1 "$E attach: dummy1: not supported here" env MXWALL_FORCE_XDP_FAIL=1 \
+expect 1 "$E attach: dummy1: not supported here" env MXWALL_TEST_HOOKS=force_xdp_fail \
 	nsenter --net="/run/netns/$NS_SRV" "$MXWALL" --pin-dir "$PIN_DIR" --state-dir "$STATE_DIR" attach dummy1
 check "dummy1 not attached after the failure" ns_srv bash -c "! '$MXWALL' --pin-dir '$PIN_DIR' --state-dir '$STATE_DIR' status | grep -q dummy1"
 
@@ -249,14 +249,14 @@ check "detach dummy0 leaves no pins" mxw detach dummy0
 check "pin dir removed" test ! -e "$PIN_DIR"
 
 # --- a failed attach on a fresh setup leaves nothing behind
-expect 1 "$E attach: dummy1: not supported here" env MXWALL_FORCE_XDP_FAIL=1 \
+expect 1 "$E attach: dummy1: not supported here" env MXWALL_TEST_HOOKS=force_xdp_fail \
 	nsenter --net="/run/netns/$NS_SRV" "$MXWALL" --backend xdp --pin-dir "$PIN_DIR" --state-dir "$STATE_DIR" attach dummy1
 check "no pins after a failed first attach" test ! -e "$PIN_DIR"
 
 # --- auto fallback to nftables on a fresh setup
 expect 0 "$E warning: attach: XDP cannot attach to dummy1 (not supported here); using the nftables backend
 $E attach: dummy1: nft backend (table netdev mxwall, ingress hook)" \
-	env MXWALL_FORCE_XDP_FAIL=1 nsenter --net="/run/netns/$NS_SRV" "$MXWALL" \
+	env MXWALL_TEST_HOOKS=force_xdp_fail nsenter --net="/run/netns/$NS_SRV" "$MXWALL" \
 	--pin-dir "$PIN_DIR" --state-dir "$STATE_DIR" attach dummy1
 st=$(mxw status 2>&1)
 check_eq "status names nft and why" "$(head -n1 <<<"$st")" \

@@ -14,7 +14,7 @@
 # that the kernel refuses half-way leaves the previous state; the table
 # holds no record of SYN sources, and attach removes that of a table made
 # by an older mxwall; auto falls back to nft when XDP attach is refused
-# (MXWALL_FORCE_XDP_FAIL=1) and `status` says so.
+# (the test hook force_xdp_fail) and `status` says so.
 #
 # usage: selftests/net/test_nft_e2e.sh [-d]   (-d: a shell on failure)
 set -u
@@ -392,7 +392,7 @@ check "detach after the concurrent read" mx detach v0
 # --- auto fallback when XDP attach is refused ---
 rm -f "$STATE/backend"
 nsenter --net=/run/netns/"$SRV" env MXWALL_STATE_DIR="$STATE" \
-	MXWALL_PIN_DIR="$PIN" MXWALL_FORCE_XDP_FAIL=1 "$MXWALL" attach v0 \
+	MXWALL_PIN_DIR="$PIN" MXWALL_TEST_HOOKS=force_xdp_fail "$MXWALL" attach v0 \
 	>"$OUT" 2>&1
 rc=$?
 check_eq "auto attach with XDP refused succeeds" "$rc" 0

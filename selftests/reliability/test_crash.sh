@@ -11,7 +11,7 @@
 #    entry in the map is active in the database;
 # and at the end every log line written is in the database exactly once
 # (no event lost, none counted twice). Time is a fake clock
-# ($MXWALL_FAKE_NOW), moved forward to make entries expire.
+# (the test hook fake_now), moved forward to make entries expire.
 . "$(dirname "$0")/../watch/lib.sh"
 t_init
 export MXWALL_CAPACITY=4096

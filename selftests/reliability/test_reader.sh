@@ -7,7 +7,7 @@
 #    CapInh/CapAmb) empty, NoNewPrivs 1, Seccomp 2 (filter); the spawner
 #    that forks it: not root, no capability, no_new_privs; neither holds a
 #    descriptor of the database, a BPF object or a netlink socket;
-#  - a reader made (test-only hook MXWALL_TEST_READER_HOOK) to open a
+#  - a reader made (the test hook reader=, MXWALL_TEST_HOOKS) to open a
 #    file, to exec or to call bpf() is killed by its filter (SIGSYS), the
 #    watcher logs why and starts another: every line is recorded once,
 #    before and after, and the source is promoted;
@@ -121,7 +121,7 @@ i=0
 for hook in open exec bpf record; do
 	i=$((i + 1))
 	ip=192.0.2.$((20 + i))
-	MXWALL_TEST_READER_HOOK=$hook start_watch || continue
+	MXWALL_TEST_HOOKS=$MXWALL_TEST_HOOKS,reader=$hook start_watch || continue
 	old=$(reader_pid)
 	rejects "$ip" 1
 	check "$hook: a new reader replaces the first" wait_new_reader "$old"
@@ -162,7 +162,7 @@ EOC
 jt=$((T_NOW - 3000))
 for ((k = 0; k < 300; k++)); do reject_line "203.0.113.$((k % 150 + 1))" relay $((jt++)); done | jput a.journal
 # the first reader dies on its first entries: the next one gets them again
-MXWALL_TEST_READER_HOOK=exec start_watch || t_done
+MXWALL_TEST_HOOKS=$MXWALL_TEST_HOOKS,reader=exec start_watch || t_done
 killed_sys() { grep -q "killed by its seccomp filter" "$W_ERR"; }
 wait_killed_sys() { local i; for ((i = 0; i < 100; i++)); do killed_sys && return 0; sleep 0.05; done; return 1; }
 check "journal: the first reader is killed by its filter" wait_killed_sys
@@ -192,7 +192,7 @@ stop_watch
 # ---- the corpus: split, in one process, and scan agree ----
 CORPUS=$T_ROOT/selftests/scan/corpus
 find "$CORPUS" -type f -print0 | sort -z | xargs -0 cat > "$T_DIR/corpus.log"
-echo 1124013600 > "$MXWALL_FAKE_NOW"	# the corpus's "now" (2005)
+echo 1124013600 > "$T_NOW_FILE"	# the corpus's "now" (2005)
 cat > "$CONF" <<EOC
 threshold = 1000000
 require_seen = no
@@ -210,7 +210,7 @@ run_watch() {
 mkdir -p "$T_DIR/split" "$T_DIR/inline"
 run_watch "$T_DIR/split"
 check_eq "split watcher: ends at the end of input" "$?" 0
-run_watch "$T_DIR/inline" MXWALL_TEST_READER_INLINE=1
+run_watch "$T_DIR/inline" MXWALL_TEST_HOOKS=$MXWALL_TEST_HOOKS,reader_inline
 check_eq "watcher in one process: ends at the end of input" "$?" 0
 events_of "$T_DIR/split/mxwall.db" > "$T_DIR/split.ev"
 events_of "$T_DIR/inline/mxwall.db" > "$T_DIR/inline.ev"

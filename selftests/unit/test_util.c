@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/mxwall.h"
+#include "core/testhook.h"
 #include "test.h"
 
 /* main.c is not linked into tests; weak in case a helper defines it */
@@ -214,18 +215,44 @@ static void test_formatters(void)
 	free(mem);
 }
 
-/* the test clock: $MXWALL_FAKE_NOW as seconds or as a file holding them */
+/* hooks (value, none, last wins, unknown ignored), set and read again */
+static void set_hooks(const char *v)
+{
+	if (v)
+		setenv(MX_TEST_HOOKS_ENV, v, 1);
+	else
+		unsetenv(MX_TEST_HOOKS_ENV);
+	mx_test_hooks_reset();
+}
+
+static void test_hooks(void)
+{
+	set_hooks(NULL);
+	ASSERT_TRUE(mx_test_hook("reader") == NULL, "unset: no hook");
+	set_hooks("reader=open,,force_xdp_fail,nosuch=1,reader=bpf");
+	ASSERT_STR(mx_test_hook("reader"), "bpf", "the last one wins");
+	ASSERT_STR(mx_test_hook("force_xdp_fail"), "", "a hook without value");
+	ASSERT_TRUE(mx_test_hook_is("reader", "bpf"), "hook_is");
+	ASSERT_TRUE(!mx_test_hook_is("reader", "open"), "hook_is: other value");
+	ASSERT_TRUE(mx_test_hook("nosuch") == NULL, "unknown: ignored");
+	ASSERT_TRUE(mx_test_hook("fake_now") == NULL, "not given");
+	setenv(MX_TEST_HOOKS_ENV, "fake_now=1", 1);
+	ASSERT_STR(mx_test_hook("reader"), "bpf", "read once");
+	set_hooks(NULL);
+}
+
+/* the test clock: the hook fake_now, seconds or a file holding them */
 static void test_clock(void)
 {
-	char path[] = "/tmp/mxwall-now-XXXXXX";
+	char path[] = "/tmp/mxwall-now-XXXXXX", hook[64];
 	int64_t t = 0;
 	FILE *f;
 	int fd;
 
-	unsetenv("MXWALL_FAKE_NOW");
+	set_hooks(NULL);
 	ASSERT_EQ(mx_fake_now(&t), -ENOENT, "no hook");
 	ASSERT_TRUE(mx_now() >= (int64_t)time(NULL) - 1, "real clock");
-	setenv("MXWALL_FAKE_NOW", "1795000000", 1);
+	set_hooks("fake_now=1795000000");
 	ASSERT_EQ(mx_fake_now(&t), 0, "seconds");
 	ASSERT_EQ(t, 1795000000, "the seconds given");
 	ASSERT_EQ(mx_now(), 1795000000, "mx_now follows it");
@@ -235,17 +262,18 @@ static void test_clock(void)
 		fputs("1795003600\n", f);
 		fclose(f);
 	}
-	setenv("MXWALL_FAKE_NOW", path, 1);
+	snprintf(hook, sizeof(hook), "fake_now=%s", path);
+	set_hooks(hook);
 	ASSERT_EQ(mx_now(), 1795003600, "from the file, read on each call");
 	f = fopen(path, "w");
 	if (f)
 		fclose(f); /* empty: being rewritten */
 	ASSERT_EQ(mx_fake_now(&t), -EINVAL, "an unreadable value says so");
 	ASSERT_TRUE(mx_now() >= (int64_t)time(NULL) - 1, "mx_now: real clock");
-	setenv("MXWALL_FAKE_NOW", "soon", 1);
+	set_hooks("fake_now=soon");
 	ASSERT_EQ(mx_fake_now(&t), -EINVAL, "garbage");
 	unlink(path);
-	unsetenv("MXWALL_FAKE_NOW");
+	set_hooks(NULL);
 }
 
 int main(void)
@@ -256,6 +284,7 @@ int main(void)
 	TEST_RUN(test_parse_u64);
 	TEST_RUN(test_parse_bool);
 	TEST_RUN(test_formatters);
+	TEST_RUN(test_hooks);
 	TEST_RUN(test_clock);
 	return test_finish();
 }

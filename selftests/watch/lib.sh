@@ -29,9 +29,11 @@ t_init() {
 	MXWALL=$T_DIR/mxwall
 	export MXWALL_PIN_DIR=/sys/fs/bpf/mxwall-test-$$-$RANDOM
 	export MXWALL_STATE_DIR=$T_DIR/state
-	export MXWALL_FAKE_NOW=$T_DIR/now
+	# the fake clock (test hook fake_now, ctl/core/testhook.h): a file
+	T_NOW_FILE=$T_DIR/now
+	export MXWALL_TEST_HOOKS=fake_now=$T_NOW_FILE
 	T_NOW=1795000000	# fixed: Nov 2026
-	echo $T_NOW > "$MXWALL_FAKE_NOW"
+	echo $T_NOW > "$T_NOW_FILE"
 	LOG=$T_DIR/mail.log
 	CONF=$T_DIR/mxwall.conf
 	DB=$MXWALL_STATE_DIR/mxwall.db
@@ -66,7 +68,7 @@ check_not() { local d=$1; shift; if "$@"; then fail "$d" "expected to fail: $*";
 check_eq() { if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "got '$2', expected '$3'"; fi; }
 
 # set_now SECS - move the fake clock
-set_now() { T_NOW=$1; echo "$T_NOW" > "$MXWALL_FAKE_NOW.tmp"; mv "$MXWALL_FAKE_NOW.tmp" "$MXWALL_FAKE_NOW"; }
+set_now() { T_NOW=$1; echo "$T_NOW" > "$T_NOW_FILE.tmp"; mv "$T_NOW_FILE.tmp" "$T_NOW_FILE"; }
 
 # iso SECS - the short-iso stamp journalctl writes
 # (printf's %(...)T, no fork: tests write thousands of lines)

@@ -42,9 +42,7 @@ except OSError: print("timeout")' || echo timeout
 
 check_eq "before: the SYN is refused (nothing listens, nothing drops)" "$(syn)" refused
 
-export MXWALL_FORCE_XDP_FAIL=1
-start_watch || t_done
-unset MXWALL_FORCE_XDP_FAIL
+MXWALL_TEST_HOOKS=$MXWALL_TEST_HOOKS,force_xdp_fail start_watch || t_done
 check "the watcher says it falls back" \
 	grep -q "watch: XDP cannot attach to vs$$ (not supported here); using the nftables backend" "$W_ERR"
 check "the watcher says which backend it uses" \

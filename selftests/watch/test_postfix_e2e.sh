@@ -29,7 +29,7 @@
 t_init
 command -v swaks >/dev/null || t_fatal "swaks is not installed (scripts/install-deps.sh)"
 pf_prepare || t_fatal "cannot unpack Postfix into the build tree (selftests/lib/pkgs.sh)"
-unset MXWALL_FAKE_NOW	# Postfix writes the real time
+unset MXWALL_TEST_HOOKS	# no fake clock: Postfix writes the real time
 
 S=mxw-ps-$$
 C=mxw-pc-$$

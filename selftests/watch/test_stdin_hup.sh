@@ -7,7 +7,7 @@
 # newline). The half written before the signal begins with junk, the half
 # after it is a whole rejection of an innocent address: as one line it is
 # no event, split it would block the innocent address. With the reader
-# process and with the reader inline (MXWALL_TEST_READER_INLINE).
+# process and with the reader inline (the test hook reader_inline).
 . "$(dirname "$0")/lib.sh"
 t_init
 
@@ -53,5 +53,5 @@ run() {
 }
 
 run reader
-MXWALL_TEST_READER_INLINE=1 run inline
+MXWALL_TEST_HOOKS=$MXWALL_TEST_HOOKS,reader_inline run inline
 t_done
