@@ -204,6 +204,17 @@ m_play_list() {
 	m_play_wait
 }
 
+# m_authenticated - every clean-auth source played so far was let in
+# (235): its AUTH works, so the failing ones fail on the password
+m_authenticated() {
+	local src
+	for src in "${!M_SCEN[@]}"; do
+		[ "${M_SCEN[$src]}" = clean-auth ] || continue
+		grep -q '^<- 235' "$M_DIR/drive-$src.txt" && ok "clean-auth ($src) authenticated" ||
+			fail "clean-auth ($src) authenticated" "$(grep '^<- ' "$M_DIR/drive-$src.txt" | tail -n 3 | tr '\n' ' ')"
+	done
+}
+
 # m_check LOG WHAT [some] - `mxwall scan LOG`: each source got the events
 # its misbehaviour earned, with the reason the MTA gave, and nothing else;
 # no address other than the sources is ever reported. "some": a log that

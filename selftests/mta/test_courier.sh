@@ -109,6 +109,7 @@ forged-rcpt relay|protocol
 forged-auth auth
 clean-auth -
 EOS
+m_authenticated
 m_play "$PORT" "$NET.30" pregreet -
 m_swaks "$PORT" "$NET.40"
 sleep 1

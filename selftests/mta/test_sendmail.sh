@@ -9,14 +9,19 @@
 # commands and syntax errors, talking before the greeting (greet_pause),
 # a session without MAIL, a refusal at connect (access map), and clients
 # writing other addresses into HELO, MAIL FROM, RCPT TO and AUTH; plus
-# clean sessions. A second Sendmail whose access map is unreadable
-# refuses with its own temporary failures: those print nothing.
+# clean sessions. AUTH (PLAIN and LOGIN) goes through Cyrus SASL
+# (libsasl2-modules unpacked too) with its own Sendmail.conf and sasldb:
+# wrong passwords and made-up user names fail, alice gets in. A second
+# Sendmail whose access map is unreadable refuses with its own temporary
+# failures: those print nothing.
 . "$(dirname "$0")/lib.sh"
 m_init
-m_pkgs sendmail-bin sendmail-base sendmail-cf m4
+m_pkgs sendmail-bin sendmail-base sendmail-cf m4 libsasl2-modules libsasl2-modules-db sasl2-bin
 SM=$PKG_ROOT/usr/libexec/sendmail/sendmail
 [ -x "$SM" ] || m_fatal "sendmail unpacked" "$SM"
 command -v m4 >/dev/null || m_fatal "m4 unpacked"
+SASLLIB=$PKG_ROOT/usr/lib/x86_64-linux-gnu/sasl2
+[ -e "$SASLLIB/libsasldb.so" ] && [ -e "$SASLLIB/libplain.so" ] || m_fatal "SASL plugins unpacked" "$SASLLIB"
 m_user alice 64201
 m_user bob 64202
 
@@ -46,6 +51,8 @@ define(\`confTO_IDENT', \`0')dnl
 define(\`confDELIVERY_MODE', \`queue')dnl
 define(\`confDOMAIN_NAME', \`mx.test.example')dnl
 define(\`confPRIVACY_FLAGS', \`goaway')dnl
+define(\`confAUTH_MECHANISMS', \`PLAIN LOGIN')dnl
+TRUST_AUTH_MECH(\`PLAIN LOGIN')dnl
 FEATURE(\`access_db', \`hash -T<TMPF> $d/access')dnl
 FEATURE(\`greet_pause', \`700')dnl
 FEATURE(\`accept_unresolvable_domains')dnl
@@ -61,6 +68,21 @@ EOC
 
 m_syslogd "$M_DIR/syslog"
 
+# Cyrus SASL, as Sendmail asks it: /etc/sasl2/Sendmail.conf (private to
+# the namespace, laid over the machine's /etc) checks passwords against
+# a sasldb of our own; the unpacked plugins are laid over /usr
+mkdir -p "$M_DIR/etc/sasl2"
+cat > "$M_DIR/etc/sasl2/Sendmail.conf" <<EOC
+pwcheck_method: auxprop
+auxprop_plugin: sasldb
+sasldb_path: $M_DIR/sasldb2
+mech_list: PLAIN LOGIN
+EOC
+echo secret | SASL_PATH=$SASLLIB saslpasswd2 -f "$M_DIR/sasldb2" -u mx.test.example -c -p alice ||
+	m_fatal "saslpasswd2"
+chmod 600 "$M_DIR/sasldb2"
+export M_NS_LAYERS="ro:$PKG_ROOT/usr=/usr ro:$M_DIR/etc=/etc"
+
 # 1. a working Sendmail
 NET=127.0.3
 sm_conf "$M_DIR/sm1" "$PORT" "$NET"
@@ -74,8 +96,9 @@ relay-greylist-rcpt relay
 bad-helo protocol
 invalid-helo protocol
 blocked-sender bad-sender
-auth protocol
-auth-login protocol
+auth auth|protocol
+auth-login auth|protocol
+clean-auth -
 unknown-commands protocol
 syntax -
 no-mail protocol
@@ -83,8 +106,9 @@ forged-helo relay
 forged-helo-name relay
 forged-mail relay|unknown-user
 forged-rcpt relay
-forged-auth protocol
+forged-auth auth|protocol
 EOS
+m_authenticated
 m_play "$PORT" "$NET.30" connect-only other
 m_play "$PORT" "$NET.31" pregreet pregreet
 m_swaks "$PORT" "$NET.40"
