@@ -38,6 +38,14 @@
  *	NOQUEUE: reject: RCPT from [ADDR]:PORT: 550 5.7.1 Service unavailable;
  *	    client [ADDR] blocked using ZONE; from=<a>, to=<b>, proto=, helo=<>
  *
+ * The DNSBL rank line names no zone; postscreen's DNSBL client dnsblog
+ * (program .../dnsblog) logged each zone that lists the address before it:
+ *
+ *	addr ADDR listed by domain ZONE as 127.0.0.2[ 127.0.0.4 ...]
+ *
+ * The rank line is tagged with those zones (else "dnsbl"); see dnsblog
+ * below. Both lines are Postfix's own text: the client writes none of it.
+ *
  * cleanup (program .../cleanup): header_checks, body_checks and milters
  * that refuse the message once its content is in. The line names the
  * client only after the rejected header or body text, which the client
@@ -131,6 +139,8 @@ void scan_postfix_free(struct scan_ctx *c)
 {
 	free(c->qids);
 	c->qids = NULL;
+	free(c->dnsblog);
+	c->dnsblog = NULL;
 }
 
 static uint32_t qid_hash(const char *k, size_t n)
@@ -560,6 +570,87 @@ int scan_postfix_cleanup(struct scan_ctx *c, const struct scan_msg *m,
 	return SCAN_EVENT;
 }
 
+/* ---- dnsblog's listings, for postscreen's DNSBL rank ---- */
+
+/*
+ * The last PF_LISTED "listed by domain" lines, a ring (the oldest goes
+ * first). A rank line takes from it the zones that listed its address at
+ * most PF_LISTED_AGE seconds before (postscreen waits seconds for the
+ * answers: its greet wait, its DNSBL timeout), each listing once: one that
+ * did not cross the threshold long ago names no later rank. A listing by
+ * an allowlist zone (negative weight) names the rank too when the sum
+ * still crossed the threshold.
+ */
+#define PF_LISTED 256
+#define PF_LISTED_AGE 120
+
+struct pf_listed {
+	struct cidr ip;
+	int64_t time;  /* 0: the line had no time stamp */
+	char zone[48]; /* lower case, as scan_zone_tag writes it */
+	bool used;
+};
+
+struct pf_dnsblog {
+	struct pf_listed ring[PF_LISTED];
+	uint32_t pos; /* the next slot to write: the oldest */
+};
+
+int scan_postfix_dnsblog(struct scan_ctx *c, const struct scan_msg *m,
+			 struct scan_event *ev)
+{
+	const char *p = m->p, *end = m->end, *a, *q, *as;
+	struct scan_event z;
+	struct pf_listed *e;
+	struct cidr ip;
+
+	(void)ev;
+	a = LIT(p, end, "addr ");
+	q = a ? memchr(a, ' ', (size_t)(end - a)) : NULL;
+	if (!q || !scan_addr(a, (size_t)(q - a), &ip))
+		return SCAN_NONE;
+	q = LIT(q, end, " listed by domain ");
+	as = FIND(q, end, " as ");
+	memset(&z, 0, sizeof(z));
+	if (!as || !scan_zone_tag(&z, q, as) ||
+	    strlen(z.tags) >= sizeof(e->zone))
+		return SCAN_NONE;
+	if (!c->dnsblog)
+		c->dnsblog = xcalloc(1, sizeof(*c->dnsblog));
+	e = &c->dnsblog->ring[c->dnsblog->pos];
+	c->dnsblog->pos = (c->dnsblog->pos + 1) % PF_LISTED;
+	e->ip = ip;
+	e->time = m->time;
+	memcpy(e->zone, z.tags, strlen(z.tags) + 1);
+	e->used = false;
+	return SCAN_NONE;
+}
+
+/* rank_zones - tag ev with the zones that listed its address; any? */
+static bool rank_zones(struct scan_ctx *c, const struct scan_msg *m,
+		       struct scan_event *ev)
+{
+	bool any = false;
+	size_t i;
+
+	if (!c->dnsblog)
+		return false;
+	for (i = 0; i < PF_LISTED; i++) {
+		struct pf_listed *e = &c->dnsblog->ring[i];
+
+		if (e->used || !e->zone[0] ||
+		    memcmp(&e->ip, &ev->ip, sizeof(ev->ip)))
+			continue;
+		if (m->time && e->time &&
+		    (e->time > m->time || m->time - e->time > PF_LISTED_AGE))
+			continue;
+		e->used = true;
+		scan_tag(ev, e->zone, strlen(e->zone));
+		any = true;
+	}
+	return any;
+}
+
 int scan_postscreen(struct scan_ctx *c, const struct scan_msg *m,
 		    struct scan_event *ev)
 {
@@ -589,7 +680,8 @@ int scan_postscreen(struct scan_ctx *c, const struct scan_msg *m,
 		q = LIT(q, end, " for ");
 		if (!q || !pf_client(q, end, &ev->ip))
 			return SCAN_UNPARSED;
-		SCAN_TAG(ev, "dnsbl");
+		if (!rank_zones(c, m, ev))
+			SCAN_TAG(ev, "dnsbl");
 		return SCAN_EVENT;
 	}
 	if ((q = LIT(p, end, "PREGREET ")) || (q = LIT(p, end, "HANGUP "))) {

@@ -45,8 +45,8 @@ struct scanner {
 };
 
 static const char *const mta_name[] = {
-    "postfix",	 "postfix",  "postfix", "exim",	 "sendmail",
-    "opensmtpd", "postgrey", "courier", "qmail",
+    "postfix",	"postfix",   "postfix",	 "postfix", "exim",
+    "sendmail", "opensmtpd", "postgrey", "courier", "qmail",
 };
 
 enum mta {
@@ -54,6 +54,7 @@ enum mta {
 	MTA_POSTFIX_SMTPD,
 	MTA_POSTSCREEN,
 	MTA_POSTFIX_CLEANUP,
+	MTA_POSTFIX_DNSBLOG,
 	MTA_EXIM,
 	MTA_SENDMAIL,
 	MTA_OPENSMTPD,
@@ -426,6 +427,8 @@ static enum mta which_mta(const struct scan_msg *m)
 			return MTA_POSTSCREEN;
 		if (PROG_IS(m, "cleanup"))
 			return MTA_POSTFIX_CLEANUP; /* content rejections */
+		if (PROG_IS(m, "dnsblog"))
+			return MTA_POSTFIX_DNSBLOG; /* zones, for postscreen */
 		return MTA_NONE;		    /* smtp, qmgr, local, ... */
 	}
 	if (PROG_IS(m, "smtpd"))
@@ -507,6 +510,9 @@ static int scan_line(struct scanner *s, const char *p, const char *end,
 		break;
 	case MTA_POSTFIX_CLEANUP:
 		r = scan_postfix_cleanup(&s->ctx, &m, ev);
+		break;
+	case MTA_POSTFIX_DNSBLOG:
+		r = scan_postfix_dnsblog(&s->ctx, &m, ev);
 		break;
 	case MTA_EXIM:
 		r = scan_exim(&s->ctx, &m, ev);

@@ -55,14 +55,16 @@ struct scan_kv {
 	uint64_t val;
 };
 
-struct pf_qids; /* postfix.c: queue id -> client, the last SCAN_QIDS */
+struct pf_qids;	   /* postfix.c: queue id -> client, the last SCAN_QIDS */
+struct pf_dnsblog; /* postfix.c: dnsblog's last listings, for postscreen */
 #define SCAN_QIDS 8192
 
 /* what the parsers may reach in the scanner */
 struct scan_ctx {
-	struct scan_kv *kv;   /* SCAN_KV_SLOTS entries, or NULL */
-	struct pf_qids *qids; /* made on the first smtpd client= line */
-	char **traps;	      /* lower-case spamtrap addresses */
+	struct scan_kv *kv;	    /* SCAN_KV_SLOTS entries, or NULL */
+	struct pf_qids *qids;	    /* made on the first smtpd client= line */
+	struct pf_dnsblog *dnsblog; /* made on the first dnsblog listing */
+	char **traps;		    /* lower-case spamtrap addresses */
 	size_t ntraps;
 	int64_t cache_key; /* local-time conversion cache */
 	int64_t cache_base;
@@ -92,6 +94,8 @@ int scan_postfix_smtpd(struct scan_ctx *c, const struct scan_msg *m,
 int scan_postscreen(struct scan_ctx *c, const struct scan_msg *m,
 		    struct scan_event *ev);
 int scan_postfix_cleanup(struct scan_ctx *c, const struct scan_msg *m,
+			 struct scan_event *ev);
+int scan_postfix_dnsblog(struct scan_ctx *c, const struct scan_msg *m,
 			 struct scan_event *ev);
 void scan_postfix_free(struct scan_ctx *c);
 int scan_postfix_reject(struct scan_ctx *c, const char *p, const char *end,

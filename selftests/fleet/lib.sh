@@ -21,6 +21,24 @@ f_netns() {
 # in_ns NAME CMD... - CMD in NAME's network, with the host's bpffs
 in_ns() { local ns=$1; shift; nsenter --net="/run/netns/$ns" "$@"; }
 
+# f_watch X PINS STATE CONF [NS] - host X's watcher in the background (in
+# namespace NS when given; nsenter keeps the host's bpffs), its log in
+# $T_DIR/watch-X.err, its pid in X_PID (X in upper case); waits until it
+# follows its log
+f_watch() {
+	local x=$1 pins=$2 state=$3 conf=$4 ns=${5:-} i
+	${ns:+nsenter --net=/run/netns/$ns} "$MXWALL" --pin-dir "$pins" --state-dir "$state" \
+		watch --config "$conf" 2> "$T_DIR/watch-$x.err" &
+	eval "${x^^}_PID=$!"
+	T_PIDS+=("$!")
+	for ((i = 0; i < 200; i++)); do
+		grep -q following "$T_DIR/watch-$x.err" && return 0
+		sleep 0.05
+	done
+	fail "watcher $x started" "$(tail -n 5 "$T_DIR/watch-$x.err")"
+	return 1
+}
+
 # revname ADDR ZONE - the DNSBL query name (RFC 5782)
 revname() {
 	python3 -c 'import ipaddress, sys

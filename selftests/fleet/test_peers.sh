@@ -66,21 +66,6 @@ EOC
 : > "$D/b/mail.log"
 printf '198.51.100.0/24 ; core\n' > "$D/b-core"
 
-# start_host X - watcher of host X in the background (pid in X_PID)
-start_host() {
-	local x=$1 pins state i
-	if [ "$x" = a ]; then pins=$PA; state=$D/a; else pins=$PB; state=$D/b; fi
-	"$MXWALL" --pin-dir "$pins" --state-dir "$state" watch --config "$D/$x.conf" \
-		2> "$T_DIR/watch-$x.err" &
-	eval "${x^^}_PID=$!"
-	T_PIDS+=("$!")
-	for ((i = 0; i < 200; i++)); do
-		grep -q following "$T_DIR/watch-$x.err" && return 0
-		sleep 0.05
-	done
-	fail "watcher $x started" "$(tail -n 5 "$T_DIR/watch-$x.err")"
-	return 1
-}
 # listed_in X CIDR
 listed_in() { "$1" list 2>/dev/null | awk 'NR > 1 { print $1 }' | grep -qx "$2"; }
 wait_in() {
@@ -115,8 +100,8 @@ peer_write() {
 	return 1
 }
 
-start_host a || t_done
-start_host b || t_done
+f_watch a "$PA" "$D/a" "$D/a.conf" || t_done
+f_watch b "$PB" "$D/b" "$D/b.conf" || t_done
 check "A writes its export at start" test -s "$D/a-export.txt"
 
 # A promotes 203.0.113.77 from three relay attempts Postfix rejects

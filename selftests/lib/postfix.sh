@@ -12,6 +12,8 @@
 # or, for a test's smtpd that logs to DIR/maillog (swaks as its clients):
 #	pf_smtpd_cf DIR ADDR DOMAIN >DIR/main.cf; echo "your own" >>DIR/main.cf
 #	pf_master_cf [SERVICE] >DIR/master.cf
+#	pf_postscreen_cf ZONE >>DIR/main.cf	# or postscreen in front of smtpd,
+#	pf_master_cf_postscreen >DIR/master.cf	# refusing ZONE's listed clients
 #	pf_start DIR NS ADDR [PORT]	# started in namespace NS, accepting
 #	pf_kill DIR [NS]		# stopped, for a trap (also after NS is gone)
 #
@@ -110,6 +112,40 @@ EOF
 # the daemons it needs, no pickup or local delivery
 pf_master_cf() {
 	printf '%-9s inet  n       -       n       -       -       smtpd\n' "${1:-smtp}"
+	pf_master_daemons
+}
+
+# pf_master_cf_postscreen: postscreen on port 25 in front of smtpd, with
+# the DNSBL lookups (dnsblog) and the daemons smtpd needs
+pf_master_cf_postscreen() {
+	cat <<'EOF'
+smtp      inet  n       -       n       -       1       postscreen
+smtpd     pass  -       -       n       -       -       smtpd
+dnsblog   unix  -       -       n       -       0       dnsblog
+tlsproxy  unix  -       -       n       -       0       tlsproxy
+EOF
+	pf_master_daemons
+}
+
+# pf_postscreen_cf ZONE: main.cf lines for postscreen that refuses a client
+# ZONE lists (127.0.0.2 or .3) with a 521 reply before any SMTP (action
+# drop), after a greet wait of one second; no other test enforced; DNSBL
+# results are cached for a second only (a test connects again soon)
+pf_postscreen_cf() {
+	cat <<EOF
+postscreen_dnsbl_sites = $1=127.0.0.[2..3]
+postscreen_dnsbl_threshold = 1
+postscreen_dnsbl_action = drop
+postscreen_greet_action = ignore
+postscreen_greet_wait = 1s
+postscreen_dnsbl_min_ttl = 1s
+postscreen_dnsbl_max_ttl = 1s
+postscreen_dnsbl_timeout = 5s
+EOF
+}
+
+# pf_master_daemons: the daemons every test instance needs
+pf_master_daemons() {
 	cat <<'EOF'
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr
@@ -128,11 +164,16 @@ EOF
 
 # pf_start DIR NS ADDR [PORT]: the instance in DIR started in namespace NS,
 # until it accepts on ADDR:PORT (default 25); DIR/maillog exists then.
-# Says why it failed (Postfix's own words and its log's last lines).
+# When /etc/netns/NS exists, it starts under `ip netns exec`, which puts
+# the files there (resolv.conf) over /etc's: Postfix's DNS lookups go to
+# the namespace's own resolver. Says why it failed (Postfix's own words
+# and its log's last lines).
 pf_start() {
 	local dir=$1 ns=$2 addr=$3 port=${4:-25} i
+	local run=(nsenter --net="/run/netns/$ns")
+	[ -d "/etc/netns/$ns" ] && run=(ip netns exec "$ns")
 	chmod 755 "$dir"	# postfix (the user) must reach its data_directory
-	nsenter --net="/run/netns/$ns" bash -c "$(declare -f pf_postfix); pf_postfix $dir start" \
+	"${run[@]}" bash -c "$(declare -f pf_postfix); pf_postfix $dir start" \
 		2>"$dir/start.log" || {
 		tail -n 5 "$dir/start.log" "$dir/maillog" >&2 2>/dev/null
 		return 1

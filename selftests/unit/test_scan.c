@@ -313,6 +313,76 @@ static void test_postscreen(void)
 	run_rows(rows, ARRAY_SIZE(rows));
 }
 
+#define DL "Aug 14 09:00:00 mx postfix/dnsblog[300]: "
+#define DL_LATER "Aug 14 09:05:00 mx postfix/dnsblog[300]: "
+#define PS_LATER "Aug 14 09:05:00 mx postfix/postscreen[200]: "
+
+/*
+ * postscreen's DNSBL rank names no zone: dnsblog's listings of the same
+ * address just before it do (postscreen_dnsbl_action = drop logs no
+ * "blocked using"), each used once, none from another address or from
+ * long ago; without one the rank is tagged dnsbl
+ */
+static void test_postscreen_dnsblog(void)
+{
+	static const struct row rows[] = {
+	    {"a listing is no event",
+	     DL "addr 192.0.2.60 listed by domain bl.a.example as 127.0.0.2",
+	     NULL, NULL, NULL},
+	    {"the rank names the zone",
+	     PS "DNSBL rank 1 for [192.0.2.60]:41323", "192.0.2.60", "postfix",
+	     "bl.a.example"},
+	    {"the listing is used up", PS "DNSBL rank 1 for [192.0.2.60]:41324",
+	     "192.0.2.60", NULL, "dnsbl"},
+	    {"two zones, upper case and a final dot",
+	     DL "addr 2001:db8::61 listed by domain Zen.Example.ORG. as "
+		"127.0.0.4 127.0.0.10",
+	     NULL, NULL, NULL},
+	    {"the second zone",
+	     DL "addr 2001:db8::61 listed by domain bl.b.example as 127.0.0.2",
+	     NULL, NULL, NULL},
+	    {"another address listed meanwhile",
+	     DL "addr 192.0.2.62 listed by domain other.example as 127.0.0.2",
+	     NULL, NULL, NULL},
+	    {"the rank names both zones, not the other address's",
+	     PS "DNSBL rank 3 for [2001:db8::61]:5000", "2001:db8::61", NULL,
+	     "zen.example.org,bl.b.example"},
+	    {"a rank without a listing is dnsbl",
+	     PS "DNSBL rank 2 for [192.0.2.63]:5000", "192.0.2.63", NULL,
+	     "dnsbl"},
+	    {"a listing five minutes before the rank",
+	     DL "addr 192.0.2.64 listed by domain old.example as 127.0.0.2",
+	     NULL, NULL, NULL},
+	    {"names no later rank",
+	     PS_LATER "DNSBL rank 1 for [192.0.2.64]:5000", "192.0.2.64", NULL,
+	     "dnsbl"},
+	    {"a listing after the rank",
+	     DL_LATER "addr 192.0.2.65 listed by domain late.example as "
+		      "127.0.0.2",
+	     NULL, NULL, NULL},
+	    {"names no earlier rank", PS "DNSBL rank 1 for [192.0.2.65]:5000",
+	     "192.0.2.65", NULL, "dnsbl"},
+	    {"not a zone: no dot",
+	     DL "addr 192.0.2.66 listed by domain localhost as 127.0.0.2", NULL,
+	     NULL, NULL},
+	    {"not a zone: a space in it",
+	     DL "addr 192.0.2.66 listed by domain a b.example as 127.0.0.2",
+	     NULL, NULL, NULL},
+	    {"not an address",
+	     DL "addr 192.0.2.999 listed by domain c.example as 127.0.0.2",
+	     NULL, NULL, NULL},
+	    {"another dnsblog line",
+	     DL "warning: dnsblog_query: lookup error for DNS query "
+		"66.2.0.192.d.example: Host or domain name not found",
+	     NULL, NULL, NULL},
+	    {"none of them names the rank",
+	     PS "DNSBL rank 1 for [192.0.2.66]:5000", "192.0.2.66", NULL,
+	     "dnsbl"},
+	};
+
+	run_rows(rows, ARRAY_SIZE(rows));
+}
+
 static void test_exim(void)
 {
 	static const struct row rows[] = {
@@ -1540,6 +1610,7 @@ int main(void)
 	tzset();
 	TEST_RUN(test_postfix);
 	TEST_RUN(test_postscreen);
+	TEST_RUN(test_postscreen_dnsblog);
 	TEST_RUN(test_exim);
 	TEST_RUN(test_sendmail);
 	TEST_RUN(test_opensmtpd);
