@@ -14,6 +14,13 @@
  *	517 HELO [203.0.113.9] does not match ::ffff:ADDR
  *	517 Sender rejected: someone@spam.example
  *	502 ESMTP command error		(msg=, the command after cmd:)
+ *
+ * Its own failures print nothing (cr_own_failure):
+ *
+ *	error,relay=...,from=<a>,to=<b>: 450 Service temporarily unavailable.
+ *
+ * (An AUTH it cannot check while authdaemond is down is refused with the
+ * same "535 Authentication failed." line as a wrong password.)
  */
 #include <string.h>
 
@@ -83,10 +90,24 @@ static void cr_classify(struct scan_event *ev, const char *r, const char *re)
 	scan_classify(ev, r, re);
 }
 
+/*
+ * cr_own_failure - the reply [r, re) is Courier's own trouble, no
+ * client's doing: "450 Service temporarily unavailable." is what it
+ * answers when it cannot look a recipient up (authdaemond unreachable,
+ * "authdaemon: s_connect() failed" logged without the client's address).
+ */
+static bool cr_own_failure(const char *r, const char *re)
+{
+	const char *t = r ? LIT(sc_digits(r, re), re, " ") : NULL;
+
+	return t && LIT(r, re, "450 ") &&
+	       LIT(t, re, "Service temporarily unavailable");
+}
+
 int scan_courier(struct scan_ctx *c, const struct scan_msg *m,
 		 struct scan_event *ev)
 {
-	const char *p = m->p, *end = m->end, *q, *a, *t, *te, *re = end;
+	const char *p = m->p, *end = m->end, *q, *a, *t, *te, *r, *re = end;
 
 	q = LIT(p, end, "error,relay=");
 	if (!q)
@@ -94,7 +115,10 @@ int scan_courier(struct scan_ctx *c, const struct scan_msg *m,
 	a = memchr(q, ',', (size_t)(end - q));
 	if (!a || !scan_addr(q, (size_t)(a - q), &ev->ip))
 		return SCAN_UNPARSED;
-	cr_classify(ev, cr_reason(a, end, &re), re);
+	r = cr_reason(a, end, &re);
+	if (cr_own_failure(r, re))
+		return SCAN_NONE;
+	cr_classify(ev, r, re);
 	if (c->ntraps && (t = FIND(a, end, ",to=<"))) {
 		t += 4;
 		te = memchr(t, '>', (size_t)(end - t));

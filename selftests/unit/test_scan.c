@@ -834,6 +834,16 @@ static void test_others(void)
 	     "error,relay=::ffff:192.0.2.116,port=42479,msg=\"502 ESMTP "
 	     "command error\",cmd: RELAYING DENIED",
 	     "192.0.2.116", "courier", "protocol"},
+	    {"courier's own lookup failure",
+	     "Dec  4 08:50:11 mx courieresmtpd: "
+	     "error,relay=::ffff:192.0.2.117,port=49729,from=<a@test.example>,"
+	     "to=<nosuchuser@test.example>: 450 Service temporarily "
+	     "unavailable.",
+	     NULL, NULL, NULL},
+	    {"courier authdaemond unreachable",
+	     "Dec  4 08:50:11 mx courieresmtpd: authdaemon: s_connect() "
+	     "failed: Connection refused",
+	     NULL, NULL, NULL},
 	    {"rblsmtpd",
 	     "Aug 14 09:00:00 mx rblsmtpd: 192.0.2.95 pid 19597: 451 "
 	     "http://rbl.example/query?ip=192.0.2.95",
