@@ -17,12 +17,6 @@
 #include "cmd/cli.h"
 #include "core/mxwall.h"
 
-struct mx_globals_opt mx_opt = {
-    .pin_dir = MX_PIN_DIR_DEFAULT,
-    .state_dir = MX_STATE_DIR_DEFAULT,
-    .backend = MX_BACKEND_AUTO,
-};
-
 #define USAGE_LINE                                                             \
 	"usage: mxwall [--backend xdp|nft|auto] [--pin-dir DIR] "              \
 	"[--state-dir DIR] [-v]\n"                                             \

@@ -11,7 +11,8 @@
 #   watch    imports core, mta, backend, fleet and report's day counters
 #            (report/report.h)
 #   cmd      imports anything; main.c imports cmd and core
-# and only cmd/ and main.c read the command line (getopt, optarg).
+# and only cmd/ and main.c read the command line (getopt, optarg) or the
+# global options (mx_opt): every other module is handed what it needs.
 # Prints every breach as FILE:LINE and exits 1 if there is one.
 cd "$(dirname "$0")/.." || exit 2
 
@@ -60,6 +61,10 @@ for f in $(git ls-files 'ctl/*.c' 'ctl/*.h'); do
 	done < <(grep -n '^#include "' "$f" | sed 's/^\([0-9]*\):/\1:/')
 	if [ "$mod" != main ] && grep -qE '\b(getopt(_long)?|optarg|optind|cli_getopt)\b' "$f"; then
 		echo "$f: reads the command line; only cmd/ and main.c do (docs/architecture.md)"
+		bad=1
+	fi
+	if [ "$mod" != main ] && grep -qE '\bmx_opt\b' "$f"; then
+		echo "$f: reads the global options (mx_opt); only cmd/ and main.c do: pass what it needs (docs/architecture.md)"
 		bad=1
 	fi
 done

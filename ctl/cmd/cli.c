@@ -13,6 +13,13 @@
 #include "cmd/commands.h"
 #include "core/mxwall.h"
 
+/* the global options (cli.h); main() sets them before a command runs */
+struct mx_globals_opt mx_opt = {
+    .pin_dir = MX_PIN_DIR_DEFAULT,
+    .state_dir = MX_STATE_DIR_DEFAULT,
+    .backend = MX_BACKEND_AUTO,
+};
+
 #define TAG_HELP "a reason shown in [brackets] (repeatable, or a comma list)"
 #define BY_HELP                                                                \
 	"sum hosts into netblocks: /24 = IPv4 /24 and IPv6 /48,\n"             \

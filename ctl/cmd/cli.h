@@ -12,6 +12,22 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "core/mxwall.h"
+
+/*
+ * The global options, set by main() before a command runs. Only cmd/ and
+ * main.c read them: a handler hands its module what it needs
+ * (scripts/check-modules.sh holds the rest of ctl/ to that).
+ */
+struct mx_globals_opt {
+	const char *pin_dir;	      /* --pin-dir, $MXWALL_PIN_DIR */
+	const char *state_dir;	      /* --state-dir, $MXWALL_STATE_DIR */
+	enum mx_backend_kind backend; /* --backend */
+	bool backend_given;	      /* --backend on the command line */
+	int verbose;		      /* -v, repeatable */
+};
+extern struct mx_globals_opt mx_opt;
+
 /* one option of a command */
 struct cli_opt {
 	const char *name; /* long name without "--"; NULL: short only */

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
+#include "cmd/cli.h"
 #include "cmd/cmdline.h"
 #include "cmd/commands.h"
 #include "core/config.h"

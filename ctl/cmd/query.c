@@ -433,7 +433,7 @@ int cmd_query(int argc, char **argv)
 	}
 	wire_reader_close(&wire);
 	backend_close(&be);
-	rc = report_open_db(cmd, &cfg, false, &db);
+	rc = report_open_db(cmd, mx_opt.state_dir, &cfg, false, &db);
 	if (rc)
 		goto out;
 	now = mx_now();

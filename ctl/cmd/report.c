@@ -81,7 +81,7 @@ int cmd_report(int argc, char **argv)
 	o.report_dir = rdir;
 	o.mail_to = cfg.report_mail_to;
 	o.sendmail = cfg.sendmail;
-	rc = report_open_db(cmd, &cfg, o.reset, &db);
+	rc = report_open_db(cmd, mx_opt.state_dir, &cfg, o.reset, &db);
 	if (!rc)
 		rc = cmd_open(cmd, &be, o.reset ? BE_LOCK : 0);
 	if (!rc) {
@@ -122,7 +122,7 @@ int cmd_stats(int argc, char **argv)
 		    optind >= argc ? "(none)" : argv[optind]);
 	if (optind + 1 < argc)
 		log_usage("%s: %s: unexpected argument", cmd, argv[optind + 1]);
-	return stats_run(conf, days, json);
+	return stats_run(mx_opt.state_dir, conf, days, json);
 }
 
 int cmd_metrics(int argc, char **argv)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * mxwall.h - what every part of the controller shares: exit codes, the
- * global options, the severity ladder, the fatal-on-OOM allocators and the
- * typed parsers for numbers and durations.
+ * defaults of the global options, the severity ladder, the fatal-on-OOM
+ * allocators and the typed parsers for numbers and durations.
  *
  * Conventions: below main(), functions return 0 or -errno (NULL with errno
  * for pointers) and leave the message to the command handler, which logs it
@@ -43,16 +43,6 @@ enum mx_backend_kind {
 	MX_BACKEND_XDP,
 	MX_BACKEND_NFT,
 };
-
-/* Global options, set by main() before a command runs. */
-struct mx_globals_opt {
-	const char *pin_dir;	      /* --pin-dir, $MXWALL_PIN_DIR */
-	const char *state_dir;	      /* --state-dir, $MXWALL_STATE_DIR */
-	enum mx_backend_kind backend; /* --backend */
-	bool backend_given;	      /* --backend on the command line */
-	int verbose;		      /* -v, repeatable */
-};
-extern struct mx_globals_opt mx_opt;
 
 /* log.c - the severity ladder; one place decides stderr or syslog. */
 enum mx_log_level { MX_LOG_DEBUG, MX_LOG_INFO, MX_LOG_WARN, MX_LOG_ERR };

@@ -10,6 +10,8 @@
  *                        holding them, read again on every call
  *   force_xdp_fail       every XDP attach fails as "not possible here"
  *                        (the front door's fallback to nftables)
+ *   crash_after=STEP     report --reset kills itself after a step:
+ *                        pending, archive or clear
  *   reader=HOW           the watcher's first log reader misbehaves:
  *                        open, exec, bpf (a forbidden system call) or
  *                        record (a malformed record)

@@ -355,7 +355,7 @@ int metrics_run(const struct backend_opts *bo, const char *conf,
 	in.controller_up = mx_controller_pid(bo->state_dir) > 0;
 	in.top = rows;
 	in.ntop = n < cfg.report_top ? n : (size_t)cfg.report_top;
-	rc = report_open_db(cmd, &cfg, false, &db);
+	rc = report_open_db(cmd, bo->state_dir, &cfg, false, &db);
 	if (rc)
 		goto out_cfg;
 	if (db) {

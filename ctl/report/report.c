@@ -364,14 +364,14 @@ int report_load_config(const char *cmd, const char *path, struct mx_config *c)
 	return EXIT_OK;
 }
 
-int report_open_db(const char *cmd, const struct mx_config *c, bool write,
-		   struct mx_db **db)
+int report_open_db(const char *cmd, const char *state_dir,
+		   const struct mx_config *c, bool write, struct mx_db **db)
 {
 	char path[4096], err[512];
 	int e;
 
 	*db = NULL;
-	if (config_db_path(c, mx_opt.state_dir, path, sizeof(path))) {
+	if (config_db_path(c, state_dir, path, sizeof(path))) {
 		log_err("%s: database path too long", cmd);
 		return EXIT_RUNTIME;
 	}

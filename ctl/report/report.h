@@ -97,12 +97,13 @@ int report_run(const struct report_opts *o, struct backend *be,
 
 /*
  * shared by report, stats and metrics: the config (path NULL: the default
- * file if it exists, else defaults) and the controller's database (NULL
- * when it does not exist yet). Both log and return an exit status.
+ * file if it exists, else defaults) and the controller's database in
+ * state_dir (unless the config names one; NULL when it does not exist
+ * yet). Both log and return an exit status.
  */
 struct mx_config;
 int report_load_config(const char *cmd, const char *path, struct mx_config *c);
-int report_open_db(const char *cmd, const struct mx_config *c, bool write,
-		   struct mx_db **db);
+int report_open_db(const char *cmd, const char *state_dir,
+		   const struct mx_config *c, bool write, struct mx_db **db);
 
 #endif /* MXWALL_REPORT_H */

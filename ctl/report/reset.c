@@ -21,8 +21,8 @@
  * A run that finishes an interrupted reset does not mail: the mail went
  * out before "archived" was written, or the crash hit sendmail itself, and
  * the archive holds the report either way.
- * MXWALL_TEST_CRASH_AFTER=pending|archive|clear (read with secure_getenv)
- * kills the process with SIGKILL after step 1, 3 or 4, for the tests.
+ * The test hook crash_after=pending|archive|clear (core/testhook.h) kills
+ * the process with SIGKILL after step 1, 3 or 4, for the tests.
  */
 #include <errno.h>
 #include <limits.h>
@@ -35,6 +35,7 @@
 #include "backend/backend.h"
 #include "core/db.h"
 #include "core/mxwall.h"
+#include "core/testhook.h"
 #include "report/mail.h"
 #include "report/report.h"
 #include "report/report_int.h"
@@ -79,10 +80,8 @@ static int marker_write(const char *dir, const char *name, const char *state,
 /* crash_point - the test hook: die here, as a power cut would */
 static void crash_point(const char *where)
 {
-	const char *v = secure_getenv("MXWALL_TEST_CRASH_AFTER");
-
-	if (v && !strcmp(v, where)) {
-		log_warn("MXWALL_TEST_CRASH_AFTER=%s: killing myself", where);
+	if (mx_test_hook_is("crash_after", where)) {
+		log_warn("test hook crash_after=%s: killing myself", where);
 		kill(getpid(), SIGKILL);
 	}
 }

@@ -299,7 +299,7 @@ static int load_event(void *arg, const struct db_event *e)
 	return 0;
 }
 
-int stats_run(const char *conf, uint64_t days, bool json)
+int stats_run(const char *state_dir, const char *conf, uint64_t days, bool json)
 {
 	const char *cmd = "stats persistence";
 	struct stats_result res = {0};
@@ -313,7 +313,7 @@ int stats_run(const char *conf, uint64_t days, bool json)
 	rc = report_load_config(cmd, conf, &cfg);
 	if (rc)
 		return rc;
-	rc = report_open_db(cmd, &cfg, false, &db);
+	rc = report_open_db(cmd, state_dir, &cfg, false, &db);
 	config_free(&cfg);
 	if (rc)
 		return rc;

@@ -77,7 +77,11 @@ void stats_fmt_pct(uint64_t part, uint64_t whole, char *buf, size_t len);
 void stats_print(FILE *f, const struct stats_result *res);
 void stats_print_json(FILE *f, const struct stats_result *res, int days);
 
-/* stats_run - `mxwall stats persistence`: the exit status */
-int stats_run(const char *conf, uint64_t days, bool json);
+/*
+ * stats_run - `mxwall stats persistence` over the database of state_dir
+ * (or the config's): the exit status
+ */
+int stats_run(const char *state_dir, const char *conf, uint64_t days,
+	      bool json);
 
 #endif /* MXWALL_STATS_H */

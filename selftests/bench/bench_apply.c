@@ -15,11 +15,6 @@
 
 #include "../prog/xdp_harness.h"
 
-__attribute__((weak)) struct mx_globals_opt mx_opt = {
-    .pin_dir = "/nonexistent",
-    .state_dir = "/nonexistent",
-};
-
 static double now_s(void)
 {
 	struct timespec ts;

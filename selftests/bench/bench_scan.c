@@ -16,8 +16,6 @@
 #include "core/mxwall.h"
 #include "mta/scan.h"
 
-__attribute__((weak)) struct mx_globals_opt mx_opt;
-
 static const char *const mix[] = {
     "Nov 23 06:55:01 mx1 postfix/postscreen[2639]: CONNECT from "
     "[198.51.100.189]:39722 to [192.0.2.1]:25",

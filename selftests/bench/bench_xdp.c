@@ -44,11 +44,6 @@
 #include "mxbench.skel.h"
 #include "mxref.skel.h"
 
-__attribute__((weak)) struct mx_globals_opt mx_opt = {
-    .pin_dir = "/nonexistent",
-    .state_dir = "/nonexistent",
-};
-
 static unsigned int rounds = 5;
 static bool do_veth = true;
 static __u32 veth_frames = 4U << 20;

@@ -14,9 +14,6 @@
 #include "core/mxwall.h"
 #include "mta/scan.h"
 
-/* main.c is not linked into fuzzers; the modules linked in refer to it */
-__attribute__((weak)) struct mx_globals_opt mx_opt;
-
 static const char *const traps[] = {"trap@example.org", "x@[192.0.2.1]"};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -21,11 +21,6 @@
 #include "../prog/xdp_harness.h"
 #include "../lib/refmodel.h"
 
-__attribute__((weak)) struct mx_globals_opt mx_opt = {
-    .pin_dir = "/nonexistent",
-    .state_dir = "/nonexistent",
-};
-
 static struct xh H;
 static struct backend B2; /* a second instance on the same pins */
 

@@ -18,11 +18,6 @@
 #include "../prog/xdp_harness.h"
 #include "mxbench.skel.h"
 
-__attribute__((weak)) struct mx_globals_opt mx_opt = {
-    .pin_dir = "/nonexistent",
-    .state_dir = "/nonexistent",
-};
-
 static struct xh H;
 static char ns[64];
 static int host_ns = -1;

@@ -38,11 +38,6 @@
 #include "refmodel.h"
 #include "../prog/xdp_harness.h"
 
-__attribute__((weak)) struct mx_globals_opt mx_opt = {
-    .pin_dir = "/nonexistent",
-    .state_dir = "/nonexistent",
-};
-
 #define FRAME_MAX 1600
 #define SAVE_MAX 20   /* reproducers written per run */
 #define REPORT_MAX 50 /* disagreements printed per run */

@@ -14,11 +14,6 @@
 #include "test.h"
 #include "../prog/xdp_harness.h"
 
-__attribute__((weak)) struct mx_globals_opt mx_opt = {
-    .pin_dir = "/nonexistent",
-    .state_dir = "/nonexistent",
-};
-
 static struct xh H;
 
 /* C_F*: a TCP fragment that may hide a SYN, from a listed source: counted

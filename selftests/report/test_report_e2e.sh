@@ -8,7 +8,7 @@
 # its rows are `top --json`'s rows), --out; the reset (archive .txt/.json,
 # mail through a fake sendmail on PATH, dynamic entries gone, static kept
 # with zero counters, an empty next week); a crash injected between the
-# archive and the clear (MXWALL_TEST_CRASH_AFTER=archive) recovered by the
+# archive and the clear (the test hook crash_after=archive) recovered by the
 # next run with exactly one report; a failing sendmail (exit 1, archive
 # kept); and the metrics file.
 # REPORT_BACKEND=nft runs the same on the nftables backend
@@ -176,7 +176,7 @@ check_eq "second reset the same day: still one report" "$(ls "$STATE_DIR/reports
 printf 'report_dir = %s\n' "$STATE_DIR/r2" >"$STATE_DIR/r2.conf"
 mxw block 10.250.1.7 --tag njabl >/dev/null
 syn 10.250.1.7 $SRV4 4
-MXWALL_TEST_CRASH_AFTER=archive mxw report --reset --config "$STATE_DIR/r2.conf" >/dev/null 2>&1
+MXWALL_TEST_HOOKS=crash_after=archive mxw report --reset --config "$STATE_DIR/r2.conf" >/dev/null 2>&1
 check_eq "crash hook: killed" "$?" 137
 check_eq "crash: one archived report" "$(ls "$STATE_DIR/r2" | grep -c '\.txt$')" 1
 check "crash: the dynamic entry is still there" has_entry 10.250.1.7

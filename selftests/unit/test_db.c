@@ -14,11 +14,6 @@
 #include "core/mxwall.h"
 #include "test.h"
 
-__attribute__((weak)) struct mx_globals_opt mx_opt = {
-    .pin_dir = MX_PIN_DIR_DEFAULT,
-    .state_dir = MX_STATE_DIR_DEFAULT,
-};
-
 static char dir[] = "/tmp/mxwall-db-XXXXXX";
 static char path[256];
 

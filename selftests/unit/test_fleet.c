@@ -24,12 +24,6 @@
 #include "fleet/export.h"
 #include "fleet/import.h"
 
-/* the controller's global options (main.c), not linked into unit tests */
-__attribute__((weak)) struct mx_globals_opt mx_opt = {
-    .pin_dir = MX_PIN_DIR_DEFAULT,
-    .state_dir = MX_STATE_DIR_DEFAULT,
-};
-
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 
 static uint32_t rnd(void)

@@ -13,12 +13,6 @@
 #include "core/mxwall.h"
 #include "test.h"
 
-/* main.c is not linked into tests; weak in case a helper defines it */
-__attribute__((weak)) struct mx_globals_opt mx_opt = {
-    .pin_dir = MX_PIN_DIR_DEFAULT,
-    .state_dir = MX_STATE_DIR_DEFAULT,
-};
-
 static const struct {
 	const char *desc;
 	const char *in;

@@ -12,12 +12,6 @@
 #include "core/mxwall.h"
 #include "test.h"
 
-/* main.c is not linked into tests; weak in case a shared helper defines it */
-__attribute__((weak)) struct mx_globals_opt mx_opt = {
-    .pin_dir = MX_PIN_DIR_DEFAULT,
-    .state_dir = MX_STATE_DIR_DEFAULT,
-};
-
 static char *render(const struct metrics_input *in)
 {
 	char *buf = NULL;

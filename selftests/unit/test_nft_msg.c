@@ -21,9 +21,6 @@
 #include "backend/nft_msg.h"
 #include "test.h"
 
-/* main.c is not linked into tests */
-__attribute__((weak)) struct mx_globals_opt mx_opt;
-
 static struct cidr net_of(const char *s)
 {
 	struct cidr c;

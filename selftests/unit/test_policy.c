@@ -15,12 +15,6 @@
 
 #define NOW 1700000000LL
 
-/* main.c is not linked into tests; the log reads its verbosity */
-__attribute__((weak)) struct mx_globals_opt mx_opt = {
-    .pin_dir = MX_PIN_DIR_DEFAULT,
-    .state_dir = MX_STATE_DIR_DEFAULT,
-};
-
 static void load(struct mx_config *c, const char *text)
 {
 	char err[256];

@@ -20,8 +20,6 @@
 #include "test.h"
 #include "watch/rdwire.h"
 
-__attribute__((weak)) struct mx_globals_opt mx_opt;
-
 static const struct db_pos POS = {.dev = 8,
 				  .inode = 1234,
 				  .offset = 4096,

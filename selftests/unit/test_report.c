@@ -18,12 +18,6 @@
 #include "report/table.h"
 #include "test.h"
 
-/* main.c is not linked into tests; weak in case a shared helper defines it */
-__attribute__((weak)) struct mx_globals_opt mx_opt = {
-    .pin_dir = MX_PIN_DIR_DEFAULT,
-    .state_dir = MX_STATE_DIR_DEFAULT,
-};
-
 #define GOLDEN_DIR "selftests/golden/"
 
 static char *slurp(const char *path)

@@ -4,7 +4,7 @@
  * outlives a crashed child: the reset itself (dynamic entries gone, static
  * kept with zeroed counters, the archive holds the report, the next week
  * starts from zero), a crash injected at each step
- * (MXWALL_TEST_CRASH_AFTER=pending|archive|clear) recovered by the next run
+ * (the test hook crash_after=pending|archive|clear) recovered by the next run
  * with exactly one report, and the mail path through a fake sendmail on
  * PATH that records what it got (and one that fails).
  */
@@ -19,14 +19,9 @@
 
 #include "fake_backend.h"
 #include "core/mxwall.h"
+#include "core/testhook.h"
 #include "report/report.h"
 #include "test.h"
-
-/* main.c is not linked into tests; weak in case a shared helper defines it */
-__attribute__((weak)) struct mx_globals_opt mx_opt = {
-    .pin_dir = MX_PIN_DIR_DEFAULT,
-    .state_dir = MX_STATE_DIR_DEFAULT,
-};
 
 #define NOW 1795327200 /* Sun 2026-11-22 06:00 UTC */
 
@@ -120,7 +115,11 @@ static int run_crashing(struct lab *l, const char *where)
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
-		setenv("MXWALL_TEST_CRASH_AFTER", where, 1);
+		char hook[64];
+
+		snprintf(hook, sizeof(hook), "crash_after=%s", where);
+		setenv(MX_TEST_HOOKS_ENV, hook, 1);
+		mx_test_hooks_reset();
 		_exit(report_run(&l->o, &l->be, NULL));
 	}
 	waitpid(pid, &status, 0);

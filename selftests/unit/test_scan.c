@@ -18,9 +18,6 @@
 #include "mta/scan.h"
 #include "test.h"
 
-/* main.c is not linked into tests; weak, in case a shared helper defines it */
-__attribute__((weak)) struct mx_globals_opt mx_opt;
-
 #define REF 1124013600 /* 2005-08-14T10:00:00Z, as fail2ban's tests */
 #define FORGED "203.0.113.9"
 

@@ -34,8 +34,6 @@
 #include "test.h"
 #include "watch/rdwire.h"
 
-__attribute__((weak)) struct mx_globals_opt mx_opt;
-
 #define REF 1124013600 /* 2005-08-14T10:00:00Z */
 #define FIELD_MAX 6000
 

@@ -12,12 +12,6 @@
 #include "report/stats.h"
 #include "test.h"
 
-/* main.c is not linked into tests; weak in case a shared helper defines it */
-__attribute__((weak)) struct mx_globals_opt mx_opt = {
-    .pin_dir = MX_PIN_DIR_DEFAULT,
-    .state_dir = MX_STATE_DIR_DEFAULT,
-};
-
 static uint64_t rng = 88172645463325252ULL;
 
 static uint32_t rnd(void)

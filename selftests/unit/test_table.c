@@ -16,12 +16,6 @@
 #include "report/table.h"
 #include "test.h"
 
-/* main.c is not linked into tests; weak in case a helper defines it */
-__attribute__((weak)) struct mx_globals_opt mx_opt = {
-    .pin_dir = MX_PIN_DIR_DEFAULT,
-    .state_dir = MX_STATE_DIR_DEFAULT,
-};
-
 #define GOLDEN_DIR "selftests/golden/"
 #define T0 1795416904 /* 2026-11-23T06:55:04Z */
 
