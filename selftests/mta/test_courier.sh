@@ -15,11 +15,12 @@
 # after HELO are refused nothing), a sender the bofh file refuses
 # (badfrom), AUTH failures (PLAIN and LOGIN, checked by authdaemond),
 # unrecognised commands, syntax errors, a session without MAIL, talking
-# before the greeting (Courier does not check: nothing refused), and
-# clients writing other addresses into HELO, MAIL FROM, RCPT TO and
-# AUTH; plus clean deliveries (one authenticated, two delivered to a
-# maildir). A refused MAIL makes the RCPT after it a "502 ESMTP command
-# error": protocol.
+# before the greeting (Courier does not check: nothing refused), a
+# source the access file blocks, and clients writing other addresses
+# into HELO, MAIL FROM, RCPT TO and AUTH; plus clean deliveries (one
+# authenticated, two delivered to a maildir). A refused MAIL makes the
+# RCPT after it a "502 ESMTP command error": protocol. Then the same
+# Courier without authdaemond: its own temporary failures print nothing.
 . "$(dirname "$0")/lib.sh"
 m_init
 m_pkgs courier-mta courier-base courier-authdaemon courier-authlib courier-authlib-userdb
@@ -49,11 +50,15 @@ printf 'localhost\ntest.example\n' > "$E/locals"
 printf 'test.example\n' > "$E/esmtpacceptmailfor.dir/test"
 printf 'badfrom @spam.example\n' > "$E/bofh"
 # no client is a relay client; the HELO sources get Courier's HELO check
-# (the others' names are in no DNS); Courier's resolver asks a private
-# nameserver that knows no name
+# (the others' names are in no DNS); one source is refused by the
+# access file (BLOCK: the operator's words, no reason named: other);
+# Courier's resolver asks a private nameserver that knows no name
 rm -rf "$E/smtpaccess"
 mkdir "$E/smtpaccess"
-for i in 5 6 7 8 15 16; do printf '%s.%s\tallow,BOFHCHECKHELO=1\n' "$NET" $i; done > "$E/smtpaccess/default"
+{
+	for i in 5 6 7 8 15 16; do printf '%s.%s\tallow,BOFHCHECKHELO=1\n' "$NET" $i; done
+	printf '%s.31\tallow,BLOCK="550 Mail from your address is not accepted."\n' "$NET"
+} > "$E/smtpaccess/default"
 echo "nameserver $NET.53" > "$M_DIR/etc/resolv.conf"
 sed -i -e 's/^authmodulelist=.*/authmodulelist="authuserdb"/' "$E/authdaemonrc"
 sed -i -e 's/^BOFHCHECKDNS=.*/BOFHCHECKDNS=0/' -e 's/^TARPIT=.*/TARPIT=0/' \
@@ -114,6 +119,7 @@ clean-auth -
 EOS
 m_authenticated
 m_play "$PORT" "$NET.30" pregreet -
+m_play "$PORT" "$NET.31" clean other
 m_swaks "$PORT" "$NET.40"
 sleep 1
 kill -TERM -- "-$M_NSPID" 2>/dev/null
