@@ -60,6 +60,8 @@ mkdir "$E/smtpaccess"
 	printf '%s.31\tallow,BLOCK="550 Mail from your address is not accepted."\n' "$NET"
 } > "$E/smtpaccess/default"
 echo "nameserver $NET.53" > "$M_DIR/etc/resolv.conf"
+# courierd's config sources /etc/environment, which minimal systems lack
+[ -e /etc/environment ] || : > "$M_DIR/etc/environment"
 sed -i -e 's/^authmodulelist=.*/authmodulelist="authuserdb"/' "$E/authdaemonrc"
 sed -i -e 's/^BOFHCHECKDNS=.*/BOFHCHECKDNS=0/' -e 's/^TARPIT=.*/TARPIT=0/' \
 	-e 's/^ESMTPAUTH=.*/ESMTPAUTH="PLAIN LOGIN"/' "$E/esmtpd"
@@ -121,6 +123,13 @@ m_authenticated
 m_play "$PORT" "$NET.30" pregreet -
 m_play "$PORT" "$NET.31" clean other
 m_swaks "$PORT" "$NET.40"
+# the clean mails (smtp_drive's and swaks') reach bob's maildir
+for ((i = 0; i < 100; i++)); do
+	[ "$(ls "$M_DIR/home/bob/Maildir/new" | wc -l)" -ge 2 ] && break
+	sleep 0.05
+done
+[ "$(ls "$M_DIR/home/bob/Maildir/new" | wc -l)" -ge 2 ] && ok "clean mails delivered to bob's maildir" ||
+	fail "clean mails delivered to bob's maildir" "$(grep courierlocal "$M_DIR/syslog" | tail -n 3)"
 sleep 1
 kill -TERM -- "-$M_NSPID" 2>/dev/null
 for ((i = 0; i < 100; i++)); do ss -Hltn "sport = :$PORT" | grep -q . || break; sleep 0.05; done
