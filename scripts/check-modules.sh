@@ -13,6 +13,11 @@
 #   cmd      imports anything; main.c imports cmd and core
 # and only cmd/ and main.c read the command line (getopt, optarg) or the
 # global options (mx_opt): every other module is handed what it needs.
+# No include cycle, within a directory too: a unit is a .c file with the .h
+# of the same name; a header without a .c (an internal header such as
+# watch/watch_int.h, or core/mxwall.h) is looked through, its includes
+# counting as its includer's. Unit A including B while B (perhaps through
+# others) includes A is a cycle.
 # Prints every breach as FILE:LINE and exits 1 if there is one.
 cd "$(dirname "$0")/.." || exit 2
 
@@ -68,4 +73,49 @@ for f in $(git ls-files 'ctl/*.c' 'ctl/*.h'); do
 		bad=1
 	fi
 done
+
+# include_edges - "FILE INCLUDED" for every #include "dir/x.h" of ctl/
+include_edges() {
+	local f
+	for f in $(git ls-files 'ctl/*.c' 'ctl/*.h'); do
+		sed -n 's|^#include "\([a-z]*/[^"]*\.h\)".*|'"$f"' ctl/\1|p' "$f"
+	done
+}
+
+# unit_edges - "UNIT UNIT" (paths without .c/.h), internal headers looked
+# through; a unit including itself is not an edge
+unit_edges() {
+	include_edges | awk -v files="$(git ls-files 'ctl/*.c' | tr '\n' ' ')" '
+	function unit(f) { sub(/\.[ch]$/, "", f); return f }
+	function reach(from, f,    i, t) {
+		if ((from, f) in seen)
+			return
+		seen[from, f] = 1
+		for (i = 1; i <= n[f]; i++) {
+			t = inc[f, i]
+			if (unit(t) in hasc) {
+				if (unit(t) != from)
+					print from, unit(t)
+			} else {
+				reach(from, t)
+			}
+		}
+	}
+	BEGIN { split(files, c, " "); for (i in c) hasc[unit(c[i])] = 1 }
+	{ inc[$1, ++n[$1]] = $2; src[$1] = 1 }
+	END { for (f in src) if (unit(f) in hasc) reach(unit(f), f) }
+	' | sort -u
+}
+
+# units, and headers among themselves (internal headers including each
+# other are looked through above)
+loops=$(
+	unit_edges | tsort 2>&1 >/dev/null
+	include_edges | grep '\.h ' | tsort 2>&1 >/dev/null
+)
+if [ -n "$loops" ]; then
+	echo "include cycle(s) among ctl/ (each loop: the units in it):"
+	sed -n 's/^tsort: \(ctl\/[^:]*\)$/  \1/p; s/^tsort: .*loop.*$/ loop:/p' <<<"$loops"
+	bad=1
+fi
 exit $bad

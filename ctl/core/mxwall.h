@@ -98,6 +98,9 @@ void json_str(FILE *f, const char *s);
 void json_time(FILE *f, int64_t t);
 /* 123456 -> "123,456" */
 void fmt_thousands(uint64_t v, char *buf, size_t len);
+/* a share as stats and report print it: "60%", "7.4%", "8%", "0.05%"; "-"
+ * when whole is 0 */
+void fmt_pct(uint64_t part, uint64_t whole, char *buf, size_t len);
 
 /* paths: $dir/$name into buf; -ENAMETOOLONG when it does not fit */
 int path_join(char *buf, size_t len, const char *dir, const char *name);

@@ -225,6 +225,56 @@ void fmt_thousands(uint64_t v, char *buf, size_t len)
 		buf[o < len ? o : len - 1] = '\0';
 }
 
+/*
+ * fmt_pct - two significant digits below 10%, whole numbers above,
+ * a trailing ".0" dropped: 60%, 17%, 7.4%, 8%, 0.05%. Above 99% a share
+ * that is not the whole is cut to tenths (99.9%), never rounded to 100%.
+ */
+void fmt_pct(uint64_t part, uint64_t whole, char *buf, size_t len)
+{
+	double p;
+	char *dot, *e;
+	int prec;
+
+	if (!whole) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	p = 100.0 * (double)part / (double)whole;
+	if (part < whole && p >= 99.0) {
+		/* cut, not rounded: a share that is not all never reads 100% */
+		uint64_t tenths = (uint64_t)(p * 10.0);
+
+		if (tenths % 10)
+			snprintf(buf, len, "%llu.%llu%%",
+				 (unsigned long long)(tenths / 10),
+				 (unsigned long long)(tenths % 10));
+		else
+			snprintf(buf, len, "%llu%%",
+				 (unsigned long long)(tenths / 10));
+		return;
+	}
+	if (p == 0 || p >= 9.95)
+		prec = 0;
+	else if (p >= 0.995)
+		prec = 1;
+	else if (p >= 0.0995)
+		prec = 2;
+	else
+		prec = 3;
+	snprintf(buf, len, "%.*f", prec, p);
+	dot = strchr(buf, '.');
+	if (dot) {
+		e = buf + strlen(buf) - 1;
+		while (e > dot && *e == '0')
+			*e-- = '\0';
+		if (e == dot)
+			*e = '\0';
+	}
+	if (strlen(buf) + 2 <= len)
+		strcat(buf, "%");
+}
+
 void json_str(FILE *f, const char *s)
 {
 	const unsigned char *p;

@@ -20,7 +20,6 @@
 #include "core/mxwall.h"
 #include "report/report.h"
 #include "report/report_int.h"
-#include "report/stats.h"
 #include "report/table.h"
 
 /* ---- printing */
@@ -75,7 +74,7 @@ void report_print_text(FILE *f, const struct report *r)
 	fmt_thousands(r->totals.syn, n1, sizeof(n1));
 	fprintf(f, "SMTP SYNs seen: %s\n", n1);
 	fmt_thousands(r->totals.dropped, n2, sizeof(n2));
-	stats_fmt_pct(r->totals.dropped, r->totals.syn, pct, sizeof(pct));
+	fmt_pct(r->totals.dropped, r->totals.syn, pct, sizeof(pct));
 	if (r->totals.syn)
 		fprintf(f, "Dropped:        %s (%s of SMTP SYNs)\n", n2, pct);
 	else

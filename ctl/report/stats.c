@@ -154,56 +154,6 @@ void stats_result_free(struct stats_result *res)
 	res->nrows = 0;
 }
 
-/*
- * stats_fmt_pct - two significant digits below 10%, whole numbers above,
- * a trailing ".0" dropped: 60%, 17%, 7.4%, 8%, 0.05%. Above 99% a share
- * that is not the whole is cut to tenths (99.9%), never rounded to 100%.
- */
-void stats_fmt_pct(uint64_t part, uint64_t whole, char *buf, size_t len)
-{
-	double p;
-	char *dot, *e;
-	int prec;
-
-	if (!whole) {
-		snprintf(buf, len, "-");
-		return;
-	}
-	p = 100.0 * (double)part / (double)whole;
-	if (part < whole && p >= 99.0) {
-		/* cut, not rounded: a share that is not all never reads 100% */
-		uint64_t tenths = (uint64_t)(p * 10.0);
-
-		if (tenths % 10)
-			snprintf(buf, len, "%llu.%llu%%",
-				 (unsigned long long)(tenths / 10),
-				 (unsigned long long)(tenths % 10));
-		else
-			snprintf(buf, len, "%llu%%",
-				 (unsigned long long)(tenths / 10));
-		return;
-	}
-	if (p == 0 || p >= 9.95)
-		prec = 0;
-	else if (p >= 0.995)
-		prec = 1;
-	else if (p >= 0.0995)
-		prec = 2;
-	else
-		prec = 3;
-	snprintf(buf, len, "%.*f", prec, p);
-	dot = strchr(buf, '.');
-	if (dot) {
-		e = buf + strlen(buf) - 1;
-		while (e > dot && *e == '0')
-			*e-- = '\0';
-		if (e == dot)
-			*e = '\0';
-	}
-	if (strlen(buf) + 2 <= len)
-		strcat(buf, "%");
-}
-
 void stats_print(FILE *f, const struct stats_result *res)
 {
 	static const int widths[STATS_NBUCKETS] = {5, 7, 7, 7, 10, 4};
@@ -221,8 +171,8 @@ void stats_print(FILE *f, const struct stats_result *res)
 		fmt_thousands(res->rows[i].ips, ips, sizeof(ips));
 		fprintf(f, "%-*s  %13s", w, res->rows[i].what, ips);
 		for (b = 0; b < STATS_NBUCKETS; b++) {
-			stats_fmt_pct(res->rows[i].n[b], res->rows[i].ips, pct,
-				      sizeof(pct));
+			fmt_pct(res->rows[i].n[b], res->rows[i].ips, pct,
+				sizeof(pct));
 			fprintf(f, "  %*s", widths[b], pct);
 		}
 		fputc('\n', f);

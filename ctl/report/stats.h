@@ -70,8 +70,6 @@ int stats_persistence(struct stats_event *ev, size_t n,
 void stats_result_free(struct stats_result *res);
 /* stats_bucket - the bucket of a retry count (>= 1) */
 int stats_bucket(uint64_t retries);
-/* stats_fmt_pct - share as in the sample: "60%", "7.4%", "8%", "0.05%" */
-void stats_fmt_pct(uint64_t part, uint64_t whole, char *buf, size_t len);
 /* stats_print - the table of mxwall(8) "stats"; stats_print_json - the same as
  * JSON */
 void stats_print(FILE *f, const struct stats_result *res);

@@ -63,7 +63,7 @@ static void test_pct(void)
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(t); i++) {
-		stats_fmt_pct(t[i].part, t[i].whole, buf, sizeof(buf));
+		fmt_pct(t[i].part, t[i].whole, buf, sizeof(buf));
 		snprintf(desc, sizeof(desc), "%llu of %llu",
 			 (unsigned long long)t[i].part,
 			 (unsigned long long)t[i].whole);
