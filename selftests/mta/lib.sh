@@ -130,23 +130,33 @@ PY
 	m_fatal "syslog receiver" "no socket"
 }
 
-# m_nxdns ADDR - a nameserver on ADDR:53 (UDP) that answers every
-# question "no such domain" at once: an MTA's DNS checks of made-up names
+# m_nxdns ADDR [NAME...] - a nameserver on ADDR:53 (UDP) that answers
+# every question "no such domain" at once, but the NAMEs' A records
+# 127.0.0.2 (a DNS list's listing): an MTA's DNS checks of made-up names
 # fail the same way everywhere, and fast
 m_nxdns() {
-	python3 - "$1" <<'PY' &
-import socket, sys
+	python3 - "$@" <<'PY' &
+import socket, struct, sys
+listed = {n.lower().rstrip(".") for n in sys.argv[2:]}
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind((sys.argv[1], 53))
 while True:
     q, peer = s.recvfrom(4096)
     if len(q) < 12:
         continue
-    i = 12
+    i, labels = 12, []
     while i < len(q) and q[i]:
+        labels.append(q[i + 1:i + 1 + q[i]].decode("latin-1"))
         i += q[i] + 1
-    # the question echoed, QR AA RD RA, rcode NXDOMAIN, no records
-    s.sendto(q[:2] + bytes([0x84 | (q[2] & 1), 0x83]) + b"\0\1" + bytes(6) + q[12:i + 5], peer)
+    qtype = struct.unpack("!H", q[i + 1:i + 3])[0] if i + 3 <= len(q) else 0
+    name = ".".join(labels).lower()
+    ans = b""
+    if name in listed and qtype == 1:
+        ans = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + bytes([127, 0, 0, 2])
+    rcode = 0 if name in listed else 3
+    # the question echoed, QR AA RD RA, the answer if any
+    s.sendto(q[:2] + bytes([0x84 | (q[2] & 1), 0x80 | rcode]) + b"\0\1" +
+             struct.pack("!H", 1 if ans else 0) + bytes(4) + q[12:i + 5] + ans, peer)
 PY
 	M_PIDS+=("$!")
 	local i

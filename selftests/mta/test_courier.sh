@@ -9,18 +9,20 @@
 # socket); authdaemond, courierd and couriertcpd+courieresmtpd as
 # Debian's scripts start them, courieresmtpd's stderr sent to syslog by
 # courierlogger, received on a private /dev/log; a private nameserver
-# that knows no name. One misbehaviour per loopback source: unknown
-# recipient, relay attempt, bad and invalid HELO (Courier checks HELO,
-# where smtpaccess asks it to, at MAIL FROM: the sources that stop
-# after HELO are refused nothing), a sender the bofh file refuses
-# (badfrom), AUTH failures (PLAIN and LOGIN, checked by authdaemond),
-# unrecognised commands, syntax errors, a session without MAIL, talking
-# before the greeting (Courier does not check: nothing refused), a
-# source the access file blocks, and clients writing other addresses
-# into HELO, MAIL FROM, RCPT TO and AUTH; plus clean deliveries (one
-# authenticated, two delivered to a maildir). A refused MAIL makes the
-# RCPT after it a "502 ESMTP command error": protocol. Then the same
-# Courier without authdaemond: its own temporary failures print nothing.
+# that knows no name but one DNS list's listing. One misbehaviour per
+# loopback source: unknown recipient, relay attempt, bad and invalid
+# HELO (Courier checks HELO, where smtpaccess asks it to, at MAIL FROM:
+# the sources that stop after HELO are refused nothing), a sender the
+# bofh file refuses (badfrom), AUTH failures (PLAIN and LOGIN, checked
+# by authdaemond), unrecognised commands, syntax errors, a session
+# without MAIL, talking before the greeting (Courier does not check:
+# nothing refused), a source the access file blocks, one a DNS list
+# lists (couriertcpd -block, refused with the operator's message), and
+# clients writing other addresses into HELO, MAIL FROM, RCPT TO and
+# AUTH; plus clean deliveries (one authenticated, two delivered to a
+# maildir). A refused MAIL makes the RCPT after it a "502 ESMTP command
+# error": protocol. Then the same Courier without authdaemond: its own
+# temporary failures print nothing.
 . "$(dirname "$0")/lib.sh"
 m_init
 m_pkgs courier-mta courier-base courier-authdaemon courier-authlib courier-authlib-userdb
@@ -52,7 +54,8 @@ printf 'badfrom @spam.example\n' > "$E/bofh"
 # no client is a relay client; the HELO sources get Courier's HELO check
 # (the others' names are in no DNS); one source is refused by the
 # access file (BLOCK: the operator's words, no reason named: other);
-# Courier's resolver asks a private nameserver that knows no name
+# Courier's resolver asks a private nameserver that knows no name but
+# the one source's listing in bl.test.example
 rm -rf "$E/smtpaccess"
 mkdir "$E/smtpaccess"
 {
@@ -88,12 +91,12 @@ env -i /bin/sh -c "set -a; . /etc/courier/courierd; exec /usr/lib/courier/courie
 for i in \$(seq 100); do [ -S /run/courier/authdaemon/socket ] && break; sleep 0.05; done
 cd /usr
 exec env -i /bin/sh -c "set -a; prefix=/usr exec_prefix=/usr sysconfdir=/etc/courier sbindir=/usr/sbin; . /etc/courier/esmtpd; \\
-	exec /usr/sbin/couriertcpd -stderrlogger=/usr/sbin/courierlogger -noidentlookup -nodnslookup -access=/etc/courier/smtpaccess.dat \\
+	exec /usr/sbin/couriertcpd -stderrlogger=/usr/sbin/courierlogger -noidentlookup -nodnslookup -access=/etc/courier/smtpaccess.dat '-block=bl.test.example,BLOCK,Listed in bl.test.example' \\
 	-user=courier -group=courier -address=127.0.0.1 -maxprocs=40 -maxperip=40 -maxperc=40 \\
 	$PORT /usr/sbin/courieresmtpd"
 EOS
 m_syslogd "$M_DIR/syslog"
-m_nxdns "$NET.53"
+m_nxdns "$NET.53" "32.7.0.127.bl.test.example"
 M_NS_LAYERS="ro:$PKG_ROOT/usr=/usr rw:$M_DIR/etc=/etc" \
 	M_NS_BINDS="$M_DIR/var/lib=/var/lib $M_DIR/run=/run" m_ns sh "$M_DIR/start.sh" > "$M_DIR/courier.out" 2>&1
 m_wait_port "$PORT"
@@ -122,6 +125,7 @@ EOS
 m_authenticated
 m_play "$PORT" "$NET.30" pregreet -
 m_play "$PORT" "$NET.31" clean other
+m_play "$PORT" "$NET.32" clean bl.test.example
 m_swaks "$PORT" "$NET.40"
 # the clean mails (smtp_drive's and swaks') reach bob's maildir
 for ((i = 0; i < 100; i++)); do
