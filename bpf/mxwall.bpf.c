@@ -6,7 +6,8 @@
  * Promises: everything that is not an SMTP SYN (TCP to a configured port,
  * SYN set, ACK clear) from a source whose longest matching entry is `drop`
  * passes untouched; a malformed or truncated packet passes and is counted;
- * observe mode (global or per entry) counts as if dropping but passes.
+ * observe mode (global or per entry) counts as if dropping but passes;
+ * an entry past its expiry time is absent (no controller needs to run).
  * A TCP fragment that cannot prove it is not an SMTP SYN (a later
  * fragment, or a first one that does not hold the whole TCP header) is
  * looked up too: from a listed source it counts to the longest entry and
@@ -50,9 +51,12 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } mx_stats SEC(".maps");
 
+#define MX_NB4_DEFAULT (MX_V4_CAP_DEFAULT / 2)
+#define MX_NB6_DEFAULT MX_V6_CAP_DEFAULT
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, MX_V4_CAP_DEFAULT / 4);
+	__uint(max_entries, MX_NB4_DEFAULT);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct mx_bkt4);
@@ -60,12 +64,31 @@ struct {
 } mx_t4 SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, MX_V6_CAP_DEFAULT);
-	__type(key, struct mx_key6);
-	__type(value, struct mx_val);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MX_NB6_DEFAULT);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct mx_bkt6);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} mx_h6 SEC(".maps");
+} mx_t6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MX_NB4_DEFAULT);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct mx_cline4);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} mx_c4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MX_NB6_DEFAULT);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct mx_cline6);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} mx_c6 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -92,16 +115,7 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} mx_bl4 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, MX_V4_CAP_DEFAULT + MX_V6_CAP_DEFAULT);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__type(key, __u32);
-	__type(value, struct mx_ctr);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} mx_ctr SEC(".maps");
+} mx_bl SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -120,15 +134,6 @@ struct {
 	__type(value, struct mx_tagset);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } mx_tags SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, MX_SEEN_SLOTS);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__type(key, __u32);
-	__type(value, __u64);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} mx_seen SEC(".maps");
 
 enum verdict {
 	V_PASS,	     /* not ours */
@@ -201,32 +206,66 @@ static __always_inline int bm_test(void *bm, __u32 bit)
 	return w && (*w >> (bit & 63)) & 1;
 }
 
-/* t4_probe - is (plen, a) in bucket b; its meta word in *meta */
-static __always_inline int t4_probe(__u32 b, __u32 a, __u32 plen, __u32 *meta)
+/* what a lookup found: the entry's flags and its counters on this CPU */
+struct hit {
+	__u32 flags; /* MX_E_* */
+	struct mx_ctr *ctr;
+};
+
+/*
+ * touch - start the read of a line whose address does not depend on the
+ * table: the counters of a bucket, read before the bucket says which slot
+ * (if any) is ours, so the two misses overlap instead of following each
+ * other. The loaded value is kept alive so the compiler keeps the load.
+ */
+static __always_inline void touch(const void *p)
 {
-	struct mx_bkt4 *bk = bpf_map_lookup_elem(&mx_t4, &b);
-	__u64 s;
+	__u64 v = *(volatile const __u64 *)p;
+
+	asm volatile("" : : "r"(v));
+}
+
+/* live - is an entry with expiry exp in force at time stamp now */
+static __always_inline int live(__u32 exp, __u32 now)
+{
+	return !exp || now < exp;
+}
+
+/*
+ * probe4 - is (plen, a) in bucket b; its flags and counter slot in *h.
+ * The bucket and its counter line (cl) are both in flight already.
+ */
+static __always_inline int probe4(struct mx_bkt4 *bk, struct mx_cline4 *cl,
+				  __u64 key, __u32 now, struct hit *h)
+{
 	int j;
 
-	if (!bk)
-		return 0;
 #pragma unroll
 	for (j = 0; j < MX_T4_SLOTS; j++) {
-		/* one 64-bit load: the controller stores slots whole */
-		s = bk->slot[j];
-		if ((__u32)s == a && MX_T4_PLEN((__u32)(s >> 32)) == plen) {
-			*meta = (__u32)(s >> 32);
-			return 1;
-		}
+		/* one 64-bit load: the controller stores keys whole */
+		__u64 k = bk->s[j].key;
+
+		/* the key's flags beyond the length are the entry's */
+		if ((__u32)k != (__u32)key ||
+		    MX_E_PLEN((__u32)(k >> 32)) != (__u32)(key >> 32))
+			continue;
+		if (!live(bk->s[j].exp, now))
+			return 0;
+		h->flags = (__u32)(k >> 32);
+		h->ctr = &cl->c[j];
+		return 1;
 	}
 	return 0;
 }
 
-/* lookup4 - longest match of an IPv4 source (host order) */
+/* lookup4 - longest live match of an IPv4 source (host order) */
 static __always_inline int lookup4(const struct mx_cfg *cfg, __u32 src,
-				   struct mx_val *out)
+				   __u32 cpu, __u32 now, struct hit *h)
 {
-	__u32 i, n = cfg->n4, plen, a, mask = cfg->nb4 - 1, meta = 0;
+	__u32 i, n = cfg->n4, plen, a, nb = cfg->nb4, mask = nb - 1, b1, b2;
+	struct mx_cline4 *c1, *c2;
+	struct mx_bkt4 *k1, *k2;
+	__u64 key;
 
 	if (!n || !bm_test(&mx_bm4, mx_bm4_bit(src)))
 		return 0;
@@ -237,16 +276,24 @@ static __always_inline int lookup4(const struct mx_cfg *cfg, __u32 src,
 		if (plen == 0 || plen > 32)
 			break;
 		a = plen == 32 ? src : src & ~(0xffffffffU >> plen);
-		if (!bm_test(&mx_bl4, mx_bl4_bit(a, plen)))
+		if (i && !bm_test(&mx_bl, mx_bl4_bit(a, plen)))
 			continue;
-		if (t4_probe(mx_t4_b1(a, plen, mask), a, plen, &meta) ||
-		    t4_probe(mx_t4_b2(a, plen, mask), a, plen, &meta)) {
-			out->id = MX_T4_ID(meta);
-			out->action =
-			    meta & MX_T4_ALLOW ? MX_VAL_ALLOW : MX_VAL_DROP;
-			out->flags = meta & MX_T4_OBSERVE ? MX_VAL_OBSERVE : 0;
+		b1 = mx_t4_b1(a, plen, mask);
+		b2 = mx_t4_b2(a, plen, mask);
+		k1 = bpf_map_lookup_elem(&mx_t4, &b1);
+		k2 = bpf_map_lookup_elem(&mx_t4, &b2);
+		b1 += cpu * nb;
+		b2 += cpu * nb;
+		c1 = bpf_map_lookup_elem(&mx_c4, &b1);
+		c2 = bpf_map_lookup_elem(&mx_c4, &b2);
+		if (!k1 || !k2 || !c1 || !c2)
+			return 0;
+		/* four independent reads in flight at once */
+		touch(c1);
+		touch(c2);
+		key = (__u64)plen << 32 | a;
+		if (probe4(k1, c1, key, now, h) || probe4(k2, c2, key, now, h))
 			return 1;
-		}
 	}
 	return 0;
 }
@@ -261,22 +308,44 @@ static __always_inline __u64 mask64(__u32 plen)
 	return bpf_cpu_to_be64(~0ULL << (64 - plen));
 }
 
-/* lookup6 - longest match of an IPv6 source */
-static __always_inline int
-lookup6(const struct mx_cfg *cfg, const struct ipv6hdr *ip6, struct mx_val *out)
+static __always_inline int probe6(struct mx_bkt6 *bk, struct mx_cline6 *cl,
+				  __u64 hi, __u64 lo, __u32 plen, __u32 now,
+				  struct hit *h)
 {
-	struct mx_key6 k = {};
-	struct mx_val *v;
-	__u64 hi, lo;
-	__u32 i, n = cfg->n6, plen;
+	int j;
+
+#pragma unroll
+	for (j = 0; j < MX_T6_SLOTS; j++) {
+		__u32 f = bk->s[j].flags;
+
+		if (MX_E_PLEN(f) != plen || bk->s[j].hi != hi ||
+		    bk->s[j].lo != lo)
+			continue;
+		if (!live(bk->s[j].exp, now))
+			return 0;
+		h->flags = f;
+		h->ctr = &cl->c[j];
+		return 1;
+	}
+	return 0;
+}
+
+/* lookup6 - longest live match of an IPv6 source */
+static __always_inline int lookup6(const struct mx_cfg *cfg,
+				   const struct ipv6hdr *ip6, __u32 cpu,
+				   __u32 now, struct hit *h)
+{
+	__u32 i, n = cfg->n6, plen, nb = cfg->nb6, mask = nb - 1, b1, b2;
+	struct mx_cline6 *c1, *c2;
+	struct mx_bkt6 *k1, *k2;
+	__u64 hi, lo, mhi, mlo, x;
 
 	if (!n)
 		return 0;
 	__builtin_memcpy(&hi, &ip6->saddr.in6_u.u6_addr8[0], 8);
 	__builtin_memcpy(&lo, &ip6->saddr.in6_u.u6_addr8[8], 8);
 	if (!(cfg->flags & MX_CFG_BM6_OFF) &&
-	    !bm_test(&mx_bm6,
-		     mx_bm6_bit(bpf_ntohl(ip6->saddr.in6_u.u6_addr32[0]))))
+	    !bm_test(&mx_bm6, mx_bm6_bit(hi, mask64(MX_BM6_PLEN))))
 		return 0;
 	for (i = 0; i < 129; i++) {
 		if (i >= n)
@@ -284,45 +353,42 @@ lookup6(const struct mx_cfg *cfg, const struct ipv6hdr *ip6, struct mx_val *out)
 		plen = cfg->plen6[i];
 		if (plen == 0 || plen > 128)
 			break;
-		k.plen = plen;
 		if (plen <= 64) {
-			__u64 m = mask64(plen);
-
-			*(__u64 *)&k.addr[0] = hi & m;
-			*(__u64 *)&k.addr[8] = 0;
+			mhi = hi & mask64(plen);
+			mlo = 0;
 		} else {
-			*(__u64 *)&k.addr[0] = hi;
-			*(__u64 *)&k.addr[8] = lo & mask64(plen - 64);
+			mhi = hi;
+			mlo = lo & mask64(plen - 64);
 		}
+		x = mx_h6(mhi, mlo, plen);
 		/* the longest length is probed straight away (a host hit
 		 * costs no filter read); the others ask the filter first */
-		if (i && (cfg->flags & MX_CFG_BL6) &&
-		    !bm_test(&mx_bl4, mx_bl6_bit((const __u32 *)k.addr, plen)))
+		if (i && !bm_test(&mx_bl, mx_bl6_bit(x)))
 			continue;
-		v = bpf_map_lookup_elem(&mx_h6, &k);
-		if (v) {
-			*out = *v;
+		b1 = mx_t6_b1(x, mask);
+		b2 = mx_t6_b2(x, mask);
+		k1 = bpf_map_lookup_elem(&mx_t6, &b1);
+		k2 = bpf_map_lookup_elem(&mx_t6, &b2);
+		b1 += cpu * nb;
+		b2 += cpu * nb;
+		c1 = bpf_map_lookup_elem(&mx_c6, &b1);
+		c2 = bpf_map_lookup_elem(&mx_c6, &b2);
+		if (!k1 || !k2 || !c1 || !c2)
+			return 0;
+		touch(c1);
+		touch(c2);
+		if (probe6(k1, c1, mhi, mlo, plen, now, h) ||
+		    probe6(k2, c2, mhi, mlo, plen, now, h))
 			return 1;
-		}
 	}
 	return 0;
 }
 
-/*
- * seen_record - note a passing SMTP SYN source in the bounded record
- * (mxwall_shared.h); a source already noted this second costs one read of
- * a cached line.
- */
-static __always_inline void seen_record(__u32 family, const __u32 *w, __u64 now)
+/* count - one more packet of len bytes at time stamp now */
+static __always_inline void count(struct mx_ctr *c, __u32 len, __u32 now)
 {
-	int v6 = family == 6;
-	__u32 tag = mx_seen_tag(v6, w), slot = mx_seen_slot(tag, v6);
-	__u32 stamp = (__u32)(now >> MX_SEEN_SHIFT) << 1 | v6;
-	__u64 *s, x = (__u64)stamp << 32 | tag;
-
-	s = bpf_map_lookup_elem(&mx_seen, &slot);
-	if (s && *s != x)
-		*s = x;
+	c->pk = ((c->pk + 1) & MX_CTR_MASK) | (__u64)(now & 0xffff) << 48;
+	c->by = ((c->by + len) & MX_CTR_MASK) | (__u64)(now >> 16) << 48;
 }
 
 SEC("xdp")
@@ -336,13 +402,11 @@ int mxwall_xdp(struct xdp_md *ctx)
 	struct iphdr *ip = NULL;
 	struct tcphdr *th = NULL;
 	const struct mx_cfg *cfg;
-	struct mx_val v;
-	struct mx_ctr *ctr;
-	__u32 zero = 0, len = 0, idx, sa[4] = {}, frag = MX_FRAG_NONE;
+	struct hit h = {};
+	__u32 zero = 0, len = 0, cpu, now, frag = MX_FRAG_NONE;
 	enum verdict base = V_MISS;
 	void *l3;
-	__u64 now;
-	int proto, family, hit;
+	int proto, hit;
 
 	proto = parse_eth(&c);
 	if (proto == MX_P_SHORT)
@@ -387,49 +451,30 @@ int mxwall_xdp(struct xdp_md *ctx)
 		return verdict(V_PASS);
 
 	/* branch on the pointer: the verifier tracks it, not the family */
-	if (ip) {
-		family = 4;
-		sa[0] = ip->saddr;
-		hit = lookup4(cfg, bpf_ntohl(sa[0]), &v);
-	} else if (ip6) {
-		family = 6;
-		__builtin_memcpy(sa, &ip6->saddr, 16);
-		hit = lookup6(cfg, ip6, &v);
-	} else {
+	cpu = bpf_get_smp_processor_id();
+	now = (__u32)(bpf_ktime_get_coarse_ns() >> MX_TS_SHIFT);
+	if (ip)
+		hit = lookup4(cfg, bpf_ntohl(ip->saddr), cpu, now, &h);
+	else if (ip6)
+		hit = lookup6(cfg, ip6, cpu, now, &h);
+	else
 		return verdict(base == V_MISS ? V_PASS : base);
-	}
-	if (!hit) {
-		if (base != V_MISS)
-			return verdict(base);
-		now = bpf_ktime_get_coarse_ns();
-		seen_record(family, sa, now);
-		return verdict(V_MISS);
-	}
+	if (!hit)
+		return verdict(base);
 
-	now = bpf_ktime_get_coarse_ns();
-	idx = bpf_get_smp_processor_id() * cfg->cap + v.id;
-	ctr = bpf_map_lookup_elem(&mx_ctr, &idx);
-	if (ctr) {
-		ctr->packets++;
-		ctr->bytes += len;
-		ctr->last_hit = now;
-	}
+	count(h.ctr, len, now);
 	if (base != V_MISS) {
-		/* a fragment: counted, never recorded as seen on the wire */
-		if (v.action == MX_VAL_ALLOW)
+		/* a fragment that may hide an SMTP SYN */
+		if (h.flags & MX_E_ALLOW)
 			return verdict(V_FALLOW);
-		if ((cfg->flags & MX_CFG_OBSERVE) || (v.flags & MX_VAL_OBSERVE))
+		if ((cfg->flags & MX_CFG_OBSERVE) || (h.flags & MX_E_OBSERVE))
 			return verdict(V_FOBSERVE);
 		return verdict(V_FDROP);
 	}
-	if (v.action == MX_VAL_ALLOW) {
-		seen_record(family, sa, now);
+	if (h.flags & MX_E_ALLOW)
 		return verdict(V_ALLOW);
-	}
-	if ((cfg->flags & MX_CFG_OBSERVE) || (v.flags & MX_VAL_OBSERVE)) {
-		seen_record(family, sa, now);
+	if ((cfg->flags & MX_CFG_OBSERVE) || (h.flags & MX_E_OBSERVE))
 		return verdict(V_OBSERVE);
-	}
 	return verdict(V_DROP);
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * mxwall_shared.h - the one header the XDP program (bpf/mxwall.bpf.c) and
- * the controller (ctl/backend_xdp.c, selftests/prog, selftests/bench) both
+ * the controller (ctl/backend/xdp*.c, selftests/prog, selftests/bench) both
  * include: map names, keys, values, flags and counter indices.
  *
  * Every layout here is pinned under the pin directory and outlives both the
@@ -10,28 +10,33 @@
  * refused with a clear message instead of being misread. Numbers are never
  * reused. Only __u8..__u64 types, so both sides agree on the layout.
  *
- * Lookup design (chosen by measurement, see docs/performance.md):
- *  - a summary bitmap per family (MX_MAP_BM4: one bit per IPv4 /24 that any
- *    entry touches; MX_MAP_BM6: one bit per hash of the IPv6 /32) answers
- *    most misses from one cache-resident 2 MiB array;
- *  - an exact table per family keyed by (prefix length, masked address),
- *    probed from the longest prefix length present down, using the list of
- *    lengths present kept in the config map; a host hit is one probe.
- *    IPv4 (MX_MAP_T4): our own two-choice table in an mmapped array of
- *    64-byte buckets with eight 8-byte slots, so a probe reads one or two
- *    cache lines that do not depend on each other (a kernel hash reads a
- *    bucket, then an element); the controller writes a slot with one
- *    atomic 64-bit store. IPv6 (MX_MAP_H6, far fewer entries): a kernel
- *    hash, written with the batch API;
- *  - before a probe of the IPv4 table for one prefix length, a one-hash
- *    Bloom filter over every (prefix length, prefix) present (MX_MAP_BL4,
- *    2 MiB), so a source whose /24 summary bit is set by a neighbour does
- *    not cost a table read per prefix length; IPv6 entries have their bits
- *    in it too (mx_bl6_bit), tested before each IPv6 hash probe;
- *  - per-entry counters in a plain array indexed by cpu * capacity + id, so
- *    each CPU writes its own cache lines (no bouncing) and the lookup is
- *    inlined (one memory access);
- *  - entry metadata in an array indexed by the entry id, for the controller.
+ * Lookup design (chosen by measurement, see docs/performance.md), one
+ * scheme for both families:
+ *  - a summary bitmap per family answers most misses from one 2 MiB array
+ *    (MX_MAP_BM4: one bit per IPv4 /24 that any entry touches; MX_MAP_BM6:
+ *    one bit per hash of an IPv6 /48, entries from /32 to /47 setting the
+ *    bits of all their /48s);
+ *  - a table per family of 64-byte buckets, keyed by (prefix length,
+ *    masked address), probed from the longest prefix length present down
+ *    (the lists of lengths present are in the config map). Each key has
+ *    two candidate buckets (two choices, one relocation step on insert),
+ *    so a probe reads two lines that do not depend on each other. IPv4
+ *    (MX_MAP_T4): four 16-byte slots a bucket; IPv6 (MX_MAP_T6): two
+ *    32-byte slots;
+ *  - before each probe but the longest length's, a one-hash Bloom filter
+ *    over every (family, prefix length, prefix) present (MX_MAP_BL, 2 MiB),
+ *    so a source whose summary bit is set by a neighbour does not cost a
+ *    table read per prefix length;
+ *  - per-CPU counters addressed by table slot (MX_MAP_C4, MX_MAP_C6: one
+ *    counter line per bucket per CPU, at cpu * buckets + bucket), so the
+ *    program starts the reads of the bucket lines and of their counter
+ *    lines together, before it knows which slot holds the key: a hit under
+ *    a flood costs one memory latency, not two in a row; each CPU writes
+ *    its own lines (no bouncing);
+ *  - an entry's expiry time in its slot: the program treats an expired
+ *    entry as absent, with or without a controller running;
+ *  - entry metadata in an array indexed by an entry id kept in the slot,
+ *    for the controller only.
  */
 #ifndef MXWALL_SHARED_H
 #define MXWALL_SHARED_H
@@ -50,21 +55,21 @@ static inline __u32 mx_mix32(__u32 x)
 }
 
 /* bump on any change of a pinned layout below */
-#define MX_LAYOUT 1
+#define MX_LAYOUT 2
 #define MX_MAGIC 0x6d78776cU /* "mxwl" */
 
 /* map names: also the file names of the pins (< 16 characters) */
 #define MX_MAP_CFG "mx_cfg"	/* array[1] of struct mx_cfg */
 #define MX_MAP_STATS "mx_stats" /* percpu array[1] of struct mx_stats */
 #define MX_MAP_T4 "mx_t4"	/* array[nb4] of struct mx_bkt4 */
-#define MX_MAP_H6 "mx_h6"	/* hash mx_key6 -> mx_val */
+#define MX_MAP_T6 "mx_t6"	/* array[nb6] of struct mx_bkt6 */
+#define MX_MAP_C4 "mx_c4"	/* array[ncpus * nb4] of struct mx_cline4 */
+#define MX_MAP_C6 "mx_c6"	/* array[ncpus * nb6] of struct mx_cline6 */
 #define MX_MAP_BM4 "mx_bm4"	/* array[MX_BM_WORDS] of __u64 */
 #define MX_MAP_BM6 "mx_bm6"	/* array[MX_BM_WORDS] of __u64 */
-#define MX_MAP_BL4 "mx_bl4"	/* array[MX_BM_WORDS] of __u64 */
-#define MX_MAP_CTR "mx_ctr"	/* array[ncpus * cap] of mx_ctr */
+#define MX_MAP_BL "mx_bl"	/* array[MX_BM_WORDS] of __u64 */
 #define MX_MAP_META "mx_meta"	/* array[cap] of struct mx_meta */
 #define MX_MAP_TAGS "mx_tags"	/* array[MX_TAGSETS] of mx_tagset */
-#define MX_MAP_SEEN "mx_seen"	/* array[MX_SEEN_SLOTS] of __u64 */
 /* the link of interface IFNAME is pinned as MX_LINK_PREFIX IFNAME */
 #define MX_LINK_PREFIX "link_"
 
@@ -76,19 +81,17 @@ static inline __u32 mx_mix32(__u32 x)
 #define MX_V6_CAP_DEFAULT (256U * 1024)
 #endif
 
-/* summary bitmaps: 2^24 bits = 2 MiB each */
+/* summary bitmaps and the Bloom filter: 2^24 bits = 2 MiB each */
 #define MX_BM_BITS_LOG2 24
 #define MX_BM_WORDS ((1U << MX_BM_BITS_LOG2) / 64)
-/* IPv6 summary: bit = hash of the first 32 bits of the address */
-#define MX_BM6_MULT 0x9e3779b1U
-/* IPv6 entries shorter than this make the IPv6 summary always say "maybe" */
-#define MX_BM6_MIN_PLEN 16
+/* the IPv6 summary has a bit per hash of the /48 ... */
+#define MX_BM6_PLEN 48
+/* ... entries shorter than this make it always say "maybe" */
+#define MX_BM6_MIN_PLEN 32
 
 #define MX_PORTS_MAX_BPF 8
 #define MX_TAGSETS 16384
 #define MX_TAGS_LEN_BPF 64
-/* recent SYN sources: slots of the direct-mapped record */
-#define MX_SEEN_SLOTS (64U * 1024)
 
 /* parser bounds */
 #define MX_VLAN_MAX 2
@@ -98,7 +101,6 @@ static inline __u32 mx_mix32(__u32 x)
 #define MX_CFG_OBSERVE 0x1 /* global observe mode */
 #define MX_CFG_BM6_OFF 0x2 /* IPv6 summary unusable: probe every time */
 #define MX_CFG_DIRTY 0x4   /* an apply() is under way, or died half-way */
-#define MX_CFG_BL6 0x8	   /* mx_bl4 also holds every IPv6 entry's bit */
 
 struct mx_cfg {
 	__u32 magic;  /* MX_MAGIC */
@@ -106,16 +108,18 @@ struct mx_cfg {
 	__u32 flags;  /* MX_CFG_* */
 	__u32 nports;
 	__u16 ports[MX_PORTS_MAX_BPF]; /* SMTP ports, host order */
-	__u32 cap4;  /* IPv4 entries (mx_t4 has cap4 / 4 buckets) */
-	__u32 cap6;  /* capacity of mx_h6 */
-	__u32 cap;   /* ids 0..cap-1 = cap4 + cap6 */
-	__u32 ncpus; /* mx_ctr has ncpus * cap entries */
+	__u32 cap4;		       /* IPv4 entries */
+	__u32 cap6;		       /* IPv6 entries */
+	__u32 cap;		       /* ids 0..cap-1 = cap4 + cap6 */
+	__u32 ncpus; /* the counter maps have ncpus lines per bucket */
 	__u32 n4;    /* prefix lengths present, longest first */
 	__u32 n6;
 	__u8 plen4[33];
 	__u8 plen6[129];
 	__u8 pad[2];
 	__u32 nb4; /* buckets of mx_t4, a power of two */
+	__u32 nb6; /* buckets of mx_t6, a power of two */
+	__u32 pad2;
 };
 
 /* global counters, index by field; summed over CPUs by the controller */
@@ -130,23 +134,90 @@ struct mx_stats {
 };
 
 /*
- * One IPv4 slot: (meta << 32) | address in host order, host bits clear;
- * 0 = free. meta: bits 0-5 prefix length (1..32), bit 6 allow, bit 7
- * observe, bits 8-31 the entry id.
+ * Slot flags (the upper half of an IPv4 slot's key, the flags word of an
+ * IPv6 slot): bits 0-7 the prefix length (1..32, 1..128), MX_E_ALLOW,
+ * MX_E_OBSERVE. 0 = the slot is free.
  */
-#define MX_T4_SLOTS 8
-#define MX_T4_PLEN(meta) ((meta)&0x3f)
-#define MX_T4_ALLOW 0x40
-#define MX_T4_OBSERVE 0x80
-#define MX_T4_ID(meta) ((meta) >> 8)
-#define MX_T4_ID_MAX 0xffffffU
-/* buckets: the power of two at or above cap4 / 4 (load at most 1/2) */
+#define MX_E_PLEN(f) ((f)&0xff)
+#define MX_E_ALLOW 0x100
+#define MX_E_OBSERVE 0x200
 
-struct mx_bkt4 {
-	__u64 slot[MX_T4_SLOTS];
+/*
+ * An IPv4 slot: key = (flags << 32) | address in host order, host bits
+ * clear, loaded and stored as one 64-bit word, so the program never sees a
+ * key with another entry's flags; exp and id are written before the key.
+ */
+struct mx_slot4 {
+	__u64 key;
+	__u32 exp; /* expiry, in MX_TS units of the program's clock; 0 none */
+	__u32 id;  /* index into mx_meta (controller only) */
 };
 
-/* the two candidate buckets of (plen, masked address in host order) */
+#define MX_T4_SLOTS 4
+struct mx_bkt4 {
+	struct mx_slot4 s[MX_T4_SLOTS];
+};
+
+/*
+ * An IPv6 slot: the address as two raw 64-bit words (network byte order
+ * in memory, host bits clear). The controller writes hi, lo, exp and id of
+ * a free slot before its flags, and clears the flags first when it frees
+ * one.
+ */
+struct mx_slot6 {
+	__u64 hi;
+	__u64 lo;
+	__u32 flags;
+	__u32 exp;
+	__u32 id;
+	__u32 pad;
+};
+
+#define MX_T6_SLOTS 2
+struct mx_bkt6 {
+	struct mx_slot6 s[MX_T6_SLOTS];
+};
+
+/*
+ * Counters of one slot on one CPU, 16 bytes: packets and bytes in the low
+ * 48 bits of each word (2.8e14 per CPU and entry), the last hit's time
+ * stamp in their upper 16 bits (low half in pk, high half in by). A time
+ * stamp is bpf_ktime_get_coarse_ns() >> MX_TS_SHIFT (units of 1.07 s,
+ * CLOCK_MONOTONIC); 0 never.
+ */
+#define MX_TS_SHIFT 30
+#define MX_CTR_MASK ((1ULL << 48) - 1)
+
+struct mx_ctr {
+	__u64 pk;
+	__u64 by;
+};
+
+static inline __u64 mx_ctr_packets(const struct mx_ctr *c)
+{
+	return c->pk & MX_CTR_MASK;
+}
+
+static inline __u64 mx_ctr_bytes(const struct mx_ctr *c)
+{
+	return c->by & MX_CTR_MASK;
+}
+
+static inline __u32 mx_ctr_stamp(const struct mx_ctr *c)
+{
+	return (__u32)(c->pk >> 48) | (__u32)(c->by >> 48) << 16;
+}
+
+/* one counter line: the counters of one bucket's slots on one CPU */
+struct mx_cline4 {
+	struct mx_ctr c[MX_T4_SLOTS];
+};
+
+struct mx_cline6 {
+	struct mx_ctr c[MX_T6_SLOTS];
+};
+
+/* the two candidate buckets of an IPv4 (plen, masked address, host order) */
 static inline __u32 mx_t4_b1(__u32 a, __u32 plen, __u32 mask)
 {
 	return mx_mix32(a ^ (plen * 0x9e3779b9U)) & mask;
@@ -157,30 +228,35 @@ static inline __u32 mx_t4_b2(__u32 a, __u32 plen, __u32 mask)
 	return mx_mix32(a ^ (plen * 0x9e3779b9U) ^ 0x5bd1e995U) & mask;
 }
 
-struct mx_key6 {
-	__u32 plen;
-	__u32 pad;     /* zero */
-	__u8 addr[16]; /* network order, host bits clear */
-};
+/*
+ * mx_h6 - the hash of an IPv6 (plen, masked address as two raw words):
+ * its low 32 bits pick the first bucket, the next ones the second, its top
+ * MX_BM_BITS_LOG2 bits the Bloom filter's bit. Two multiplies that do not
+ * wait on each other, then one to mix.
+ */
+static inline __u64 mx_h6(__u64 hi, __u64 lo, __u32 plen)
+{
+	__u64 h = (hi ^ plen) * 0x9e3779b97f4a7c15ULL ^
+		  (lo + plen) * 0xc2b2ae3d27d4eb4fULL;
 
-/* struct mx_val.action */
+	h ^= h >> 31;
+	h *= 0xd6e8feb86659fd93ULL;
+	return h ^ (h >> 29);
+}
+
+static inline __u32 mx_t6_b1(__u64 h, __u32 mask)
+{
+	return (__u32)h & mask;
+}
+
+static inline __u32 mx_t6_b2(__u64 h, __u32 mask)
+{
+	return (__u32)(h >> 20) & mask;
+}
+
+/* struct mx_meta.action */
 #define MX_VAL_DROP 1
 #define MX_VAL_ALLOW 2
-/* struct mx_val.flags */
-#define MX_VAL_OBSERVE 0x1
-
-struct mx_val {
-	__u32 id;    /* index into mx_meta, mx_ctr */
-	__u8 action; /* MX_VAL_DROP or MX_VAL_ALLOW */
-	__u8 flags;  /* MX_VAL_* */
-	__u16 pad;
-};
-
-struct mx_ctr {
-	__u64 packets;
-	__u64 bytes;	/* IP bytes, header included */
-	__u64 last_hit; /* bpf_ktime_get_coarse_ns(); 0 never */
-};
 
 /* controller-only metadata of an entry, index = id */
 struct mx_meta {
@@ -200,65 +276,33 @@ struct mx_tagset {
 	char tags[MX_TAGS_LEN_BPF]; /* comma list, NUL terminated */
 };
 
-/*
- * The record of recent SMTP SYN sources: a direct-mapped table of 64-bit
- * slots (512 KiB, stays in cache), the slot chosen by a hash of the source
- * and overwritten by the latest source that maps there. Measured: an
- * 8-way set with least-recent replacement costs ~15 ns more per packet
- * under a random-source flood (branch misses), which is where the record
- * works hardest. A slot is (stamp << 32) | tag: tag is the IPv4 address
- * (as loaded from the packet) or a 32-bit hash of the IPv6 address; stamp
- * is (bpf_ktime_get_coarse_ns() >> 30) << 1 | is_v6 (units of 1.07 s).
- */
-#define MX_SEEN_SHIFT 30
-
-/* mx_seen_tag - the tag of a source; w: its address as four raw words */
-static inline __u32 mx_seen_tag(int v6, const __u32 *w)
-{
-	return v6 ? mx_mix32(w[0] ^
-			     mx_mix32(w[1] ^ mx_mix32(w[2] ^ mx_mix32(w[3]))))
-		  : w[0];
-}
-
-static inline __u32 mx_seen_slot(__u32 tag, int v6)
-{
-	return mx_mix32(tag ^ (v6 ? 0xa5a5a5a5U : 0)) & (MX_SEEN_SLOTS - 1);
-}
-
 /* mx_bm4 bit of an IPv4 address in host order */
 static inline __u32 mx_bm4_bit(__u32 addr_host)
 {
 	return addr_host >> 8;
 }
 
-/* mx_bl4 bit of (plen, masked IPv4 address in host order) */
+/* mx_bl bit of an IPv4 (plen, masked address in host order) */
 static inline __u32 mx_bl4_bit(__u32 a, __u32 plen)
 {
 	return mx_mix32(a ^ (plen * 0x85ebca6bU) ^ 0x27d4eb2fU) >>
 	       (32 - MX_BM_BITS_LOG2);
 }
 
-/*
- * mx_bl4 bit of an IPv6 (plen, masked address): w is the address as four
- * raw words (network order, host bits clear). IPv6 entries share the IPv4
- * Bloom filter (far fewer of them); the program tests it before a probe
- * of mx_h6 only when MX_CFG_BL6 says every IPv6 entry has its bit (a pin
- * directory filled by an older controller gets it at the next rebuild).
- */
-static inline __u32 mx_bl6_bit(const __u32 *w, __u32 plen)
+/* mx_bl bit of an IPv6 entry, from its mx_h6() */
+static inline __u32 mx_bl6_bit(__u64 h)
 {
-	return mx_mix32(w[0] ^
-			mx_mix32(w[1] ^
-				 mx_mix32(w[2] ^
-					  mx_mix32(w[3] ^ plen * 0x9e3779b1U) ^
-					  0x6a09e667U))) >>
-	       (32 - MX_BM_BITS_LOG2);
+	return (__u32)(h >> (64 - MX_BM_BITS_LOG2));
 }
 
-/* mx_bm6 bit of an IPv6 address whose first 32 bits are hi_host */
-static inline __u32 mx_bm6_bit(__u32 hi_host)
+/*
+ * mx_bm6 bit of an IPv6 address whose first 64 bits, as a raw word, are
+ * hi; mask48: the raw word of the /48 mask (the same bytes on both sides).
+ */
+static inline __u32 mx_bm6_bit(__u64 hi, __u64 mask48)
 {
-	return (__u32)(hi_host * MX_BM6_MULT) >> (32 - MX_BM_BITS_LOG2);
+	return (__u32)(((hi & mask48) * 0x9e3779b97f4a7c15ULL) >>
+		       (64 - MX_BM_BITS_LOG2));
 }
 
 #endif /* MXWALL_SHARED_H */

@@ -13,9 +13,10 @@
  *  - A pin directory made by another layout (MX_LAYOUT) is refused with
  *    -EPROTO, never reset; one with a map missing with -EUCLEAN (the
  *    command's one line comes from backend_strerror()).
- *  - apply() writes IPv4 slots with single atomic stores into the mmapped
- *    table (the program never sees half a slot) and IPv6 keys with the
- *    batch map API; on any failure it undoes what it did before returning:
+ *  - apply() writes slots into the mmapped tables in the order the program
+ *    needs (a key is published last, with one atomic store, and withdrawn
+ *    first: the program never matches half a slot); on any failure it
+ *    undoes what it did before returning:
  *    all or nothing. 1M entries load in about a second of CPU; a change
  *    of a few entries costs what it touches (tens of microseconds), not a
  *    scan of the capacity.
@@ -65,9 +66,9 @@
 
 const char *const map_names[M_NR] = {
     [M_CFG] = MX_MAP_CFG,   [M_STATS] = MX_MAP_STATS, [M_T4] = MX_MAP_T4,
-    [M_H6] = MX_MAP_H6,	    [M_BM4] = MX_MAP_BM4,     [M_BM6] = MX_MAP_BM6,
-    [M_BL4] = MX_MAP_BL4,   [M_CTR] = MX_MAP_CTR,     [M_META] = MX_MAP_META,
-    [M_TAGS] = MX_MAP_TAGS, [M_SEEN] = MX_MAP_SEEN,
+    [M_T6] = MX_MAP_T6,	    [M_C4] = MX_MAP_C4,	      [M_C6] = MX_MAP_C6,
+    [M_BM4] = MX_MAP_BM4,   [M_BM6] = MX_MAP_BM6,     [M_BL] = MX_MAP_BL,
+    [M_META] = MX_MAP_META, [M_TAGS] = MX_MAP_TAGS,
 };
 
 #ifndef MADV_POPULATE_WRITE
@@ -133,13 +134,14 @@ static void xdp_close(struct backend *be)
 	if (!p)
 		return;
 	maps[M_T4] = p->t4;
+	maps[M_T6] = p->t6;
+	maps[M_C4] = p->c4;
+	maps[M_C6] = p->c6;
 	maps[M_BM4] = p->bm4;
 	maps[M_BM6] = p->bm6;
-	maps[M_BL4] = p->bl4;
-	maps[M_CTR] = p->ctr;
+	maps[M_BL] = p->bl;
 	maps[M_META] = p->meta;
 	maps[M_TAGS] = p->tags;
-	maps[M_SEEN] = p->seen;
 	for (i = 0; i < M_NR; i++) {
 		if (maps[i])
 			munmap(maps[i], p->len[i]);
@@ -179,14 +181,14 @@ static const struct {
     [M_CFG] = {BPF_MAP_TYPE_ARRAY, 4, sizeof(struct mx_cfg)},
     [M_STATS] = {BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(struct mx_stats)},
     [M_T4] = {BPF_MAP_TYPE_ARRAY, 4, sizeof(struct mx_bkt4)},
-    [M_H6] = {BPF_MAP_TYPE_HASH, sizeof(struct mx_key6), sizeof(struct mx_val)},
+    [M_T6] = {BPF_MAP_TYPE_ARRAY, 4, sizeof(struct mx_bkt6)},
+    [M_C4] = {BPF_MAP_TYPE_ARRAY, 4, sizeof(struct mx_cline4)},
+    [M_C6] = {BPF_MAP_TYPE_ARRAY, 4, sizeof(struct mx_cline6)},
     [M_BM4] = {BPF_MAP_TYPE_ARRAY, 4, 8},
     [M_BM6] = {BPF_MAP_TYPE_ARRAY, 4, 8},
-    [M_BL4] = {BPF_MAP_TYPE_ARRAY, 4, 8},
-    [M_CTR] = {BPF_MAP_TYPE_ARRAY, 4, sizeof(struct mx_ctr)},
+    [M_BL] = {BPF_MAP_TYPE_ARRAY, 4, 8},
     [M_META] = {BPF_MAP_TYPE_ARRAY, 4, sizeof(struct mx_meta)},
     [M_TAGS] = {BPF_MAP_TYPE_ARRAY, 4, sizeof(struct mx_tagset)},
-    [M_SEEN] = {BPF_MAP_TYPE_ARRAY, 4, 8},
 };
 
 /* open_pins - open every pinned map, check its layout, mmap the arrays */
@@ -244,25 +246,25 @@ static int open_pins(struct backend *be, struct xdp_priv *p)
 		case M_T4:
 			want_entries = p->cfg.nb4;
 			break;
-		case M_H6:
-			want_entries = p->cfg.cap6;
+		case M_T6:
+			want_entries = p->cfg.nb6;
 			break;
-		case M_CTR:
-			want_entries = p->cfg.cap * p->cfg.ncpus;
+		case M_C4:
+			want_entries = p->cfg.nb4 * p->cfg.ncpus;
+			break;
+		case M_C6:
+			want_entries = p->cfg.nb6 * p->cfg.ncpus;
 			break;
 		case M_META:
 			want_entries = p->cfg.cap;
 			break;
 		case M_BM4:
 		case M_BM6:
-		case M_BL4:
+		case M_BL:
 			want_entries = MX_BM_WORDS;
 			break;
 		case M_TAGS:
 			want_entries = MX_TAGSETS;
-			break;
-		case M_SEEN:
-			want_entries = MX_SEEN_SLOTS;
 			break;
 		default:
 			want_entries = 1;
@@ -272,16 +274,18 @@ static int open_pins(struct backend *be, struct xdp_priv *p)
 		p->len[i] = xdp_map_bytes(info.value_size, info.max_entries);
 	}
 	p->t4 = xdp_map_mmap(p->fd[M_T4], p->len[M_T4]);
+	p->t6 = xdp_map_mmap(p->fd[M_T6], p->len[M_T6]);
+	p->c4 = xdp_map_mmap(p->fd[M_C4], p->len[M_C4]);
+	p->c6 = xdp_map_mmap(p->fd[M_C6], p->len[M_C6]);
 	p->bm4 = xdp_map_mmap(p->fd[M_BM4], p->len[M_BM4]);
 	p->bm6 = xdp_map_mmap(p->fd[M_BM6], p->len[M_BM6]);
-	p->bl4 = xdp_map_mmap(p->fd[M_BL4], p->len[M_BL4]);
-	p->ctr = xdp_map_mmap(p->fd[M_CTR], p->len[M_CTR]);
+	p->bl = xdp_map_mmap(p->fd[M_BL], p->len[M_BL]);
 	p->meta = xdp_map_mmap(p->fd[M_META], p->len[M_META]);
 	p->tags = xdp_map_mmap(p->fd[M_TAGS], p->len[M_TAGS]);
-	p->seen = xdp_map_mmap(p->fd[M_SEEN], p->len[M_SEEN]);
-	if (!p->t4 || !p->bm4 || !p->bm6 || !p->bl4 || !p->ctr || !p->meta ||
-	    !p->tags || !p->seen)
+	if (!p->t4 || !p->t6 || !p->c4 || !p->c6 || !p->bm4 || !p->bm6 ||
+	    !p->bl || !p->meta || !p->tags)
 		return -errno;
+	p->clock_off = xdp_clock_offset();
 	return 0;
 layout:
 	/* one line, from the command: backend_strerror(-EPROTO) */
@@ -298,7 +302,7 @@ static void choose_capacity(__u32 *cap4, __u32 *cap6)
 
 	*cap4 = MX_V4_CAP_DEFAULT;
 	*cap6 = MX_V6_CAP_DEFAULT;
-	/* ids are 24 bits in an IPv4 slot: at most 8M + 1M entries */
+	/* at most 8M + 1M entries */
 	if (s && !parse_u64(s, 1024, 8ULL * 1024 * 1024, &v)) {
 		*cap4 = (__u32)v;
 		*cap6 = (__u32)(v / 8 > 1024 ? v / 8 : 1024);
@@ -317,8 +321,9 @@ static int load_skel(struct backend *be, const struct mx_cfg *cfg,
 	if (!skel)
 		return -errno;
 	bpf_map__set_max_entries(skel->maps.mx_t4, cfg->nb4);
-	bpf_map__set_max_entries(skel->maps.mx_h6, cfg->cap6);
-	bpf_map__set_max_entries(skel->maps.mx_ctr, cfg->cap * cfg->ncpus);
+	bpf_map__set_max_entries(skel->maps.mx_t6, cfg->nb6);
+	bpf_map__set_max_entries(skel->maps.mx_c4, cfg->nb4 * cfg->ncpus);
+	bpf_map__set_max_entries(skel->maps.mx_c6, cfg->nb6 * cfg->ncpus);
 	bpf_map__set_max_entries(skel->maps.mx_meta, cfg->cap);
 	err = mxwall_bpf__load(skel);
 	if (err) {
@@ -374,7 +379,6 @@ static int create_pins(struct backend *be)
 	struct mx_cfg cfg = {
 	    .magic = MX_MAGIC,
 	    .layout = MX_LAYOUT,
-	    .flags = MX_CFG_BL6, /* no entries: every IPv6 bit is set */
 	    .nports = 1,
 	    .ports = {25},
 	};
@@ -387,7 +391,10 @@ static int create_pins(struct backend *be)
 	cfg.ncpus = (__u32)ncpus;
 	choose_capacity(&cfg.cap4, &cfg.cap6);
 	cfg.cap = cfg.cap4 + cfg.cap6;
-	for (cfg.nb4 = 1; cfg.nb4 < cfg.cap4 / 4; cfg.nb4 <<= 1)
+	/* buckets for at most half the slots in use */
+	for (cfg.nb4 = 1; cfg.nb4 < cfg.cap4 / (MX_T4_SLOTS / 2); cfg.nb4 <<= 1)
+		;
+	for (cfg.nb6 = 1; cfg.nb6 < cfg.cap6 / (MX_T6_SLOTS / 2); cfg.nb6 <<= 1)
 		;
 	err = mkdir_p(be->pin_dir, 0700);
 	if (err)
@@ -711,6 +718,5 @@ const struct backend_ops backend_xdp_ops = {
     .apply = xdp_apply,
     .dump = xdp_dump,
     .zero_counters = xdp_zero_counters,
-    .seen = xdp_seen,
     .destroy = xdp_destroy,
 };

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * xdp_apply.c - the XDP backend's apply(): one all-or-nothing change of
- * the entries (IPv4 slots by atomic stores into the mmapped table, IPv6
- * keys with the batch map API, metadata, summaries, counters of new ids
- * zeroed), the dirty flag while it runs and the repair of one that died
- * half-way.
+ * the entries (slots of both families written into the mmapped tables,
+ * metadata, summaries, counters of new entries zeroed), the dirty flag
+ * while it runs and the repair of one that died half-way.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -33,86 +32,6 @@
 #include "mxwall_shared.h"
 #include "backend/xdp_int.h"
 
-struct batch {
-	void *keys; /* mx_key6[] */
-	struct mx_val *vals;
-	size_t n;
-	size_t ksz;
-};
-
-static void batch_init(struct batch *b, size_t ksz, size_t cap)
-{
-	b->keys = xcalloc(cap ? cap : 1, ksz);
-	b->vals = xcalloc(cap ? cap : 1, sizeof(struct mx_val));
-	b->n = 0;
-	b->ksz = ksz;
-}
-
-static void batch_free(struct batch *b)
-{
-	free(b->keys);
-	free(b->vals);
-}
-
-static void batch_push(struct batch *b, const struct cidr *c,
-		       const struct mx_val *v)
-{
-	void *k = (char *)b->keys + b->n * b->ksz;
-
-	xdp_key6_of(c, k);
-	if (v)
-		b->vals[b->n] = *v;
-	b->n++;
-}
-
-/* batch_update - update b[from..to); *done = how many went in */
-static int batch_update(int fd, const struct batch *b, size_t from, size_t to,
-			size_t *done)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, o, .elem_flags = BPF_ANY);
-	size_t off = from;
-	__u32 cnt;
-
-	*done = 0;
-	while (off < to) {
-		cnt = (__u32)(to - off > 65536 ? 65536 : to - off);
-		if (bpf_map_update_batch(fd, (char *)b->keys + off * b->ksz,
-					 &b->vals[off], &cnt, &o)) {
-			int err = -errno;
-
-			*done += cnt;
-			return err == -E2BIG ? -ENOSPC : err;
-		}
-		*done += cnt;
-		off += cnt;
-	}
-	return 0;
-}
-
-/* batch_delete - delete b[from..to); *done = how many went */
-static int batch_delete(int fd, const struct batch *b, size_t from, size_t to,
-			size_t *done)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, o);
-	size_t off = from;
-	__u32 cnt;
-
-	*done = 0;
-	while (off < to) {
-		cnt = (__u32)(to - off > 65536 ? 65536 : to - off);
-		if (bpf_map_delete_batch(fd, (char *)b->keys + off * b->ksz,
-					 &cnt, &o)) {
-			int err = -errno;
-
-			*done += cnt;
-			return err;
-		}
-		*done += cnt;
-		off += cnt;
-	}
-	return 0;
-}
-
 /* check_cidr - a valid, masked network of a known family */
 static int check_cidr(const struct cidr *c)
 {
@@ -130,19 +49,6 @@ static int check_cidr(const struct cidr *c)
 			if (c->addr[i])
 				return -EINVAL;
 	return 0;
-}
-
-/* undo_one6 - put an IPv6 key back to v, or take it out when v is NULL */
-static void undo_one6(struct xdp_priv *p, const struct cidr *c,
-		      const struct mx_val *v)
-{
-	struct mx_key6 k6;
-
-	xdp_key6_of(c, &k6);
-	if (v)
-		bpf_map_update_elem(p->fd[M_H6], &k6, v, BPF_ANY);
-	else
-		bpf_map_delete_elem(p->fd[M_H6], &k6);
 }
 
 /* set_dirty - mark (or unmark) an apply() under way in mx_cfg */
@@ -163,74 +69,55 @@ static int set_dirty(struct xdp_priv *p, bool on)
 /*
  * repair - make the tables agree with mx_meta after an apply() that died
  * half-way (kill -9, power): mx_meta is the record of what should be
- * there. A slot or an IPv6 key that no entry owns goes; an entry without
- * its slot or key gets it. The half-done change ends up either done or
- * undone per entry, never as a table that says one thing and a list that
- * says another.
+ * there. A slot that no entry owns goes (and a second slot of one entry);
+ * an entry without its slot gets it. The half-done change ends up either
+ * done or undone per entry, never as a table that says one thing and a
+ * list that says another.
  */
 static int repair(struct xdp_priv *p)
 {
-	__u32 b, j, meta, id, nb = p->cfg.nb4;
-	struct mx_key6 k6, next;
-	struct mx_val v;
+	__u8 *owned = xcalloc(p->cfg.cap ? p->cfg.cap : 1, 1);
+	struct tpos pos, at;
+	__u32 id, nb;
 	struct cidr c;
-	__u64 x, *slot;
-	int fd = p->fd[M_H6], err = 0;
-	bool first = true;
+	int fam, err = 0;
 
-	/* IPv4 slots first: keep those whose id owns them */
-	for (b = 0; b < nb; b++) {
-		for (j = 0; j < MX_T4_SLOTS; j++) {
-			x = p->t4[b].slot[j];
-			if (!x)
-				continue;
-			meta = (__u32)(x >> 32);
-			id = MX_T4_ID(meta);
-			memset(&c, 0, sizeof(c));
-			c.family = AF_INET;
-			c.plen = (__u8)MX_T4_PLEN(meta);
-			x = htonl((__u32)x);
-			memcpy(c.addr, &x, 4);
-			if (id >= p->cfg.cap || !xdp_meta_is(&p->meta[id], &c))
-				xdp_t4_store(NULL, &p->t4[b].slot[j], 0);
+	for (fam = 0; fam < 2; fam++) {
+		pos.family = fam ? AF_INET6 : AF_INET;
+		nb = fam ? p->cfg.nb6 : p->cfg.nb4;
+		for (pos.b = 0; pos.b < nb; pos.b++) {
+			for (pos.j = 0;
+			     pos.j < (fam ? MX_T6_SLOTS : MX_T4_SLOTS);
+			     pos.j++) {
+				if (!xdp_tab_get(p, &pos, &c, &id))
+					continue;
+				if (id < p->cfg.cap && !owned[id] &&
+				    xdp_meta_is(&p->meta[id], &c) &&
+				    xdp_tab_find(p, &c, &at) && at.b == pos.b &&
+				    at.j == pos.j) {
+					owned[id] = 1;
+					continue;
+				}
+				xdp_tab_clear(p, NULL, &pos);
+			}
 		}
 	}
-	/* IPv6 keys: the same */
-	while (!bpf_map_get_next_key(fd, first ? NULL : &k6, &next)) {
-		first = false;
-		k6 = next;
-		if (bpf_map_lookup_elem(fd, &next, &v))
-			continue;
-		memset(&c, 0, sizeof(c));
-		c.family = AF_INET6;
-		c.plen = (__u8)next.plen;
-		memcpy(c.addr, next.addr, 16);
-		if (v.id >= p->cfg.cap || !xdp_meta_is(&p->meta[v.id], &c))
-			bpf_map_delete_elem(fd, &next);
-	}
-	/* then every entry gets its slot or key, with its current action */
+	/* then every entry gets its slot, with its current action */
 	for (id = 0; id < p->cfg.cap; id++) {
 		const struct mx_meta *m = &p->meta[id];
 
 		if (!m->family)
 			continue;
 		xdp_meta_cidr(m, &c);
-		if (m->family == AF_INET) {
-			slot = xdp_t4_find(p, &c);
-			if (!slot)
-				slot = xdp_t4_free(p, &c);
-			if (!slot) {
-				err = -ENOSPC;
-				continue;
-			}
-			xdp_t4_store(NULL, slot, xdp_t4_slot(&c, m, id));
-		} else {
-			xdp_key6_of(&c, &k6);
-			xdp_val_of(m, id, &v);
-			if (bpf_map_update_elem(fd, &k6, &v, BPF_ANY))
-				err = -errno;
+		if (!owned[id] && xdp_tab_place(p, NULL, &c, &pos)) {
+			err = -ENOSPC;
+			continue;
 		}
+		if (owned[id])
+			xdp_tab_find(p, &c, &pos);
+		xdp_tab_write(p, NULL, &pos, &c, m, id);
 	}
+	free(owned);
 	xdp_tagsets_gc(p, NULL, 0);
 	if (!err)
 		err = xdp_summaries_rebuild(p);
@@ -239,28 +126,17 @@ static int repair(struct xdp_priv *p)
 
 /*
  * existing_id - the id of entry c found through the tables rather than
- * mx_meta (one bucket read for IPv4, one lookup for IPv6); UINT32_MAX when
- * absent. Valid when mx_cfg is not marked dirty: the tables then agree
- * with mx_meta.
+ * mx_meta (two bucket reads); UINT32_MAX when absent. Valid when mx_cfg is
+ * not marked dirty: the tables then agree with mx_meta.
  */
 static __u32 existing_id(struct xdp_priv *p, const struct cidr *c)
 {
-	struct mx_key6 k6;
-	struct mx_val v;
-	__u64 *slot;
+	struct tpos pos;
+	struct cidr x;
 	__u32 id;
 
-	if (c->family == AF_INET) {
-		slot = xdp_t4_find(p, c);
-		if (!slot)
-			return UINT32_MAX;
-		id = MX_T4_ID((__u32)(*slot >> 32));
-	} else {
-		xdp_key6_of(c, &k6);
-		if (bpf_map_lookup_elem(p->fd[M_H6], &k6, &v))
-			return UINT32_MAX;
-		id = v.id;
-	}
+	if (!xdp_tab_find(p, c, &pos) || !xdp_tab_get(p, &pos, &x, &id))
+		return UINT32_MAX;
 	if (id >= p->cfg.cap || !xdp_meta_is(&p->meta[id], c))
 		return UINT32_MAX;
 	return id;
@@ -298,17 +174,14 @@ int xdp_apply(struct backend *be, const struct mx_entry *add, size_t nadd,
 	__u32 cap = p->cfg.cap, id, *add_id = NULL, *del_id = NULL;
 	struct idsrc ids = {0};
 	struct mx_meta *old = NULL; /* saved meta of add_id[] */
-	bool *is_new = NULL, *existed = NULL, big;
-	struct batch up6, rm6;
-	struct t4_log log = {0};
-	size_t cur4 = 0, cur6 = 0, used = 0, i, j, done6 = 0, rdone6 = 0;
+	bool *is_new = NULL, big;
+	struct tpos *del_pos = NULL;
+	struct tab_log log = {0};
+	size_t cur4 = 0, cur6 = 0, used = 0, i, j;
 	__u64 stale = 0;
 	struct index ix;
-	struct mx_val v;
-	struct cidr c;
-	__u64 *slot;
+	struct tpos pos;
 	int err = 0;
-	unsigned int cpu;
 
 	for (i = 0; i < nadd; i++) {
 		err = check_cidr(&add[i].net);
@@ -342,6 +215,7 @@ int xdp_apply(struct backend *be, const struct mx_entry *add, size_t nadd,
 		if (err)
 			return err;
 	}
+	p->clock_off = xdp_clock_offset();
 again:
 	big = force_big || !xdp_ctl_valid(p) || nadd + ndel >= BIG_APPLY;
 	err = set_dirty(p, true);
@@ -359,6 +233,7 @@ again:
 		xdp_prefault(ids.free_ids, cap * sizeof(*ids.free_ids));
 		for (id = 0; id < cap; id++) {
 			const struct mx_meta *m = &p->meta[id];
+			struct cidr c;
 
 			if (!m->family) {
 				ids.free_ids[ids.nfree++] = id;
@@ -391,19 +266,16 @@ again:
 		ids.left = cap;
 	}
 
-	batch_init(&rm6, sizeof(struct mx_key6), ndel);
-	batch_init(&up6, sizeof(struct mx_key6), nadd);
 	del_id = xcalloc(ndel + 1, sizeof(*del_id));
+	del_pos = xcalloc(ndel + 1, sizeof(*del_pos));
 	add_id = xcalloc(nadd + 1, sizeof(*add_id));
 	is_new = xcalloc(nadd + 1, sizeof(*is_new));
-	existed = xcalloc(nadd + 1, sizeof(*existed));
 	old = xcalloc(nadd + 1, sizeof(*old));
 	xdp_prefault(add_id, (nadd + 1) * sizeof(*add_id));
 	xdp_prefault(is_new, (nadd + 1) * sizeof(*is_new));
-	xdp_prefault(existed, (nadd + 1) * sizeof(*existed));
 	xdp_prefault(old, (nadd + 1) * sizeof(*old));
-	/* the undo log: one record per IPv4 change at most */
-	log.alloc = nadd + ndel + 1;
+	/* the undo log: one record per slot change, a few more for moves */
+	log.alloc = nadd + ndel + 1024;
 	log.v = xcalloc(log.alloc, sizeof(*log.v));
 	xdp_prefault(log.v, log.alloc * sizeof(*log.v));
 
@@ -417,13 +289,10 @@ again:
 		del_id[i] = id;
 		xdp_index_del(&ix, &del[i]);
 		stale += xdp_ctl_stale_weight(&del[i]);
-		if (del[i].family == AF_INET) {
+		if (del[i].family == AF_INET)
 			cur4 -= cur4 > 0;
-		} else {
-			xdp_val_of(&p->meta[id], id, &v);
-			batch_push(&rm6, &del[i], &v);
+		else
 			cur6 -= cur6 > 0;
-		}
 	}
 	/* plan the additions: new ids, or the existing entry replaced */
 	for (i = 0; i < nadd; i++) {
@@ -446,9 +315,6 @@ again:
 				cur4++;
 			else
 				cur6++;
-		} else {
-			/* in the table before this call (or a repeat) */
-			existed[i] = !xdp_index_is_pending(&ix, n);
 		}
 		add_id[i] = id;
 	}
@@ -459,22 +325,19 @@ again:
 
 	/* 1. deletions in the tables; mx_meta keeps them until the end */
 	for (i = 0; i < ndel; i++) {
-		if (del[i].family != AF_INET)
-			continue;
-		slot = xdp_t4_find(p, &del[i]);
-		if (slot)
-			xdp_t4_store(&log, slot, 0);
+		del_pos[i].family = 0;
+		if (xdp_tab_find(p, &del[i], &pos)) {
+			xdp_tab_clear(p, &log, &pos);
+			del_pos[i] = pos;
+		}
 	}
-	err = batch_delete(p->fd[M_H6], &rm6, 0, rm6.n, &rdone6);
-	if (err)
-		goto undo_del;
 
-	/* 2. metadata and IPv4 slots of the additions (old copies kept) */
+	/* 2. metadata and slots of the additions (old copies kept) */
 	for (i = 0; i < nadd; i++) {
 		struct mx_meta nm;
 
-		if (i + 16 < nadd && add[i + 16].net.family == AF_INET)
-			xdp_t4_prefetch(p, &add[i + 16].net);
+		if (i + 16 < nadd)
+			xdp_tab_prefetch(p, &add[i + 16].net);
 		id = add_id[i];
 		old[i] = p->meta[id];
 		memset(&nm, 0, sizeof(nm));
@@ -495,43 +358,30 @@ again:
 		}
 		if (err) {
 			j = i;
-			goto undo_meta;
-		}
-		if (is_new[i]) {
-			/* a new entry starts from zero */
-			for (cpu = 0; cpu < p->ncpus; cpu++)
-				memset(&p->ctr[(size_t)cpu * cap + id], 0,
-				       sizeof(struct mx_ctr));
+			goto undo;
 		}
 		p->meta[id] = nm;
-		if (nm.family == AF_INET) {
-			/* a new net has no slot yet: skip the search */
-			slot = is_new[i] && big ? NULL
-						: xdp_t4_find(p, &add[i].net);
-			if (!slot)
-				slot = xdp_t4_free(p, &add[i].net);
-			if (!slot) {
+		/* a new net has no slot yet: skip the search */
+		if ((is_new[i] && big) || !xdp_tab_find(p, &add[i].net, &pos)) {
+			err = xdp_tab_place(p, &log, &add[i].net, &pos);
+			if (err) {
 				/* both buckets full: the table is too full */
-				err = -ENOSPC;
 				j = i + 1;
-				goto undo_meta;
+				goto undo;
 			}
-			xdp_t4_store(&log, slot,
-				     xdp_t4_slot(&add[i].net, &nm, id));
-		} else {
-			xdp_val_of(&nm, id, &v);
-			batch_push(&up6, &add[i].net, &v);
 		}
+		xdp_tab_write(p, &log, &pos, &add[i].net, &nm, id);
 	}
 
-	/* 3. IPv6 additions in the kernel hash */
-	err = batch_update(p->fd[M_H6], &up6, 0, up6.n, &done6);
-	if (err)
-		goto undo_add;
+	/* 3. commit: forget the deleted entries, publish the summaries */
+	for (i = 0; i < ndel; i++) {
+		struct cidr c;
 
-	/* 4. commit: forget the deleted entries, publish the summaries */
-	for (i = 0; i < ndel; i++)
 		memset(&p->meta[del_id[i]], 0, sizeof(struct mx_meta));
+		/* a slot left free starts its next entry from zero */
+		if (del_pos[i].family && !xdp_tab_get(p, &del_pos[i], &c, &id))
+			xdp_tab_zero_ctr(p, &del_pos[i]);
+	}
 	if (!big) {
 		/* mx_ctl follows; a crash from here on is repaired anyway */
 		for (i = 0; i < ndel; i++)
@@ -555,31 +405,12 @@ again:
 		xdp_tagsets_gc(p, NULL, 0);
 	goto out;
 
-undo_add:
-	/*
-	 * Rare path, one key at a time: take every IPv6 addition out again,
-	 * then put back the values that entries which existed before had
-	 * (newest first, so the first occurrence's original value stays).
-	 */
-	for (i = nadd; i-- > 0;)
-		if (!existed[i] && add[i].net.family == AF_INET6)
-			undo_one6(p, &add[i].net, NULL);
-	for (i = nadd; i-- > 0;) {
-		if (!existed[i] || add[i].net.family != AF_INET6)
-			continue;
-		xdp_val_of(&old[i], add_id[i], &v);
-		undo_one6(p, &add[i].net, &v);
-	}
-	j = nadd;
-undo_meta:
+undo:
+	/* the slots first (newest change first), then the metadata */
+	xdp_tab_undo(p, &log);
 	while (j-- > 0)
 		p->meta[add_id[j]] = old[j];
 	xdp_tagsets_gc(p, NULL, 0);
-undo_del:
-	for (i = 0; i < rdone6; i++)
-		bpf_map_update_elem(p->fd[M_H6], (char *)rm6.keys + i * rm6.ksz,
-				    &rm6.vals[i], BPF_ANY);
-	xdp_t4_undo(&log);
 	goto out;
 out_retry:
 	/*
@@ -591,22 +422,19 @@ out:
 	/* a failed call put everything back: the tables agree with mx_meta */
 	if (err)
 		set_dirty(p, false);
-	batch_free(&rm6);
-	batch_free(&up6);
-	free(log.v);
+	xdp_tab_log_free(&log);
 	free(ix.slot);
 	free(ix.pend);
 	free(ix.spend);
 	free(ids.free_ids);
 	free(del_id);
+	free(del_pos);
 	free(add_id);
 	free(is_new);
-	free(existed);
 	free(old);
 	if (force_big && !big) {
 		memset(&ids, 0, sizeof(ids));
-		memset(&log, 0, sizeof(log));
-		cur4 = cur6 = used = done6 = rdone6 = 0;
+		cur4 = cur6 = used = 0;
 		stale = 0;
 		goto again;
 	}

@@ -20,14 +20,14 @@ enum {
 	M_CFG,
 	M_STATS,
 	M_T4,
-	M_H6,
+	M_T6,
+	M_C4,
+	M_C6,
 	M_BM4,
 	M_BM6,
-	M_BL4,
-	M_CTR,
+	M_BL,
 	M_META,
 	M_TAGS,
-	M_SEEN,
 	M_NR
 };
 
@@ -37,12 +37,14 @@ struct xdp_priv {
 	int fd[M_NR];
 	struct mx_cfg cfg; /* as read at open */
 	unsigned int ncpus;
-	struct mx_bkt4 *t4;	/* mmapped IPv4 table */
-	__u64 *bm4, *bm6, *bl4; /* mmapped summaries */
-	struct mx_ctr *ctr;	/* [cpu * cap + id] */
+	struct mx_bkt4 *t4; /* mmapped tables */
+	struct mx_bkt6 *t6;
+	struct mx_cline4 *c4;	/* [cpu * nb4 + bucket] */
+	struct mx_cline6 *c6;	/* [cpu * nb6 + bucket] */
+	__u64 *bm4, *bm6, *bl;	/* mmapped summaries */
 	struct mx_meta *meta;	/* [id] */
 	struct mx_tagset *tags; /* [tagset] */
-	__u64 *seen;		/* [slot] */
+	__s64 clock_off;	/* unix - CLOCK_MONOTONIC seconds, at open */
 	size_t len[M_NR];	/* mmapped lengths */
 	int ctl_fd;		/* mx_ctl; -1 until made or found */
 	__u64 *ctl;		/* mmapped mx_ctl */
@@ -70,13 +72,27 @@ struct index {
 	const struct cidr **spend;
 };
 
-struct xdp_t4_undo {
-	__u64 *slot;
-	__u64 old;
+/* a slot of either table */
+struct tpos {
+	__u8 family; /* AF_INET or AF_INET6 */
+	__u32 b;     /* bucket */
+	__u32 j;     /* slot in the bucket */
 };
 
-struct t4_log {
-	struct xdp_t4_undo *v;
+/* one change of a slot, for undo (xdp_tab_undo) */
+struct tab_rec {
+	struct tpos pos;
+	struct tpos from; /* a move: the slot it came from */
+	bool move;
+	union {
+		struct mx_slot4 s4;
+		struct mx_slot6 s6;
+	} old;
+	struct mx_ctr *ctr; /* counters it had (ncpus), or NULL: zero */
+};
+
+struct tab_log {
+	struct tab_rec *v;
 	size_t n, alloc;
 };
 
@@ -97,7 +113,7 @@ void xdp_prefault(void *p, size_t len);
 int xdp_read_cfg(struct xdp_priv *p, struct mx_cfg *cfg);
 int xdp_write_cfg(struct xdp_priv *p, const struct mx_cfg *cfg);
 
-/* xdp_table.c: index, IPv4 table, tag sets, mx_ctl, summaries */
+/* xdp_table.c: index, tables, tag sets, mx_ctl, summaries */
 void xdp_ctl_bit(struct xdp_priv *p, __u32 id, bool on);
 void xdp_ctl_fresh(struct backend *be, struct xdp_priv *p);
 int xdp_ctl_map(struct backend *be, struct xdp_priv *p, bool create);
@@ -111,22 +127,33 @@ bool xdp_index_is_pending(const struct index *ix, const struct cidr *c);
 void xdp_index_prefetch(const struct index *ix, const struct cidr *c);
 void xdp_index_put(struct index *ix, const struct cidr *c, __u32 id,
 		   const struct cidr *pc);
-void xdp_key6_of(const struct cidr *c, struct mx_key6 *k);
 void xdp_meta_cidr(const struct mx_meta *m, struct cidr *c);
 bool xdp_meta_is(const struct mx_meta *m, const struct cidr *c);
 int xdp_summaries_add(struct xdp_priv *p, const struct mx_entry *add,
 		      size_t nadd);
 int xdp_summaries_rebuild(struct xdp_priv *p);
-__u64 *xdp_t4_find(struct xdp_priv *p, const struct cidr *c);
-__u64 *xdp_t4_free(struct xdp_priv *p, const struct cidr *c);
-void xdp_t4_prefetch(struct xdp_priv *p, const struct cidr *c);
-__u64 xdp_t4_slot(const struct cidr *c, const struct mx_meta *m, __u32 id);
-void xdp_t4_store(struct t4_log *log, __u64 *slot, __u64 v);
-void xdp_t4_undo(struct t4_log *log);
+bool xdp_tab_find(struct xdp_priv *p, const struct cidr *c, struct tpos *pos);
+int xdp_tab_place(struct xdp_priv *p, struct tab_log *log, const struct cidr *c,
+		  struct tpos *pos);
+void xdp_tab_prefetch(struct xdp_priv *p, const struct cidr *c);
+void xdp_tab_write(struct xdp_priv *p, struct tab_log *log,
+		   const struct tpos *pos, const struct cidr *c,
+		   const struct mx_meta *m, __u32 id);
+void xdp_tab_clear(struct xdp_priv *p, struct tab_log *log,
+		   const struct tpos *pos);
+void xdp_tab_undo(struct xdp_priv *p, struct tab_log *log);
+void xdp_tab_log_free(struct tab_log *log);
+bool xdp_tab_get(struct xdp_priv *p, const struct tpos *pos, struct cidr *c,
+		 __u32 *id);
+struct mx_ctr *xdp_tab_ctr(struct xdp_priv *p, const struct tpos *pos,
+			   unsigned int cpu);
+void xdp_tab_zero_ctr(struct xdp_priv *p, const struct tpos *pos);
+__u32 xdp_ts_of_unix(const struct xdp_priv *p, __s64 t);
+__s64 xdp_unix_of_ts(const struct xdp_priv *p, __u32 ts);
+__s64 xdp_clock_offset(void);
 int xdp_tagset_find(struct xdp_priv *p, const char *tags, __u16 *out);
 void xdp_tagsets_gc(struct xdp_priv *p, const struct mx_meta *keep,
 		    size_t nkeep);
-void xdp_val_of(const struct mx_meta *m, __u32 id, struct mx_val *v);
 
 /* xdp_apply.c: the apply transaction */
 int xdp_apply(struct backend *be, const struct mx_entry *add, size_t nadd,
@@ -134,7 +161,6 @@ int xdp_apply(struct backend *be, const struct mx_entry *add, size_t nadd,
 
 /* xdp_dump.c: reading back */
 int xdp_dump(struct backend *be, struct mx_entry **out, size_t *n);
-int xdp_seen(struct backend *be, const struct cidr *host, int64_t *when);
 int xdp_zero_counters(struct backend *be, const struct cidr *nets, size_t n);
 
 #endif /* MXWALL_XDP_INT_H */

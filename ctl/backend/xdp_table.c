@@ -2,16 +2,19 @@
 /*
  * xdp_table.c - the XDP backend's lookup structures on the controller's
  * side: the index from (family, prefix) to entry id over the mmapped
- * mx_meta, the IPv4 two-choice table (slots written whole, with an undo
- * log), tag sets, the mx_ctl map (live counts, ids in use, staleness) and
- * the summaries (the /24 bitmap, the Bloom filter over prefixes, the IPv6
- * summary and the list of prefix lengths present), kept up to date entry
- * by entry or rebuilt from mx_meta. Layouts: bpf/mxwall_shared.h.
+ * mx_meta, the two-choice tables of both families (slots written in the
+ * order the program needs, counters addressed by slot and moved with
+ * their entry, an undo log), the clock of the program's time stamps, tag
+ * sets, the mx_ctl map (live counts, ids in use, staleness) and the
+ * summaries (the IPv4 /24 bitmap, the IPv6 /48 bitmap, the Bloom filter
+ * over prefixes and the lists of prefix lengths present), kept up to date
+ * entry by entry or rebuilt from mx_meta. Layouts: bpf/mxwall_shared.h.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <dirent.h>
+#include <endian.h>
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,7 +176,64 @@ void xdp_meta_cidr(const struct mx_meta *m, struct cidr *c)
 	memcpy(c->addr, m->addr, 16);
 }
 
-/* ---- the IPv4 table (mxwall_shared.h): slots written whole ---- */
+/* ---- clocks: the program's time stamps (MX_TS_SHIFT) and unix time ---- */
+
+/*
+ * xdp_clock_offset - unix time minus CLOCK_MONOTONIC (the clock of
+ * bpf_ktime_get_coarse_ns()), in whole seconds, rounded. The difference of
+ * the two clocks only moves when the wall clock is stepped, but reading
+ * them costs a few hundred ns between the two calls: at ns precision a
+ * stamp near a second boundary would come out one second apart in two
+ * reads. Rounded to the second, the offset is the same in every read
+ * (unless its fraction sits within a microsecond of one half), so
+ * every dump and every process gives the same last_hit for the same
+ * stamp; the price is up to half a second of error in an absolute value
+ * printed in seconds anyway.
+ */
+__s64 xdp_clock_offset(void)
+{
+	struct timespec mono, real;
+	__s64 ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &real);
+	ns = ((__s64)real.tv_sec - mono.tv_sec) * 1000000000LL +
+	     (real.tv_nsec - mono.tv_nsec);
+	return (ns + 500000000LL) / 1000000000LL;
+}
+
+/*
+ * xdp_ts_of_unix - the program's time stamp at which an entry expiring at
+ * unix time t is gone (rounded up: never early by more than the clock
+ * offset's rounding); 0 for no expiry, 1 (the past) for a time gone by.
+ */
+__u32 xdp_ts_of_unix(const struct xdp_priv *p, __s64 t)
+{
+	__s64 mono;
+	__u64 ts;
+
+	if (!t)
+		return 0;
+	mono = t - p->clock_off;
+	if (mono <= 0)
+		return 1;
+	ts = ((__u64)mono * 1000000000ULL + (1ULL << MX_TS_SHIFT) - 1) >>
+	     MX_TS_SHIFT;
+	if (ts > UINT32_MAX)
+		return UINT32_MAX;
+	return ts ? (__u32)ts : 1;
+}
+
+/* xdp_unix_of_ts - a time stamp of the program as unix seconds; 0 never */
+__s64 xdp_unix_of_ts(const struct xdp_priv *p, __u32 ts)
+{
+	if (!ts)
+		return 0;
+	return (__s64)(((__u64)ts << MX_TS_SHIFT) / 1000000000ULL) +
+	       p->clock_off;
+}
+
+/* ---- the tables (mxwall_shared.h) ---- */
 
 static __u32 host4(const struct cidr *c)
 {
@@ -183,101 +243,456 @@ static __u32 host4(const struct cidr *c)
 	return ntohl(a);
 }
 
-/* xdp_t4_find - the slot holding c, or NULL */
-__u64 *xdp_t4_find(struct xdp_priv *p, const struct cidr *c)
+static void words6(const struct cidr *c, __u64 *hi, __u64 *lo)
 {
-	__u32 a = host4(c), mask = p->cfg.nb4 - 1, b[2], i, j, meta;
-	__u64 x;
-
-	b[0] = mx_t4_b1(a, c->plen, mask);
-	b[1] = mx_t4_b2(a, c->plen, mask);
-	for (i = 0; i < 2; i++) {
-		for (j = 0; j < MX_T4_SLOTS; j++) {
-			x = p->t4[b[i]].slot[j];
-			meta = (__u32)(x >> 32);
-			if (x && (__u32)x == a && MX_T4_PLEN(meta) == c->plen)
-				return &p->t4[b[i]].slot[j];
-		}
-	}
-	return NULL;
+	memcpy(hi, c->addr, 8);
+	memcpy(lo, c->addr + 8, 8);
 }
 
-void xdp_t4_prefetch(struct xdp_priv *p, const struct cidr *c)
+/* buckets - the two candidate buckets of c */
+static void buckets(const struct xdp_priv *p, const struct cidr *c, __u32 b[2])
 {
-	__u32 a = host4(c), mask = p->cfg.nb4 - 1;
+	__u64 hi, lo, h;
 
-	__builtin_prefetch(&p->t4[mx_t4_b1(a, c->plen, mask)]);
-	__builtin_prefetch(&p->t4[mx_t4_b2(a, c->plen, mask)]);
+	if (c->family == AF_INET) {
+		b[0] = mx_t4_b1(host4(c), c->plen, p->cfg.nb4 - 1);
+		b[1] = mx_t4_b2(host4(c), c->plen, p->cfg.nb4 - 1);
+		return;
+	}
+	words6(c, &hi, &lo);
+	h = mx_h6(hi, lo, c->plen);
+	b[0] = mx_t6_b1(h, p->cfg.nb6 - 1);
+	b[1] = mx_t6_b2(h, p->cfg.nb6 - 1);
+}
+
+static __u32 nslots(__u8 family)
+{
+	return family == AF_INET ? MX_T4_SLOTS : MX_T6_SLOTS;
+}
+
+/* slot_used - is the slot at pos taken */
+static bool slot_used(const struct xdp_priv *p, const struct tpos *pos)
+{
+	if (pos->family == AF_INET)
+		return __atomic_load_n(&p->t4[pos->b].s[pos->j].key,
+				       __ATOMIC_RELAXED) != 0;
+	return __atomic_load_n(&p->t6[pos->b].s[pos->j].flags,
+			       __ATOMIC_RELAXED) != 0;
+}
+
+/* slot_is - does the slot at pos hold c */
+static bool slot_is(const struct xdp_priv *p, const struct tpos *pos,
+		    const struct cidr *c)
+{
+	__u64 hi, lo;
+
+	if (pos->family == AF_INET) {
+		__u64 k = p->t4[pos->b].s[pos->j].key;
+
+		return k && (__u32)k == host4(c) &&
+		       MX_E_PLEN((__u32)(k >> 32)) == c->plen;
+	}
+	words6(c, &hi, &lo);
+	return p->t6[pos->b].s[pos->j].flags &&
+	       MX_E_PLEN(p->t6[pos->b].s[pos->j].flags) == c->plen &&
+	       p->t6[pos->b].s[pos->j].hi == hi &&
+	       p->t6[pos->b].s[pos->j].lo == lo;
+}
+
+/* xdp_tab_get - the entry in the slot at pos: its net and id */
+bool xdp_tab_get(struct xdp_priv *p, const struct tpos *pos, struct cidr *c,
+		 __u32 *id)
+{
+	memset(c, 0, sizeof(*c));
+	c->family = pos->family;
+	if (pos->family == AF_INET) {
+		const struct mx_slot4 *s = &p->t4[pos->b].s[pos->j];
+		__u32 a;
+
+		if (!s->key)
+			return false;
+		a = htonl((__u32)s->key);
+		memcpy(c->addr, &a, 4);
+		c->plen = (__u8)MX_E_PLEN((__u32)(s->key >> 32));
+		*id = s->id;
+		return true;
+	} else {
+		const struct mx_slot6 *s = &p->t6[pos->b].s[pos->j];
+
+		if (!s->flags)
+			return false;
+		memcpy(c->addr, &s->hi, 8);
+		memcpy(c->addr + 8, &s->lo, 8);
+		c->plen = (__u8)MX_E_PLEN(s->flags);
+		*id = s->id;
+		return true;
+	}
+}
+
+/* xdp_tab_find - the slot holding c */
+bool xdp_tab_find(struct xdp_priv *p, const struct cidr *c, struct tpos *pos)
+{
+	__u32 b[2], i, j;
+
+	buckets(p, c, b);
+	pos->family = c->family;
+	for (i = 0; i < 2; i++) {
+		pos->b = b[i];
+		for (j = 0; j < nslots(c->family); j++) {
+			pos->j = j;
+			if (slot_is(p, pos, c))
+				return true;
+		}
+	}
+	return false;
+}
+
+void xdp_tab_prefetch(struct xdp_priv *p, const struct cidr *c)
+{
+	__u32 b[2];
+
+	buckets(p, c, b);
+	if (c->family == AF_INET) {
+		__builtin_prefetch(&p->t4[b[0]]);
+		__builtin_prefetch(&p->t4[b[1]]);
+	} else {
+		__builtin_prefetch(&p->t6[b[0]]);
+		__builtin_prefetch(&p->t6[b[1]]);
+	}
+}
+
+struct mx_ctr *xdp_tab_ctr(struct xdp_priv *p, const struct tpos *pos,
+			   unsigned int cpu)
+{
+	if (pos->family == AF_INET)
+		return &p->c4[(size_t)cpu * p->cfg.nb4 + pos->b].c[pos->j];
+	return &p->c6[(size_t)cpu * p->cfg.nb6 + pos->b].c[pos->j];
+}
+
+void xdp_tab_zero_ctr(struct xdp_priv *p, const struct tpos *pos)
+{
+	unsigned int cpu;
+
+	for (cpu = 0; cpu < p->ncpus; cpu++)
+		memset(xdp_tab_ctr(p, pos, cpu), 0, sizeof(struct mx_ctr));
+}
+
+/* ctr_nonzero - has any CPU counted into the slot at pos */
+static bool ctr_nonzero(struct xdp_priv *p, const struct tpos *pos)
+{
+	unsigned int cpu;
+
+	for (cpu = 0; cpu < p->ncpus; cpu++) {
+		const struct mx_ctr *x = xdp_tab_ctr(p, pos, cpu);
+
+		if (x->pk || x->by)
+			return true;
+	}
+	return false;
+}
+
+static struct mx_ctr *ctr_save(struct xdp_priv *p, const struct tpos *pos)
+{
+	struct mx_ctr *v = xcalloc(p->ncpus, sizeof(*v));
+	unsigned int cpu;
+
+	for (cpu = 0; cpu < p->ncpus; cpu++)
+		v[cpu] = *xdp_tab_ctr(p, pos, cpu);
+	return v;
+}
+
+static void ctr_restore(struct xdp_priv *p, const struct tpos *pos,
+			const struct mx_ctr *v)
+{
+	unsigned int cpu;
+
+	for (cpu = 0; cpu < p->ncpus; cpu++)
+		*xdp_tab_ctr(p, pos, cpu) = v ? v[cpu] : (struct mx_ctr){0, 0};
 }
 
 /*
- * xdp_t4_free - a free slot for c in the less loaded of its two buckets (two
- * choices keep the fullest bucket near half full at half load)
+ * ctr_move_begin, ctr_move_end - the counters of slot from go to slot to
+ * (whose own are dropped): copied before to's key is published, and what
+ * the program counted into from meanwhile added once from's key is gone.
  */
-__u64 *xdp_t4_free(struct xdp_priv *p, const struct cidr *c)
+static void ctr_move_begin(struct xdp_priv *p, const struct tpos *from,
+			   const struct tpos *to)
 {
-	__u32 a = host4(c), mask = p->cfg.nb4 - 1, b[2], i, j, used[2];
+	unsigned int cpu;
 
-	b[0] = mx_t4_b1(a, c->plen, mask);
-	b[1] = mx_t4_b2(a, c->plen, mask);
-	for (i = 0; i < 2; i++)
-		for (j = 0, used[i] = 0; j < MX_T4_SLOTS; j++)
-			used[i] += p->t4[b[i]].slot[j] != 0;
-	i = used[1] < used[0];
-	for (j = 0; j < MX_T4_SLOTS; j++)
-		if (!p->t4[b[i]].slot[j])
-			return &p->t4[b[i]].slot[j];
-	return NULL;
+	for (cpu = 0; cpu < p->ncpus; cpu++)
+		*xdp_tab_ctr(p, to, cpu) = *xdp_tab_ctr(p, from, cpu);
 }
 
-/* xdp_t4_store - one atomic store the program sees whole; logged for undo */
-void xdp_t4_store(struct t4_log *log, __u64 *slot, __u64 v)
+static void ctr_move_end(struct xdp_priv *p, const struct tpos *from,
+			 const struct tpos *to, const struct mx_ctr *copied)
 {
-	if (log) {
-		if (log->n == log->alloc) {
-			log->alloc = log->alloc ? log->alloc * 2 : 1024;
-			log->v =
-			    xreallocarray(log->v, log->alloc, sizeof(*log->v));
+	unsigned int cpu;
+
+	for (cpu = 0; cpu < p->ncpus; cpu++) {
+		struct mx_ctr *f = xdp_tab_ctr(p, from, cpu),
+			      *t = xdp_tab_ctr(p, to, cpu), x = *f;
+		__u64 dp = (x.pk - copied[cpu].pk) & MX_CTR_MASK,
+		      db = (x.by - copied[cpu].by) & MX_CTR_MASK;
+
+		if (dp || db) {
+			t->pk = ((t->pk + dp) & MX_CTR_MASK) |
+				(x.pk & ~MX_CTR_MASK);
+			t->by = ((t->by + db) & MX_CTR_MASK) |
+				(x.by & ~MX_CTR_MASK);
 		}
-		log->v[log->n].slot = slot;
-		log->v[log->n].old = *slot;
-		log->n++;
-	}
-	__atomic_store_n(slot, v, __ATOMIC_RELEASE);
-}
-
-void xdp_t4_undo(struct t4_log *log)
-{
-	while (log->n > 0) {
-		log->n--;
-		xdp_t4_store(NULL, log->v[log->n].slot, log->v[log->n].old);
+		memset(f, 0, sizeof(*f));
 	}
 }
 
-__u64 xdp_t4_slot(const struct cidr *c, const struct mx_meta *m, __u32 id)
+/* log_push - a record for the undo log; NULL without a log */
+static struct tab_rec *log_push(struct tab_log *log)
 {
-	__u32 meta = c->plen | id << 8;
+	struct tab_rec *r;
+
+	if (!log)
+		return NULL;
+	if (log->n == log->alloc) {
+		log->alloc = log->alloc ? log->alloc * 2 : 1024;
+		log->v = xreallocarray(log->v, log->alloc, sizeof(*log->v));
+	}
+	r = &log->v[log->n++];
+	memset(r, 0, sizeof(*r));
+	return r;
+}
+
+/*
+ * slot_store - put raw slot contents at pos, in the order the program
+ * needs: a key is published last (and withdrawn first), with one atomic
+ * store, so the program never matches a key with another's flags.
+ */
+static void slot_store4(struct mx_slot4 *d, const struct mx_slot4 *v)
+{
+	if (!v->key) {
+		__atomic_store_n(&d->key, 0, __ATOMIC_RELEASE);
+		return;
+	}
+	if (d->key && ((__u32)d->key != (__u32)v->key ||
+		       MX_E_PLEN((__u32)(d->key >> 32)) !=
+			   MX_E_PLEN((__u32)(v->key >> 32))))
+		__atomic_store_n(&d->key, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&d->exp, v->exp, __ATOMIC_RELAXED);
+	__atomic_store_n(&d->id, v->id, __ATOMIC_RELAXED);
+	__atomic_store_n(&d->key, v->key, __ATOMIC_RELEASE);
+}
+
+static void slot_store6(struct mx_slot6 *d, const struct mx_slot6 *v)
+{
+	bool same = d->flags && MX_E_PLEN(d->flags) == MX_E_PLEN(v->flags) &&
+		    d->hi == v->hi && d->lo == v->lo;
+
+	if (!v->flags || !same)
+		__atomic_store_n(&d->flags, 0, __ATOMIC_RELEASE);
+	if (!v->flags)
+		return;
+	if (!same) {
+		__atomic_store_n(&d->hi, v->hi, __ATOMIC_RELAXED);
+		__atomic_store_n(&d->lo, v->lo, __ATOMIC_RELAXED);
+	}
+	__atomic_store_n(&d->exp, v->exp, __ATOMIC_RELAXED);
+	__atomic_store_n(&d->id, v->id, __ATOMIC_RELAXED);
+	__atomic_store_n(&d->flags, v->flags, __ATOMIC_RELEASE);
+}
+
+static void slot_put(struct xdp_priv *p, const struct tpos *pos,
+		     const struct tab_rec *v)
+{
+	if (pos->family == AF_INET)
+		slot_store4(&p->t4[pos->b].s[pos->j], &v->old.s4);
+	else
+		slot_store6(&p->t6[pos->b].s[pos->j], &v->old.s6);
+}
+
+/* slot_read - the raw contents at pos, into r->old */
+static void slot_read(struct xdp_priv *p, const struct tpos *pos,
+		      struct tab_rec *r)
+{
+	if (pos->family == AF_INET)
+		r->old.s4 = p->t4[pos->b].s[pos->j];
+	else
+		r->old.s6 = p->t6[pos->b].s[pos->j];
+}
+
+/*
+ * xdp_tab_write - entry c (metadata m, id) into the slot at pos: a slot that
+ * held another entry, or a free one, gets c with zero counters (counters
+ * left there are kept in the log for an undo); the slot of c itself is
+ * updated in place, counters kept.
+ */
+void xdp_tab_write(struct xdp_priv *p, struct tab_log *log,
+		   const struct tpos *pos, const struct cidr *c,
+		   const struct mx_meta *m, __u32 id)
+{
+	struct tab_rec *r = log_push(log), v;
+	__u32 flags = c->plen, exp = xdp_ts_of_unix(p, m->expires);
 
 	if (m->action == MX_VAL_ALLOW)
-		meta |= MX_T4_ALLOW;
+		flags |= MX_E_ALLOW;
 	if (m->observe)
-		meta |= MX_T4_OBSERVE;
-	return (__u64)meta << 32 | host4(c);
+		flags |= MX_E_OBSERVE;
+	if (r) {
+		r->pos = *pos;
+		slot_read(p, pos, r);
+	}
+	if (!slot_is(p, pos, c) && ctr_nonzero(p, pos)) {
+		/* a new entry starts from zero */
+		if (r)
+			r->ctr = ctr_save(p, pos);
+		xdp_tab_zero_ctr(p, pos);
+	}
+	memset(&v, 0, sizeof(v));
+	if (c->family == AF_INET) {
+		v.old.s4.key = (__u64)flags << 32 | host4(c);
+		v.old.s4.exp = exp;
+		v.old.s4.id = id;
+	} else {
+		words6(c, &v.old.s6.hi, &v.old.s6.lo);
+		v.old.s6.flags = flags;
+		v.old.s6.exp = exp;
+		v.old.s6.id = id;
+	}
+	slot_put(p, pos, &v);
 }
 
-void xdp_key6_of(const struct cidr *c, struct mx_key6 *k)
+/* xdp_tab_clear - free the slot at pos (its counters stay, for undo) */
+void xdp_tab_clear(struct xdp_priv *p, struct tab_log *log,
+		   const struct tpos *pos)
 {
-	memset(k, 0, sizeof(*k));
-	k->plen = c->plen;
-	memcpy(k->addr, c->addr, 16);
+	struct tab_rec *r = log_push(log), v;
+
+	if (r) {
+		r->pos = *pos;
+		slot_read(p, pos, r);
+	}
+	memset(&v, 0, sizeof(v));
+	slot_put(p, pos, &v);
 }
 
-void xdp_val_of(const struct mx_meta *m, __u32 id, struct mx_val *v)
+/* slot_move - the entry at from to the free slot to, with its counters */
+static void slot_move(struct xdp_priv *p, const struct tpos *from,
+		      const struct tpos *to)
 {
-	memset(v, 0, sizeof(*v));
-	v->id = id;
-	v->action = m->action;
-	v->flags = m->observe ? MX_VAL_OBSERVE : 0;
+	struct mx_ctr *copied;
+	struct tab_rec v;
+
+	ctr_move_begin(p, from, to);
+	copied = ctr_save(p, to);
+	slot_read(p, from, &v);
+	slot_put(p, to, &v);
+	memset(&v, 0, sizeof(v));
+	slot_put(p, from, &v);
+	ctr_move_end(p, from, to, copied);
+	free(copied);
+}
+
+/* free_in - a free slot of bucket b, or -1 */
+static int free_in(struct xdp_priv *p, __u8 family, __u32 b)
+{
+	struct tpos pos = {family, b, 0};
+
+	for (pos.j = 0; pos.j < nslots(family); pos.j++)
+		if (!slot_used(p, &pos))
+			return (int)pos.j;
+	return -1;
+}
+
+static __u32 used_in(struct xdp_priv *p, __u8 family, __u32 b)
+{
+	struct tpos pos = {family, b, 0};
+	__u32 n = 0;
+
+	for (pos.j = 0; pos.j < nslots(family); pos.j++)
+		n += slot_used(p, &pos);
+	return n;
+}
+
+/*
+ * xdp_tab_place - a free slot for c: in the less loaded of its two
+ * buckets, or, both full, made by moving one of their entries to its
+ * other bucket (one cuckoo step, logged so an undo moves it back).
+ * -ENOSPC when no step frees one: the table is too full.
+ */
+int xdp_tab_place(struct xdp_priv *p, struct tab_log *log, const struct cidr *c,
+		  struct tpos *pos)
+{
+	__u32 b[2], alt[2], i, u0, u1;
+	struct tpos from, to;
+	struct tab_rec *r;
+	struct cidr o;
+	__u32 oid;
+	int j;
+
+	buckets(p, c, b);
+	pos->family = c->family;
+	u0 = used_in(p, c->family, b[0]);
+	u1 = used_in(p, c->family, b[1]);
+	pos->b = u1 < u0 ? b[1] : b[0];
+	j = free_in(p, c->family, pos->b);
+	if (j >= 0) {
+		pos->j = (__u32)j;
+		return 0;
+	}
+	for (i = 0; i < 2; i++) {
+		from.family = c->family;
+		from.b = b[i];
+		for (from.j = 0; from.j < nslots(c->family); from.j++) {
+			if (!xdp_tab_get(p, &from, &o, &oid))
+				continue;
+			buckets(p, &o, alt);
+			to.family = c->family;
+			to.b = alt[0] == from.b ? alt[1] : alt[0];
+			if (to.b == from.b)
+				continue;
+			j = free_in(p, c->family, to.b);
+			if (j < 0)
+				continue;
+			to.j = (__u32)j;
+			r = log_push(log);
+			if (r) {
+				r->move = true;
+				r->from = from;
+				r->pos = to;
+			}
+			slot_move(p, &from, &to);
+			*pos = from;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+/* xdp_tab_undo - put every slot the log changed back, newest first */
+void xdp_tab_undo(struct xdp_priv *p, struct tab_log *log)
+{
+	struct tab_rec *r;
+
+	while (log->n > 0) {
+		r = &log->v[--log->n];
+		if (r->move) {
+			slot_move(p, &r->pos, &r->from);
+			continue;
+		}
+		slot_put(p, &r->pos, r);
+		if (r->ctr)
+			ctr_restore(p, &r->pos, r->ctr);
+		free(r->ctr);
+		r->ctr = NULL;
+	}
+}
+
+void xdp_tab_log_free(struct tab_log *log)
+{
+	size_t i;
+
+	for (i = 0; i < log->n; i++)
+		free(log->v[i].ctr);
+	free(log->v);
+	memset(log, 0, sizeof(*log));
 }
 
 /* xdp_tagset_find - the tagset holding tags, making one; 0 for none */
@@ -477,10 +892,10 @@ __u32 xdp_ctl_stale_weight(const struct cidr *c)
 {
 	if (c->family == AF_INET)
 		return (c->plen >= 24 ? 1 : 1U << (24 - c->plen)) + 1;
-	if (c->plen >= 32)
-		return 1;
+	if (c->plen >= MX_BM6_PLEN)
+		return 2;
 	if (c->plen >= MX_BM6_MIN_PLEN)
-		return 1U << (32 - c->plen);
+		return (1U << (MX_BM6_PLEN - c->plen)) + 1;
 	/* it turned the IPv6 summary off: rebuild to turn it on again */
 	return CTL_STALE_MAX;
 }
@@ -497,38 +912,9 @@ static void bm_set_range(__u64 *bm, __u32 first, __u32 count)
 		bm[b / 64] |= 1ULL << (b & 63), b++;
 }
 
-/*
- * sum_set - set the summary bits of entry c in bm4/bl4 (IPv4) or bm6
- * (IPv6); *bm6_off: c is too short for the IPv6 summary. Plain stores:
- * for the published maps, see sum_publish_entry().
- */
-static void sum_set(__u64 *bm4, __u64 *bl4, __u64 *bm6, const struct cidr *c,
-		    bool *bm6_off)
+static void bm_set_bit(__u64 *bm, __u32 bit)
 {
-	__u32 a, hi, i, n, w[4];
-
-	if (c->family == AF_INET) {
-		a = host4(c);
-		bm_set_range(bl4, mx_bl4_bit(a, c->plen), 1);
-		if (c->plen >= 24)
-			bm_set_range(bm4, mx_bm4_bit(a), 1);
-		else
-			bm_set_range(bm4, mx_bm4_bit(a), 1U << (24 - c->plen));
-		return;
-	}
-	memcpy(w, c->addr, 16);
-	bm_set_range(bl4, mx_bl6_bit(w, c->plen), 1);
-	memcpy(&hi, c->addr, 4);
-	hi = ntohl(hi);
-	if (c->plen >= 32) {
-		bm_set_range(bm6, mx_bm6_bit(hi), 1);
-	} else if (c->plen >= MX_BM6_MIN_PLEN) {
-		n = 1U << (32 - c->plen);
-		for (i = 0; i < n; i++)
-			bm_set_range(bm6, mx_bm6_bit(hi + i), 1);
-	} else {
-		*bm6_off = true;
-	}
+	bm[bit / 64] |= 1ULL << (bit & 63);
 }
 
 /* bm_publish_bit - set one bit of a published summary with one store */
@@ -541,6 +927,57 @@ static void bm_publish_bit(__u64 *bm, __u32 bit)
 }
 
 /*
+ * sum6 - set, with set(), the Bloom filter bit of IPv6 entry c and its bits
+ * in the IPv6 summary (one per /48 it covers); false when c is too short
+ * for the summary, which must then say "maybe" for every source.
+ */
+static bool sum6(const struct cidr *c, __u64 *bm6, __u64 *bl,
+		 void (*set)(__u64 *, __u32))
+{
+	__u64 hi, lo, hh, m48 = htobe64(~0ULL << (64 - MX_BM6_PLEN));
+	__u32 i, n;
+
+	words6(c, &hi, &lo);
+	set(bl, mx_bl6_bit(mx_h6(hi, lo, c->plen)));
+	if (c->plen >= MX_BM6_PLEN) {
+		set(bm6, mx_bm6_bit(hi, m48));
+		return true;
+	}
+	if (c->plen < MX_BM6_MIN_PLEN)
+		return false;
+	hh = be64toh(hi);
+	n = 1U << (MX_BM6_PLEN - c->plen);
+	for (i = 0; i < n; i++)
+		set(bm6,
+		    mx_bm6_bit(htobe64(hh + ((__u64)i << (64 - MX_BM6_PLEN))),
+			       m48));
+	return true;
+}
+
+/*
+ * sum_set - set the summary bits of entry c in bm4/bl (IPv4) or bm6/bl
+ * (IPv6); *bm6_off: c is too short for the IPv6 summary. Plain stores:
+ * for the published maps, see sum_publish_entry().
+ */
+static void sum_set(__u64 *bm4, __u64 *bl, __u64 *bm6, const struct cidr *c,
+		    bool *bm6_off)
+{
+	__u32 a;
+
+	if (c->family == AF_INET) {
+		a = host4(c);
+		bm_set_bit(bl, mx_bl4_bit(a, c->plen));
+		if (c->plen >= 24)
+			bm_set_range(bm4, mx_bm4_bit(a), 1);
+		else
+			bm_set_range(bm4, mx_bm4_bit(a), 1U << (24 - c->plen));
+		return;
+	}
+	if (!sum6(c, bm6, bl, bm_set_bit))
+		*bm6_off = true;
+}
+
+/*
  * sum_publish_entry - set the bits of entry c in the published summaries,
  * each word with one atomic store (only the controller writes them, under
  * the lock); *bm6_off as for sum_set(). For a short IPv4 netblock that is
@@ -549,11 +986,11 @@ static void bm_publish_bit(__u64 *bm, __u32 bit)
 static void sum_publish_entry(struct xdp_priv *p, const struct cidr *c,
 			      bool *bm6_off)
 {
-	__u32 a, hi, i, n, b, end, w[4];
+	__u32 a, b, end;
 
 	if (c->family == AF_INET) {
 		a = host4(c);
-		bm_publish_bit(p->bl4, mx_bl4_bit(a, c->plen));
+		bm_publish_bit(p->bl, mx_bl4_bit(a, c->plen));
 		b = mx_bm4_bit(a);
 		end = b + (c->plen >= 24 ? 1 : 1U << (24 - c->plen));
 		while (b < end && (b & 63))
@@ -566,19 +1003,8 @@ static void sum_publish_entry(struct xdp_priv *p, const struct cidr *c,
 			bm_publish_bit(p->bm4, b++);
 		return;
 	}
-	memcpy(w, c->addr, 16);
-	bm_publish_bit(p->bl4, mx_bl6_bit(w, c->plen));
-	memcpy(&hi, c->addr, 4);
-	hi = ntohl(hi);
-	if (c->plen >= 32) {
-		bm_publish_bit(p->bm6, mx_bm6_bit(hi));
-	} else if (c->plen >= MX_BM6_MIN_PLEN) {
-		n = 1U << (32 - c->plen);
-		for (i = 0; i < n; i++)
-			bm_publish_bit(p->bm6, mx_bm6_bit(hi + i));
-	} else {
+	if (!sum6(c, p->bm6, p->bl, bm_publish_bit))
 		*bm6_off = true;
-	}
 }
 
 /* plens_insert - put plen into a longest-first list of n lengths */
@@ -611,7 +1037,7 @@ static void plens_insert(__u8 *list, __u32 *n, __u32 max, __u8 plen)
 int xdp_summaries_rebuild(struct xdp_priv *p)
 {
 	__u64 *bm4 = xcalloc(MX_BM_WORDS, 8), *bm6 = xcalloc(MX_BM_WORDS, 8);
-	__u64 *bl4 = xcalloc(MX_BM_WORDS, 8), *used = NULL;
+	__u64 *bl = xcalloc(MX_BM_WORDS, 8), *used = NULL;
 	__u32 cnt4[33] = {0}, cnt6[129] = {0}, id, i, n, nw = 0;
 	const struct mx_meta *m;
 	struct mx_cfg cfg;
@@ -634,7 +1060,7 @@ int xdp_summaries_rebuild(struct xdp_priv *p)
 			cnt6[m->plen]++;
 		if (used)
 			used[id / 64] |= 1ULL << (id & 63);
-		sum_set(bm4, bl4, bm6, &c, &bm6_off);
+		sum_set(bm4, bl, bm6, &c, &bm6_off);
 	}
 	/* publish the bits: whole 64-bit words, each store atomic */
 	for (i = 0; i < MX_BM_WORDS; i++) {
@@ -642,12 +1068,12 @@ int xdp_summaries_rebuild(struct xdp_priv *p)
 			__atomic_store_n(&p->bm4[i], bm4[i], __ATOMIC_RELEASE);
 		if (p->bm6[i] != bm6[i])
 			__atomic_store_n(&p->bm6[i], bm6[i], __ATOMIC_RELEASE);
-		if (p->bl4[i] != bl4[i])
-			__atomic_store_n(&p->bl4[i], bl4[i], __ATOMIC_RELEASE);
+		if (p->bl[i] != bl[i])
+			__atomic_store_n(&p->bl[i], bl[i], __ATOMIC_RELEASE);
 	}
 	free(bm4);
 	free(bm6);
-	free(bl4);
+	free(bl);
 	if (used) {
 		__u64 n4 = 0, n6 = 0;
 
@@ -685,9 +1111,8 @@ int xdp_summaries_rebuild(struct xdp_priv *p)
 		cfg.flags |= MX_CFG_BM6_OFF;
 	else
 		cfg.flags &= ~MX_CFG_BM6_OFF;
-	/* the tables agree with mx_meta again; mx_bl4 has every IPv6 bit */
+	/* the tables agree with mx_meta again */
 	cfg.flags &= ~MX_CFG_DIRTY;
-	cfg.flags |= MX_CFG_BL6;
 	err = xdp_write_cfg(p, &cfg);
 	if (!err)
 		p->cfg = cfg;

@@ -16,9 +16,7 @@
  * Tables of 0, 1k, 100k and 1M entries: IPv4 hosts, IPv4 netblocks of
  * /16 to /28, IPv6 hosts (a tenth) and netblocks of /48 to /64 (mostly
  * /48); loaded with the real backend apply(), whose time is
- * reported too; the reference gets the same. BENCH_NO_BL6=1 in the
- * environment: IPv6 probes without the per-length filter (MX_CFG_BL6
- * cleared), for an A/B of it.
+ * reported too; the reference gets the same.
  *
  * veth: with the largest table, packets per second that one CPU drops
  * on a veth pair in a namespace of our own: bench_gen makes the frames
@@ -521,15 +519,6 @@ static int bench_size(size_t n, struct mxbench_bpf *bs, bool last)
 		       "%.2f s CPU (pin dir setup %.2f s)\n",
 		       n, tm.hosts4, tm.nets4, tm.hosts6, tm.nets6,
 		       now_s() - ta, cpu_s() - ca, t1 - t0);
-	}
-	if (getenv("BENCH_NO_BL6")) { /* A/B: IPv6 probes without the filter */
-		struct mx_cfg cfg;
-		__u32 zero = 0;
-
-		if (!bpf_map_lookup_elem(h.cfg_fd, &zero, &cfg)) {
-			cfg.flags &= ~MX_CFG_BL6;
-			bpf_map_update_elem(h.cfg_fd, &zero, &cfg, BPF_ANY);
-		}
 	}
 	ref = ref_load(e, n);
 	free(e);

@@ -104,7 +104,6 @@ static void tcp_part(const struct rm_table *t, const uint8_t *f, size_t len,
 		set(r, RM_PASS, "SYN to a port outside the set");
 		return;
 	}
-	r->seen = true;
 	k = rm_lookup(t, r->family, r->src);
 	r->entry = k;
 	if (k < 0) {
@@ -114,15 +113,14 @@ static void tcp_part(const struct rm_table *t, const uint8_t *f, size_t len,
 	} else if (t->observe || t->e[k].observe) {
 		set(r, RM_OBSERVE, "SMTP SYN, drop entry, observe mode");
 	} else {
-		r->seen = false;
 		set(r, RM_DROP, "SMTP SYN, drop entry");
 	}
 }
 
 /*
  * frag_rule - a TCP fragment that cannot prove it is not an SMTP SYN:
- * from a source with an entry it counts to that entry (not as a SYN, not
- * recorded as seen) and is dropped, allowed or observed as a SYN would
+ * from a source with an entry it counts to that entry (not as a SYN) and
+ * is dropped, allowed or observed as a SYN would
  * be; from an unlisted source it keeps the class it had on its face.
  */
 static void frag_rule(const struct rm_table *t, struct rm_result *r)
@@ -133,7 +131,6 @@ static void frag_rule(const struct rm_table *t, struct rm_result *r)
 		return;
 	r->entry = k;
 	r->frag = true;
-	r->seen = false;
 	if (t->e[k].action == RM_ACT_ALLOW)
 		set(r, RM_ALLOW, "TCP fragment, allow entry");
 	else if (t->observe || t->e[k].observe)

@@ -24,8 +24,7 @@
  *    source is looked up by longest prefix over the entries of its family;
  *    `allow` passes (counted), `drop` drops unless observe (global or per
  *    entry) makes it pass (counted). Entry counters add one packet and the
- *    declared IP length in bytes. A passing SMTP SYN (miss, allow,
- *    observe) is recorded as seen on the wire.
+ *    declared IP length in bytes.
  *  - Fragments (RFC 1858): an IPv4 fragment with a non-zero offset of a
  *    TCP datagram, an IPv6 fragment with a non-zero offset whatever its
  *    next header (reassembly takes the first fragment's), and a first
@@ -34,7 +33,7 @@
  *    prove they are not an SMTP SYN. From a source with an entry, such a
  *    fragment counts to the longest entry (packets, IP bytes) and is
  *    dropped, allowed or observed as a SYN would be, without counting as
- *    an SMTP SYN or being recorded as seen; from an unlisted source it
+ *    an SMTP SYN; from an unlisted source it
  *    keeps the class it has on its face.
  */
 #ifndef MXWALL_REFMODEL_H
@@ -80,7 +79,6 @@ struct rm_result {
 	uint32_t iplen;	 /* declared IP length (bytes counted) */
 	int family;	 /* of an SMTP SYN: 4 or 6 */
 	uint8_t src[16]; /* its source, network order */
-	bool seen;	 /* recorded in the seen record */
 	bool frag;	 /* a fragment taken for a possible SYN: not a "syn" */
 	const char *why; /* the rule that decided, for reproducers */
 };

@@ -16,10 +16,10 @@
  *    extension chains, TCP options, flags, ports, sources in and just
  *    outside the entries), the same with random byte mutations or cut at a
  *    random length, and random bytes behind a random ethertype.
- * After every frame: the XDP action, every global counter, the packets and
- * bytes of every entry and, for a passing SMTP SYN, the seen record must
- * be what the model says. A disagreement fails and the frame is written as
- * a hex reproducer to build/pktfuzz-fail-SEED-N.hex (replay it with
+ * After every frame: the XDP action, every global counter, and the packets
+ * and bytes of every entry must be what the model says. A disagreement fails
+ * and the frame is written as a hex reproducer to build/pktfuzz-fail-SEED-N.hex
+ * (replay it with
  * --replay FILE). The run has three phases with different port sets,
  * observe modes and tables (entries added and removed in between).
  *
@@ -119,11 +119,15 @@ static uint64_t mpk[NT], mby[NT];
 
 /* the program's maps, read directly (layouts: mxwall_shared.h) */
 static int stats_fd = -1;
-static struct mx_ctr *ctr_map;
+static struct mx_bkt4 *t4_map;
+static struct mx_bkt6 *t6_map;
+static struct mx_cline4 *c4_map;
+static struct mx_cline6 *c6_map;
 static struct mx_meta *meta_map;
-static size_t ctr_len, meta_len;
-static unsigned int ncpus, cap;
-static uint32_t ids[NT];
+static size_t t4_len, t6_len, c4_len, c6_len, meta_len;
+static unsigned int ncpus, cap, nb4, nb6;
+/* where each present entry is: its bucket and slot in its family's table */
+static uint32_t bkt[NT], slot[NT];
 
 static uint64_t seed, npackets, nfail, nsaved;
 static uint64_t nclass[RM_NCLASS], nfrag;
@@ -165,40 +169,107 @@ static size_t round_page(size_t n)
 	return (n + page - 1) / page * page;
 }
 
+static void *map_mmap(struct bpf_map *m, size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ, MAP_SHARED, bpf_map__fd(m), 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
 static int maps_open(void)
 {
 	struct mx_cfg cfg;
 	__u32 zero = 0;
-	int fd;
 
 	if (bpf_map_lookup_elem(H.cfg_fd, &zero, &cfg))
 		return -errno;
 	cap = cfg.cap;
 	ncpus = cfg.ncpus;
+	nb4 = cfg.nb4;
+	nb6 = cfg.nb6;
 	stats_fd = bpf_map__fd(H.skel->maps.mx_stats);
-	fd = bpf_map__fd(H.skel->maps.mx_ctr);
-	ctr_len = round_page(sizeof(struct mx_ctr) * (size_t)cap * ncpus);
-	ctr_map = mmap(NULL, ctr_len, PROT_READ, MAP_SHARED, fd, 0);
-	fd = bpf_map__fd(H.skel->maps.mx_meta);
+	t4_len = round_page(sizeof(struct mx_bkt4) * (size_t)nb4);
+	t6_len = round_page(sizeof(struct mx_bkt6) * (size_t)nb6);
+	c4_len = round_page(sizeof(struct mx_cline4) * (size_t)nb4 * ncpus);
+	c6_len = round_page(sizeof(struct mx_cline6) * (size_t)nb6 * ncpus);
 	meta_len = round_page(sizeof(struct mx_meta) * (size_t)cap);
-	meta_map = mmap(NULL, meta_len, PROT_READ, MAP_SHARED, fd, 0);
-	if (ctr_map == MAP_FAILED || meta_map == MAP_FAILED) {
-		ctr_map = NULL;
-		meta_map = NULL;
+	t4_map = map_mmap(H.skel->maps.mx_t4, t4_len);
+	t6_map = map_mmap(H.skel->maps.mx_t6, t6_len);
+	c4_map = map_mmap(H.skel->maps.mx_c4, c4_len);
+	c6_map = map_mmap(H.skel->maps.mx_c6, c6_len);
+	meta_map = map_mmap(H.skel->maps.mx_meta, meta_len);
+	if (!t4_map || !t6_map || !c4_map || !c6_map || !meta_map)
 		return -errno;
-	}
 	return 0;
 }
 
 static void maps_close(void)
 {
-	if (ctr_map)
-		munmap(ctr_map, ctr_len);
+	if (t4_map)
+		munmap(t4_map, t4_len);
+	if (t6_map)
+		munmap(t6_map, t6_len);
+	if (c4_map)
+		munmap(c4_map, c4_len);
+	if (c6_map)
+		munmap(c6_map, c6_len);
 	if (meta_map)
 		munmap(meta_map, meta_len);
 }
 
-/* find_ids - the id of every present entry, from the metadata array */
+/* find_slot4, find_slot6 - entry i in its table, the program's way */
+static int find_slot4(unsigned int i)
+{
+	__u32 a, b[2], k, j;
+
+	memcpy(&a, ments[i].addr, 4);
+	a = ntohl(a);
+	b[0] = mx_t4_b1(a, ments[i].plen, nb4 - 1);
+	b[1] = mx_t4_b2(a, ments[i].plen, nb4 - 1);
+	for (k = 0; k < 2; k++) {
+		for (j = 0; j < MX_T4_SLOTS; j++) {
+			__u64 key = t4_map[b[k]].s[j].key;
+
+			if ((__u32)key == a && MX_E_PLEN((__u32)(key >> 32)) ==
+						   (__u32)ments[i].plen) {
+				bkt[i] = b[k];
+				slot[i] = j;
+				return 0;
+			}
+		}
+	}
+	return -ENOENT;
+}
+
+static int find_slot6(unsigned int i)
+{
+	__u64 hi, lo, h;
+	__u32 b[2], k, j;
+
+	memcpy(&hi, ments[i].addr, 8);
+	memcpy(&lo, ments[i].addr + 8, 8);
+	h = mx_h6(hi, lo, ments[i].plen);
+	b[0] = mx_t6_b1(h, nb6 - 1);
+	b[1] = mx_t6_b2(h, nb6 - 1);
+	for (k = 0; k < 2; k++) {
+		for (j = 0; j < MX_T6_SLOTS; j++) {
+			const struct mx_slot6 *s = &t6_map[b[k]].s[j];
+
+			if (MX_E_PLEN(s->flags) == (__u32)ments[i].plen &&
+			    s->hi == hi && s->lo == lo) {
+				bkt[i] = b[k];
+				slot[i] = j;
+				return 0;
+			}
+		}
+	}
+	return -ENOENT;
+}
+
+/*
+ * find_ids - where every present entry is: in mx_meta (the controller's
+ * record) and in its table, found as the program finds it
+ */
 static int find_ids(void)
 {
 	unsigned int i, id;
@@ -220,7 +291,11 @@ static int find_ids(void)
 			       tents[i].net);
 			return -ENOENT;
 		}
-		ids[i] = id;
+		if (ments[i].family == 4 ? find_slot4(i) : find_slot6(i)) {
+			printf("FAIL - entry %s is not in its table\n",
+			       tents[i].net);
+			return -ENOENT;
+		}
 	}
 	return 0;
 }
@@ -253,10 +328,13 @@ static void entry_ctr(unsigned int i, uint64_t *pk, uint64_t *by)
 	*pk = 0;
 	*by = 0;
 	for (c = 0; c < ncpus; c++) {
-		const struct mx_ctr *x = &ctr_map[(size_t)c * cap + ids[i]];
+		const struct mx_ctr *x =
+		    ments[i].family == 4
+			? &c4_map[(size_t)c * nb4 + bkt[i]].c[slot[i]]
+			: &c6_map[(size_t)c * nb6 + bkt[i]].c[slot[i]];
 
-		*pk += __atomic_load_n(&x->packets, __ATOMIC_RELAXED);
-		*by += __atomic_load_n(&x->bytes, __ATOMIC_RELAXED);
+		*pk += mx_ctr_packets(x);
+		*by += mx_ctr_bytes(x);
 	}
 }
 
@@ -481,18 +559,6 @@ static int check_frame(const uint8_t *f, size_t len, const char *kind)
 				 (unsigned long long)by,
 				 (unsigned long long)mpk[i],
 				 (unsigned long long)mby[i]);
-	}
-	if (r.seen) {
-		struct cidr host = {0};
-		int64_t when;
-
-		host.family = r.family == 4 ? AF_INET : AF_INET6;
-		host.plen = r.family == 4 ? 32 : 128;
-		memcpy(host.addr, r.src, r.family == 4 ? 4 : 16);
-		if (H.be.ops->seen(&H.be, &host, &when))
-			snprintf(bad + strlen(bad), sizeof(bad) - strlen(bad),
-				 " passing SMTP SYN source not in the seen "
-				 "record");
 	}
 	if (!bad[0])
 		return 0;

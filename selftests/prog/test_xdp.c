@@ -591,50 +591,36 @@ static void test_cases(void)
 }
 
 /*
- * the IPv6 entries' Bloom bits (mx_bl4, MX_CFG_BL6): a pin directory whose
- * filter was filled by an older controller has none of them and no flag;
- * the program then probes without asking the filter, and still drops
+ * the Bloom filter (mx_bl) is what lets the program skip a prefix length:
+ * with no bit set, every length but the longest (probed without asking
+ * it) is skipped; with the bits back, the netblock drops again
  */
-static void test_bl6_flag(void)
+static void test_bloom(void)
 {
 	struct pkt_opts o = {V6("2001:db8:2:ffff::9")};
-	int fd = bpf_map__fd(H.skel->maps.mx_bl4);
+	int fd = bpf_map__fd(H.skel->maps.mx_bl);
 	size_t len = (size_t)MX_BM_WORDS * 8;
-	struct mx_cfg cfg;
-	__u32 zero = 0;
 	__u64 *bl, *save;
 	struct pkt p;
 
-	ASSERT_EQ(bpf_map_lookup_elem(H.cfg_fd, &zero, &cfg), 0, "read mx_cfg");
-	ASSERT_TRUE(cfg.flags & MX_CFG_BL6, "fresh pins: IPv6 bits trusted");
 	bl = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	ASSERT_TRUE(bl != MAP_FAILED, "mmap mx_bl4");
+	ASSERT_TRUE(bl != MAP_FAILED, "mmap mx_bl");
 	if (bl == MAP_FAILED)
 		return;
 	save = malloc(len);
 	memcpy(save, bl, len);
-	memset(bl, 0, len); /* no bit for any entry */
-	cfg.flags &= ~MX_CFG_BL6;
-	ASSERT_EQ(bpf_map_update_elem(H.cfg_fd, &zero, &cfg, BPF_ANY), 0,
-		  "clear MX_CFG_BL6");
 	pkt_build(&p, &o);
-	check_pkt("v6 /48 hit with no Bloom bits, flag clear", p.buf, p.len,
-		  C_DROP, "2001:db8:2::/48", p.iplen);
+	check_pkt("v6 /48 hit with its Bloom bit", p.buf, p.len, C_DROP,
+		  "2001:db8:2::/48", p.iplen);
+	memset(bl, 0, len); /* no bit for any entry */
 	o.src = "2001:db8:1::1";
 	pkt_build(&p, &o);
-	check_pkt("v6 host hit with no Bloom bits, flag clear", p.buf, p.len,
-		  C_DROP, "2001:db8:1::1", p.iplen);
-	/* with the flag and no bits the filter says no to every length but
-	 * the longest (probed without it): the flag is what makes the
-	 * program trust it */
-	cfg.flags |= MX_CFG_BL6;
-	bpf_map_update_elem(H.cfg_fd, &zero, &cfg, BPF_ANY);
-	check_pkt("v6 host (longest length) with the flag and no bits", p.buf,
-		  p.len, C_DROP, "2001:db8:1::1", p.iplen);
+	check_pkt("v6 host (longest length) with no bits", p.buf, p.len, C_DROP,
+		  "2001:db8:1::1", p.iplen);
 	o.src = "2001:db8:2:ffff::9";
 	pkt_build(&p, &o);
-	check_pkt("v6 /48 with the flag and no bits: filtered out", p.buf,
-		  p.len, C_MISS, NULL, 0);
+	check_pkt("v6 /48 with no bits: filtered out", p.buf, p.len, C_MISS,
+		  NULL, 0);
 	memcpy(bl, save, len);
 	check_pkt("v6 /48 with the bits back", p.buf, p.len, C_DROP,
 		  "2001:db8:2::/48", p.iplen);
@@ -642,7 +628,7 @@ static void test_bl6_flag(void)
 	munmap(bl, len);
 }
 
-/* an IPv6 entry shorter than /16 turns the IPv6 summary off, and back */
+/* an IPv6 entry shorter than /32 turns the IPv6 summary off, and back */
 static void test_short_v6(void)
 {
 	struct pkt_opts o = {V6("2400:1:2::3")};
@@ -861,7 +847,7 @@ static void test_entries(void)
 	struct cidr c;
 	struct pkt p;
 	__u64 pk = 0, by = 0, pk2 = 0, by2 = 0;
-	int64_t last = 0, when = 0;
+	int64_t last = 0;
 	size_t n = 0;
 	char err[64];
 
@@ -901,18 +887,6 @@ static void test_entries(void)
 	ASSERT_EQ(last, 0, "zeroed last_hit");
 	entry_counts("198.51.100.0/24", &pk2, &by2, NULL);
 	ASSERT_TRUE(pk2 > 0, "another entry keeps its counts");
-
-	/* seen: SYN sources that passed */
-	cidr_parse("192.0.2.2", 0, &c, err, sizeof(err));
-	ASSERT_EQ(H.be.ops->seen(&H.be, &c, &when), 0,
-		  "a passed SYN source is seen");
-	ASSERT_TRUE(llabs((long long)(when - time(NULL))) < 5,
-		    "seen time is now");
-	cidr_parse("2001:db8:9::1", 0, &c, err, sizeof(err));
-	ASSERT_EQ(H.be.ops->seen(&H.be, &c, &when), 0, "v6 source seen");
-	cidr_parse("192.0.2.200", 0, &c, err, sizeof(err));
-	ASSERT_EQ(H.be.ops->seen(&H.be, &c, &when), -ENOENT,
-		  "a silent host is not seen");
 
 	/* unblock: the entry goes, the source passes */
 	cidr_parse("192.0.2.1", 0, &c, err, sizeof(err));
@@ -955,35 +929,98 @@ static void test_entries(void)
 }
 
 /*
- * fill the kernel's IPv6 hash behind the backend's back so that apply()
- * fails half-way, after its IPv4 changes: everything must be undone
+ * an entry's expiry is the program's to honour: past its time it matches
+ * nothing (a shorter entry covering it applies), with no controller
+ * running; dump leaves it out
+ */
+static void test_expiry(void)
+{
+	struct pkt_opts o = {V4("198.51.100.79")};
+	struct mx_entry e[3];
+	struct cidr del[3];
+	struct pkt p;
+	__u64 pk, by;
+	size_t i;
+
+	xh_entry(&e[0], "198.51.100.79", MX_ACT_DROP, false, "ttl");
+	e[0].expires = time(NULL) + 1;
+	xh_entry(&e[1], "2001:db8:77::1", MX_ACT_DROP, false, "ttl");
+	e[1].expires = time(NULL) + 1;
+	xh_entry(&e[2], "198.51.100.78", MX_ACT_ALLOW, false, "gone");
+	e[2].expires = time(NULL) - 10;
+	ASSERT_EQ(H.be.ops->apply(&H.be, e, 3, NULL, 0), 0,
+		  "add entries with expiry times");
+	pkt_build(&p, &o);
+	check_pkt("v4 host before its expiry drops", p.buf, p.len, C_DROP,
+		  "198.51.100.79", p.iplen);
+	o.family = 6;
+	o.src = "2001:db8:77::1";
+	pkt_build(&p, &o);
+	check_pkt("v6 host before its expiry drops", p.buf, p.len, C_DROP,
+		  "2001:db8:77::1", p.iplen);
+	o.family = 4;
+	o.src = "198.51.100.78";
+	pkt_build(&p, &o);
+	/* the table's 198.51.100.0/24 blocks it once its allow is gone */
+	check_pkt("an expired allow no longer applies", p.buf, p.len, C_DROP,
+		  "198.51.100.0/24", p.iplen);
+	ASSERT_EQ(entry_counts("198.51.100.78", &pk, &by, NULL), -1,
+		  "dump leaves out an expired entry");
+	sleep(3);
+	o.src = "198.51.100.79";
+	pkt_build(&p, &o);
+	check_pkt("v4 host past its expiry: the /26 applies", p.buf, p.len,
+		  C_DROP, "198.51.100.0/24", p.iplen);
+	o.family = 6;
+	o.src = "2001:db8:77::1";
+	pkt_build(&p, &o);
+	check_pkt("v6 host past its expiry passes", p.buf, p.len, C_MISS, NULL,
+		  0);
+	for (i = 0; i < 3; i++)
+		del[i] = e[i].net;
+	ASSERT_EQ(H.be.ops->apply(&H.be, NULL, 0, del, 3), 0,
+		  "expired entries can be deleted");
+}
+
+/*
+ * fill the IPv6 table behind the backend's back so that apply() fails
+ * half-way, after its IPv4 changes: everything must be undone
  */
 static void test_rollback(void)
 {
 	struct mx_status st0, st1;
 	struct mx_entry *e, *d0 = NULL, *d1 = NULL;
-	struct mx_key6 k = {.plen = 128};
-	struct mx_val v = {.id = 0, .action = MX_VAL_ALLOW};
 	struct pkt_opts o = {V4("192.0.2.1")};
-	size_t i, n0 = 0, n1 = 0, n6, free_slots = 10;
-	char path[256], net[64];
+	size_t i, j, n0 = 0, n1 = 0, n6, t6len;
+	int fd = bpf_map__fd(H.skel->maps.mx_t6), err;
+	struct mx_bkt6 *t6, *save;
+	struct mx_cfg cfg;
+	__u32 zero = 0;
+	char net[64];
 	struct pkt p;
-	int fd, err;
 
 	H.be.ops->status(&H.be, &st0);
 	H.be.ops->dump(&H.be, &d0, &n0);
-	snprintf(path, sizeof(path), "%s/%s", H.pin_dir, MX_MAP_H6);
-	fd = bpf_obj_get(path);
-	ASSERT_TRUE(fd >= 0, "open the pinned v6 hash");
 	for (i = 0, n6 = 0; i < n0; i++)
 		n6 += d0[i].net.family == AF_INET6;
-	/* leave room for 10 of the 40 IPv6 entries we will try to add */
-	inet_pton(AF_INET6, "2001:db8:ffff::", k.addr);
-	for (i = 0; n6 + i + free_slots < 1024; i++) {
-		k.addr[14] = (__u8)(i >> 8);
-		k.addr[15] = (__u8)i;
-		if (bpf_map_update_elem(fd, &k, &v, BPF_NOEXIST))
-			break;
+	bpf_map_lookup_elem(H.cfg_fd, &zero, &cfg);
+	t6len = (size_t)cfg.nb6 * sizeof(*t6);
+	t6 = mmap(NULL, t6len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_TRUE(t6 != MAP_FAILED, "mmap the IPv6 table");
+	if (t6 == MAP_FAILED)
+		return;
+	save = malloc(t6len);
+	memcpy(save, t6, t6len);
+	/* every free slot taken by a key that no entry owns */
+	for (i = 0; i < cfg.nb6; i++) {
+		for (j = 0; j < MX_T6_SLOTS; j++) {
+			if (t6[i].s[j].flags)
+				continue;
+			t6[i].s[j].hi = 0xeeeeeeeeULL;
+			t6[i].s[j].lo = i << 8 | j;
+			t6[i].s[j].id = cfg.cap - 1;
+			t6[i].s[j].flags = 128;
+		}
 	}
 	e = calloc(61, sizeof(*e));
 	/* a change of an existing entry, 20 new IPv4, 40 new IPv6 */
@@ -997,7 +1034,7 @@ static void test_rollback(void)
 		xh_entry(&e[i], net, MX_ACT_DROP, false, "rollback");
 	}
 	err = H.be.ops->apply(&H.be, e, 61, NULL, 0);
-	ASSERT_EQ(err, -ENOSPC, "apply into a full kernel table fails");
+	ASSERT_EQ(err, -ENOSPC, "apply into a full IPv6 table fails");
 	H.be.ops->status(&H.be, &st1);
 	ASSERT_EQ(st1.entries_static + st1.entries_dynamic,
 		  st0.entries_static + st0.entries_dynamic,
@@ -1023,13 +1060,10 @@ static void test_rollback(void)
 	pkt_build(&p, &o);
 	check_pkt("after the rollback a refused v6 addition is absent", p.buf,
 		  p.len, C_MISS, NULL, 0);
-	/* clean the raw keys out again */
-	for (i = 0; i < 1024; i++) {
-		k.addr[14] = (__u8)(i >> 8);
-		k.addr[15] = (__u8)i;
-		bpf_map_delete_elem(fd, &k);
-	}
-	close(fd);
+	/* the table as it was */
+	memcpy(t6, save, t6len);
+	free(save);
+	munmap(t6, t6len);
 	/* the backend's own capacity check */
 	e = realloc(e, 1100 * sizeof(*e));
 	for (i = 0; i < 1100; i++) {
@@ -1100,11 +1134,13 @@ static void test_repair(void)
 	a = 0xc00002dfU; /* 192.0.2.223 */
 	b = mx_t4_b1(a, 32, cfg.nb4 - 1);
 	bpf_map_lookup_elem(fd_t4, &b, &bk);
-	for (j = 0; j < MX_T4_SLOTS && bk.slot[j]; j++)
+	for (j = 0; j < MX_T4_SLOTS && bk.s[j].key; j++)
 		;
 	ASSERT_TRUE(j < MX_T4_SLOTS, "a free slot for the orphan");
 	if (j < MX_T4_SLOTS) {
-		bk.slot[j] = (__u64)(32 | (cfg.cap - 2) << 8) << 32 | a;
+		bk.s[j].key = (__u64)32 << 32 | a;
+		bk.s[j].id = cfg.cap - 2;
+		bk.s[j].exp = 0;
 		bpf_map_update_elem(fd_t4, &b, &bk, BPF_ANY);
 	}
 	cfg.flags |= MX_CFG_DIRTY;
@@ -1193,11 +1229,12 @@ int main(void)
 	TEST_RUN(test_cases);
 	TEST_RUN(test_fragments);
 	TEST_RUN(test_not_ip);
-	TEST_RUN(test_bl6_flag);
+	TEST_RUN(test_bloom);
 	TEST_RUN(test_short_v6);
 	TEST_RUN(test_ports_and_observe);
 	TEST_RUN(test_truncated);
 	TEST_RUN(test_entries);
+	TEST_RUN(test_expiry);
 	TEST_RUN(test_rollback);
 	TEST_RUN(test_repair);
 	TEST_RUN(test_reload);

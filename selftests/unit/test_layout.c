@@ -2,7 +2,7 @@
 /*
  * test_layout.c - the lookup layout both sides include (bpf/
  * mxwall_shared.h), on its own: the pinned sizes (a change needs a new
- * MX_LAYOUT), the slot encoding of the IPv4 table, and the hashes that
+ * MX_LAYOUT), the slot and counter encodings, and the hashes that
  * pick buckets and summary bits (in range, spread, and depending on every
  * input they are meant to). The program and the controller agreeing on
  * them is what the packet fuzzer checks end to end.
@@ -20,32 +20,47 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* the sizes pinned under MX_LAYOUT 1: changing one needs a new layout */
+/* the sizes pinned under MX_LAYOUT 2: changing one needs a new layout */
 static void test_sizes(void)
 {
-	ASSERT_EQ(MX_LAYOUT, 1, "layout number");
+	ASSERT_EQ(MX_LAYOUT, 2, "layout number");
 	ASSERT_EQ(sizeof(struct mx_bkt4), 64, "an IPv4 bucket is one line");
-	ASSERT_EQ(sizeof(struct mx_key6), 24, "IPv6 key");
-	ASSERT_EQ(sizeof(struct mx_val), 8, "IPv6 value");
-	ASSERT_EQ(sizeof(struct mx_ctr), 24, "counters of one entry");
+	ASSERT_EQ(sizeof(struct mx_bkt6), 64, "an IPv6 bucket is one line");
+	ASSERT_EQ(sizeof(struct mx_slot4), 16, "IPv4 slot");
+	ASSERT_EQ(sizeof(struct mx_slot6), 32, "IPv6 slot");
+	ASSERT_EQ(sizeof(struct mx_ctr), 16, "counters of one slot");
+	ASSERT_EQ(sizeof(struct mx_cline4), 64,
+		  "an IPv4 bucket's counters are one line");
+	ASSERT_EQ(sizeof(struct mx_cline6), 32,
+		  "an IPv6 bucket's counters are half a line");
 	ASSERT_EQ(sizeof(struct mx_meta), 40, "entry metadata");
-	ASSERT_EQ(sizeof(struct mx_cfg), 224, "config");
+	ASSERT_EQ(sizeof(struct mx_cfg), 232, "config");
 	ASSERT_EQ(sizeof(struct mx_stats), 56, "global counters");
 	ASSERT_EQ(MX_BM_WORDS * 8, 2U << 20, "a summary is 2 MiB");
 }
 
-/* a slot: (meta << 32) | address; meta = plen | allow | observe | id */
+/* a slot's flags: plen | allow | observe; counters: 48 bits + time stamp */
 static void test_slot(void)
 {
-	__u32 meta = 24 | MX_T4_ALLOW | (MX_T4_ID_MAX << 8);
+	__u32 f = 24 | MX_E_ALLOW;
+	struct mx_ctr c = {0, 0};
+	__u32 ts = 0xabcd1234U;
 
-	ASSERT_EQ(MX_T4_PLEN(meta), 24, "prefix length back");
-	ASSERT_TRUE(meta & MX_T4_ALLOW, "allow bit");
-	ASSERT_TRUE(!(meta & MX_T4_OBSERVE), "observe bit clear");
-	ASSERT_EQ(MX_T4_ID(meta), MX_T4_ID_MAX, "largest id back");
-	meta = 32 | MX_T4_OBSERVE | (7U << 8);
-	ASSERT_EQ(MX_T4_PLEN(meta), 32, "/32 fits the six bits");
-	ASSERT_EQ(MX_T4_ID(meta), 7, "id 7");
+	ASSERT_EQ(MX_E_PLEN(f), 24, "prefix length back");
+	ASSERT_TRUE(f & MX_E_ALLOW, "allow bit");
+	ASSERT_TRUE(!(f & MX_E_OBSERVE), "observe bit clear");
+	f = 128 | MX_E_OBSERVE;
+	ASSERT_EQ(MX_E_PLEN(f), 128, "/128 fits the eight bits");
+	/* what the program does per packet (bpf/mxwall.bpf.c count()) */
+	c.pk = ((c.pk + 1) & MX_CTR_MASK) | (__u64)(ts & 0xffff) << 48;
+	c.by = ((c.by + 60) & MX_CTR_MASK) | (__u64)(ts >> 16) << 48;
+	ASSERT_EQ(mx_ctr_packets(&c), 1, "one packet");
+	ASSERT_EQ(mx_ctr_bytes(&c), 60, "its bytes");
+	ASSERT_EQ(mx_ctr_stamp(&c), ts, "the time stamp back whole");
+	c.pk = MX_CTR_MASK | (c.pk & ~MX_CTR_MASK);
+	c.pk = ((c.pk + 1) & MX_CTR_MASK) | (__u64)(ts & 0xffff) << 48;
+	ASSERT_EQ(mx_ctr_packets(&c), 0, "packets wrap at 2^48, alone");
+	ASSERT_EQ(mx_ctr_stamp(&c), ts, "the stamp survives the wrap");
 }
 
 /* mx_mix32 is a bijection: no two of a million inputs collide */
@@ -92,37 +107,56 @@ static void test_buckets(void)
 		    "the prefix length is part of the key");
 }
 
-/* summary bits: below 2^24; the IPv6 filter's bit depends on every word
- * of the address and on the length */
+/* the IPv6 hash: buckets in range and spread; depends on every word and
+ * on the length; the Bloom bit and the /48 summary bit in range */
+static void test_h6(void)
+{
+	const __u32 mask = (1U << 16) - 1;
+	__u64 hi = 0xb80d0120ULL, lo = 0, h, base;
+	__u32 i, out = 0, same = 0, eq = 0, hist[16] = {0}, hmin = ~0U,
+		 hmax = 0;
+	__u64 m48 = 0x0000ffffffffffffULL; /* the raw word of /48 (LE) */
+
+	for (i = 0; i < 1000000; i++) {
+		__u64 x = hi ^ ((__u64)mx_mix32(i) << 32), y = mx_mix32(~i);
+
+		h = mx_h6(x, y, 1 + i % 128);
+		out += mx_t6_b1(h, mask) > mask || mx_t6_b2(h, mask) > mask;
+		out += mx_bl6_bit(h) >> MX_BM_BITS_LOG2;
+		out += mx_bm6_bit(x, m48) >> MX_BM_BITS_LOG2;
+		eq += mx_t6_b1(h, mask) == mx_t6_b2(h, mask);
+		hist[mx_t6_b1(h, mask) & 15]++;
+	}
+	for (i = 0; i < 16; i++) {
+		hmin = hist[i] < hmin ? hist[i] : hmin;
+		hmax = hist[i] > hmax ? hist[i] : hmax;
+	}
+	ASSERT_EQ(out, 0, "buckets and bits within range");
+	ASSERT_TRUE(eq < 100, "the two choices differ (<0.01% equal)");
+	ASSERT_TRUE(hmax - hmin < hmax / 20, "buckets spread evenly");
+	base = mx_h6(hi, lo, 48);
+	ASSERT_TRUE(mx_h6(hi ^ 1, lo, 48) != base, "the high word counts");
+	ASSERT_TRUE(mx_h6(hi, lo ^ 1, 48) != base, "the low word counts");
+	for (i = 1; i <= 128; i++)
+		same += i != 48 && mx_h6(hi, lo, i) == base;
+	ASSERT_EQ(same, 0, "the length counts");
+	ASSERT_EQ(mx_bm6_bit(hi | 0xffff000000000000ULL, m48),
+		  mx_bm6_bit(hi, m48), "the /48 bit ignores bits past /48");
+}
+
+/* IPv4 summary bits: below 2^24; the /24 bit is the /24 */
 static void test_bits(void)
 {
-	__u32 w[4] = {0x20010db8U, 1, 2, 3}, x[4], i, k, base, same = 0,
-	      out = 0;
+	__u32 i, out = 0;
 
 	for (i = 0; i < 100000; i++) {
 		__u32 a = mx_mix32(i);
 
-		memcpy(x, w, sizeof(x));
-		x[i % 4] ^= a;
 		out += mx_bm4_bit(a) >> MX_BM_BITS_LOG2;
 		out += mx_bl4_bit(a, 1 + i % 32) >> MX_BM_BITS_LOG2;
-		out += mx_bm6_bit(a) >> MX_BM_BITS_LOG2;
-		out += mx_bl6_bit(x, 1 + i % 128) >> MX_BM_BITS_LOG2;
-		out += mx_seen_slot(a, (int)(i & 1)) >= MX_SEEN_SLOTS;
 	}
-	ASSERT_EQ(out, 0, "every bit and slot in range");
+	ASSERT_EQ(out, 0, "every bit in range");
 	ASSERT_EQ(mx_bm4_bit(0xc0000201U), 0xc00002U, "/24 bit is the /24");
-	base = mx_bl6_bit(w, 48);
-	for (k = 0; k < 4; k++) {
-		memcpy(x, w, sizeof(x));
-		x[k] ^= 0x100;
-		ASSERT_TRUE(mx_bl6_bit(x, 48) != base, "each word counts");
-	}
-	for (i = 1; i <= 128; i++)
-		same += i != 48 && mx_bl6_bit(w, i) == base;
-	ASSERT_EQ(same, 0, "the length counts");
-	ASSERT_TRUE(mx_bl6_bit(w, 48) != mx_bl4_bit(w[0], 48 % 33),
-		    "IPv6 bits are not IPv4 ones");
 }
 
 int main(void)
@@ -132,5 +166,6 @@ int main(void)
 	TEST_RUN(test_mix);
 	TEST_RUN(test_buckets);
 	TEST_RUN(test_bits);
+	TEST_RUN(test_h6);
 	return test_finish();
 }
