@@ -276,7 +276,7 @@ static __always_inline int lookup4(const struct mx_cfg *cfg, __u32 src,
 		if (plen == 0 || plen > 32)
 			break;
 		a = plen == 32 ? src : src & ~(0xffffffffU >> plen);
-		if (i && !bm_test(&mx_bl, mx_bl4_bit(a, plen)))
+		if (!bm_test(&mx_bl, mx_bl4_bit(a, plen)))
 			continue;
 		b1 = mx_t4_b1(a, plen, mask);
 		b2 = mx_t4_b2(a, plen, mask);
@@ -288,7 +288,10 @@ static __always_inline int lookup4(const struct mx_cfg *cfg, __u32 src,
 		c2 = bpf_map_lookup_elem(&mx_c4, &b2);
 		if (!k1 || !k2 || !c1 || !c2)
 			return 0;
-		/* four independent reads in flight at once */
+		/* four independent reads in flight at once: the second
+		 * bucket too, or a key found there would be read only once
+		 * the first one's slots have been compared */
+		touch(k2);
 		touch(c1);
 		touch(c2);
 		key = (__u64)plen << 32 | a;
@@ -338,15 +341,24 @@ static __always_inline int lookup6(const struct mx_cfg *cfg,
 	__u32 i, n = cfg->n6, plen, nb = cfg->nb6, mask = nb - 1, b1, b2;
 	struct mx_cline6 *c1, *c2;
 	struct mx_bkt6 *k1, *k2;
-	__u64 hi, lo, mhi, mlo, x;
+	__u64 hi, lo, mhi, mlo, x, *w;
+	__u32 cls = 0xff, byte;
 
 	if (!n)
 		return 0;
 	__builtin_memcpy(&hi, &ip6->saddr.in6_u.u6_addr8[0], 8);
 	__builtin_memcpy(&lo, &ip6->saddr.in6_u.u6_addr8[8], 8);
-	if (!(cfg->flags & MX_CFG_BM6_OFF) &&
-	    !bm_test(&mx_bm6, mx_bm6_bit(hi, mask64(MX_BM6_PLEN))))
-		return 0;
+	if (!(cfg->flags & MX_CFG_BM6_OFF)) {
+		/* the classes of lengths with an entry near the source */
+		byte = mx_bm6_byte(hi, mask64(MX_BM6_PLEN));
+		b1 = byte / 8;
+		w = bpf_map_lookup_elem(&mx_bm6, &b1);
+		if (!w)
+			return 0;
+		cls = (__u32)(*w >> (byte % 8 * 8)) & 0xff;
+		if (!cls)
+			return 0;
+	}
 	for (i = 0; i < 129; i++) {
 		if (i >= n)
 			break;
@@ -360,10 +372,10 @@ static __always_inline int lookup6(const struct mx_cfg *cfg,
 			mhi = hi;
 			mlo = lo & mask64(plen - 64);
 		}
+		if (!(cls >> mx_cls6(plen) & 1))
+			continue;
 		x = mx_h6(mhi, mlo, plen);
-		/* the longest length is probed straight away (a host hit
-		 * costs no filter read); the others ask the filter first */
-		if (i && !bm_test(&mx_bl, mx_bl6_bit(x)))
+		if (!bm_test(&mx_bl, mx_bl6_bit(x)))
 			continue;
 		b1 = mx_t6_b1(x, mask);
 		b2 = mx_t6_b2(x, mask);
@@ -375,6 +387,7 @@ static __always_inline int lookup6(const struct mx_cfg *cfg,
 		c2 = bpf_map_lookup_elem(&mx_c6, &b2);
 		if (!k1 || !k2 || !c1 || !c2)
 			return 0;
+		touch(k2);
 		touch(c1);
 		touch(c2);
 		if (probe6(k1, c1, mhi, mlo, plen, now, h) ||

@@ -12,10 +12,12 @@
  *
  * Lookup design (chosen by measurement, see docs/performance.md), one
  * scheme for both families:
- *  - a summary bitmap per family answers most misses from one 2 MiB array
+ *  - a summary per family answers most misses from one 2 MiB array
  *    (MX_MAP_BM4: one bit per IPv4 /24 that any entry touches; MX_MAP_BM6:
- *    one bit per hash of an IPv6 /48, entries from /32 to /47 setting the
- *    bits of all their /48s);
+ *    one byte per hash of an IPv6 /48, a bit per class of prefix lengths
+ *    present there (mx_cls6), entries from /32 to /47 setting the byte of
+ *    each of their /48s), so an IPv6 lookup skips the lengths that have
+ *    no entry near the source;
  *  - a table per family of 64-byte buckets, keyed by (prefix length,
  *    masked address), probed from the longest prefix length present down
  *    (the lists of lengths present are in the config map). Each key has
@@ -23,10 +25,10 @@
  *    so a probe reads two lines that do not depend on each other. IPv4
  *    (MX_MAP_T4): four 16-byte slots a bucket; IPv6 (MX_MAP_T6): two
  *    32-byte slots;
- *  - before each probe but the longest length's, a one-hash Bloom filter
- *    over every (family, prefix length, prefix) present (MX_MAP_BL, 2 MiB),
- *    so a source whose summary bit is set by a neighbour does not cost a
- *    table read per prefix length;
+ *  - before each probe, a one-hash Bloom filter over every (family, prefix
+ *    length, prefix) present (MX_MAP_BL, 2 MiB), so a source whose summary
+ *    says "maybe" because of a neighbour does not cost a table read per
+ *    prefix length;
  *  - per-CPU counters addressed by table slot (MX_MAP_C4, MX_MAP_C6: one
  *    counter line per bucket per CPU, at cpu * buckets + bucket), so the
  *    program starts the reads of the bucket lines and of their counter
@@ -84,8 +86,9 @@ static inline __u32 mx_mix32(__u32 x)
 /* summary bitmaps and the Bloom filter: 2^24 bits = 2 MiB each */
 #define MX_BM_BITS_LOG2 24
 #define MX_BM_WORDS ((1U << MX_BM_BITS_LOG2) / 64)
-/* the IPv6 summary has a bit per hash of the /48 ... */
+/* the IPv6 summary has a byte per hash of the /48 (2^21 of them) ... */
 #define MX_BM6_PLEN 48
+#define MX_BM6_BYTES_LOG2 21
 /* ... entries shorter than this make it always say "maybe" */
 #define MX_BM6_MIN_PLEN 32
 
@@ -296,13 +299,36 @@ static inline __u32 mx_bl6_bit(__u64 h)
 }
 
 /*
- * mx_bm6 bit of an IPv6 address whose first 64 bits, as a raw word, are
- * hi; mask48: the raw word of the /48 mask (the same bytes on both sides).
+ * mx_bm6_byte - the IPv6 summary's byte (index into the 2 MiB array) of an
+ * address whose first 64 bits, as a raw word, are hi; mask48: the raw word
+ * of the /48 mask (the same bytes on both sides).
  */
-static inline __u32 mx_bm6_bit(__u64 hi, __u64 mask48)
+static inline __u32 mx_bm6_byte(__u64 hi, __u64 mask48)
 {
 	return (__u32)(((hi & mask48) * 0x9e3779b97f4a7c15ULL) >>
-		       (64 - MX_BM_BITS_LOG2));
+		       (64 - MX_BM6_BYTES_LOG2));
+}
+
+/*
+ * mx_cls6 - the class of an IPv6 prefix length: the bit it sets in its
+ * /48's summary byte. Lengths of one class share a bit (the Bloom filter
+ * tells them apart); the common ones (/128, /64, /48) have their own.
+ */
+static inline __u32 mx_cls6(__u32 plen)
+{
+	if (plen == 128)
+		return 0;
+	if (plen > 64)
+		return 1;
+	if (plen == 64)
+		return 2;
+	if (plen > 56)
+		return 3;
+	if (plen > 48)
+		return 4;
+	if (plen == 48)
+		return 5;
+	return 6; /* /32 to /47: the byte of each of its /48s */
 }
 
 #endif /* MXWALL_SHARED_H */

@@ -926,21 +926,38 @@ static void bm_publish_bit(__u64 *bm, __u32 bit)
 		__atomic_store_n(w, *w | b, __ATOMIC_RELEASE);
 }
 
+static void bm_set_byte(__u64 *bm, __u32 byte, __u8 bits)
+{
+	bm[byte / 8] |= (__u64)bits << (byte % 8 * 8);
+}
+
+/* bm_publish_byte - or bits into one byte of a published summary */
+static void bm_publish_byte(__u64 *bm, __u32 byte, __u8 bits)
+{
+	__u64 *w = &bm[byte / 8], b = (__u64)bits << (byte % 8 * 8);
+
+	if ((*w & b) != b)
+		__atomic_store_n(w, *w | b, __ATOMIC_RELEASE);
+}
+
 /*
- * sum6 - set, with set(), the Bloom filter bit of IPv6 entry c and its bits
- * in the IPv6 summary (one per /48 it covers); false when c is too short
- * for the summary, which must then say "maybe" for every source.
+ * sum6 - set the Bloom filter bit of IPv6 entry c (with set()) and its
+ * class's bit in the summary byte of every /48 it covers (with setb());
+ * false when c is too short for the summary, which must then say "maybe"
+ * for every source.
  */
 static bool sum6(const struct cidr *c, __u64 *bm6, __u64 *bl,
-		 void (*set)(__u64 *, __u32))
+		 void (*set)(__u64 *, __u32),
+		 void (*setb)(__u64 *, __u32, __u8))
 {
 	__u64 hi, lo, hh, m48 = htobe64(~0ULL << (64 - MX_BM6_PLEN));
+	__u8 cls = (__u8)(1U << mx_cls6(c->plen));
 	__u32 i, n;
 
 	words6(c, &hi, &lo);
 	set(bl, mx_bl6_bit(mx_h6(hi, lo, c->plen)));
 	if (c->plen >= MX_BM6_PLEN) {
-		set(bm6, mx_bm6_bit(hi, m48));
+		setb(bm6, mx_bm6_byte(hi, m48), cls);
 		return true;
 	}
 	if (c->plen < MX_BM6_MIN_PLEN)
@@ -948,9 +965,10 @@ static bool sum6(const struct cidr *c, __u64 *bm6, __u64 *bl,
 	hh = be64toh(hi);
 	n = 1U << (MX_BM6_PLEN - c->plen);
 	for (i = 0; i < n; i++)
-		set(bm6,
-		    mx_bm6_bit(htobe64(hh + ((__u64)i << (64 - MX_BM6_PLEN))),
-			       m48));
+		setb(bm6,
+		     mx_bm6_byte(htobe64(hh + ((__u64)i << (64 - MX_BM6_PLEN))),
+				 m48),
+		     cls);
 	return true;
 }
 
@@ -973,7 +991,7 @@ static void sum_set(__u64 *bm4, __u64 *bl, __u64 *bm6, const struct cidr *c,
 			bm_set_range(bm4, mx_bm4_bit(a), 1U << (24 - c->plen));
 		return;
 	}
-	if (!sum6(c, bm6, bl, bm_set_bit))
+	if (!sum6(c, bm6, bl, bm_set_bit, bm_set_byte))
 		*bm6_off = true;
 }
 
@@ -1003,7 +1021,7 @@ static void sum_publish_entry(struct xdp_priv *p, const struct cidr *c,
 			bm_publish_bit(p->bm4, b++);
 		return;
 	}
-	if (!sum6(c, p->bm6, p->bl, bm_publish_bit))
+	if (!sum6(c, p->bm6, p->bl, bm_publish_bit, bm_publish_byte))
 		*bm6_off = true;
 }
 

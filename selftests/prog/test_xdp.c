@@ -591,9 +591,9 @@ static void test_cases(void)
 }
 
 /*
- * the Bloom filter (mx_bl) is what lets the program skip a prefix length:
- * with no bit set, every length but the longest (probed without asking
- * it) is skipped; with the bits back, the netblock drops again
+ * the Bloom filter (mx_bl) is what lets the program skip a prefix length
+ * without reading the table: with no bit set, every length is skipped;
+ * with the bits back, the host and the netblock drop again
  */
 static void test_bloom(void)
 {
@@ -615,8 +615,14 @@ static void test_bloom(void)
 	memset(bl, 0, len); /* no bit for any entry */
 	o.src = "2001:db8:1::1";
 	pkt_build(&p, &o);
-	check_pkt("v6 host (longest length) with no bits", p.buf, p.len, C_DROP,
-		  "2001:db8:1::1", p.iplen);
+	check_pkt("v6 host with no bits: filtered out", p.buf, p.len, C_MISS,
+		  NULL, 0);
+	o.src = "192.0.2.1";
+	o.family = 4;
+	pkt_build(&p, &o);
+	check_pkt("v4 host with no bits: filtered out", p.buf, p.len, C_MISS,
+		  NULL, 0);
+	o.family = 6;
 	o.src = "2001:db8:2:ffff::9";
 	pkt_build(&p, &o);
 	check_pkt("v6 /48 with no bits: filtered out", p.buf, p.len, C_MISS,
@@ -624,6 +630,10 @@ static void test_bloom(void)
 	memcpy(bl, save, len);
 	check_pkt("v6 /48 with the bits back", p.buf, p.len, C_DROP,
 		  "2001:db8:2::/48", p.iplen);
+	o.src = "2001:db8:1::1";
+	pkt_build(&p, &o);
+	check_pkt("v6 host with the bits back", p.buf, p.len, C_DROP,
+		  "2001:db8:1::1", p.iplen);
 	free(save);
 	munmap(bl, len);
 }

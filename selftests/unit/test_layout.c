@@ -123,7 +123,7 @@ static void test_h6(void)
 		h = mx_h6(x, y, 1 + i % 128);
 		out += mx_t6_b1(h, mask) > mask || mx_t6_b2(h, mask) > mask;
 		out += mx_bl6_bit(h) >> MX_BM_BITS_LOG2;
-		out += mx_bm6_bit(x, m48) >> MX_BM_BITS_LOG2;
+		out += mx_bm6_byte(x, m48) >> MX_BM6_BYTES_LOG2;
 		eq += mx_t6_b1(h, mask) == mx_t6_b2(h, mask);
 		hist[mx_t6_b1(h, mask) & 15]++;
 	}
@@ -140,8 +140,33 @@ static void test_h6(void)
 	for (i = 1; i <= 128; i++)
 		same += i != 48 && mx_h6(hi, lo, i) == base;
 	ASSERT_EQ(same, 0, "the length counts");
-	ASSERT_EQ(mx_bm6_bit(hi | 0xffff000000000000ULL, m48),
-		  mx_bm6_bit(hi, m48), "the /48 bit ignores bits past /48");
+	ASSERT_EQ(mx_bm6_byte(hi | 0xffff000000000000ULL, m48),
+		  mx_bm6_byte(hi, m48), "the /48 byte ignores bits past /48");
+	ASSERT_TRUE(mx_bm6_byte(hi ^ 0x0000010000000000ULL, m48) !=
+			mx_bm6_byte(hi, m48),
+		    "the /48's last bit counts");
+	ASSERT_EQ(MX_BM6_BYTES_LOG2 + 3, MX_BM_BITS_LOG2,
+		  "the IPv6 summary's bytes fill its 2 MiB");
+}
+
+/* the classes of IPv6 prefix lengths: one bit of a byte each, the common
+ * lengths alone in theirs, neighbours grouped */
+static void test_cls6(void)
+{
+	__u32 plen, seen = 0;
+
+	for (plen = 1; plen <= 128; plen++) {
+		ASSERT_TRUE(mx_cls6(plen) < 8, "a class is a bit of a byte");
+		seen |= 1U << mx_cls6(plen);
+	}
+	ASSERT_EQ(seen, 0x7f, "seven classes used");
+	ASSERT_TRUE(mx_cls6(128) != mx_cls6(127), "/128 alone");
+	ASSERT_TRUE(mx_cls6(64) != mx_cls6(65) && mx_cls6(64) != mx_cls6(63),
+		    "/64 alone");
+	ASSERT_TRUE(mx_cls6(48) != mx_cls6(49) && mx_cls6(48) != mx_cls6(47),
+		    "/48 alone");
+	ASSERT_EQ(mx_cls6(56), mx_cls6(52), "/52 and /56 share a class");
+	ASSERT_EQ(mx_cls6(32), mx_cls6(47), "/32 to /47 share a class");
 }
 
 /* IPv4 summary bits: below 2^24; the /24 bit is the /24 */
@@ -167,5 +192,6 @@ int main(void)
 	TEST_RUN(test_buckets);
 	TEST_RUN(test_bits);
 	TEST_RUN(test_h6);
+	TEST_RUN(test_cls6);
 	return test_finish();
 }
