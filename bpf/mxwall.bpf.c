@@ -51,6 +51,7 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } mx_stats SEC(".maps");
 
+/* placeholders: the controller sizes these maps before loading */
 #define MX_NB4_DEFAULT (MX_V4_CAP_DEFAULT / 2)
 #define MX_NB6_DEFAULT MX_V6_CAP_DEFAULT
 

@@ -38,7 +38,10 @@
  *  - an entry's expiry time in its slot: the program treats an expired
  *    entry as absent, with or without a controller running;
  *  - entry metadata in an array indexed by an entry id kept in the slot,
- *    for the controller only.
+ *    for the controller only;
+ *  - memory that follows the entries: the tables, counters and metadata
+ *    are made small and replaced by bigger ones as entries come (the
+ *    controller fills the new maps and switches the program to them).
  */
 #ifndef MXWALL_SHARED_H
 #define MXWALL_SHARED_H
@@ -75,13 +78,16 @@ static inline __u32 mx_mix32(__u32 x)
 /* the link of interface IFNAME is pinned as MX_LINK_PREFIX IFNAME */
 #define MX_LINK_PREFIX "link_"
 
-/* default capacities (entries); the controller may choose others at create */
-#ifndef MX_V4_CAP_DEFAULT
-#define MX_V4_CAP_DEFAULT (2U * 1024 * 1024)
-#endif
-#ifndef MX_V6_CAP_DEFAULT
-#define MX_V6_CAP_DEFAULT (256U * 1024)
-#endif
+/*
+ * Capacities (entries): the maps of a new pin directory are made for few
+ * entries, and the controller makes bigger ones as entries come (growing
+ * by MX_CAP_GROWTH), up to the most a pin directory allows.
+ */
+#define MX_V4_CAP_DEFAULT 1024U
+#define MX_V6_CAP_DEFAULT 256U
+#define MX_V4_CAP_MAX (16U * 1024 * 1024)
+#define MX_V6_CAP_MAX (4U * 1024 * 1024)
+#define MX_CAP_GROWTH 4
 
 /* summary bitmaps and the Bloom filter: 2^24 bits = 2 MiB each */
 #define MX_BM_BITS_LOG2 24
@@ -101,9 +107,10 @@ static inline __u32 mx_mix32(__u32 x)
 #define MX_V6_EXT_MAX 8 /* extension headers walked (>= 6) */
 
 /* struct mx_cfg.flags */
-#define MX_CFG_OBSERVE 0x1 /* global observe mode */
-#define MX_CFG_BM6_OFF 0x2 /* IPv6 summary unusable: probe every time */
-#define MX_CFG_DIRTY 0x4   /* an apply() is under way, or died half-way */
+#define MX_CFG_OBSERVE 0x1  /* global observe mode */
+#define MX_CFG_BM6_OFF 0x2  /* IPv6 summary unusable: probe every time */
+#define MX_CFG_DIRTY 0x4    /* an apply() is under way, or died half-way */
+#define MX_CFG_REPLACED 0x8 /* these maps were replaced by bigger ones */
 
 struct mx_cfg {
 	__u32 magic;  /* MX_MAGIC */
@@ -120,8 +127,11 @@ struct mx_cfg {
 	__u8 plen4[33];
 	__u8 plen6[129];
 	__u8 pad[2];
-	__u32 nb4; /* buckets of mx_t4, a power of two */
-	__u32 nb6; /* buckets of mx_t6, a power of two */
+	__u32 nb4;	/* buckets of mx_t4, a power of two */
+	__u32 nb6;	/* buckets of mx_t6, a power of two */
+	__u32 cap4_max; /* how far the controller may grow the tables */
+	__u32 cap6_max;
+	__u32 gen; /* tables made so far: 1 at create, +1 a growth */
 	__u32 pad2;
 };
 

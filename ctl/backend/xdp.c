@@ -125,14 +125,12 @@ void *xdp_map_mmap(int fd, size_t len)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-static void xdp_close(struct backend *be)
+/* xdp_set_release - unmap and close one open set of maps, and mx_ctl */
+void xdp_set_release(struct xdp_priv *p)
 {
-	struct xdp_priv *p = priv(be);
 	void *maps[M_NR] = {NULL};
 	int i;
 
-	if (!p)
-		return;
 	maps[M_T4] = p->t4;
 	maps[M_T6] = p->t6;
 	maps[M_C4] = p->c4;
@@ -152,6 +150,19 @@ static void xdp_close(struct backend *be)
 		munmap(p->ctl, p->ctl_len);
 	if (p->ctl_fd >= 0)
 		close(p->ctl_fd);
+	memset(p, 0, sizeof(*p));
+	for (i = 0; i < M_NR; i++)
+		p->fd[i] = -1;
+	p->ctl_fd = -1;
+}
+
+static void xdp_close(struct backend *be)
+{
+	struct xdp_priv *p = priv(be);
+
+	if (!p)
+		return;
+	xdp_set_release(p);
 	free(p);
 	be->priv = NULL;
 }
@@ -191,8 +202,11 @@ static const struct {
     [M_TAGS] = {BPF_MAP_TYPE_ARRAY, 4, sizeof(struct mx_tagset)},
 };
 
-/* open_pins - open every pinned map, check its layout, mmap the arrays */
-static int open_pins(struct backend *be, struct xdp_priv *p)
+/*
+ * xdp_set_open - open every map pinned in dir, check its layout, mmap the
+ * arrays (p fresh, or released)
+ */
+int xdp_set_open(const char *dir, struct xdp_priv *p)
 {
 	struct bpf_map_info info;
 	__u32 ilen, want_entries;
@@ -200,7 +214,7 @@ static int open_pins(struct backend *be, struct xdp_priv *p)
 	int i, err, ncpus;
 
 	for (i = 0; i < M_NR; i++) {
-		err = xdp_pin_path(be, map_names[i], path, sizeof(path));
+		err = path_join(path, sizeof(path), dir, map_names[i]);
 		if (err)
 			return err;
 		p->fd[i] = bpf_obj_get(path);
@@ -208,8 +222,8 @@ static int open_pins(struct backend *be, struct xdp_priv *p)
 			err = -errno;
 			if (err == -ENOENT && i > 0) {
 				/* the command says it (backend_strerror) */
-				log_debug("%s: pinned map %s is missing",
-					  be->pin_dir, map_names[i]);
+				log_debug("%s: pinned map %s is missing", dir,
+					  map_names[i]);
 				return -EUCLEAN;
 			}
 			return err;
@@ -233,7 +247,7 @@ static int open_pins(struct backend *be, struct xdp_priv *p)
 		return ncpus ? ncpus : -EINVAL;
 	if (p->cfg.ncpus != (__u32)ncpus) {
 		log_debug("%s: maps were made for %u CPUs, this machine has %d",
-			  be->pin_dir, p->cfg.ncpus, ncpus);
+			  dir, p->cfg.ncpus, ncpus);
 		return -EPROTO;
 	}
 	p->ncpus = (unsigned int)ncpus;
@@ -289,31 +303,60 @@ static int open_pins(struct backend *be, struct xdp_priv *p)
 	return 0;
 layout:
 	/* one line, from the command: backend_strerror(-EPROTO) */
-	log_debug("%s: layout %u, this mxwall knows layout %u", be->pin_dir,
+	log_debug("%s: layout %u, this mxwall knows layout %u", dir,
 		  p->cfg.layout, MX_LAYOUT);
 	return -EPROTO;
 }
 
-/* capacity chosen at create time: $MXWALL_CAPACITY (IPv4 entries) */
-static void choose_capacity(__u32 *cap4, __u32 *cap6)
+/*
+ * capacity chosen at create time (IPv4 entries): MX_V4_CAP_DEFAULT, or for
+ * tests $MXWALL_CAPACITY as N (the first tables) or N/MAX (and the most
+ * they may grow to)
+ */
+static void choose_capacity(struct mx_cfg *cfg)
 {
 	const char *s = secure_getenv("MXWALL_CAPACITY");
+	const char *slash = s ? strchr(s, '/') : NULL;
+	char first[32];
 	uint64_t v;
 
-	*cap4 = MX_V4_CAP_DEFAULT;
-	*cap6 = MX_V6_CAP_DEFAULT;
-	/* at most 8M + 1M entries */
-	if (s && !parse_u64(s, 1024, 8ULL * 1024 * 1024, &v)) {
-		*cap4 = (__u32)v;
-		*cap6 = (__u32)(v / 8 > 1024 ? v / 8 : 1024);
+	cfg->cap4 = MX_V4_CAP_DEFAULT;
+	cfg->cap6 = MX_V6_CAP_DEFAULT;
+	cfg->cap4_max = MX_V4_CAP_MAX;
+	cfg->cap6_max = MX_V6_CAP_MAX;
+	if (!s)
+		return;
+	snprintf(first, sizeof(first), "%.*s",
+		 (int)(slash ? slash - s : (ptrdiff_t)strlen(s)), s);
+	if (!parse_u64(first, 256, MX_V4_CAP_MAX, &v)) {
+		cfg->cap4 = (__u32)v;
+		cfg->cap6 = (__u32)(v / 8 > 256 ? v / 8 : 256);
+	}
+	if (slash && !parse_u64(slash + 1, cfg->cap4, MX_V4_CAP_MAX, &v)) {
+		cfg->cap4_max = (__u32)v;
+		cfg->cap6_max = cfg->cap6 > v / 8 ? cfg->cap6 : (__u32)(v / 8);
 	}
 }
 
-/* load_skel - open and load the program, reusing (or making) the pins */
-static int load_skel(struct backend *be, const struct mx_cfg *cfg,
-		     struct mxwall_bpf **out)
+/* xdp_size_cfg - buckets for the capacities of cfg: at most half the slots
+ * in use */
+void xdp_size_cfg(struct mx_cfg *cfg)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = be->pin_dir);
+	cfg->cap = cfg->cap4 + cfg->cap6;
+	for (cfg->nb4 = 1; cfg->nb4 < cfg->cap4 / (MX_T4_SLOTS / 2);
+	     cfg->nb4 <<= 1)
+		;
+	for (cfg->nb6 = 1; cfg->nb6 < cfg->cap6 / (MX_T6_SLOTS / 2);
+	     cfg->nb6 <<= 1)
+		;
+}
+
+/* xdp_load_skel - open and load the program, reusing (or making) the maps
+ * pinned in dir, sized for cfg */
+int xdp_load_skel(const char *dir, const struct mx_cfg *cfg,
+		  struct mxwall_bpf **out)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = dir);
 	struct mxwall_bpf *skel;
 	int err;
 
@@ -338,7 +381,7 @@ int backend_xdp_load(struct backend *be, struct mxwall_bpf **out)
 {
 	if (!be->priv || be->ops != &backend_xdp_ops)
 		return -EINVAL;
-	return load_skel(be, &priv(be)->cfg, out);
+	return xdp_load_skel(be->pin_dir, &priv(be)->cfg, out);
 }
 
 static void remove_pins(const struct backend *be)
@@ -348,6 +391,7 @@ static void remove_pins(const struct backend *be)
 	DIR *dir;
 	int fd;
 
+	xdp_grow_remove_stage(be);
 	dir = opendir(be->pin_dir);
 	if (!dir)
 		return;
@@ -389,17 +433,13 @@ static int create_pins(struct backend *be)
 	if (ncpus <= 0)
 		return ncpus ? ncpus : -EINVAL;
 	cfg.ncpus = (__u32)ncpus;
-	choose_capacity(&cfg.cap4, &cfg.cap6);
-	cfg.cap = cfg.cap4 + cfg.cap6;
-	/* buckets for at most half the slots in use */
-	for (cfg.nb4 = 1; cfg.nb4 < cfg.cap4 / (MX_T4_SLOTS / 2); cfg.nb4 <<= 1)
-		;
-	for (cfg.nb6 = 1; cfg.nb6 < cfg.cap6 / (MX_T6_SLOTS / 2); cfg.nb6 <<= 1)
-		;
+	choose_capacity(&cfg);
+	xdp_size_cfg(&cfg);
+	cfg.gen = 1;
 	err = mkdir_p(be->pin_dir, 0700);
 	if (err)
 		return err;
-	err = load_skel(be, &cfg, &skel);
+	err = xdp_load_skel(be->pin_dir, &cfg, &skel);
 	if (err)
 		goto fail;
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.mx_cfg), &zero, &cfg,
@@ -426,6 +466,10 @@ static int xdp_open(struct backend *be, bool create)
 	err = ensure_bpffs(be->pin_dir);
 	if (err)
 		return err;
+	/* a growth of the tables that a crash interrupted */
+	err = xdp_grow_recover(be);
+	if (err)
+		return err;
 	err = xdp_pin_path(be, MX_MAP_CFG, path, sizeof(path));
 	if (err)
 		return err;
@@ -444,7 +488,7 @@ static int xdp_open(struct backend *be, bool create)
 		p->fd[i] = -1;
 	p->ctl_fd = -1;
 	be->priv = p;
-	err = open_pins(be, p);
+	err = xdp_set_open(be->pin_dir, p);
 	if (err) {
 		xdp_close(be);
 		return err;
@@ -495,6 +539,9 @@ static int xdp_attach(struct backend *be, const char *ifname,
 	char name[64], path[4096];
 	int ifindex, lfd = -1, prog_fd, err;
 
+	if (xdp_refresh(be, false))
+		return -EUCLEAN;
+
 	if (strlen(ifname) >= IF_NAMESIZE || strchr(ifname, '/'))
 		return -ENODEV;
 	ifindex = (int)if_nametoindex(ifname);
@@ -504,7 +551,7 @@ static int xdp_attach(struct backend *be, const char *ifname,
 	err = xdp_pin_path(be, name, path, sizeof(path));
 	if (err)
 		return err;
-	err = load_skel(be, &p->cfg, &skel);
+	err = xdp_load_skel(be->pin_dir, &p->cfg, &skel);
 	if (err) {
 		if (err == -EINVAL)
 			log_err("%s: cannot load the XDP program over the "
@@ -591,6 +638,9 @@ static int xdp_set_config(struct backend *be, const struct mx_dp_config *c)
 	size_t i;
 	int err;
 
+	if (xdp_refresh(be, false))
+		return -EUCLEAN;
+
 	if (c->nports < 1 || c->nports > MX_PORTS_MAX_BPF)
 		return -EINVAL;
 	for (i = 0; i < c->nports; i++)
@@ -649,6 +699,9 @@ static int xdp_status(struct backend *be, struct mx_status *st)
 	__u32 id;
 	DIR *dir;
 	int err, lfd;
+
+	if (xdp_refresh(be, false))
+		return -EUCLEAN;
 
 	memset(st, 0, sizeof(*st));
 	st->backend = "xdp";

@@ -169,9 +169,9 @@ static __u32 id_take(struct xdp_priv *p, struct idsrc *s)
 int xdp_apply(struct backend *be, const struct mx_entry *add, size_t nadd,
 	      const struct cidr *del, size_t ndel)
 {
-	bool force_big = false;
+	bool force_big = false, grew = false;
 	struct xdp_priv *p = priv(be);
-	__u32 cap = p->cfg.cap, id, *add_id = NULL, *del_id = NULL;
+	__u32 cap, id, *add_id = NULL, *del_id = NULL;
 	struct idsrc ids = {0};
 	struct mx_meta *old = NULL; /* saved meta of add_id[] */
 	bool *is_new = NULL, big;
@@ -202,11 +202,10 @@ int xdp_apply(struct backend *be, const struct mx_entry *add, size_t nadd,
 			return err;
 	}
 
-	/* mx_ctl: made at the first change (without it: the full path) */
-	if (!p->ctl && xdp_ctl_map(be, p, true))
-		log_debug("%s: cannot make %s; every change scans the table",
-			  be->pin_dir, MX_MAP_CTL);
-
+	/* another process may have grown the tables */
+	err = xdp_refresh(be, false);
+	if (err)
+		return err;
 	/* a previous apply() died half-way: mend the tables first */
 	if (xdp_read_cfg(p, &p->cfg) == 0 && (p->cfg.flags & MX_CFG_DIRTY)) {
 		log_warn("an earlier change of the table did not finish; "
@@ -217,6 +216,11 @@ int xdp_apply(struct backend *be, const struct mx_entry *add, size_t nadd,
 	}
 	p->clock_off = xdp_clock_offset();
 again:
+	/* mx_ctl: made at the first change (without it: the full path) */
+	if (!p->ctl && xdp_ctl_map(be, p, true))
+		log_debug("%s: cannot make %s; every change scans the table",
+			  be->pin_dir, MX_MAP_CTL);
+	cap = p->cfg.cap;
 	big = force_big || !xdp_ctl_valid(p) || nadd + ndel >= BIG_APPLY;
 	err = set_dirty(p, true);
 	if (err)
@@ -432,7 +436,26 @@ out:
 	free(add_id);
 	free(is_new);
 	free(old);
-	if (force_big && !big) {
+	if (err == -ENOSPC && big) {
+		/*
+		 * The tables are full (by count, or by their hashing when
+		 * grew is set): everything is undone, so make them bigger
+		 * and start again. xdp_grow() says -ENOSPC past the most
+		 * this pin directory allows.
+		 */
+		int gerr = xdp_grow(be, (__u32)cur4, (__u32)cur6,
+				    cur4 <= p->cfg.cap4 && cur6 <= p->cfg.cap6);
+
+		if (gerr && gerr != -ENOSPC)
+			log_warn("cannot make the tables bigger: %s",
+				 strerror(-gerr));
+		if (!gerr) {
+			grew = true;
+			force_big = true;
+		}
+	}
+	if (force_big && (!big || grew)) {
+		grew = false;
 		memset(&ids, 0, sizeof(ids));
 		cur4 = cur6 = used = 0;
 		stale = 0;

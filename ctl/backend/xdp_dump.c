@@ -62,11 +62,14 @@ int xdp_dump(struct backend *be, struct mx_entry **out, size_t *n)
 	struct mx_entry *v, *e;
 	size_t cnt = 0, alloc = 0;
 	const struct mx_meta *m;
-	time_t now = time(NULL);
+	int64_t now = time(NULL);
 	struct tpos pos;
 	__u32 id;
 
+	if (xdp_refresh(be, false))
+		return -EUCLEAN;
 	p->clock_off = xdp_clock_offset();
+	mx_fake_now(&now);
 	for (id = 0; id < p->cfg.cap; id++)
 		alloc += p->meta[id].family != 0;
 	v = xcalloc(alloc + 1, sizeof(*v));
@@ -104,6 +107,8 @@ int xdp_zero_counters(struct backend *be, const struct cidr *nets, size_t n)
 	struct tpos *pos;
 	size_t i;
 
+	if (xdp_refresh(be, false))
+		return -EUCLEAN;
 	if (!n) {
 		memset(p->c4, 0, p->len[M_C4]);
 		memset(p->c6, 0, p->len[M_C6]);

@@ -16,6 +16,8 @@
 #include "backend/backend.h"
 #include "mxwall_shared.h"
 
+struct mxwall_bpf;
+
 enum {
 	M_CFG,
 	M_STATS,
@@ -104,7 +106,12 @@ enum { CTL_MAGIC, CTL_VALID, CTL_N4, CTL_N6, CTL_STALE, CTL_HINT, CTL_HDR = 8 };
 /* an apply() of this many entries or more takes the full path */
 #define BIG_APPLY 8192
 
-/* xdp.c: pins and configuration */
+/* xdp.c: pins, sets of maps and configuration */
+int xdp_set_open(const char *dir, struct xdp_priv *p);
+void xdp_set_release(struct xdp_priv *p);
+int xdp_load_skel(const char *dir, const struct mx_cfg *cfg,
+		  struct mxwall_bpf **out);
+void xdp_size_cfg(struct mx_cfg *cfg);
 size_t xdp_map_bytes(size_t value_size, size_t entries);
 void *xdp_map_mmap(int fd, size_t len);
 int xdp_pin_path(const struct backend *be, const char *name, char *buf,
@@ -154,6 +161,12 @@ __s64 xdp_clock_offset(void);
 int xdp_tagset_find(struct xdp_priv *p, const char *tags, __u16 *out);
 void xdp_tagsets_gc(struct xdp_priv *p, const struct mx_meta *keep,
 		    size_t nkeep);
+
+/* xdp_grow.c: memory that follows the entries */
+int xdp_grow(struct backend *be, __u32 need4, __u32 need6, bool force);
+int xdp_grow_recover(struct backend *be);
+void xdp_grow_remove_stage(const struct backend *be);
+int xdp_refresh(struct backend *be, bool force);
 
 /* xdp_apply.c: the apply transaction */
 int xdp_apply(struct backend *be, const struct mx_entry *add, size_t nadd,

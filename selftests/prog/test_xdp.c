@@ -1074,40 +1074,138 @@ static void test_rollback(void)
 	memcpy(t6, save, t6len);
 	free(save);
 	munmap(t6, t6len);
-	/* the backend's own capacity check */
-	e = realloc(e, 1100 * sizeof(*e));
+	free(e);
+}
+
+/* read_cfg - the pinned mx_cfg as it is now (the tables may have grown) */
+static void read_cfg(const char *pin_dir, struct mx_cfg *cfg)
+{
+	char path[256];
+	__u32 zero = 0;
+	int fd;
+
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, MX_MAP_CFG);
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		bpf_map_lookup_elem(fd, &zero, cfg);
+		close(fd);
+	}
+}
+
+/*
+ * memory follows the entries: up to the capacity the tables stay; past it
+ * they grow, with every entry, its counters and the summaries kept, and
+ * the program over the new maps filters as before
+ */
+static void test_growth(void)
+{
+	struct pkt_opts o = {V4("101.65.0.7")};
+	struct mx_status st0, st1;
+	struct mx_cfg cfg0, cfg1;
+	__u64 pk0 = 0, by0 = 0, pk1 = 0, by1 = 0;
+	struct mx_entry *e;
+	struct cidr *dl;
+	size_t i, n1, n4 = 0;
+	struct mx_entry *d = NULL;
+	size_t nd = 0;
+	char net[64];
+	struct pkt p;
+
+	H.be.ops->status(&H.be, &st0);
+	H.be.ops->dump(&H.be, &d, &nd);
+	for (i = 0; i < nd; i++)
+		n4 += d[i].net.family == AF_INET;
+	free(d);
+	read_cfg(H.pin_dir, &cfg0);
+	entry_counts("192.0.2.1", &pk0, &by0, NULL);
+	ASSERT_TRUE(pk0 > 0, "an entry with counts before");
+	e = calloc(1100, sizeof(*e));
+	for (i = 0; i < 1100; i++) {
+		snprintf(net, sizeof(net), "101.65.%zu.%zu", i / 256, i % 256);
+		xh_entry(&e[i], net, MX_ACT_DROP, false, "");
+	}
+	/* up to the capacity it fits (two-choice buckets at half load) */
+	n1 = cfg0.cap4 - n4;
+	ASSERT_EQ(H.be.ops->apply(&H.be, e, n1, NULL, 0), 0,
+		  "fill the v4 table to its capacity");
+	read_cfg(H.pin_dir, &cfg1);
+	ASSERT_EQ(cfg1.gen, cfg0.gen, "no growth up to the capacity");
+	pkt_build(&p, &o);
+	check_pkt("a host of the full table drops", p.buf, p.len, C_DROP,
+		  "101.65.0.7", p.iplen);
+	ASSERT_EQ(H.be.ops->apply(&H.be, e + n1, 1100 - n1, NULL, 0), 0,
+		  "past the capacity the tables grow");
+	read_cfg(H.pin_dir, &cfg1);
+	ASSERT_EQ(cfg1.gen, cfg0.gen + 1, "one growth");
+	ASSERT_TRUE(cfg1.cap4 >= cfg0.cap4 * MX_CAP_GROWTH,
+		    "the IPv4 capacity grew by its factor");
+	ASSERT_EQ(cfg1.cap6, cfg0.cap6, "the IPv6 capacity stays");
+	H.be.ops->status(&H.be, &st1);
+	ASSERT_EQ(st1.entries_static + st1.entries_dynamic,
+		  st0.entries_static + st0.entries_dynamic + 1100,
+		  "every entry there");
+	entry_counts("192.0.2.1", &pk1, &by1, NULL);
+	ASSERT_U64(pk1, pk0, "packets kept across the growth");
+	ASSERT_U64(by1, by0, "bytes kept across the growth");
+	ASSERT_EQ(xh_reload(&H), 0, "the program over the new maps");
+	o.src = "101.65.4.3";
+	pkt_build(&p, &o);
+	check_pkt("a host added past the capacity drops", p.buf, p.len, C_DROP,
+		  "101.65.4.3", p.iplen);
+	o.src = "192.0.2.1";
+	pkt_build(&p, &o);
+	check_pkt("an old host drops and counts on", p.buf, p.len, C_DROP,
+		  "192.0.2.1", p.iplen);
+	o.family = 6;
+	o.src = "2001:db8:2:ffff::9";
+	pkt_build(&p, &o);
+	check_pkt("an old v6 netblock drops", p.buf, p.len, C_DROP,
+		  "2001:db8:2::/48", p.iplen);
+	dl = calloc(1100, sizeof(*dl));
+	for (i = 0; i < 1100; i++)
+		dl[i] = e[i].net;
+	ASSERT_EQ(H.be.ops->apply(&H.be, NULL, 0, dl, 1100), 0,
+		  "and empty it again");
+	o.family = 4;
+	o.src = "101.65.0.7";
+	pkt_build(&p, &o);
+	check_pkt("the removed host passes", p.buf, p.len, C_MISS, NULL, 0);
+	free(dl);
+	free(e);
+}
+
+/* at the most a pin directory allows, a change that needs more fails
+ * whole */
+static void test_growth_max(void)
+{
+	struct mx_status st0, st1;
+	struct mx_entry *e;
+	struct xh h2;
+	char net[64];
+	size_t i;
+
+	ASSERT_EQ(xh_setup_max(&h2, 1024, 1024), 0,
+		  "a table that may not grow");
+	e = calloc(1100, sizeof(*e));
 	for (i = 0; i < 1100; i++) {
 		snprintf(net, sizeof(net), "100.65.%zu.%zu", i / 256, i % 256);
 		xh_entry(&e[i], net, MX_ACT_DROP, false, "");
 	}
-	ASSERT_EQ(H.be.ops->apply(&H.be, e, 1100, NULL, 0), -ENOSPC,
-		  "more entries than the capacity: table full");
-	H.be.ops->status(&H.be, &st1);
+	h2.be.ops->status(&h2.be, &st0);
+	log_set_level(MX_LOG_ERR + 1);
+	ASSERT_EQ(h2.be.ops->apply(&h2.be, e, 1100, NULL, 0), -ENOSPC,
+		  "more entries than the most: table full");
+	log_set_level(MX_LOG_INFO);
+	h2.be.ops->status(&h2.be, &st1);
 	ASSERT_EQ(st1.entries_static + st1.entries_dynamic,
 		  st0.entries_static + st0.entries_dynamic,
 		  "entry count unchanged");
-	/* up to the capacity it fits (two-choice buckets at half load) */
-	for (i = 0; i < 1100; i++)
-		e[i].net.addr[0] = 101;
-	n1 = 1024 - (st0.entries_static + st0.entries_dynamic - n6);
-	ASSERT_EQ(H.be.ops->apply(&H.be, e, n1, NULL, 0), 0,
-		  "fill the v4 table to its capacity");
-	o.family = 4;
-	o.src = "101.65.0.7";
-	pkt_build(&p, &o);
-	check_pkt("a host of the full table drops", p.buf, p.len, C_DROP,
-		  "101.65.0.7", p.iplen);
-	{
-		struct cidr *dl = calloc(n1, sizeof(*dl));
-
-		for (i = 0; i < n1; i++)
-			dl[i] = e[i].net;
-		ASSERT_EQ(H.be.ops->apply(&H.be, NULL, 0, dl, n1), 0,
-			  "and empty it again");
-		free(dl);
-	}
-	check_pkt("the removed host passes", p.buf, p.len, C_MISS, NULL, 0);
+	ASSERT_EQ(h2.be.ops->apply(&h2.be, e, 1024, NULL, 0), 0,
+		  "up to the most it fits");
 	free(e);
+	xh_teardown(&h2);
+	unsetenv("MXWALL_CAPACITY"); /* what xh_setup_max set */
 }
 
 /*
@@ -1246,6 +1344,8 @@ int main(void)
 	TEST_RUN(test_entries);
 	TEST_RUN(test_expiry);
 	TEST_RUN(test_rollback);
+	TEST_RUN(test_growth);
+	TEST_RUN(test_growth_max);
 	TEST_RUN(test_repair);
 	TEST_RUN(test_reload);
 	TEST_RUN(test_layout);

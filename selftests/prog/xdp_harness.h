@@ -44,10 +44,12 @@ struct xh {
 };
 
 /*
- * xh_setup - a fresh pin dir with capacity cap4 (0: the default capacity)
- * and the program loaded
+ * xh_setup_max - a fresh pin dir with first tables for cap4 IPv4 entries
+ * (0: the default), growing up to max4 (0: the default most), and the
+ * program loaded
  */
-static inline int xh_setup(struct xh *h, unsigned int cap4)
+static inline int xh_setup_max(struct xh *h, unsigned int cap4,
+			       unsigned int max4)
 {
 	static int seq;
 	char capbuf[32], path[256];
@@ -58,7 +60,10 @@ static inline int xh_setup(struct xh *h, unsigned int cap4)
 		 "/sys/fs/bpf/mxwall-test-%d-%d", (int)getpid(), seq++);
 	snprintf(h->state_dir, sizeof(h->state_dir), "/tmp/mxwall-test-%d",
 		 (int)getpid());
-	snprintf(capbuf, sizeof(capbuf), "%u", cap4);
+	if (max4)
+		snprintf(capbuf, sizeof(capbuf), "%u/%u", cap4, max4);
+	else
+		snprintf(capbuf, sizeof(capbuf), "%u", cap4);
 	if (cap4)
 		setenv("MXWALL_CAPACITY", capbuf, 1);
 	else
@@ -82,6 +87,38 @@ static inline int xh_setup(struct xh *h, unsigned int cap4)
 		fprintf(stderr, "program load: %s\n", strerror(-err));
 		return err;
 	}
+	h->prog_fd = bpf_program__fd(h->skel->progs.mxwall_xdp);
+	return 0;
+}
+
+/* xh_setup - as xh_setup_max, the tables free to grow */
+static inline int xh_setup(struct xh *h, unsigned int cap4)
+{
+	return xh_setup_max(h, cap4, 0);
+}
+
+/*
+ * xh_reload - the program loaded again over the pins as they are now: after
+ * an apply() grew the tables, the program loaded before still uses the
+ * old maps (the backend switches the programs of interfaces, not ours)
+ */
+static inline int xh_reload(struct xh *h)
+{
+	char path[256];
+	int err;
+
+	if (h->skel)
+		mxwall_bpf__destroy(h->skel);
+	h->skel = NULL;
+	if (h->cfg_fd > 0)
+		close(h->cfg_fd);
+	snprintf(path, sizeof(path), "%s/%s", h->pin_dir, MX_MAP_CFG);
+	h->cfg_fd = bpf_obj_get(path);
+	if (h->cfg_fd < 0)
+		return -errno;
+	err = backend_xdp_load(&h->be, &h->skel);
+	if (err)
+		return err;
 	h->prog_fd = bpf_program__fd(h->skel->progs.mxwall_xdp);
 	return 0;
 }
