@@ -742,7 +742,7 @@ static int xdp_status(struct backend *be, struct mx_status *st)
 		else
 			st->entries_dynamic++;
 	}
-	st->capacity = (size_t)cfg.cap4 + cfg.cap6;
+	st->capacity = (size_t)cfg.cap4_max + cfg.cap6_max;
 	return read_stats(p, &st->counters);
 }
 

@@ -177,7 +177,8 @@ int xdp_apply(struct backend *be, const struct mx_entry *add, size_t nadd,
 	bool *is_new = NULL, big;
 	struct tpos *del_pos = NULL;
 	struct tab_log log = {0};
-	size_t cur4 = 0, cur6 = 0, used = 0, i, j;
+	size_t cur4 = 0, cur6 = 0, used = 0, i, j, add4 = 0, add6 = 0;
+	size_t need4, need6, base4 = 0, base6 = 0;
 	__u64 stale = 0;
 	struct index ix;
 	struct tpos pos;
@@ -200,6 +201,12 @@ int xdp_apply(struct backend *be, const struct mx_entry *add, size_t nadd,
 		err = check_cidr(&del[i]);
 		if (err)
 			return err;
+	}
+	for (i = 0; i < nadd; i++) {
+		if (add[i].net.family == AF_INET)
+			add4++;
+		else
+			add6++;
 	}
 
 	/* another process may have grown the tables */
@@ -250,6 +257,8 @@ again:
 			else
 				cur6++;
 		}
+		base4 = cur4;
+		base6 = cur6;
 	} else {
 		/* only the entries named, found through the tables */
 		xdp_index_init(&ix, p->meta, nadd + ndel);
@@ -443,8 +452,15 @@ out:
 		 * and start again. xdp_grow() says -ENOSPC past the most
 		 * this pin directory allows.
 		 */
-		int gerr = xdp_grow(be, (__u32)cur4, (__u32)cur6,
-				    cur4 <= p->cfg.cap4 && cur6 <= p->cfg.cap6);
+		int gerr;
+
+		/* at most every addition new: room for all of them */
+		need4 = base4 + add4;
+		need6 = base6 + add6;
+		gerr = xdp_grow(be, (__u32)(need4 < UINT32_MAX ? need4 : UINT32_MAX),
+				(__u32)(need6 < UINT32_MAX ? need6 : UINT32_MAX),
+				cur4 <= p->cfg.cap4 && cur6 <= p->cfg.cap6 &&
+				    need4 <= p->cfg.cap4 && need6 <= p->cfg.cap6);
 
 		if (gerr && gerr != -ENOSPC)
 			log_warn("cannot make the tables bigger: %s",

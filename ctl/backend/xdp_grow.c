@@ -205,7 +205,7 @@ static int move_pins(const struct backend *be)
  * done again after a crash is harmless but the count, which its mark
  * guards). o: the old set, open.
  */
-static int finish(struct backend *be, struct xdp_priv *o)
+static int finish(struct backend *be, struct xdp_priv *o, int prog_fd)
 {
 	struct mxwall_bpf *skel = NULL;
 	struct xdp_priv n;
@@ -219,10 +219,13 @@ static int finish(struct backend *be, struct xdp_priv *o)
 	err = stage_dir(be, dir, sizeof(dir));
 	if (!err)
 		err = xdp_set_open(dir, &n);
-	if (!err)
+	if (!err && prog_fd < 0) {
 		err = xdp_load_skel(dir, &n.cfg, &skel);
+		if (!err)
+			prog_fd = bpf_program__fd(skel->progs.mxwall_xdp);
+	}
 	if (!err)
-		err = switch_links(be, bpf_program__fd(skel->progs.mxwall_xdp));
+		err = switch_links(be, prog_fd);
 	if (!err && !stage_has(be, MARK_COUNTED)) {
 		add_counts(o, &n);
 		err = stage_mark(be, MARK_COUNTED);
@@ -340,12 +343,11 @@ int xdp_grow(struct backend *be, __u32 need4, __u32 need6, bool force)
 	xdp_set_release(&n);
 	if (!err)
 		err = stage_mark(be, MARK_READY);
-	mxwall_bpf__destroy(skel);
-	skel = NULL;
 	if (err)
 		goto fail;
 	/* from here on the new set is the one: a crash rolls forward */
-	err = finish(be, p);
+	err = finish(be, p, bpf_program__fd(skel->progs.mxwall_xdp));
+	mxwall_bpf__destroy(skel);
 	if (err)
 		return err;
 	return xdp_refresh(be, true);
@@ -397,7 +399,7 @@ int xdp_grow_recover(struct backend *be)
 		if (!err)
 			xdp_grow_remove_stage(be);
 	} else if (!err) {
-		err = finish(be, &o);
+		err = finish(be, &o, -1);
 	}
 	xdp_set_release(&o);
 out:

@@ -6,7 +6,10 @@
  *  - a bulk load of N entries (default 1M: IPv4 hosts, 1% netblocks, a
  *    few IPv6), wall and CPU seconds;
  *  - then single-entry applies over that table, 100 of each: add a host,
- *    delete it, add a /20, delete it; median and max in ms.
+ *    delete it, add a /20, delete it; median and max in ms;
+ *  - the kernel memory of the filter's maps (the memlock the kernel
+ *    reports for each pinned map), empty and loaded, and the time
+ *    `bpftool map dump` takes on each map an administrator would read.
  *
  * usage: bench_apply [-n ENTRIES] [-t TRIALS]
  */
@@ -101,6 +104,68 @@ fail:
 	return err;
 }
 
+/* map_memlock - the kernel memory of one map, from its fdinfo */
+static unsigned long long map_memlock(int fd)
+{
+	unsigned long long v = 0;
+	char path[64], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %llu", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+static const char *const filter_maps[] = {
+    MX_MAP_CFG, MX_MAP_STATS, MX_MAP_T4,   MX_MAP_T6,  MX_MAP_C4, MX_MAP_C6,
+    MX_MAP_BM4, MX_MAP_BM6,   MX_MAP_BL,   MX_MAP_META, MX_MAP_TAGS,
+};
+
+/* memory - the filter's kernel memory now, map by map */
+static void memory(struct xh *h, const char *when)
+{
+	unsigned long long sum = 0, v;
+	char path[256];
+	size_t i;
+	int fd;
+
+	printf("kernel memory, %s:", when);
+	for (i = 0; i < sizeof(filter_maps) / sizeof(filter_maps[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", h->pin_dir,
+			 filter_maps[i]);
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;
+		v = map_memlock(fd);
+		close(fd);
+		sum += v;
+		printf(" %s %.1f", filter_maps[i], (double)v / (1 << 20));
+	}
+	printf(" -> %.1f MiB on %d CPUs\n", (double)sum / (1 << 20),
+	       libbpf_num_possible_cpus());
+}
+
+/* dump_time - seconds `bpftool map dump` takes on one pinned map */
+static void dump_time(struct xh *h, const char *name)
+{
+	char cmd[512];
+	double t0 = now_s();
+	int rc;
+
+	snprintf(cmd, sizeof(cmd),
+		 "bpftool map dump pinned %s/%s >/dev/null 2>&1", h->pin_dir,
+		 name);
+	rc = system(cmd);
+	printf("bpftool map dump %s: %.1f s%s\n", name, now_s() - t0,
+	       rc ? " (failed)" : "");
+}
+
 int main(int argc, char **argv)
 {
 	size_t n = 1000000, i;
@@ -128,6 +193,7 @@ int main(int argc, char **argv)
 		xh_teardown(&h);
 		return 1;
 	}
+	memory(&h, "empty filter");
 	v = calloc(n ? n : 1, sizeof(*v));
 	for (i = 0; i < n; i++) {
 		__u32 r = mix((__u32)i * 2654435761U + 1);
@@ -158,6 +224,9 @@ int main(int argc, char **argv)
 	}
 	printf("bulk load of %zu entries: %.2f s wall, %.2f s CPU\n", n,
 	       now_s() - t0, cpu_s() - c0);
+	memory(&h, "loaded");
+	for (i = 0; i < sizeof(filter_maps) / sizeof(filter_maps[0]); i++)
+		dump_time(&h, filter_maps[i]);
 	if (one_kind(&h, "host", 32, trials) || one_kind(&h, "/20", 20, trials))
 		goto out;
 	rc = 0;
