@@ -457,10 +457,11 @@ out:
 		/* at most every addition new: room for all of them */
 		need4 = base4 + add4;
 		need6 = base6 + add6;
-		gerr = xdp_grow(be, (__u32)(need4 < UINT32_MAX ? need4 : UINT32_MAX),
-				(__u32)(need6 < UINT32_MAX ? need6 : UINT32_MAX),
-				cur4 <= p->cfg.cap4 && cur6 <= p->cfg.cap6 &&
-				    need4 <= p->cfg.cap4 && need6 <= p->cfg.cap6);
+		gerr = xdp_grow(
+		    be, (__u32)(need4 < UINT32_MAX ? need4 : UINT32_MAX),
+		    (__u32)(need6 < UINT32_MAX ? need6 : UINT32_MAX),
+		    cur4 <= p->cfg.cap4 && cur6 <= p->cfg.cap6 &&
+			need4 <= p->cfg.cap4 && need6 <= p->cfg.cap6);
 
 		if (gerr && gerr != -ENOSPC)
 			log_warn("cannot make the tables bigger: %s",

@@ -123,8 +123,8 @@ static unsigned long long map_memlock(int fd)
 }
 
 static const char *const filter_maps[] = {
-    MX_MAP_CFG, MX_MAP_STATS, MX_MAP_T4,   MX_MAP_T6,  MX_MAP_C4, MX_MAP_C6,
-    MX_MAP_BM4, MX_MAP_BM6,   MX_MAP_BL,   MX_MAP_META, MX_MAP_TAGS,
+    MX_MAP_CFG, MX_MAP_STATS, MX_MAP_T4, MX_MAP_T6,   MX_MAP_C4,   MX_MAP_C6,
+    MX_MAP_BM4, MX_MAP_BM6,   MX_MAP_BL, MX_MAP_META, MX_MAP_TAGS,
 };
 
 /* memory - the filter's kernel memory now, map by map */
