@@ -132,7 +132,6 @@ struct mx_cfg {
 	__u32 cap4_max; /* how far the controller may grow the tables */
 	__u32 cap6_max;
 	__u32 gen; /* tables made so far: 1 at create, +1 a growth */
-	__u32 pad2;
 };
 
 /* global counters, index by field; summed over CPUs by the controller */
