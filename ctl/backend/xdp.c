@@ -696,12 +696,14 @@ static int xdp_status(struct backend *be, struct mx_status *st)
 	struct dirent *d;
 	struct mx_iface *ifc;
 	size_t plen = strlen(MX_LINK_PREFIX);
+	int64_t now = time(NULL);
 	__u32 id;
 	DIR *dir;
 	int err, lfd;
 
 	if (xdp_refresh(be, false))
 		return -EUCLEAN;
+	mx_fake_now(&now);
 
 	memset(st, 0, sizeof(*st));
 	st->backend = "xdp";
@@ -735,8 +737,9 @@ static int xdp_status(struct backend *be, struct mx_status *st)
 	st->cfg.nports = cfg.nports;
 	st->cfg.observe = cfg.flags & MX_CFG_OBSERVE;
 	for (id = 0; id < cfg.cap; id++) {
-		if (!p->meta[id].family)
-			continue;
+		if (!p->meta[id].family ||
+		    (p->meta[id].expires && p->meta[id].expires <= now))
+			continue; /* expired: the program ignores it */
 		if (p->meta[id].origin == MX_ORIGIN_STATIC)
 			st->entries_static++;
 		else

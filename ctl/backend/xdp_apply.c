@@ -178,7 +178,10 @@ int xdp_apply(struct backend *be, const struct mx_entry *add, size_t nadd,
 	struct tpos *del_pos = NULL;
 	struct tab_log log = {0};
 	size_t cur4 = 0, cur6 = 0, used = 0, i, j, add4 = 0, add6 = 0;
-	size_t need4, need6, base4 = 0, base6 = 0;
+	size_t need4, need6, base4 = 0, base6 = 0, nexp = 0;
+	__u32 *exp_id = NULL; /* expired entries a big change takes out */
+	struct tpos *exp_pos = NULL;
+	int64_t now = time(NULL);
 	__u64 stale = 0;
 	struct index ix;
 	struct tpos pos;
@@ -222,6 +225,7 @@ int xdp_apply(struct backend *be, const struct mx_entry *add, size_t nadd,
 			return err;
 	}
 	p->clock_off = xdp_clock_offset();
+	mx_fake_now(&now);
 again:
 	/* mx_ctl: made at the first change (without it: the full path) */
 	if (!p->ctl && xdp_ctl_map(be, p, true))
@@ -242,12 +246,19 @@ again:
 		ix.pend = xcalloc(cap, sizeof(*ix.pend));
 		ids.free_ids = xcalloc(cap, sizeof(*ids.free_ids));
 		xdp_prefault(ids.free_ids, cap * sizeof(*ids.free_ids));
+		exp_id = xcalloc(cap, sizeof(*exp_id));
+		exp_pos = xcalloc(cap, sizeof(*exp_pos));
 		for (id = 0; id < cap; id++) {
 			const struct mx_meta *m = &p->meta[id];
 			struct cidr c;
 
 			if (!m->family) {
 				ids.free_ids[ids.nfree++] = id;
+				continue;
+			}
+			if (m->expires && m->expires <= now) {
+				/* gone for the program: taken out for good */
+				exp_id[nexp++] = id;
 				continue;
 			}
 			xdp_meta_cidr(m, &c);
@@ -337,6 +348,16 @@ again:
 	}
 
 	/* 1. deletions in the tables; mx_meta keeps them until the end */
+	for (i = 0; i < nexp; i++) {
+		struct cidr c;
+
+		xdp_meta_cidr(&p->meta[exp_id[i]], &c);
+		exp_pos[i].family = 0;
+		if (xdp_tab_find(p, &c, &pos)) {
+			xdp_tab_clear(p, &log, &pos);
+			exp_pos[i] = pos;
+		}
+	}
 	for (i = 0; i < ndel; i++) {
 		del_pos[i].family = 0;
 		if (xdp_tab_find(p, &del[i], &pos)) {
@@ -387,6 +408,13 @@ again:
 	}
 
 	/* 3. commit: forget the deleted entries, publish the summaries */
+	for (i = 0; i < nexp; i++) {
+		struct cidr c;
+
+		memset(&p->meta[exp_id[i]], 0, sizeof(struct mx_meta));
+		if (exp_pos[i].family && !xdp_tab_get(p, &exp_pos[i], &c, &id))
+			xdp_tab_zero_ctr(p, &exp_pos[i]);
+	}
 	for (i = 0; i < ndel; i++) {
 		struct cidr c;
 
@@ -440,6 +468,11 @@ out:
 	free(ix.pend);
 	free(ix.spend);
 	free(ids.free_ids);
+	free(exp_id);
+	free(exp_pos);
+	exp_id = NULL;
+	exp_pos = NULL;
+	nexp = 0;
 	free(del_id);
 	free(del_pos);
 	free(add_id);

@@ -22,6 +22,7 @@ V4_NET=10.250.2.0/24		# blocked netblock ...
 V4_MEMBER=10.250.2.5		# ... a member of it
 V4_ALLOW=10.250.2.7		# ... and an allow exception inside
 V4_FREE=10.250.3.5		# not listed
+V4_TTL=10.250.3.6		# blocked for 3 s only
 V6_HOST=fd00:250::10
 V6_NET=fd00:250::200/120
 V6_MEMBER=fd00:250::205
@@ -31,7 +32,7 @@ SRV4=10.250.0.1
 SRV6=fd00:250::1
 
 net_setup || { echo "FAIL - namespace setup"; net_finish; }
-net_add_src $V4_HOST $V4_MEMBER $V4_ALLOW $V4_FREE $V6_HOST $V6_MEMBER $V6_ALLOW $V6_FREE
+net_add_src $V4_HOST $V4_MEMBER $V4_ALLOW $V4_FREE $V4_TTL $V6_HOST $V6_MEMBER $V6_ALLOW $V6_FREE
 net_listen 25 || net_finish
 
 # connect_all SRC... - "SRC=result" for each, in parallel (blocked ones wait 2.5 s)
@@ -177,6 +178,13 @@ d = (e - datetime.datetime.utcnow()).total_seconds()
 assert 3500 < d <= 3600, d
 ' "$exp"
 check "unblock it" mxw unblock $V4_FREE
+# a ttl is the data path's to honour: no watcher runs here
+check "block with a ttl of 3 s, no watcher" mxw block $V4_TTL --ttl 3s
+check_eq "a ttl entry drops before its expiry" "$(connect_all $V4_TTL)" "$V4_TTL=timeout "
+sleep 4
+check_eq "past its expiry it passes, with no watcher" "$(connect_all $V4_TTL)" "$V4_TTL=ok "
+snap
+check_eq "list leaves the expired entry out" "$(field $V4_TTL packets)" missing
 
 # observe mode: counted as if dropped, but passed
 check "attach --observe" mxw attach veth0 --observe
