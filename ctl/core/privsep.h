@@ -2,7 +2,8 @@
 /*
  * privsep.h - shed the capabilities a long-running command no longer
  * needs once it has opened what it needs (OpenBSD spamd's habit).
- * Callers: watch/loop.c (the parent), reader.c (the log reader), cmd/scan.c.
+ * Callers: watch/loop.c (the parent), watch/reader.c and reader_proc.c (the log
+ * reader), cmd/scan.c.
  */
 #ifndef MXWALL_PRIVSEP_H
 #define MXWALL_PRIVSEP_H

@@ -44,7 +44,8 @@ struct follower *follower_new(void);
 /*
  * follow_ops - how a follower reaches the file system: by default the
  * system calls; a reader that may not open anything asks its parent
- * (reader.c). Each returns what the system call would (-1 and errno).
+ * (watch/reader_proc.c). Each returns what the system call would (-1 and
+ * errno).
  */
 struct stat;
 struct follow_ops {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * rdwire.h - what the log reader (an unprivileged, seccomp-confined child
- * of `mxwall watch`, reader.c) tells its parent: fixed-size typed records,
+ * of `mxwall watch`, reader_proc.c) tells its parent: fixed-size typed records,
  * never log text. The parent decodes each record with rdwire_decode(),
  * which checks every field (a reader that parsed hostile text may be the
  * attacker's now) and rebuilds the scan_event the watcher consumes.
@@ -9,7 +9,7 @@
  * The reader sends records in SOCK_SEQPACKET messages of 1 to RD_BATCH
  * records: a message arrives whole or not at all, so a killed reader
  * leaves a prefix of what it wrote, never half a record.
- * Callers: reader.c; selftests/unit/test_rdwire.c.
+ * Callers: reader.c, reader_proc.c; selftests/unit/test_rdwire.c.
  */
 #ifndef MXWALL_RDWIRE_H
 #define MXWALL_RDWIRE_H

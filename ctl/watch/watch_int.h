@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * watch_int.h - the state of one `mxwall watch` run, shared by its parts:
- * loop.c (the event loop, signals, pidfile, sd_notify, setup), sources.c
+ * loop.c (the event loop, signals, pidfile, sd_notify, setup), logs.c (the
+ * followed logs and the journal), sources.c
  * (source tracking, tag interning), policy.c (the pure promotion policy)
  * and sync.c (the active set, filter sync, the core list, DB batching).
  * Private to ctl/watch/.
@@ -9,6 +10,7 @@
 #ifndef MXWALL_WATCH_INT_H
 #define MXWALL_WATCH_INT_H
 
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -176,6 +178,16 @@ struct watch {
 
 /* loop.c */
 int64_t ms_since(const struct timespec *t);
+
+/* logs.c: the followed logs and the journal */
+int followers_open(struct watch *w);
+void followers_close(struct watch *w);
+void logs_first(struct watch *w, int sfd);
+size_t logs_pollfds(struct watch *w, struct pollfd *pfd, size_t max);
+int logs_run(struct watch *w); /* 0, 1 at the end of input, -1 failed */
+int journal_run(struct watch *w);
+void logs_look(struct watch *w);
+void logs_stop(struct watch *w);
 
 /* sources.c: tags */
 int tag_bit(struct watch *w, const char *tag, size_t len);
