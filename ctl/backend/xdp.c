@@ -59,6 +59,7 @@
 
 #include "backend/backend.h"
 #include "backend/xdp.h"
+#include "core/testhook.h"
 #include "mxwall.skel.h"
 #include "wire_shared.h"
 #include "mxwall_shared.h"
@@ -310,12 +311,12 @@ layout:
 
 /*
  * capacity chosen at create time (IPv4 entries): MX_V4_CAP_DEFAULT, or for
- * tests $MXWALL_CAPACITY as N (the first tables) or N/MAX (and the most
+ * tests the hook capacity=N (the first tables) or N/MAX (and the most
  * they may grow to)
  */
 static void choose_capacity(struct mx_cfg *cfg)
 {
-	const char *s = secure_getenv("MXWALL_CAPACITY");
+	const char *s = mx_test_hook("capacity");
 	const char *slash = s ? strchr(s, '/') : NULL;
 	char first[32];
 	uint64_t v;

@@ -12,8 +12,9 @@
 
 #define HOOKS_MAX 16
 
-static const char *const known[] = {"fake_now", "force_xdp_fail", "crash_after",
-				    "reader", "reader_inline"};
+static const char *const known[] = {"fake_now", "force_xdp_fail",
+				    "capacity", "crash_after",
+				    "reader",	"reader_inline"};
 
 static struct {
 	bool parsed;

@@ -10,6 +10,8 @@
  *                        holding them, read again on every call
  *   force_xdp_fail       every XDP attach fails as "not possible here"
  *                        (the front door's fallback to nftables)
+ *   capacity=N[/MAX]     the XDP tables made with room for N IPv4
+ *                        entries (N/8 IPv6), growing to at most MAX
  *   crash_after=STEP     report --reset kills itself after a step:
  *                        pending, archive or clear
  *   reader=HOW           the watcher's first log reader misbehaves:

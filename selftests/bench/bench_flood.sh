@@ -31,7 +31,7 @@ D=$(mktemp -d /tmp/mxwall-flood.XXXXXX)
 cp build/mxwall "$D/mxwall"
 export MXWALL_PIN_DIR=/sys/fs/bpf/mxwall-test-flood-$$
 export MXWALL_STATE_DIR=$D/state
-export MXWALL_CAPACITY=65536
+export MXWALL_TEST_HOOKS=${MXWALL_TEST_HOOKS:+$MXWALL_TEST_HOOKS,}capacity=65536
 WPID=
 GPID=
 cleanup()

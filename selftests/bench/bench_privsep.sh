@@ -28,7 +28,7 @@ ROUNDS=${2:-3}
 D=$(mktemp -d /tmp/mxwall-bench-privsep.XXXXXX)
 cp build/mxwall "$D/mxwall"
 export MXWALL_PIN_DIR=/sys/fs/bpf/mxwall-bench-privsep-$$
-export MXWALL_CAPACITY=65536
+export MXWALL_TEST_HOOKS=${MXWALL_TEST_HOOKS:+$MXWALL_TEST_HOOKS,}capacity=65536
 cleanup() {
 	[ -e "$D/pid" ] && kill -9 "$(cat "$D/pid")" 2>/dev/null
 	rm -rf "$MXWALL_PIN_DIR" "$D"
@@ -73,9 +73,12 @@ def one_round(name, data, inline):
         f.write("log = %s\nthreshold = 1000000\nrequire_seen = no\n"
                 "commit_interval = 50\nblocklist = %s/none\n" % (log, run))
     env = dict(os.environ, MXWALL_STATE_DIR=os.path.join(run, "state"))
-    env.pop("MXWALL_TEST_HOOKS", None)
+    # the hooks exported above (capacity), and the reader inline or not
+    hooks = [h for h in os.environ.get("MXWALL_TEST_HOOKS", "").split(",")
+             if h and h != "reader_inline"]
     if inline:
-        env["MXWALL_TEST_HOOKS"] = "reader_inline"
+        hooks.append("reader_inline")
+    env["MXWALL_TEST_HOOKS"] = ",".join(hooks)
     errp = os.path.join(run, "watch.err")
     w = subprocess.Popen([mx, "watch", "--config", conf], env=env,
                          stderr=open(errp, "w"))

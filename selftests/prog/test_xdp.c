@@ -1205,7 +1205,7 @@ static void test_growth_max(void)
 		  "up to the most it fits");
 	free(e);
 	xh_teardown(&h2);
-	unsetenv("MXWALL_CAPACITY"); /* what xh_setup_max set */
+	xh_set_hooks(NULL); /* what xh_setup_max set */
 }
 
 /*

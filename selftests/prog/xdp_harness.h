@@ -31,6 +31,7 @@
 #include "backend/xdp.h"
 #include "core/cidr.h"
 #include "core/mxwall.h"
+#include "core/testhook.h"
 #include "mxwall.skel.h"
 #include "mxwall_shared.h"
 
@@ -48,6 +49,20 @@ struct xh {
  * (0: the default), growing up to max4 (0: the default most), and the
  * program loaded
  */
+/* xh_set_hooks - the test hook capacity=N[/MAX] (core/testhook.h), or none */
+static inline void xh_set_hooks(const char *capacity)
+{
+	char hooks[64];
+
+	if (capacity) {
+		snprintf(hooks, sizeof(hooks), "capacity=%s", capacity);
+		setenv(MX_TEST_HOOKS_ENV, hooks, 1);
+	} else {
+		unsetenv(MX_TEST_HOOKS_ENV);
+	}
+	mx_test_hooks_reset();
+}
+
 static inline int xh_setup_max(struct xh *h, unsigned int cap4,
 			       unsigned int max4)
 {
@@ -65,9 +80,9 @@ static inline int xh_setup_max(struct xh *h, unsigned int cap4,
 	else
 		snprintf(capbuf, sizeof(capbuf), "%u", cap4);
 	if (cap4)
-		setenv("MXWALL_CAPACITY", capbuf, 1);
+		xh_set_hooks(capbuf);
 	else
-		unsetenv("MXWALL_CAPACITY");
+		xh_set_hooks(NULL);
 	h->be.ops = &backend_xdp_ops;
 	h->be.pin_dir = h->pin_dir;
 	h->be.state_dir = h->state_dir;

@@ -14,7 +14,7 @@
 # (the test hook fake_now), moved forward to make entries expire.
 . "$(dirname "$0")/../watch/lib.sh"
 t_init
-export MXWALL_CAPACITY=4096
+export MXWALL_TEST_HOOKS=${MXWALL_TEST_HOOKS:+$MXWALL_TEST_HOOKS,}capacity=4096
 ROUNDS=${CRASH_ROUNDS:-100}
 
 cat > "$CONF" <<EOC

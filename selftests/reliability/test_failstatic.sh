@@ -17,7 +17,7 @@ set -u
 . "$(dirname "$0")/../net/lib.sh"
 
 net_require ip nsenter python3 ss
-export MXWALL_CAPACITY=4096	# small maps: quick to make and to read
+export MXWALL_TEST_HOOKS=${MXWALL_TEST_HOOKS:+$MXWALL_TEST_HOOKS,}capacity=4096	# small maps: quick to make and to read
 
 SRV4=10.250.0.1
 SRV6=fd00:250::1

@@ -10,7 +10,7 @@
 # growing file to its end before returning starves all of this.
 . "$(dirname "$0")/../watch/lib.sh"
 t_init
-export MXWALL_CAPACITY=4096
+export MXWALL_TEST_HOOKS=${MXWALL_TEST_HOOKS:+$MXWALL_TEST_HOOKS,}capacity=4096
 command -v python3 >/dev/null || t_fatal "python3 missing"
 
 cat > "$CONF" <<EOC

@@ -24,7 +24,7 @@ BIN_DIR=$(mktemp -d /tmp/mxwall-priv-bin.XXXXXX)
 T_EXTRA_CLEANUP="rm -rf $BIN_DIR"
 cp "$MXWALL" "$BIN_DIR/mxwall" && chmod 0755 "$BIN_DIR" "$BIN_DIR/mxwall"
 MXWALL=$BIN_DIR/mxwall
-export MXWALL_CAPACITY=4096
+export MXWALL_TEST_HOOKS=${MXWALL_TEST_HOOKS:+$MXWALL_TEST_HOOKS,}capacity=4096
 
 cat > "$CONF" <<EOC
 log = $LOG

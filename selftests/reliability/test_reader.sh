@@ -26,7 +26,7 @@
 set -u
 . "$(dirname "$0")/../watch/lib.sh"
 t_init
-export MXWALL_CAPACITY=4096
+export MXWALL_TEST_HOOKS=${MXWALL_TEST_HOOKS:+$MXWALL_TEST_HOOKS,}capacity=4096
 
 cat > "$CONF" <<EOC
 log = $LOG

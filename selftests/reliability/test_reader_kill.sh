@@ -10,7 +10,7 @@
 set -u
 . "$(dirname "$0")/../watch/lib.sh"
 t_init
-export MXWALL_CAPACITY=8192
+export MXWALL_TEST_HOOKS=${MXWALL_TEST_HOOKS:+$MXWALL_TEST_HOOKS,}capacity=8192
 KILLS=${KILLS:-100}
 
 cat > "$CONF" <<EOC
