@@ -13,6 +13,8 @@
 #   cmd      imports anything; main.c imports cmd and core
 # and only cmd/ and main.c read the command line (getopt, optarg) or the
 # global options (mx_opt): every other module is handed what it needs.
+# Environment variables of mxwall's own are read by main.c (the global
+# options) and core/testhook.c (the test hooks) only.
 # No include cycle, within a directory too: a unit is a .c file with the .h
 # of the same name; a header without a .c (an internal header such as
 # watch/watch_int.h, or core/mxwall.h) is looked through, its includes
@@ -72,6 +74,13 @@ for f in $(git ls-files 'ctl/*.c' 'ctl/*.h'); do
 		echo "$f: reads the global options (mx_opt); only cmd/ and main.c do: pass what it needs (docs/architecture.md)"
 		bad=1
 	fi
+done
+
+# no test hook or option of our own from the environment elsewhere
+for f in $(git grep -l -E 'getenv\("MXWALL_' -- 'ctl/*.c' 'ctl/*.h'); do
+	case $f in ctl/main.c | ctl/core/testhook.c) continue ;; esac
+	echo "$f: reads an MXWALL_ variable; options come from cmd/, test hooks from core/testhook.h (docs/architecture.md)"
+	bad=1
 done
 
 # include_edges - "FILE INCLUDED" for every #include "dir/x.h" of ctl/
