@@ -132,6 +132,11 @@ struct mx_cfg {
 	__u32 cap4_max; /* how far the controller may grow the tables */
 	__u32 cap6_max;
 	__u32 gen; /* tables made so far: 1 at create, +1 a growth */
+	/* the program's clock (jiffies): ticks per second, and one moment
+	 * as jiffies and CLOCK_MONOTONIC ns, measured at create */
+	__u32 hz;
+	__u64 j0;
+	__u64 t0;
 };
 
 /* global counters, index by field; summed over CPUs by the controller */
@@ -161,7 +166,7 @@ struct mx_stats {
  */
 struct mx_slot4 {
 	__u64 key;
-	__u32 exp; /* expiry, in MX_TS units of the program's clock; 0 none */
+	__u32 exp; /* expiry, a time stamp (MX_TS_SHIFT); 0 none */
 	__u32 id;  /* index into mx_meta (controller only) */
 };
 
@@ -194,10 +199,11 @@ struct mx_bkt6 {
  * Counters of one slot on one CPU, 16 bytes: packets and bytes in the low
  * 48 bits of each word (2.8e14 per CPU and entry), the last hit's time
  * stamp in their upper 16 bits (low half in pk, high half in by). A time
- * stamp is bpf_ktime_get_coarse_ns() >> MX_TS_SHIFT (units of 1.07 s,
- * CLOCK_MONOTONIC); 0 never.
+ * stamp is bpf_jiffies64() >> MX_TS_SHIFT (units of 64 ticks: 64 ms at
+ * HZ=1000, 640 ms at HZ=100; mx_cfg's hz, j0 and t0 turn it into
+ * CLOCK_MONOTONIC); 0 never. Expiry times in slots are in the same units.
  */
-#define MX_TS_SHIFT 30
+#define MX_TS_SHIFT 6
 #define MX_CTR_MASK ((1ULL << 48) - 1)
 
 struct mx_ctr {

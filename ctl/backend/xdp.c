@@ -437,6 +437,9 @@ static int create_pins(struct backend *be)
 	choose_capacity(&cfg);
 	xdp_size_cfg(&cfg);
 	cfg.gen = 1;
+	err = xdp_clock_calibrate(&cfg);
+	if (err)
+		return err;
 	err = mkdir_p(be->pin_dir, 0700);
 	if (err)
 		return err;

@@ -162,6 +162,10 @@ int xdp_tagset_find(struct xdp_priv *p, const char *tags, __u16 *out);
 void xdp_tagsets_gc(struct xdp_priv *p, const struct mx_meta *keep,
 		    size_t nkeep);
 
+/* xdp_clock.c: the program's clock */
+int xdp_clock_read(__u64 *jiffies, __u64 *mono_ns);
+int xdp_clock_calibrate(struct mx_cfg *cfg);
+
 /* xdp_grow.c: memory that follows the entries */
 int xdp_grow(struct backend *be, __u32 need4, __u32 need6, bool force);
 int xdp_grow_recover(struct backend *be);

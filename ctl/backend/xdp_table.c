@@ -176,7 +176,10 @@ void xdp_meta_cidr(const struct mx_meta *m, struct cidr *c)
 	memcpy(c->addr, m->addr, 16);
 }
 
-/* ---- clocks: the program's time stamps (MX_TS_SHIFT) and unix time ---- */
+/*
+ * ---- clocks: the program's time stamps (jiffies, MX_TS_SHIFT; measured
+ * by xdp_clock.c) and unix time ----
+ */
 
 /*
  * xdp_clock_offset - unix time minus CLOCK_MONOTONIC (the clock of
@@ -206,23 +209,39 @@ __s64 xdp_clock_offset(void)
 	return (ns + 500000000LL) / 1000000000LL;
 }
 
+/* mono_of_jiffies, jiffies_of_mono - through mx_cfg's hz, j0 and t0 */
+static __s64 mono_of_jiffies(const struct mx_cfg *c, __u64 j)
+{
+	__s64 d = (__s64)(j - c->j0), hz = c->hz ? c->hz : 1;
+
+	return (__s64)c->t0 + d / hz * 1000000000LL +
+	       d % hz * 1000000000LL / hz;
+}
+
+static __s64 jiffies_of_mono(const struct mx_cfg *c, __s64 ns)
+{
+	__s64 d = ns - (__s64)c->t0, hz = c->hz ? c->hz : 1;
+
+	return (__s64)c->j0 + d / 1000000000LL * hz +
+	       d % 1000000000LL * hz / 1000000000LL;
+}
+
 /*
  * xdp_ts_of_unix - the program's time stamp at which an entry expiring at
- * unix time t is gone (rounded up: never early by more than the clock
- * offset's rounding); 0 for no expiry, 1 (the past) for a time gone by.
+ * unix time t is gone (rounded up: never early); 0 for no expiry, 1 (the
+ * past) for a time gone by.
  */
 __u32 xdp_ts_of_unix(const struct xdp_priv *p, __s64 t)
 {
-	__s64 mono;
+	__s64 j;
 	__u64 ts;
 
 	if (!t)
 		return 0;
-	mono = t - p->clock_off;
-	if (mono <= 0)
+	j = jiffies_of_mono(&p->cfg, (t - p->clock_off) * 1000000000LL);
+	if (j <= 0)
 		return 1;
-	ts = ((__u64)mono * 1000000000ULL + (1ULL << MX_TS_SHIFT) - 1) >>
-	     MX_TS_SHIFT;
+	ts = ((__u64)j + (1ULL << MX_TS_SHIFT) - 1) >> MX_TS_SHIFT;
 	if (ts > UINT32_MAX)
 		return UINT32_MAX;
 	return ts ? (__u32)ts : 1;
@@ -231,10 +250,12 @@ __u32 xdp_ts_of_unix(const struct xdp_priv *p, __s64 t)
 /* xdp_unix_of_ts - a time stamp of the program as unix seconds; 0 never */
 __s64 xdp_unix_of_ts(const struct xdp_priv *p, __u32 ts)
 {
+	__s64 ns;
+
 	if (!ts)
 		return 0;
-	return (__s64)(((__u64)ts << MX_TS_SHIFT) / 1000000000ULL) +
-	       p->clock_off;
+	ns = mono_of_jiffies(&p->cfg, (__u64)ts << MX_TS_SHIFT);
+	return (ns >= 0 ? ns / 1000000000LL : 0) + p->clock_off;
 }
 
 /* ---- the tables (mxwall_shared.h) ---- */

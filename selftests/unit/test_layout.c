@@ -34,7 +34,7 @@ static void test_sizes(void)
 	ASSERT_EQ(sizeof(struct mx_cline6), 32,
 		  "an IPv6 bucket's counters are half a line");
 	ASSERT_EQ(sizeof(struct mx_meta), 40, "entry metadata");
-	ASSERT_EQ(sizeof(struct mx_cfg), 240, "config");
+	ASSERT_EQ(sizeof(struct mx_cfg), 264, "config");
 	ASSERT_EQ(sizeof(struct mx_stats), 56, "global counters");
 	ASSERT_EQ(MX_BM_WORDS * 8, 2U << 20, "a summary is 2 MiB");
 }
