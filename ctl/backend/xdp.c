@@ -31,10 +31,11 @@
  *
  * This file owns the pins (open, create, check the layout, remove),
  * loading the program, attaching it to interfaces, the data path
- * configuration and status, and the ops table. The lookup table and its
- * summaries are in xdp_table.c, the apply transaction in xdp_apply.c,
- * reading entries and counters back in xdp_dump.c; what they share is
- * xdp_int.h.
+ * configuration and status, and the ops table. The lookup tables are in
+ * xdp_table.c, their summaries in xdp_sum.c, the program's clock in
+ * xdp_clock.c, the apply transaction in xdp_apply.c, reading entries and
+ * counters back in xdp_dump.c, growing the tables in xdp_grow.c; what
+ * they share is xdp_int.h.
  */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -8,8 +8,8 @@
  * rate (rounded to the rates kernels are built with) and the second one
  * the moment both clocks are counted from; they are kept in mx_cfg. The
  * kernel advances jiffies from the monotonic clock, so the pair holds for
- * as long as the pins live. This file owns the readings and the
- * calibration; the conversions are in xdp_table.c.
+ * as long as the pins live. This file owns the readings, the calibration
+ * and the conversions between time stamps and unix time.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -87,4 +87,86 @@ int xdp_clock_calibrate(struct mx_cfg *cfg)
 	cfg->j0 = j2;
 	cfg->t0 = t2;
 	return 0;
+}
+
+/*
+ * ---- clocks: the program's time stamps (jiffies, MX_TS_SHIFT; measured
+ * by xdp_clock.c) and unix time ----
+ */
+
+/*
+ * xdp_clock_offset - unix time minus CLOCK_MONOTONIC (the clock of
+ * bpf_ktime_get_coarse_ns()), in whole seconds, rounded. The difference of
+ * the two clocks only moves when the wall clock is stepped, but reading
+ * them costs a few hundred ns between the two calls: at ns precision a
+ * stamp near a second boundary would come out one second apart in two
+ * reads. Rounded to the second, the offset is the same in every read
+ * (unless its fraction sits within a microsecond of one half), so
+ * every dump and every process gives the same last_hit for the same
+ * stamp; the price is up to half a second of error in an absolute value
+ * printed in seconds anyway.
+ */
+__s64 xdp_clock_offset(void)
+{
+	struct timespec mono, real;
+	int64_t fake;
+	__s64 ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	if (!mx_fake_now(&fake))
+		/* the tests' clock: expiry times are relative to it */
+		return fake - mono.tv_sec;
+	clock_gettime(CLOCK_REALTIME, &real);
+	ns = ((__s64)real.tv_sec - mono.tv_sec) * 1000000000LL +
+	     (real.tv_nsec - mono.tv_nsec);
+	return (ns + 500000000LL) / 1000000000LL;
+}
+
+/* mono_of_jiffies, jiffies_of_mono - through mx_cfg's hz, j0 and t0 */
+static __s64 mono_of_jiffies(const struct mx_cfg *c, __u64 j)
+{
+	__s64 d = (__s64)(j - c->j0), hz = c->hz ? c->hz : 1;
+
+	return (__s64)c->t0 + d / hz * 1000000000LL +
+	       d % hz * 1000000000LL / hz;
+}
+
+static __s64 jiffies_of_mono(const struct mx_cfg *c, __s64 ns)
+{
+	__s64 d = ns - (__s64)c->t0, hz = c->hz ? c->hz : 1;
+
+	return (__s64)c->j0 + d / 1000000000LL * hz +
+	       d % 1000000000LL * hz / 1000000000LL;
+}
+
+/*
+ * xdp_ts_of_unix - the program's time stamp at which an entry expiring at
+ * unix time t is gone (rounded up: never early); 0 for no expiry, 1 (the
+ * past) for a time gone by.
+ */
+__u32 xdp_ts_of_unix(const struct xdp_priv *p, __s64 t)
+{
+	__s64 j;
+	__u64 ts;
+
+	if (!t)
+		return 0;
+	j = jiffies_of_mono(&p->cfg, (t - p->clock_off) * 1000000000LL);
+	if (j <= 0)
+		return 1;
+	ts = ((__u64)j + (1ULL << MX_TS_SHIFT) - 1) >> MX_TS_SHIFT;
+	if (ts > UINT32_MAX)
+		return UINT32_MAX;
+	return ts ? (__u32)ts : 1;
+}
+
+/* xdp_unix_of_ts - a time stamp of the program as unix seconds; 0 never */
+__s64 xdp_unix_of_ts(const struct xdp_priv *p, __u32 ts)
+{
+	__s64 ns;
+
+	if (!ts)
+		return 0;
+	ns = mono_of_jiffies(&p->cfg, (__u64)ts << MX_TS_SHIFT);
+	return (ns >= 0 ? ns / 1000000000LL : 0) + p->clock_off;
 }

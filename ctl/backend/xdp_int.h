@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * xdp_int.h - what the files of the XDP backend (ctl/backend/xdp.c,
- * xdp_table.c, xdp_apply.c, xdp_dump.c) share: the open backend's state
+ * xdp_table.c, xdp_sum.c, xdp_clock.c, xdp_apply.c, xdp_dump.c,
+ * xdp_grow.c) share: the open backend's state
  * (struct xdp_priv: map fds and mmapped maps) and the functions one file
  * calls in another. Not for use outside ctl/backend/xdp*.c.
  */
 #ifndef MXWALL_XDP_INT_H
 #define MXWALL_XDP_INT_H
 
+#include <arpa/inet.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 #include <linux/types.h>
 
@@ -106,6 +109,22 @@ enum { CTL_MAGIC, CTL_VALID, CTL_N4, CTL_N6, CTL_STALE, CTL_HINT, CTL_HDR = 8 };
 /* an apply() of this many entries or more takes the full path */
 #define BIG_APPLY 8192
 
+/* host4 - an IPv4 net's address in host order */
+static inline __u32 host4(const struct cidr *c)
+{
+	__u32 a;
+
+	memcpy(&a, c->addr, 4);
+	return ntohl(a);
+}
+
+/* words6 - an IPv6 net's address as two raw words (network byte order) */
+static inline void words6(const struct cidr *c, __u64 *hi, __u64 *lo)
+{
+	memcpy(hi, c->addr, 8);
+	memcpy(lo, c->addr + 8, 8);
+}
+
 /* xdp.c: pins, sets of maps and configuration */
 int xdp_set_open(const char *dir, struct xdp_priv *p);
 void xdp_set_release(struct xdp_priv *p);
@@ -120,7 +139,8 @@ void xdp_prefault(void *p, size_t len);
 int xdp_read_cfg(struct xdp_priv *p, struct mx_cfg *cfg);
 int xdp_write_cfg(struct xdp_priv *p, const struct mx_cfg *cfg);
 
-/* xdp_table.c: index, tables, tag sets, mx_ctl, summaries */
+/* xdp_table.c: the index, the tables; xdp_sum.c: tag sets, mx_ctl,
+ * summaries; xdp_clock.c: time stamps */
 void xdp_ctl_bit(struct xdp_priv *p, __u32 id, bool on);
 void xdp_ctl_fresh(struct backend *be, struct xdp_priv *p);
 int xdp_ctl_map(struct backend *be, struct xdp_priv *p, bool create);
