@@ -355,8 +355,8 @@ void xdp_size_cfg(struct mx_cfg *cfg)
 
 /* xdp_load_skel - open and load the program, reusing (or making) the maps
  * pinned in dir, sized for cfg */
-int xdp_load_skel(const char *dir, const struct mx_cfg *cfg,
-		  struct mxwall_bpf **out)
+static int load_skel(const char *dir, const struct mx_cfg *cfg, bool prog,
+		     struct mxwall_bpf **out)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = dir);
 	struct mxwall_bpf *skel;
@@ -365,6 +365,8 @@ int xdp_load_skel(const char *dir, const struct mx_cfg *cfg,
 	skel = mxwall_bpf__open_opts(&opts);
 	if (!skel)
 		return -errno;
+	/* the verifier's check of the program is most of a load's time */
+	bpf_program__set_autoload(skel->progs.mxwall_xdp, prog);
 	bpf_map__set_max_entries(skel->maps.mx_t4, cfg->nb4);
 	bpf_map__set_max_entries(skel->maps.mx_t6, cfg->nb6);
 	bpf_map__set_max_entries(skel->maps.mx_c4, cfg->nb4 * cfg->ncpus);
@@ -377,6 +379,19 @@ int xdp_load_skel(const char *dir, const struct mx_cfg *cfg,
 	}
 	*out = skel;
 	return 0;
+}
+
+int xdp_load_skel(const char *dir, const struct mx_cfg *cfg,
+		  struct mxwall_bpf **out)
+{
+	return load_skel(dir, cfg, true, out);
+}
+
+/* xdp_make_maps - as xdp_load_skel, the maps only (no program loaded) */
+int xdp_make_maps(const char *dir, const struct mx_cfg *cfg,
+		  struct mxwall_bpf **out)
+{
+	return load_skel(dir, cfg, false, out);
 }
 
 int backend_xdp_load(struct backend *be, struct mxwall_bpf **out)

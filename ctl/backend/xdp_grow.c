@@ -110,6 +110,23 @@ void xdp_grow_remove_stage(const struct backend *be)
 	rmdir(dir);
 }
 
+/* has_links - is the filter attached to an interface */
+static bool has_links(const struct backend *be)
+{
+	struct dirent *d;
+	bool any = false;
+	DIR *dh;
+
+	dh = opendir(be->pin_dir);
+	if (!dh)
+		return true; /* ask the long way */
+	while (!any && (d = readdir(dh)))
+		any =
+		    !strncmp(d->d_name, MX_LINK_PREFIX, strlen(MX_LINK_PREFIX));
+	closedir(dh);
+	return any;
+}
+
 /*
  * switch_links - the program of every interface of ours becomes prog_fd
  * (maps and counters are the caller's business); then wait until no CPU
@@ -205,7 +222,7 @@ static int move_pins(const struct backend *be)
  * done again after a crash is harmless but the count, which its mark
  * guards). o: the old set, open.
  */
-static int finish(struct backend *be, struct xdp_priv *o, int prog_fd)
+static int finish(struct backend *be, struct xdp_priv *o)
 {
 	struct mxwall_bpf *skel = NULL;
 	struct xdp_priv n;
@@ -219,13 +236,14 @@ static int finish(struct backend *be, struct xdp_priv *o, int prog_fd)
 	err = stage_dir(be, dir, sizeof(dir));
 	if (!err)
 		err = xdp_set_open(dir, &n);
-	if (!err && prog_fd < 0) {
+	/* a program over the new maps only where one runs (a load costs
+	 * the verifier's check of it) */
+	if (!err && has_links(be)) {
 		err = xdp_load_skel(dir, &n.cfg, &skel);
 		if (!err)
-			prog_fd = bpf_program__fd(skel->progs.mxwall_xdp);
+			err = switch_links(
+			    be, bpf_program__fd(skel->progs.mxwall_xdp));
 	}
-	if (!err)
-		err = switch_links(be, prog_fd);
 	if (!err && !stage_has(be, MARK_COUNTED)) {
 		add_counts(o, &n);
 		err = stage_mark(be, MARK_COUNTED);
@@ -327,7 +345,7 @@ int xdp_grow(struct backend *be, __u32 need4, __u32 need6, bool force)
 		if (err)
 			goto fail;
 	}
-	err = xdp_load_skel(dir, &cfg, &skel);
+	err = xdp_make_maps(dir, &cfg, &skel);
 	if (err)
 		goto fail;
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.mx_cfg), &zero, &cfg,
@@ -346,8 +364,8 @@ int xdp_grow(struct backend *be, __u32 need4, __u32 need6, bool force)
 	if (err)
 		goto fail;
 	/* from here on the new set is the one: a crash rolls forward */
-	err = finish(be, p, bpf_program__fd(skel->progs.mxwall_xdp));
 	mxwall_bpf__destroy(skel);
+	err = finish(be, p);
 	if (err)
 		return err;
 	return xdp_refresh(be, true);
@@ -399,7 +417,7 @@ int xdp_grow_recover(struct backend *be)
 		if (!err)
 			xdp_grow_remove_stage(be);
 	} else if (!err) {
-		err = finish(be, &o, -1);
+		err = finish(be, &o);
 	}
 	xdp_set_release(&o);
 out:

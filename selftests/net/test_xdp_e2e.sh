@@ -23,6 +23,7 @@ V4_MEMBER=10.250.2.5		# ... a member of it
 V4_ALLOW=10.250.2.7		# ... and an allow exception inside
 V4_FREE=10.250.3.5		# not listed
 V4_TTL=10.250.3.6		# blocked for 3 s only
+V4_GROW=10.77.0.1		# one of the entries that make the tables grow
 V6_HOST=fd00:250::10
 V6_NET=fd00:250::200/120
 V6_MEMBER=fd00:250::205
@@ -32,7 +33,7 @@ SRV4=10.250.0.1
 SRV6=fd00:250::1
 
 net_setup || { echo "FAIL - namespace setup"; net_finish; }
-net_add_src $V4_HOST $V4_MEMBER $V4_ALLOW $V4_FREE $V4_TTL $V6_HOST $V6_MEMBER $V6_ALLOW $V6_FREE
+net_add_src $V4_HOST $V4_MEMBER $V4_ALLOW $V4_FREE $V4_TTL $V4_GROW $V6_HOST $V6_MEMBER $V6_ALLOW $V6_FREE
 net_listen 25 || net_finish
 
 # connect_all SRC... - "SRC=result" for each, in parallel (blocked ones wait 2.5 s)
@@ -166,6 +167,29 @@ rc=0"
 check_eq "still filtering after the upgrade" "$(connect_all $V4_HOST $V4_FREE)" "$V4_HOST=timeout $V4_FREE=ok "
 snap
 check_eq "counting after the upgrade" "$(field $V4_HOST packets)" 4
+
+# growth while attached: past the first tables' room (1024 IPv4 entries)
+# the maps are replaced by bigger ones, the program on the interface with
+# them, every entry and counter kept
+prog_id() {
+	bpftool -j link show pinned "$PIN_DIR/link_veth0" | "$PY" -c '
+import json, sys; print(json.load(sys.stdin)["prog_id"])'
+}
+id0=$(prog_id)
+before=$(counts)
+"$PY" -c '
+for i in range(2000): print("10.77.%d.%d" % (i // 250, i % 250 + 1))' >"$STATE_DIR/grow.txt"
+check "load 2000 entries into tables made for 1024" mxw load "$STATE_DIR/grow.txt"
+check "the interface runs a program over the new maps" test "$(prog_id)" != "$id0"
+check_eq "entries and counters kept across the growth" \
+	"$(counts | grep -v '^10\.77\.')" "$before"
+check_eq "filtering with the new maps" "$(connect_all $V4_GROW $V4_FREE)" \
+	"$V4_GROW=timeout $V4_FREE=ok "
+snap
+check "an entry of the new maps counts" test "$(field $V4_GROW packets)" -ge 1
+check_eq "every loaded entry listed" "$(mxw list | grep -c '^10\.77\.')" 2000
+# shellcheck disable=SC2046
+check "unblock them again" mxw unblock $(cat "$STATE_DIR/grow.txt")
 
 # ttl
 check "block with a ttl" mxw block $V4_FREE --ttl 1h
