@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "test.h"
@@ -1175,6 +1176,38 @@ static void test_growth(void)
 	free(e);
 }
 
+/*
+ * a growth killed before its new maps were complete leaves a staging
+ * directory without the "ready" mark: the next open removes it and the
+ * old tables work on
+ */
+static void test_growth_half_made(void)
+{
+	struct pkt_opts o = {V4("192.0.2.1")};
+	char dir[256], path[300];
+	struct backend be2;
+	struct stat st;
+	struct pkt p;
+
+	snprintf(dir, sizeof(dir), "%s/mx_grow", H.pin_dir);
+	ASSERT_EQ(mkdir(dir, 0700), 0, "a staging directory");
+	snprintf(path, sizeof(path), "%s/%s", dir, MX_MAP_CFG);
+	ASSERT_EQ(bpf_obj_pin(H.cfg_fd, path), 0, "a map in it, no mark");
+	memset(&be2, 0, sizeof(be2));
+	be2.ops = &backend_xdp_ops;
+	be2.pin_dir = H.pin_dir;
+	be2.state_dir = H.state_dir;
+	be2.lock_fd = -1;
+	be2.pin_lock_fd = -1;
+	ASSERT_EQ(be2.ops->open(&be2, false), 0, "the next open works");
+	ASSERT_TRUE(stat(dir, &st) != 0, "and removed the half-made set");
+	if (be2.priv)
+		be2.ops->close(&be2);
+	pkt_build(&p, &o);
+	check_pkt("the old tables filter on", p.buf, p.len, C_DROP, "192.0.2.1",
+		  p.iplen);
+}
+
 /* at the most a pin directory allows, a change that needs more fails
  * whole */
 static void test_growth_max(void)
@@ -1346,6 +1379,7 @@ int main(void)
 	TEST_RUN(test_rollback);
 	TEST_RUN(test_growth);
 	TEST_RUN(test_growth_max);
+	TEST_RUN(test_growth_half_made);
 	TEST_RUN(test_repair);
 	TEST_RUN(test_reload);
 	TEST_RUN(test_layout);
