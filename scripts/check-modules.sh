@@ -76,6 +76,14 @@ for f in $(git ls-files 'ctl/*.c' 'ctl/*.h'); do
 	fi
 done
 
+# a change of the entries goes through the front door (backend_apply:
+# checked once, the same for both backends)
+for f in $(git grep -l -E 'ops->apply\(' -- 'ctl/*.c' 'ctl/*.h'); do
+	case $f in ctl/backend/*) continue ;; esac
+	echo "$f: calls a backend's apply() directly; use backend_apply() (docs/architecture.md)"
+	bad=1
+done
+
 # no test hook or option of our own from the environment elsewhere
 for f in $(git grep -l -E 'getenv\("MXWALL_' -- 'ctl/*.c' 'ctl/*.h'); do
 	case $f in ctl/main.c | ctl/core/testhook.c) continue ;; esac

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <limits.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -278,6 +279,54 @@ out:
 	return err;
 }
 
+/* net_ok - a net of a known family, length and host bits in order */
+static bool net_ok(const struct cidr *c)
+{
+	struct cidr m = *c;
+	int i;
+
+	if (c->family != AF_INET && c->family != AF_INET6)
+		return false;
+	if (c->plen < 1 || c->plen > cidr_maxlen(c) || cidr_mask(&m))
+		return false;
+	if (c->family == AF_INET)
+		for (i = 4; i < 16; i++)
+			if (c->addr[i])
+				return false;
+	return true;
+}
+
+int backend_check_change(const struct mx_entry *add, size_t nadd,
+			 const struct cidr *del, size_t ndel)
+{
+	size_t i;
+
+	for (i = 0; i < nadd; i++) {
+		if (!net_ok(&add[i].net))
+			return -EINVAL;
+		if (add[i].action != MX_ACT_DROP &&
+		    add[i].action != MX_ACT_ALLOW)
+			return -EINVAL;
+		if (add[i].origin != MX_ORIGIN_STATIC &&
+		    add[i].origin != MX_ORIGIN_DYNAMIC)
+			return -EINVAL;
+		if (!memchr(add[i].tags, '\0', MX_TAGS_LEN))
+			return -EINVAL;
+	}
+	for (i = 0; i < ndel; i++)
+		if (!net_ok(&del[i]))
+			return -EINVAL;
+	return 0;
+}
+
+int backend_apply(struct backend *be, const struct mx_entry *add, size_t nadd,
+		  const struct cidr *del, size_t ndel)
+{
+	int err = backend_check_change(add, nadd, del, ndel);
+
+	return err ? err : be->ops->apply(be, add, nadd, del, ndel);
+}
+
 int backend_apply_journaled(struct backend *be, const struct mx_entry *add,
 			    size_t nadd, const struct cidr *del, size_t ndel)
 {
@@ -289,6 +338,9 @@ int backend_apply_journaled(struct backend *be, const struct mx_entry *add,
 	size_t len;
 	int err;
 
+	err = backend_check_change(add, nadd, del, ndel);
+	if (err)
+		return err;
 	/* small changes are one batch or one map update: no journal */
 	if (nadd + ndel <= 1)
 		return be->ops->apply(be, add, nadd, del, ndel);

@@ -199,8 +199,25 @@ int backend_follow(struct backend *be);
 int backend_lock(struct backend *be);
 void backend_unlock(struct backend *be);
 /*
- * backend_apply_journaled - apply() that also survives a kill -9 or power
- * cut whole: the change is written to $state_dir/journal first and the
+ * backend_check_change - the one rule both backends hold a change to:
+ * every net of a known family, its prefix length 1 to the family's
+ * longest, its host bits (and an IPv4 net's bytes past the fourth)
+ * clear; every addition's action drop or allow, its origin static or
+ * dynamic, its tags NUL-terminated within MX_TAGS_LEN. -EINVAL, nothing
+ * changed, otherwise.
+ */
+int backend_check_change(const struct mx_entry *add, size_t nadd,
+			 const struct cidr *del, size_t ndel);
+/*
+ * backend_apply - the way in for a change from outside ctl/backend/:
+ * checked once (backend_check_change), then the backend's apply(), all or
+ * nothing. Under the lock.
+ */
+int backend_apply(struct backend *be, const struct mx_entry *add, size_t nadd,
+		  const struct cidr *del, size_t ndel);
+/*
+ * backend_apply_journaled - backend_apply() that also survives a kill -9
+ * or power cut whole: the change is written to $state_dir/journal first and the
  * next backend_open() (any command, the watcher) finishes an interrupted
  * one before reading or changing the entries. Under the lock.
  */

@@ -297,14 +297,10 @@ int nft_apply(struct backend *be, const struct mx_entry *add, size_t nadd,
 
 	if (!nadd && !ndel)
 		return 0;
-	for (i = 0; i < nadd; i++)
-		if (!nftb_net_ok(&add[i].net) ||
-		    (add[i].action != MX_ACT_DROP &&
-		     add[i].action != MX_ACT_ALLOW))
-			return -EINVAL;
-	for (i = 0; i < ndel; i++)
-		if (!nftb_net_ok(&del[i]))
-			return -EINVAL;
+	/* the front door checked it; the same rule as the XDP backend's */
+	err = backend_check_change(add, nadd, del, ndel);
+	if (err)
+		return err;
 	memset(&pl, 0, sizeof(pl));
 	pl.adds = xcalloc(nadd ? nadd : 1, sizeof(*pl.adds));
 	for (i = 0; i < nadd; i++) {

@@ -32,25 +32,6 @@
 #include "mxwall_shared.h"
 #include "backend/xdp_int.h"
 
-/* check_cidr - a valid, masked network of a known family */
-static int check_cidr(const struct cidr *c)
-{
-	struct cidr m = *c;
-	int i;
-
-	if (c->family != AF_INET && c->family != AF_INET6)
-		return -EINVAL;
-	if (c->plen < 1 || c->plen > cidr_maxlen(c))
-		return -EINVAL;
-	if (cidr_mask(&m))
-		return -EINVAL;
-	if (c->family == AF_INET)
-		for (i = 4; i < 16; i++)
-			if (c->addr[i])
-				return -EINVAL;
-	return 0;
-}
-
 /* set_dirty - mark (or unmark) an apply() under way in mx_cfg */
 static int set_dirty(struct xdp_priv *p, bool on)
 {
@@ -187,24 +168,10 @@ int xdp_apply(struct backend *be, const struct mx_entry *add, size_t nadd,
 	struct tpos pos;
 	int err = 0;
 
-	for (i = 0; i < nadd; i++) {
-		err = check_cidr(&add[i].net);
-		if (err)
-			return err;
-		if (add[i].action != MX_ACT_DROP &&
-		    add[i].action != MX_ACT_ALLOW)
-			return -EINVAL;
-		if (add[i].origin != MX_ORIGIN_STATIC &&
-		    add[i].origin != MX_ORIGIN_DYNAMIC)
-			return -EINVAL;
-		if (memchr(add[i].tags, '\0', MX_TAGS_LEN) == NULL)
-			return -EINVAL;
-	}
-	for (i = 0; i < ndel; i++) {
-		err = check_cidr(&del[i]);
-		if (err)
-			return err;
-	}
+	/* the front door checked it; the pins are too precious to trust */
+	err = backend_check_change(add, nadd, del, ndel);
+	if (err)
+		return err;
 	for (i = 0; i < nadd; i++) {
 		if (add[i].net.family == AF_INET)
 			add4++;

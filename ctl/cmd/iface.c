@@ -122,7 +122,7 @@ static int move_from_other(const char *cmd, struct backend *be,
 		if (err)
 			goto out;
 	}
-	err = be->ops->apply(be, rows, n, NULL, 0);
+	err = backend_apply(be, rows, n, NULL, 0);
 	if (err) {
 		log_err("%s: cannot move %zu entries to the %s backend: %s",
 			cmd, n, be->ops->name, backend_strerror(err));

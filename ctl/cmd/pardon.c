@@ -159,7 +159,7 @@ int cmd_unblock_pardon(const char *cmd, const struct cidr *nets, int n,
 			goto db_fail;
 	}
 	if (ndel) {
-		err = be.ops->apply(&be, NULL, 0, del, ndel);
+		err = backend_apply(&be, NULL, 0, del, ndel);
 		if (err) {
 			db_rollback(db);
 			log_err("%s: %s (nothing was changed)", cmd,

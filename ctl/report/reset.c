@@ -201,7 +201,7 @@ static int clear_week(const struct report_opts *o, struct backend *be,
 	}
 	free(rows);
 	if (ndel) {
-		err = be->ops->apply(be, NULL, 0, del, ndel);
+		err = backend_apply(be, NULL, 0, del, ndel);
 		if (err) {
 			*what = "cannot remove the dynamic entries";
 			goto out;

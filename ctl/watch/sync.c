@@ -71,7 +71,7 @@ int be_apply(struct watch *w, const struct mx_entry *add, size_t nadd,
 	if (err)
 		return err;
 	be_follow(w);
-	err = w->be.ops->apply(&w->be, add, nadd, del, ndel);
+	err = backend_apply(&w->be, add, nadd, del, ndel);
 	lock_drop(w);
 	if (!err)
 		fleet_changed(w); /* the export follows */

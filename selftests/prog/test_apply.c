@@ -18,6 +18,7 @@
 
 #include "backend/xdp_int.h"
 #include "test.h"
+#include "../lib/badchange.h"
 #include "../prog/xdp_harness.h"
 #include "../lib/refmodel.h"
 
@@ -578,6 +579,28 @@ static void on_signal(int sig)
 	raise(sig);
 }
 
+/* the front door's list of bad changes: refused whole, -EINVAL, as the
+ * other backend refuses them (selftests/lib/badchange.h) */
+static void test_bad_changes(void)
+{
+	struct mx_entry *d0 = NULL, *d1 = NULL;
+	struct badchange v[16];
+	size_t n = bad_changes(v), i, n0 = 0, n1 = 0;
+	int err;
+
+	ASSERT_EQ(H.be.ops->dump(&H.be, &d0, &n0), 0, "dump before");
+	for (i = 0; i < n; i++) {
+		err = v[i].is_del
+			  ? H.be.ops->apply(&H.be, NULL, 0, &v[i].add.net, 1)
+			  : H.be.ops->apply(&H.be, &v[i].add, 1, NULL, 0);
+		ASSERT_EQ(err, -EINVAL, v[i].desc);
+	}
+	ASSERT_EQ(H.be.ops->dump(&H.be, &d1, &n1), 0, "dump after");
+	ASSERT_EQ(n1, n0, "nothing added or taken");
+	free(d0);
+	free(d1);
+}
+
 int main(void)
 {
 	if (!xh_start(&H, 4096, on_signal))
@@ -598,6 +621,7 @@ int main(void)
 	TEST_RUN(test_ctl);
 	TEST_RUN(test_last_hit);
 	TEST_RUN(test_corrupt_tagset);
+	TEST_RUN(test_bad_changes);
 	close(stats_fd);
 	B2.ops->close(&B2);
 	xh_teardown(&H);

@@ -25,6 +25,7 @@
 
 #include "backend/backend.h"
 #include "test.h"
+#include "badchange.h"
 
 static struct cidr net_of(const char *s)
 {
@@ -289,6 +290,28 @@ static void test_detach_destroy(void)
 	ASSERT_EQ(backend_nft_ops.open(&be, false), -ENOENT, "table gone");
 }
 
+/* the front door's list of bad changes: refused whole, -EINVAL, as the
+ * other backend refuses them (selftests/lib/badchange.h) */
+static void test_bad_changes(void)
+{
+	struct mx_entry *d0 = NULL, *d1 = NULL;
+	struct badchange v[16];
+	size_t n = bad_changes(v), i, n0 = 0, n1 = 0;
+	int err;
+
+	ASSERT_EQ(be.ops->dump(&be, &d0, &n0), 0, "dump before");
+	for (i = 0; i < n; i++) {
+		err = v[i].is_del
+			  ? be.ops->apply(&be, NULL, 0, &v[i].add.net, 1)
+			  : be.ops->apply(&be, &v[i].add, 1, NULL, 0);
+		ASSERT_EQ(err, -EINVAL, v[i].desc);
+	}
+	ASSERT_EQ(be.ops->dump(&be, &d1, &n1), 0, "dump after");
+	ASSERT_EQ(n1, n0, "nothing added or taken");
+	free(d0);
+	free(d1);
+}
+
 int main(void)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(25)};
@@ -321,6 +344,7 @@ int main(void)
 	TEST_RUN(test_status);
 	TEST_RUN(test_replace_keeps_counters);
 	TEST_RUN(test_all_or_nothing);
+	TEST_RUN(test_bad_changes);
 	TEST_RUN(test_zero_counters);
 	TEST_RUN(test_observe_mode);
 	TEST_RUN(test_detach_destroy);
