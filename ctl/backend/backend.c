@@ -258,6 +258,13 @@ static int journal_replay(struct backend *be)
 	    read(fd, del, h.ndel * sizeof(*del)) !=
 		(ssize_t)(h.ndel * sizeof(*del)))
 		goto out;
+	/*
+	 * backend_apply_journaled() checked the change before writing it:
+	 * one that fails the check now is no journal of ours (and would fail
+	 * every open until removed by hand)
+	 */
+	if (backend_check_change(add, h.nadd, del, h.ndel))
+		goto out;
 	/* deleted before the crash: nothing left to delete */
 	ndel = filter_missing(be, del, h.ndel);
 	err = be->ops->apply(be, add, h.nadd, del, ndel);

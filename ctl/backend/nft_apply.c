@@ -47,13 +47,7 @@ static int elem_cmp(const void *a, const void *b)
 
 bool nftb_net_ok(const struct cidr *c)
 {
-	struct cidr m = *c;
-
-	if (c->family == AF_INET)
-		return c->plen >= 1 && c->plen <= 32 && !cidr_mask(&m);
-	if (c->family == AF_INET6)
-		return c->plen >= 1 && c->plen <= 128 && !cidr_mask(&m);
-	return false;
+	return !backend_check_change(NULL, 0, c, 1);
 }
 
 /* dedupe - sorted elements, keeping the last of each equal run */

@@ -109,7 +109,7 @@ int nftb_dump_all(struct nftb *p, bool reset, struct nft_rows *rows);
 
 /* ---- nft_apply.c */
 
-/* nftb_net_ok - a network a map can hold: IPv4 /1-/32, IPv6 /1-/128, masked */
+/* nftb_net_ok - a network a map can hold: the front door's rule */
 bool nftb_net_ok(const struct cidr *c);
 
 /* ---- the operations (backend.h), gathered in nft.c's backend_nft_ops */
