@@ -387,11 +387,26 @@ int xdp_load_skel(const char *dir, const struct mx_cfg *cfg,
 	return load_skel(dir, cfg, true, out);
 }
 
-/* xdp_make_maps - as xdp_load_skel, the maps only (no program loaded) */
-int xdp_make_maps(const char *dir, const struct mx_cfg *cfg,
-		  struct mxwall_bpf **out)
+/*
+ * xdp_new_set - make a new set of maps pinned in dir, sized for cfg, and
+ * write cfg into its mx_cfg; the maps only: the program is loaded where
+ * it is attached (the verifier's check is most of a load's time)
+ */
+int xdp_new_set(const char *dir, const struct mx_cfg *cfg,
+		struct mxwall_bpf **out)
 {
-	return load_skel(dir, cfg, false, out);
+	__u32 zero = 0;
+	int err = load_skel(dir, cfg, false, out);
+
+	if (err)
+		return err;
+	if (bpf_map_update_elem(bpf_map__fd((*out)->maps.mx_cfg), &zero, cfg,
+				BPF_ANY)) {
+		err = -errno;
+		mxwall_bpf__destroy(*out);
+		*out = NULL;
+	}
+	return err;
 }
 
 int backend_xdp_load(struct backend *be, struct mxwall_bpf **out)
@@ -443,7 +458,6 @@ static int create_pins(struct backend *be)
 	    .nports = 1,
 	    .ports = {25},
 	};
-	__u32 zero = 0;
 	int err, ncpus;
 
 	ncpus = libbpf_num_possible_cpus();
@@ -459,21 +473,13 @@ static int create_pins(struct backend *be)
 	err = mkdir_p(be->pin_dir, 0700);
 	if (err)
 		return err;
-	err = xdp_load_skel(be->pin_dir, &cfg, &skel);
-	if (err)
-		goto fail;
-	if (bpf_map_update_elem(bpf_map__fd(skel->maps.mx_cfg), &zero, &cfg,
-				BPF_ANY)) {
-		err = -errno;
-		goto fail;
+	err = xdp_new_set(be->pin_dir, &cfg, &skel);
+	if (err) {
+		remove_pins(be);
+		return err;
 	}
 	mxwall_bpf__destroy(skel);
 	return 0;
-fail:
-	if (skel)
-		mxwall_bpf__destroy(skel);
-	remove_pins(be);
-	return err;
 }
 
 static int xdp_open(struct backend *be, bool create)
@@ -716,14 +722,14 @@ static int xdp_status(struct backend *be, struct mx_status *st)
 	struct dirent *d;
 	struct mx_iface *ifc;
 	size_t plen = strlen(MX_LINK_PREFIX);
-	int64_t now = time(NULL);
+	int64_t now;
 	__u32 id;
 	DIR *dir;
 	int err, lfd;
 
 	if (xdp_refresh(be, false))
 		return -EUCLEAN;
-	mx_fake_now(&now);
+	now = mx_now();
 
 	memset(st, 0, sizeof(*st));
 	st->backend = "xdp";

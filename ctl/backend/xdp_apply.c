@@ -162,7 +162,7 @@ int xdp_apply(struct backend *be, const struct mx_entry *add, size_t nadd,
 	size_t need4, need6, base4 = 0, base6 = 0, nexp = 0;
 	__u32 *exp_id = NULL; /* expired entries a big change takes out */
 	struct tpos *exp_pos = NULL;
-	int64_t now = time(NULL);
+	int64_t now;
 	__u64 stale = 0;
 	struct index ix;
 	struct tpos pos;
@@ -192,7 +192,7 @@ int xdp_apply(struct backend *be, const struct mx_entry *add, size_t nadd,
 			return err;
 	}
 	p->clock_off = xdp_clock_offset();
-	mx_fake_now(&now);
+	now = mx_now();
 again:
 	/* mx_ctl: made at the first change (without it: the full path) */
 	if (!p->ctl && xdp_ctl_map(be, p, true))

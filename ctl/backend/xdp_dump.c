@@ -62,14 +62,14 @@ int xdp_dump(struct backend *be, struct mx_entry **out, size_t *n)
 	struct mx_entry *v, *e;
 	size_t cnt = 0, alloc = 0;
 	const struct mx_meta *m;
-	int64_t now = time(NULL);
+	int64_t now;
 	struct tpos pos;
 	__u32 id;
 
 	if (xdp_refresh(be, false))
 		return -EUCLEAN;
 	p->clock_off = xdp_clock_offset();
-	mx_fake_now(&now);
+	now = mx_now();
 	for (id = 0; id < p->cfg.cap; id++)
 		alloc += p->meta[id].family != 0;
 	v = xcalloc(alloc + 1, sizeof(*v));

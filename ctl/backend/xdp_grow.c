@@ -228,7 +228,6 @@ static int finish(struct backend *be, struct xdp_priv *o)
 	struct xdp_priv n;
 	struct mx_cfg cfg;
 	char dir[4096];
-	__u32 zero = 0;
 	int err;
 
 	memset(&n, 0, sizeof(n));
@@ -252,7 +251,7 @@ static int finish(struct backend *be, struct xdp_priv *o)
 		/* a process with the old set open: open the new one */
 		if (!xdp_read_cfg(o, &cfg)) {
 			cfg.flags |= MX_CFG_REPLACED;
-			bpf_map_update_elem(o->fd[M_CFG], &zero, &cfg, BPF_ANY);
+			xdp_write_cfg(o, &cfg);
 		}
 		err = move_pins(be);
 	}
@@ -308,7 +307,6 @@ int xdp_grow(struct backend *be, __u32 need4, __u32 need6, bool force)
 	struct mxwall_bpf *skel = NULL;
 	struct mx_cfg cfg = p->cfg;
 	char dir[4096], path[4096];
-	__u32 zero = 0;
 	int i, err;
 
 	if (force) {
@@ -345,14 +343,9 @@ int xdp_grow(struct backend *be, __u32 need4, __u32 need6, bool force)
 		if (err)
 			goto fail;
 	}
-	err = xdp_make_maps(dir, &cfg, &skel);
+	err = xdp_new_set(dir, &cfg, &skel);
 	if (err)
 		goto fail;
-	if (bpf_map_update_elem(bpf_map__fd(skel->maps.mx_cfg), &zero, &cfg,
-				BPF_ANY)) {
-		err = -errno;
-		goto fail;
-	}
 	memset(&n, 0, sizeof(n));
 	xdp_set_release(&n);
 	err = xdp_set_open(dir, &n);

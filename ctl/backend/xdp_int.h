@@ -130,8 +130,8 @@ int xdp_set_open(const char *dir, struct xdp_priv *p);
 void xdp_set_release(struct xdp_priv *p);
 int xdp_load_skel(const char *dir, const struct mx_cfg *cfg,
 		  struct mxwall_bpf **out);
-int xdp_make_maps(const char *dir, const struct mx_cfg *cfg,
-		  struct mxwall_bpf **out);
+int xdp_new_set(const char *dir, const struct mx_cfg *cfg,
+		struct mxwall_bpf **out);
 void xdp_size_cfg(struct mx_cfg *cfg);
 size_t xdp_map_bytes(size_t value_size, size_t entries);
 void *xdp_map_mmap(int fd, size_t len);

@@ -144,6 +144,34 @@ static void check_pkt(const char *desc, const void *buf, size_t len,
 	TEST_OK(d);
 }
 
+/* beside - a second backend over the test's pins, not yet open */
+static void beside(struct backend *be2)
+{
+	memset(be2, 0, sizeof(*be2));
+	be2->ops = &backend_xdp_ops;
+	be2->pin_dir = H.pin_dir;
+	be2->state_dir = H.state_dir;
+	be2->lock_fd = -1;
+	be2->pin_lock_fd = -1;
+}
+
+/*
+ * check_syn - check_pkt() of a plain SMTP SYN from src (an IPv6 source
+ * when it has a colon)
+ */
+static void check_syn(const char *desc, const char *src, enum cls want,
+		      const char *hit)
+{
+	struct pkt_opts o = {.family = strchr(src, ':') ? 6 : 4, .src = src};
+	struct pkt p;
+
+	if (pkt_build(&p, &o)) {
+		TEST_FAIL(desc, "cannot build the frame");
+		return;
+	}
+	check_pkt(desc, p.buf, p.len, want, hit, hit ? p.iplen : 0);
+}
+
 /* the table every case runs against */
 static const struct {
 	const char *net;
@@ -598,11 +626,9 @@ static void test_cases(void)
  */
 static void test_bloom(void)
 {
-	struct pkt_opts o = {V6("2001:db8:2:ffff::9")};
 	int fd = bpf_map__fd(H.skel->maps.mx_bl);
 	size_t len = (size_t)MX_BM_WORDS * 8;
 	__u64 *bl, *save;
-	struct pkt p;
 
 	bl = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	ASSERT_TRUE(bl != MAP_FAILED, "mmap mx_bl");
@@ -610,31 +636,20 @@ static void test_bloom(void)
 		return;
 	save = malloc(len);
 	memcpy(save, bl, len);
-	pkt_build(&p, &o);
-	check_pkt("v6 /48 hit with its Bloom bit", p.buf, p.len, C_DROP,
-		  "2001:db8:2::/48", p.iplen);
+	check_syn("v6 /48 hit with its Bloom bit", "2001:db8:2:ffff::9", C_DROP,
+		  "2001:db8:2::/48");
 	memset(bl, 0, len); /* no bit for any entry */
-	o.src = "2001:db8:1::1";
-	pkt_build(&p, &o);
-	check_pkt("v6 host with no bits: filtered out", p.buf, p.len, C_MISS,
-		  NULL, 0);
-	o.src = "192.0.2.1";
-	o.family = 4;
-	pkt_build(&p, &o);
-	check_pkt("v4 host with no bits: filtered out", p.buf, p.len, C_MISS,
-		  NULL, 0);
-	o.family = 6;
-	o.src = "2001:db8:2:ffff::9";
-	pkt_build(&p, &o);
-	check_pkt("v6 /48 with no bits: filtered out", p.buf, p.len, C_MISS,
-		  NULL, 0);
+	check_syn("v6 host with no bits: filtered out", "2001:db8:1::1", C_MISS,
+		  NULL);
+	check_syn("v4 host with no bits: filtered out", "192.0.2.1", C_MISS,
+		  NULL);
+	check_syn("v6 /48 with no bits: filtered out", "2001:db8:2:ffff::9",
+		  C_MISS, NULL);
 	memcpy(bl, save, len);
-	check_pkt("v6 /48 with the bits back", p.buf, p.len, C_DROP,
-		  "2001:db8:2::/48", p.iplen);
-	o.src = "2001:db8:1::1";
-	pkt_build(&p, &o);
-	check_pkt("v6 host with the bits back", p.buf, p.len, C_DROP,
-		  "2001:db8:1::1", p.iplen);
+	check_syn("v6 /48 with the bits back", "2001:db8:2:ffff::9", C_DROP,
+		  "2001:db8:2::/48");
+	check_syn("v6 host with the bits back", "2001:db8:1::1", C_DROP,
+		  "2001:db8:1::1");
 	free(save);
 	munmap(bl, len);
 }
@@ -946,10 +961,8 @@ static void test_entries(void)
  */
 static void test_expiry(void)
 {
-	struct pkt_opts o = {V4("198.51.100.79")};
 	struct mx_entry e[3];
 	struct cidr del[3];
-	struct pkt p;
 	__u64 pk, by;
 	size_t i;
 
@@ -961,32 +974,20 @@ static void test_expiry(void)
 	e[2].expires = time(NULL) - 10;
 	ASSERT_EQ(H.be.ops->apply(&H.be, e, 3, NULL, 0), 0,
 		  "add entries with expiry times");
-	pkt_build(&p, &o);
-	check_pkt("v4 host before its expiry drops", p.buf, p.len, C_DROP,
-		  "198.51.100.79", p.iplen);
-	o.family = 6;
-	o.src = "2001:db8:77::1";
-	pkt_build(&p, &o);
-	check_pkt("v6 host before its expiry drops", p.buf, p.len, C_DROP,
-		  "2001:db8:77::1", p.iplen);
-	o.family = 4;
-	o.src = "198.51.100.78";
-	pkt_build(&p, &o);
+	check_syn("v4 host before its expiry drops", "198.51.100.79", C_DROP,
+		  "198.51.100.79");
+	check_syn("v6 host before its expiry drops", "2001:db8:77::1", C_DROP,
+		  "2001:db8:77::1");
 	/* the table's 198.51.100.0/24 blocks it once its allow is gone */
-	check_pkt("an expired allow no longer applies", p.buf, p.len, C_DROP,
-		  "198.51.100.0/24", p.iplen);
+	check_syn("an expired allow no longer applies", "198.51.100.78", C_DROP,
+		  "198.51.100.0/24");
 	ASSERT_EQ(entry_counts("198.51.100.78", &pk, &by, NULL), -1,
 		  "dump leaves out an expired entry");
 	sleep(3);
-	o.src = "198.51.100.79";
-	pkt_build(&p, &o);
-	check_pkt("v4 host past its expiry: the /26 applies", p.buf, p.len,
-		  C_DROP, "198.51.100.0/24", p.iplen);
-	o.family = 6;
-	o.src = "2001:db8:77::1";
-	pkt_build(&p, &o);
-	check_pkt("v6 host past its expiry passes", p.buf, p.len, C_MISS, NULL,
-		  0);
+	check_syn("v4 host past its expiry: the /24 applies", "198.51.100.79",
+		  C_DROP, "198.51.100.0/24");
+	check_syn("v6 host past its expiry passes", "2001:db8:77::1", C_MISS,
+		  NULL);
 	for (i = 0; i < 3; i++)
 		del[i] = e[i].net;
 	ASSERT_EQ(H.be.ops->apply(&H.be, NULL, 0, del, 3), 0,
@@ -1101,7 +1102,6 @@ static void read_cfg(const char *pin_dir, struct mx_cfg *cfg)
  */
 static void test_growth(void)
 {
-	struct pkt_opts o = {V4("101.65.0.7")};
 	struct mx_status st0, st1;
 	struct mx_cfg cfg0, cfg1;
 	__u64 pk0 = 0, by0 = 0, pk1 = 0, by1 = 0;
@@ -1111,7 +1111,6 @@ static void test_growth(void)
 	struct mx_entry *d = NULL;
 	size_t nd = 0;
 	char net[64];
-	struct pkt p;
 
 	H.be.ops->status(&H.be, &st0);
 	H.be.ops->dump(&H.be, &d, &nd);
@@ -1132,9 +1131,8 @@ static void test_growth(void)
 		  "fill the v4 table to its capacity");
 	read_cfg(H.pin_dir, &cfg1);
 	ASSERT_EQ(cfg1.gen, cfg0.gen, "no growth up to the capacity");
-	pkt_build(&p, &o);
-	check_pkt("a host of the full table drops", p.buf, p.len, C_DROP,
-		  "101.65.0.7", p.iplen);
+	check_syn("a host of the full table drops", "101.65.0.7", C_DROP,
+		  "101.65.0.7");
 	ASSERT_EQ(H.be.ops->apply(&H.be, e + n1, 1100 - n1, NULL, 0), 0,
 		  "past the capacity the tables grow");
 	read_cfg(H.pin_dir, &cfg1);
@@ -1150,28 +1148,18 @@ static void test_growth(void)
 	ASSERT_U64(pk1, pk0, "packets kept across the growth");
 	ASSERT_U64(by1, by0, "bytes kept across the growth");
 	ASSERT_EQ(xh_reload(&H), 0, "the program over the new maps");
-	o.src = "101.65.4.3";
-	pkt_build(&p, &o);
-	check_pkt("a host added past the capacity drops", p.buf, p.len, C_DROP,
-		  "101.65.4.3", p.iplen);
-	o.src = "192.0.2.1";
-	pkt_build(&p, &o);
-	check_pkt("an old host drops and counts on", p.buf, p.len, C_DROP,
-		  "192.0.2.1", p.iplen);
-	o.family = 6;
-	o.src = "2001:db8:2:ffff::9";
-	pkt_build(&p, &o);
-	check_pkt("an old v6 netblock drops", p.buf, p.len, C_DROP,
-		  "2001:db8:2::/48", p.iplen);
+	check_syn("a host added past the capacity drops", "101.65.4.3", C_DROP,
+		  "101.65.4.3");
+	check_syn("an old host drops and counts on", "192.0.2.1", C_DROP,
+		  "192.0.2.1");
+	check_syn("an old v6 netblock drops", "2001:db8:2:ffff::9", C_DROP,
+		  "2001:db8:2::/48");
 	dl = calloc(1100, sizeof(*dl));
 	for (i = 0; i < 1100; i++)
 		dl[i] = e[i].net;
 	ASSERT_EQ(H.be.ops->apply(&H.be, NULL, 0, dl, 1100), 0,
 		  "and empty it again");
-	o.family = 4;
-	o.src = "101.65.0.7";
-	pkt_build(&p, &o);
-	check_pkt("the removed host passes", p.buf, p.len, C_MISS, NULL, 0);
+	check_syn("the removed host passes", "101.65.0.7", C_MISS, NULL);
 	free(dl);
 	free(e);
 }
@@ -1183,29 +1171,20 @@ static void test_growth(void)
  */
 static void test_growth_half_made(void)
 {
-	struct pkt_opts o = {V4("192.0.2.1")};
 	char dir[256], path[300];
 	struct backend be2;
 	struct stat st;
-	struct pkt p;
 
 	snprintf(dir, sizeof(dir), "%s/mx_grow", H.pin_dir);
 	ASSERT_EQ(mkdir(dir, 0700), 0, "a staging directory");
 	snprintf(path, sizeof(path), "%s/%s", dir, MX_MAP_CFG);
 	ASSERT_EQ(bpf_obj_pin(H.cfg_fd, path), 0, "a map in it, no mark");
-	memset(&be2, 0, sizeof(be2));
-	be2.ops = &backend_xdp_ops;
-	be2.pin_dir = H.pin_dir;
-	be2.state_dir = H.state_dir;
-	be2.lock_fd = -1;
-	be2.pin_lock_fd = -1;
+	beside(&be2);
 	ASSERT_EQ(be2.ops->open(&be2, false), 0, "the next open works");
 	ASSERT_TRUE(stat(dir, &st) != 0, "and removed the half-made set");
 	if (be2.priv)
 		be2.ops->close(&be2);
-	pkt_build(&p, &o);
-	check_pkt("the old tables filter on", p.buf, p.len, C_DROP, "192.0.2.1",
-		  p.iplen);
+	check_syn("the old tables filter on", "192.0.2.1", C_DROP, "192.0.2.1");
 }
 
 /* at the most a pin directory allows, a change that needs more fails
@@ -1340,11 +1319,7 @@ static void test_layout(void)
 	bad = cfg;
 	bad.layout = MX_LAYOUT + 1000;
 	bpf_map_update_elem(H.cfg_fd, &zero, &bad, BPF_ANY);
-	memset(&be2, 0, sizeof(be2));
-	be2.ops = &backend_xdp_ops;
-	be2.pin_dir = H.pin_dir;
-	be2.state_dir = H.state_dir;
-	be2.lock_fd = -1;
+	beside(&be2);
 	log_set_level(MX_LOG_ERR + 1);
 	ASSERT_EQ(be2.ops->open(&be2, true), -EPROTO,
 		  "another layout is refused");
