@@ -27,6 +27,7 @@
  *
  * usage: bench_xdp [-n] [-q] [-r ROUNDS] [-s SIZE,...]
  *   -n   no veth measurement
+ *   -V   the veth measurement only (with the largest table)
  *   -q   quick: fewer repeats (a smoke run, numbers are rough)
  */
 #include <fcntl.h>
@@ -44,6 +45,7 @@
 
 static unsigned int rounds = 5;
 static bool do_veth = true;
+static bool veth_only;
 static __u32 veth_frames = 4U << 20;
 static __u32 hot_repeat = 1000000;
 static __u32 flood_repeat = 1U << 20;
@@ -262,6 +264,70 @@ struct ref_net {
 	__u32 id, action;
 };
 
+/* the index of idx_xdp (mxref.bpf.c): 16 keys a line, at most 85% full */
+#define IDX_SLOTS 16
+
+static __u32 idx_nb_for(size_t hosts)
+{
+	return (__u32)(hosts * 100 / (IDX_SLOTS * 85) + 1);
+}
+
+/* idx_put - a into a free slot of line b of t; 1 if it found one */
+static int idx_put(__u32 *t, __u32 b, __u32 a)
+{
+	int j;
+
+	for (j = 0; j < IDX_SLOTS; j++)
+		if (!t[b * IDX_SLOTS + (__u32)j]) {
+			t[b * IDX_SLOTS + (__u32)j] = a;
+			return 1;
+		}
+	return 0;
+}
+
+/* idx_fill - put the IPv4 hosts of e[] into idx_h4 (first free slot of
+ * either line); how many found no room */
+static size_t idx_fill(struct mxref_bpf *r, const struct mx_entry *e, size_t n,
+		       __u32 nb)
+{
+	size_t sz = ((size_t)nb * IDX_SLOTS * 4 + 4095) & ~(size_t)4095, i;
+	__u32 *t = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED,
+			bpf_map__fd(r->maps.idx_h4), 0);
+	size_t lost = 0;
+
+	if (t == MAP_FAILED)
+		return n;
+	for (i = 0; i < n; i++) {
+		__u32 a, h, b[2];
+		int c, j, done = 0;
+
+		if (e[i].net.family != AF_INET || e[i].net.plen != 32)
+			continue;
+		memcpy(&a, e[i].net.addr, 4);
+		a = ntohl(a);
+		h = mix(a);
+		b[0] = (__u32)(((__u64)h * nb) >> 32);
+		b[1] = (__u32)(((__u64)mix(h ^ 0x5bd1e995U) * nb) >> 32);
+		for (c = 0; c < 2 && !done; c++)
+			done = idx_put(t, b[c], a);
+		/* one relocation step: a key of the first line to its other */
+		for (j = 0; j < IDX_SLOTS && !done; j++) {
+			__u32 o = t[b[0] * IDX_SLOTS + (__u32)j], ho = mix(o);
+			__u32 o1 = (__u32)(((__u64)ho * nb) >> 32);
+			__u32 o2 =
+			    (__u32)(((__u64)mix(ho ^ 0x5bd1e995U) * nb) >> 32);
+
+			if (idx_put(t, o1 == b[0] ? o2 : o1, o)) {
+				t[b[0] * IDX_SLOTS + (__u32)j] = a;
+				done = 1;
+			}
+		}
+		lost += !done;
+	}
+	munmap(t, sz);
+	return lost;
+}
+
 /* ref_load - the reference design with the same entries (all drop) */
 static struct mxref_bpf *ref_load(const struct mx_entry *e, size_t n)
 {
@@ -284,8 +350,16 @@ static struct mxref_bpf *ref_load(const struct mx_entry *e, size_t n)
 	bpf_map__set_max_entries(r->maps.ref_t4, nn ? (__u32)nn : 1);
 	bpf_map__set_max_entries(r->maps.ref_t6, nn ? (__u32)nn : 1);
 	bpf_map__set_max_entries(r->maps.ref_ctr, nn ? (__u32)nn : 1);
+	r->rodata->idx_nb = idx_nb_for(nh[0]);
+	bpf_map__set_max_entries(r->maps.idx_h4, r->rodata->idx_nb);
+	bpf_map__set_max_entries(r->maps.idx_c4,
+				 r->rodata->idx_nb * IDX_SLOTS * (__u32)ncpu);
 	if (mxref_bpf__load(r))
 		goto fail;
+	if (idx_fill(r, e, n, r->rodata->idx_nb)) {
+		fprintf(stderr, "reference: index: hosts left out\n");
+		goto fail;
+	}
 	for (f = 0; f < 2; f++) {
 		size_t klen = f ? 16 : 4, vlen = sizeof(struct ref_host);
 		char *keys = calloc(nh[f] + 1, klen);
@@ -384,21 +458,88 @@ static int gen_run(struct mxbench_bpf *bs, const struct frame *f, int ifa,
 	return 0;
 }
 
+/* prog_time - run count and total run time of a program (BPF stats on) */
+static void prog_time(int fd, __u64 *cnt, __u64 *ns)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	*cnt = *ns = 0;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		*cnt = info.run_cnt;
+		*ns = info.run_time_ns;
+	}
+}
+
+/* the programs of the veth measurement, in the order they run */
+enum { V_EMPTY, V_OURS, V_REF, V_IDX, V_IDXC, NV };
+
 /*
- * veth - Mpps dropped by one CPU on a veth pair (generator and receiver on
- * the same CPU), for the empty program, ours and the reference, floods
- * of f[]
+ * veth_one - flood f through program pfd attached to ifb: the rate of the
+ * generator (*mpps, BPF stats off), then the program's own ns per frame
+ * (*pns, a second pass with BPF stats on; they cost two clock reads a
+ * run, so they stay off for the first); the mxwall counters around the
+ * first pass into c0/c1 when h is given
  */
-static int veth(struct xh *h, struct mxbench_bpf *bs, int ref_fd,
-		const struct frame *f, int nf)
+static int veth_one(struct xh *h, struct mxbench_bpf *bs, int pfd, int ifa,
+		    int ifb, const struct frame *f, double *mpps, double *pns,
+		    struct mx_counters *c0, struct mx_counters *c1)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = XDP_FLAGS_DRV_MODE);
+	__u64 r0, r1, t0, t1;
+	int lfd, sfd, err;
+	double dummy;
+
+	lfd = bpf_link_create(pfd, ifb, BPF_XDP, &lo);
+	if (lfd < 0) {
+		fprintf(stderr, "veth: attach: %s\n", strerror(errno));
+		return -errno;
+	}
+	if (h)
+		counters(h, c0);
+	err = gen_run(bs, f, ifa, veth_frames, mpps);
+	if (h)
+		counters(h, c1);
+	sfd = err ? -1 : bpf_enable_stats(BPF_STATS_RUN_TIME);
+	if (!err && sfd < 0) {
+		err = -errno;
+		fprintf(stderr, "veth: BPF stats: %s\n", strerror(errno));
+	}
+	if (!err) {
+		prog_time(pfd, &r0, &t0);
+		err = gen_run(bs, f, ifa, veth_frames / 4, &dummy);
+		prog_time(pfd, &r1, &t1);
+		*pns = r1 > r0 ? (double)(t1 - t0) / (double)(r1 - r0) : 0.0;
+	}
+	if (sfd >= 0)
+		close(sfd);
+	close(lfd);
+	if (err)
+		fprintf(stderr, "veth: live frames: %s\n", strerror(-err));
+	return err;
+}
+
+/*
+ * veth - Mpps dropped by one CPU on a veth pair (generator and receiver on
+ * the same CPU), for the empty program, ours, the reference and the index
+ * floor (idx_xdp), floods of f[]
+ */
+static int veth(struct xh *h, struct mxbench_bpf *bs, struct mxref_bpf *ref,
+		const struct frame *f, int nf)
+{
 	char ns[64], path[128];
-	int self = -1, nsfd = -1, ifa, ifb, i, k, lfd, err = 0;
+	int self = -1, nsfd = -1, ifa, ifb, i, k, err = 0;
 	struct mx_counters c0, c1;
 	cpu_set_t cpus, saved;
-	double mpps[3];
+	double mpps[NV], pns[NV];
+	int pfd[NV];
 
+	pfd[V_EMPTY] = bpf_program__fd(bs->progs.bench_empty);
+	pfd[V_OURS] = h->prog_fd;
+	pfd[V_REF] = bpf_program__fd(ref->progs.ref_xdp);
+	pfd[V_IDX] = bpf_program__fd(ref->progs.idx_xdp);
+	pfd[V_IDXC] = bpf_program__fd(ref->progs.idx_ctr_xdp);
 	snprintf(ns, sizeof(ns), "mxwall-bench-%d", (int)getpid());
 	if (sh("ip netns add %s && ip -n %s link add mxbA type veth peer "
 	       "name mxbB && ip -n %s link set mxbA up && ip -n %s link set "
@@ -423,43 +564,37 @@ static int veth(struct xh *h, struct mxbench_bpf *bs, int ref_fd,
 	CPU_SET(0, &cpus);
 	sched_setaffinity(0, sizeof(cpus), &cpus);
 	for (i = 0; i < nf; i++) {
-		for (k = 0; k < 3; k++) {
-			int pfd = k == 1 ? h->prog_fd
-				  : k == 2
-				      ? ref_fd
-				      : bpf_program__fd(bs->progs.bench_empty);
-
-			lfd = bpf_link_create(pfd, ifb, BPF_XDP, &lo);
-			if (lfd < 0) {
-				err = -errno;
-				fprintf(stderr, "veth: attach: %s\n",
-					strerror(errno));
-				goto restore;
-			}
-			if (k == 1)
-				counters(h, &c0);
-			err = gen_run(bs, &f[i], ifa, veth_frames, &mpps[k]);
-			if (k == 1)
-				counters(h, &c1);
-			close(lfd);
-			if (err) {
-				fprintf(stderr, "veth: live frames: %s\n",
-					strerror(-err));
-				goto restore;
-			}
-		}
-		printf("| veth, 1 CPU | %-26s | mxwall %5.2f Mpps | reference "
-		       "%5.2f Mpps | empty %5.2f Mpps | mxwall/reference "
-		       "%4.2fx | %llu of %u frames seen, %.1f%% dropped\n",
-		       f[i].name, mpps[1], mpps[2], mpps[0],
-		       mpps[2] > 0 ? mpps[1] / mpps[2] : 0.0,
-		       (unsigned long long)(c1.seen - c0.seen), veth_frames,
-		       c1.seen - c0.seen
-			   ? 100.0 * (double)(c1.dropped - c0.dropped) /
-				 (double)(c1.seen - c0.seen)
-			   : 0.0);
+		for (k = 0; k < NV && !err; k++)
+			err = veth_one(k == V_OURS ? h : NULL, bs, pfd[k], ifa,
+				       ifb, &f[i], &mpps[k], &pns[k], &c0, &c1);
+		if (err)
+			break;
+		printf(
+		    "| veth, 1 CPU | %-26s | frames/s  | mxwall %5.2f Mpps | "
+		    "reference %5.2f Mpps | %4.2fx | empty %5.2f Mpps | "
+		    "mxwall saw %llu of %u frames, %.1f%% dropped\n",
+		    f[i].name, mpps[V_OURS], mpps[V_REF],
+		    mpps[V_REF] > 0 ? mpps[V_OURS] / mpps[V_REF] : 0.0,
+		    mpps[V_EMPTY], (unsigned long long)(c1.seen - c0.seen),
+		    veth_frames,
+		    c1.seen - c0.seen
+			? 100.0 * (double)(c1.dropped - c0.dropped) /
+			      (double)(c1.seen - c0.seen)
+			: 0.0);
+		printf(
+		    "| veth, 1 CPU | %-26s | program   | mxwall %5.2f Mpps | "
+		    "reference %5.2f Mpps | %4.2fx | empty %5.2f Mpps | ns a "
+		    "frame: mxwall %.0f, reference %.0f, empty %.0f, index "
+		    "floor %.0f (%.2f Mpps), with batched counters %.0f (%.2f "
+		    "Mpps)\n",
+		    f[i].name, pns[V_OURS] > 0 ? 1e3 / pns[V_OURS] : 0,
+		    pns[V_REF] > 0 ? 1e3 / pns[V_REF] : 0,
+		    pns[V_OURS] > 0 ? pns[V_REF] / pns[V_OURS] : 0,
+		    pns[V_EMPTY] > 0 ? 1e3 / pns[V_EMPTY] : 0, pns[V_OURS],
+		    pns[V_REF], pns[V_EMPTY], pns[V_IDX],
+		    pns[V_IDX] > 0 ? 1e3 / pns[V_IDX] : 0, pns[V_IDXC],
+		    pns[V_IDXC] > 0 ? 1e3 / pns[V_IDXC] : 0);
 	}
-restore:
 	sched_setaffinity(0, sizeof(saved), &saved);
 	if (setns(self, CLONE_NEWNET))
 		err = -errno;
@@ -594,7 +729,7 @@ static int bench_size(size_t n, struct mxbench_bpf *bs, bool last)
 	    "v6 SYN, unlisted", 6,	  true, false, "2001:db8::1",
 	    0xc0000000U,	1U << 20, 0,	0};
 
-	for (i = 0; i < nb; i++) {
+	for (i = 0; i < nb && !veth_only; i++) {
 		struct pkt_opts o = {.family = bc[i].family,
 				     .src = bc[i].src,
 				     .dport = bc[i].dport,
@@ -664,7 +799,7 @@ static int bench_size(size_t n, struct mxbench_bpf *bs, bool last)
 		printf("# veth pair, %u frames per run, a new IPv4 source "
 		       "each\n",
 		       veth_frames);
-		err = veth(&h, bs, fds[P_REF], vf, 2);
+		err = veth(&h, bs, ref, vf, 2);
 	}
 out:
 	if (ref)
@@ -680,10 +815,13 @@ int main(int argc, char **argv)
 	char *s, *tok;
 	int c, err = 0;
 
-	while ((c = getopt(argc, argv, "nqr:s:")) != -1) {
+	while ((c = getopt(argc, argv, "nqr:s:V")) != -1) {
 		switch (c) {
 		case 'n':
 			do_veth = false;
+			break;
+		case 'V':
+			veth_only = true;
 			break;
 		case 'q':
 			hot_repeat = 100000;
@@ -708,7 +846,7 @@ int main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr,
-				"usage: bench_xdp [-n] [-q] [-r ROUNDS] "
+				"usage: bench_xdp [-n] [-q] [-V] [-r ROUNDS] "
 				"[-s SIZE,...]\n");
 			return 2;
 		}
@@ -733,7 +871,7 @@ int main(int argc, char **argv)
 	       "ref extra | ratio | reads | mxwall's verdicts\n"
 	       "|---|---|---|---|---|---|---|---|---|---|---|---|\n",
 	       prog_name[0], prog_name[1], prog_name[2], prog_name[3]);
-	for (i = 0; i < nsizes && !err; i++)
+	for (i = veth_only ? nsizes - 1 : 0; i < nsizes && !err; i++)
 		err = bench_size(sizes[i], bs, i + 1 == nsizes);
 	mxbench_bpf__destroy(bs);
 	return err ? 1 : 0;
