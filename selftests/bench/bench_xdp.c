@@ -328,6 +328,32 @@ static size_t idx_fill(struct mxref_bpf *r, const struct mx_entry *e, size_t n,
 	return lost;
 }
 
+/* idx_nm_for - counters per CPU of mxwall's IPv4 table for n entries: the
+ * first tables of 1024 grown fourfold, two slots per entry */
+static __u32 idx_nm_for(size_t n)
+{
+	__u32 cap = MX_V4_CAP_DEFAULT;
+
+	while (cap < n)
+		cap *= MX_CAP_GROWTH;
+	return cap * 2;
+}
+
+/* idx_fill_pos - each index slot's position in idx_m4: spread over it */
+static int idx_fill_pos(struct mxref_bpf *r, __u32 nb, __u32 nm)
+{
+	size_t sz = ((size_t)nb * IDX_SLOTS * 4 + 4095) & ~(size_t)4095, i;
+	__u32 *t = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED,
+			bpf_map__fd(r->maps.idx_p4), 0);
+
+	if (t == MAP_FAILED)
+		return -1;
+	for (i = 0; i < (size_t)nb * IDX_SLOTS; i++)
+		t[i] = mix((__u32)i ^ 0x2545f491U) % nm;
+	munmap(t, sz);
+	return 0;
+}
+
 /* ref_load - the reference design with the same entries (all drop) */
 static struct mxref_bpf *ref_load(const struct mx_entry *e, size_t n)
 {
@@ -354,10 +380,16 @@ static struct mxref_bpf *ref_load(const struct mx_entry *e, size_t n)
 	bpf_map__set_max_entries(r->maps.idx_h4, r->rodata->idx_nb);
 	bpf_map__set_max_entries(r->maps.idx_c4,
 				 r->rodata->idx_nb * IDX_SLOTS * (__u32)ncpu);
+	bpf_map__set_max_entries(r->maps.idx_p4, r->rodata->idx_nb * IDX_SLOTS);
+	/* as many counters as mxwall's mx_c4 has for this many entries */
+	r->rodata->idx_nm = idx_nm_for(n);
+	bpf_map__set_max_entries(r->maps.idx_m4,
+				 r->rodata->idx_nm * (__u32)ncpu);
 	if (mxref_bpf__load(r))
 		goto fail;
-	if (idx_fill(r, e, n, r->rodata->idx_nb)) {
-		fprintf(stderr, "reference: index: hosts left out\n");
+	if (idx_fill(r, e, n, r->rodata->idx_nb) ||
+	    idx_fill_pos(r, r->rodata->idx_nb, r->rodata->idx_nm)) {
+		fprintf(stderr, "index: hosts left out, or cannot map it\n");
 		goto fail;
 	}
 	for (f = 0; f < 2; f++) {
@@ -472,8 +504,27 @@ static void prog_time(int fd, __u64 *cnt, __u64 *ns)
 	}
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double dmedian(double *v, unsigned int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return v[n / 2];
+}
+
+/* rate - Mpps of a program that takes ns a frame */
+static double rate(double ns)
+{
+	return ns > 0 ? 1e3 / ns : 0.0;
+}
+
 /* the programs of the veth measurement, in the order they run */
-enum { V_EMPTY, V_OURS, V_REF, V_IDX, V_IDXC, NV };
+enum { V_EMPTY, V_OURS, V_REF, V_IDX, V_IDXC, V_IDXP, NV };
 
 /*
  * veth_one - flood f through program pfd attached to ifb: the rate of the
@@ -483,8 +534,8 @@ enum { V_EMPTY, V_OURS, V_REF, V_IDX, V_IDXC, NV };
  * first pass into c0/c1 when h is given
  */
 static int veth_one(struct xh *h, struct mxbench_bpf *bs, int pfd, int ifa,
-		    int ifb, const struct frame *f, double *mpps, double *pns,
-		    struct mx_counters *c0, struct mx_counters *c1)
+		    int ifb, const struct frame *f, __u32 frames, double *mpps,
+		    double *pns, struct mx_counters *c0, struct mx_counters *c1)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = XDP_FLAGS_DRV_MODE);
 	__u64 r0, r1, t0, t1;
@@ -498,7 +549,7 @@ static int veth_one(struct xh *h, struct mxbench_bpf *bs, int pfd, int ifa,
 	}
 	if (h)
 		counters(h, c0);
-	err = gen_run(bs, f, ifa, veth_frames, mpps);
+	err = gen_run(bs, f, ifa, frames, mpps);
 	if (h)
 		counters(h, c1);
 	sfd = err ? -1 : bpf_enable_stats(BPF_STATS_RUN_TIME);
@@ -508,7 +559,7 @@ static int veth_one(struct xh *h, struct mxbench_bpf *bs, int pfd, int ifa,
 	}
 	if (!err) {
 		prog_time(pfd, &r0, &t0);
-		err = gen_run(bs, f, ifa, veth_frames / 4, &dummy);
+		err = gen_run(bs, f, ifa, frames / 4, &dummy);
 		prog_time(pfd, &r1, &t1);
 		*pns = r1 > r0 ? (double)(t1 - t0) / (double)(r1 - r0) : 0.0;
 	}
@@ -532,7 +583,10 @@ static int veth(struct xh *h, struct mxbench_bpf *bs, struct mxref_bpf *ref,
 	int self = -1, nsfd = -1, ifa, ifb, i, k, err = 0;
 	struct mx_counters c0, c1;
 	cpu_set_t cpus, saved;
-	double mpps[NV], pns[NV];
+	double mpps[NV], pns[NV], vm[NV][32], vp[NV][32];
+	__u32 frames = veth_frames / rounds;
+	unsigned long long seen, dropped;
+	unsigned int r;
 	int pfd[NV];
 
 	pfd[V_EMPTY] = bpf_program__fd(bs->progs.bench_empty);
@@ -540,6 +594,7 @@ static int veth(struct xh *h, struct mxbench_bpf *bs, struct mxref_bpf *ref,
 	pfd[V_REF] = bpf_program__fd(ref->progs.ref_xdp);
 	pfd[V_IDX] = bpf_program__fd(ref->progs.idx_xdp);
 	pfd[V_IDXC] = bpf_program__fd(ref->progs.idx_ctr_xdp);
+	pfd[V_IDXP] = bpf_program__fd(ref->progs.idx_pos_xdp);
 	snprintf(ns, sizeof(ns), "mxwall-bench-%d", (int)getpid());
 	if (sh("ip netns add %s && ip -n %s link add mxbA type veth peer "
 	       "name mxbB && ip -n %s link set mxbA up && ip -n %s link set "
@@ -564,36 +619,45 @@ static int veth(struct xh *h, struct mxbench_bpf *bs, struct mxref_bpf *ref,
 	CPU_SET(0, &cpus);
 	sched_setaffinity(0, sizeof(cpus), &cpus);
 	for (i = 0; i < nf; i++) {
-		for (k = 0; k < NV && !err; k++)
-			err = veth_one(k == V_OURS ? h : NULL, bs, pfd[k], ifa,
-				       ifb, &f[i], &mpps[k], &pns[k], &c0, &c1);
+		/* rounds interleaved, medians reported: the machine's noise
+		 * falls on every program alike */
+		seen = dropped = 0;
+		for (r = 0; r < rounds && !err; r++) {
+			for (k = 0; k < NV && !err; k++)
+				err = veth_one(k == V_OURS ? h : NULL, bs,
+					       pfd[k], ifa, ifb, &f[i], frames,
+					       &vm[k][r], &vp[k][r], &c0, &c1);
+			seen += c1.seen - c0.seen;
+			dropped += c1.dropped - c0.dropped;
+		}
 		if (err)
 			break;
+		for (k = 0; k < NV; k++) {
+			mpps[k] = dmedian(vm[k], rounds);
+			pns[k] = dmedian(vp[k], rounds);
+		}
 		printf(
 		    "| veth, 1 CPU | %-26s | frames/s  | mxwall %5.2f Mpps | "
 		    "reference %5.2f Mpps | %4.2fx | empty %5.2f Mpps | "
 		    "mxwall saw %llu of %u frames, %.1f%% dropped\n",
 		    f[i].name, mpps[V_OURS], mpps[V_REF],
 		    mpps[V_REF] > 0 ? mpps[V_OURS] / mpps[V_REF] : 0.0,
-		    mpps[V_EMPTY], (unsigned long long)(c1.seen - c0.seen),
-		    veth_frames,
-		    c1.seen - c0.seen
-			? 100.0 * (double)(c1.dropped - c0.dropped) /
-			      (double)(c1.seen - c0.seen)
-			: 0.0);
+		    mpps[V_EMPTY], seen, frames * rounds,
+		    seen ? 100.0 * (double)dropped / (double)seen : 0.0);
 		printf(
 		    "| veth, 1 CPU | %-26s | program   | mxwall %5.2f Mpps | "
 		    "reference %5.2f Mpps | %4.2fx | empty %5.2f Mpps | ns a "
-		    "frame: mxwall %.0f, reference %.0f, empty %.0f, index "
-		    "floor %.0f (%.2f Mpps), with batched counters %.0f (%.2f "
-		    "Mpps)\n",
-		    f[i].name, pns[V_OURS] > 0 ? 1e3 / pns[V_OURS] : 0,
-		    pns[V_REF] > 0 ? 1e3 / pns[V_REF] : 0,
+		    "frame: mxwall %.0f, reference %.0f, empty %.0f\n",
+		    f[i].name, rate(pns[V_OURS]), rate(pns[V_REF]),
 		    pns[V_OURS] > 0 ? pns[V_REF] / pns[V_OURS] : 0,
-		    pns[V_EMPTY] > 0 ? 1e3 / pns[V_EMPTY] : 0, pns[V_OURS],
-		    pns[V_REF], pns[V_EMPTY], pns[V_IDX],
-		    pns[V_IDX] > 0 ? 1e3 / pns[V_IDX] : 0, pns[V_IDXC],
-		    pns[V_IDXC] > 0 ? 1e3 / pns[V_IDXC] : 0);
+		    rate(pns[V_EMPTY]), pns[V_OURS], pns[V_REF], pns[V_EMPTY]);
+		printf("| veth, 1 CPU | %-26s | sticks    | index floor %5.2f "
+		       "Mpps (%.0f ns) | + counters by index slot %5.2f Mpps "
+		       "(%.0f ns) | + counters by table slot %5.2f Mpps (%.0f "
+		       "ns)\n",
+		       f[i].name, rate(pns[V_IDX]), pns[V_IDX],
+		       rate(pns[V_IDXC]), pns[V_IDXC], rate(pns[V_IDXP]),
+		       pns[V_IDXP]);
 	}
 	sched_setaffinity(0, sizeof(saved), &saved);
 	if (setns(self, CLONE_NEWNET))

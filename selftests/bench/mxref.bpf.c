@@ -291,6 +291,13 @@ static __always_inline void idx_touch(const void *p)
 	asm volatile("" : : "r"(v));
 }
 
+static __always_inline void idx_touch32(const __u32 *p)
+{
+	__u32 v = *(volatile const __u32 *)p;
+
+	asm volatile("" : : "r"(v));
+}
+
 SEC("xdp")
 int idx_ctr_xdp(struct xdp_md *ctx)
 {
@@ -348,6 +355,129 @@ int idx_ctr_xdp(struct xdp_md *ctx)
 		}
 	}
 	l->n = 0;
+	return XDP_DROP;
+}
+
+/* idx_pos_xdp: idx_xdp with the counters where mxwall keeps them, by the
+ * slot of the big table (a 16-byte counter per slot per CPU, idx_m4, as
+ * many slots as mx_c4 has at this size): the index has a position per
+ * slot (idx_p4); a hit logs its index slot and key; every IDX_BATCH hits
+ * the fold reads the index lines and positions of all of them, then the
+ * counter lines, then adds (a key no longer in its slot is not counted) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u32);
+} idx_p4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct idx_ctr);
+} idx_m4 SEC(".maps");
+
+const volatile __u32 idx_nm = 1; /* counters of idx_m4 per CPU */
+
+struct idx_plog {
+	__u32 n;
+	__u32 slot[IDX_BATCH];
+	__u32 key[IDX_BATCH];
+	__u32 len[IDX_BATCH];
+	__u32 pos[IDX_BATCH];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct idx_plog);
+} idx_plog SEC(".maps");
+
+static __always_inline void idx_pos_fold(struct idx_plog *l)
+{
+	__u32 i, base = bpf_get_smp_processor_id() * idx_nm;
+	struct idx_bkt *k;
+	struct idx_ctr *c;
+	__u32 *p;
+
+	for (i = 0; i < IDX_BATCH; i++) {
+		__u32 s = l->slot[i], b = s / IDX_SLOTS;
+
+		k = bpf_map_lookup_elem(&idx_h4, &b);
+		p = bpf_map_lookup_elem(&idx_p4, &s);
+		if (k)
+			idx_touch(k);
+		if (p)
+			idx_touch32(p);
+	}
+	for (i = 0; i < IDX_BATCH; i++) {
+		__u32 s = l->slot[i], b = s / IDX_SLOTS, m;
+
+		l->pos[i] = ~0U;
+		k = bpf_map_lookup_elem(&idx_h4, &b);
+		p = bpf_map_lookup_elem(&idx_p4, &s);
+		if (!k || !p || k->k[s % IDX_SLOTS] != l->key[i])
+			continue;
+		m = base + *p;
+		l->pos[i] = m;
+		c = bpf_map_lookup_elem(&idx_m4, &m);
+		if (c)
+			idx_touch(c);
+	}
+	for (i = 0; i < IDX_BATCH; i++) {
+		__u32 m = l->pos[i];
+
+		c = bpf_map_lookup_elem(&idx_m4, &m);
+		if (c) {
+			c->packets++;
+			c->bytes += l->len[i];
+		}
+	}
+	l->n = 0;
+}
+
+SEC("xdp")
+int idx_pos_xdp(struct xdp_md *ctx)
+{
+	struct ipv6hdr *ip6 = NULL;
+	struct iphdr *ip = NULL;
+	struct idx_bkt *k1, *k2;
+	struct idx_plog *l;
+	__u32 len = 0, a, h, b1, b2, zero = 0, n;
+	int j;
+
+	if (smtp_syn(ctx, &ip, &ip6, &len) || !ip)
+		return XDP_PASS;
+	a = bpf_ntohl(ip->saddr);
+	h = idx_mix(a);
+	b1 = (__u32)(((__u64)h * idx_nb) >> 32);
+	b2 = (__u32)(((__u64)idx_mix(h ^ 0x5bd1e995U) * idx_nb) >> 32);
+	k1 = bpf_map_lookup_elem(&idx_h4, &b1);
+	k2 = bpf_map_lookup_elem(&idx_h4, &b2);
+	if (!k1 || !k2 || !a)
+		return XDP_PASS;
+	j = idx_slot(k1, a);
+	if (j < 0) {
+		j = idx_slot(k2, a);
+		if (j < 0)
+			return XDP_PASS;
+		b1 = b2;
+	}
+	l = bpf_map_lookup_elem(&idx_plog, &zero);
+	if (!l)
+		return XDP_DROP;
+	n = l->n;
+	if (n >= IDX_BATCH)
+		n = 0;
+	l->slot[n] = b1 * IDX_SLOTS + (__u32)j;
+	l->key[n] = a;
+	l->len[n] = len;
+	l->n = ++n;
+	if (n >= IDX_BATCH)
+		idx_pos_fold(l);
 	return XDP_DROP;
 }
 
