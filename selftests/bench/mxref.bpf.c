@@ -13,7 +13,7 @@
  *    passed), the floor of any design.
  *  - idx_xdp: the floor of a hit that reads only a compact index: IPv4
  *    hosts as bare 4-byte keys, sixteen to a 64-byte line, two candidate
- *    lines (idx_bkt_of() in bench_xdp.c makes the same choice), a hit
+ *    lines (idx_fill() in bench_xdp.c makes the same choice), a hit
  *    dropped with no per-entry counter, no expiry and no netblocks; what
  *    a design with per-entry counters cannot beat.
  * Map sizes are set by the benchmark before load.
