@@ -136,6 +136,34 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } mx_tags SEC(".maps");
 
+/* the host index (mxwall_shared.h): sized by the controller */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct mx_xb4);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} mx_x4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct mx_ctr);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} mx_xc4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct mx_xlog);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} mx_xl SEC(".maps");
+
 enum verdict {
 	V_PASS,	     /* not ours */
 	V_MALFORMED, /* a declared header did not fit */
@@ -405,6 +433,97 @@ static __always_inline void count(struct mx_ctr *c, __u32 len, __u32 now)
 	c->by = ((c->by + len) & MX_CTR_MASK) | (__u64)(now >> 16) << 48;
 }
 
+/* xslot - the slot of key a in index line x, or -1 */
+static __always_inline int xslot(const struct mx_xb4 *x, __u32 a)
+{
+	int j;
+
+#pragma unroll
+	for (j = 0; j < MX_X4_SLOTS; j++)
+		if (x->k[j] == a)
+			return j;
+	return -1;
+}
+
+/*
+ * xfold - count the logged hits into their index slots' counters on this
+ * CPU: every counter line read first (they do not depend on each other,
+ * so their misses overlap), then added to. A hit whose key has left its
+ * slot since is not counted (the controller took the entry out).
+ */
+static __always_inline void xfold(struct mx_xlog *l, __u32 cpu, __u32 nx)
+{
+	__u32 i, base = cpu * nx * MX_X4_SLOTS;
+	struct mx_xb4 *x;
+	struct mx_ctr *c;
+
+	for (i = 0; i < MX_XLOG; i++) {
+		__u32 k = base + l->slot[i];
+
+		c = bpf_map_lookup_elem(&mx_xc4, &k);
+		if (c)
+			touch(c);
+	}
+	for (i = 0; i < MX_XLOG; i++) {
+		__u32 s = l->slot[i], b = s / MX_X4_SLOTS, k = base + s;
+
+		x = bpf_map_lookup_elem(&mx_x4, &b);
+		if (!x || x->k[s % MX_X4_SLOTS] != l->key[i])
+			continue;
+		c = bpf_map_lookup_elem(&mx_xc4, &k);
+		if (c)
+			count(c, l->len[i], l->ts[i]);
+	}
+	l->n = 0;
+}
+
+/*
+ * xlookup - is IPv4 source a (host order) in the host index: then it is a
+ * plain drop entry, the longest match; the hit is logged, and counted
+ * with the others every MX_XLOG-th hit
+ */
+static __always_inline int xlookup(const struct mx_cfg *cfg, __u32 a,
+				   __u32 cpu, __u32 now, __u32 len)
+{
+	__u32 nx = mx_nx4(cfg->nb4), b1, b2, n;
+	struct mx_xb4 *x1, *x2;
+	struct mx_xlog *l;
+	int j;
+
+	/* the /24 summary first: most sources that are not listed stop here
+	 * as they do without the index */
+	if (!a || !bm_test(&mx_bm4, mx_bm4_bit(a)))
+		return 0;
+	b1 = mx_x4_b1(a, nx);
+	b2 = mx_x4_b2(a, nx);
+	x1 = bpf_map_lookup_elem(&mx_x4, &b1);
+	x2 = bpf_map_lookup_elem(&mx_x4, &b2);
+	if (!x1 || !x2)
+		return 0;
+	touch(x2);
+	j = xslot(x1, a);
+	if (j < 0) {
+		j = xslot(x2, a);
+		if (j < 0)
+			return 0;
+		b1 = b2;
+	}
+	l = bpf_map_lookup_elem(&mx_xl, &cpu);
+	if (!l)
+		return 1;
+	n = l->n;
+	if (n >= MX_XLOG)
+		n = 0;
+	l->slot[n] = b1 * MX_X4_SLOTS + (__u32)j;
+	l->key[n] = a;
+	l->len[n] = len;
+	l->ts[n] = now;
+	l->n = ++n;
+	if (n >= MX_XLOG)
+		xfold(l, cpu, nx);
+	return 1;
+}
+
 SEC("xdp")
 int mxwall_xdp(struct xdp_md *ctx)
 {
@@ -468,6 +587,11 @@ int mxwall_xdp(struct xdp_md *ctx)
 	cpu = bpf_get_smp_processor_id();
 	/* jiffies: a load, where the coarse clock costs ~15 ns a packet */
 	now = (__u32)(bpf_jiffies64() >> MX_TS_SHIFT);
+	/* a whole SMTP SYN from a host of the index: dropped (observed) */
+	if (ip && base == V_MISS &&
+	    xlookup(cfg, bpf_ntohl(ip->saddr), cpu, now, len))
+		return verdict(cfg->flags & MX_CFG_OBSERVE ? V_OBSERVE
+							  : V_DROP);
 	if (ip)
 		hit = lookup4(cfg, bpf_ntohl(ip->saddr), cpu, now, &h);
 	else if (ip6)

@@ -39,6 +39,20 @@
  *    entry as absent, with or without a controller running;
  *  - entry metadata in an array indexed by an entry id kept in the slot,
  *    for the controller only;
+ *  - a host index (layout 3, MX_MAP_X4): the IPv4 hosts that are plain
+ *    drop entries with no expiry, as bare 4-byte keys, sixteen to a
+ *    64-byte line, two candidate lines; about 5 bytes an entry, so a
+ *    flood from a million blocked hosts is answered from a few MiB that
+ *    stay in the cache instead of a table line and a counter line out
+ *    of it. A key is in the index only while the table holds the same
+ *    host as a plain drop entry (the controller takes it out of the
+ *    index before it changes the table slot, and puts it in after), so
+ *    a hit there is the longest match. Its counters are kept by index
+ *    slot (MX_MAP_XC4) and counted in batches: a hit is logged (MX_MAP_XL,
+ *    MX_XLOG hits a CPU) and every MX_XLOG-th hit the program reads the
+ *    logged slots' counter lines all at once, then adds. An entry's
+ *    counts are its table slot's, its index slot's and its hits still in
+ *    the logs (the controller adds all three);
  *  - memory that follows the entries: the tables, counters and metadata
  *    are made small and replaced by bigger ones as entries come (the
  *    controller fills the new maps and switches the program to them).
@@ -60,7 +74,7 @@ static inline __u32 mx_mix32(__u32 x)
 }
 
 /* bump on any change of a pinned layout below */
-#define MX_LAYOUT 2
+#define MX_LAYOUT 3
 #define MX_MAGIC 0x6d78776cU /* "mxwl" */
 
 /* map names: also the file names of the pins (< 16 characters) */
@@ -75,6 +89,9 @@ static inline __u32 mx_mix32(__u32 x)
 #define MX_MAP_BL "mx_bl"	/* array[MX_BM_WORDS] of __u64 */
 #define MX_MAP_META "mx_meta"	/* array[cap] of struct mx_meta */
 #define MX_MAP_TAGS "mx_tags"	/* array[MX_TAGSETS] of mx_tagset */
+#define MX_MAP_X4 "mx_x4"	/* array[mx_nx4(nb4)] of struct mx_xb4 */
+#define MX_MAP_XC4 "mx_xc4" /* array[ncpus * nx4 * MX_X4_SLOTS] of mx_ctr */
+#define MX_MAP_XL "mx_xl"	/* array[ncpus] of struct mx_xlog */
 /* the link of interface IFNAME is pinned as MX_LINK_PREFIX IFNAME */
 #define MX_LINK_PREFIX "link_"
 
@@ -271,6 +288,51 @@ static inline __u32 mx_t6_b2(__u64 h, __u32 mask)
 {
 	return (__u32)(h >> 20) & mask;
 }
+
+/*
+ * The host index (MX_MAP_X4): mx_nx4(nb4) lines of MX_X4_SLOTS keys (IPv4
+ * addresses in host order; 0 = free, so 0.0.0.0 is never indexed), the
+ * lines of a key chosen by mx_x4_b1 and mx_x4_b2. Index slot s is line
+ * s / MX_X4_SLOTS, key s % MX_X4_SLOTS; its counters on a CPU are at
+ * cpu * nx4 * MX_X4_SLOTS + s of MX_MAP_XC4.
+ */
+#define MX_X4_SLOTS 16
+struct mx_xb4 {
+	__u32 k[MX_X4_SLOTS];
+};
+
+/* index lines for a table of nb4 buckets: at most 80% of the slots used
+ * when the table is as full as it gets (two entries a bucket) */
+static inline __u32 mx_nx4(__u32 nb4)
+{
+	return nb4 * 5 / 32 + 1;
+}
+
+static inline __u32 mx_x4_b1(__u32 a, __u32 nx)
+{
+	return (__u32)(((__u64)mx_mix32(a) * nx) >> 32);
+}
+
+static inline __u32 mx_x4_b2(__u32 a, __u32 nx)
+{
+	return (__u32)(((__u64)mx_mix32(mx_mix32(a) ^ 0x5bd1e995U) * nx) >> 32);
+}
+
+/*
+ * A CPU's log of index hits not yet counted (MX_MAP_XL, at index cpu):
+ * n hits, each its index slot, key, length and time stamp. Written by the
+ * program on that CPU only; the controller reads it to add the hits
+ * still in it.
+ */
+#define MX_XLOG 16
+struct mx_xlog {
+	__u32 n;
+	__u32 pad;
+	__u32 slot[MX_XLOG];
+	__u32 key[MX_XLOG];
+	__u32 len[MX_XLOG];
+	__u32 ts[MX_XLOG];
+};
 
 /* struct mx_meta.action */
 #define MX_VAL_DROP 1

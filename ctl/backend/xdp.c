@@ -44,6 +44,7 @@
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -70,8 +71,15 @@ const char *const map_names[M_NR] = {
     [M_CFG] = MX_MAP_CFG,   [M_STATS] = MX_MAP_STATS, [M_T4] = MX_MAP_T4,
     [M_T6] = MX_MAP_T6,	    [M_C4] = MX_MAP_C4,	      [M_C6] = MX_MAP_C6,
     [M_BM4] = MX_MAP_BM4,   [M_BM6] = MX_MAP_BM6,     [M_BL] = MX_MAP_BL,
-    [M_META] = MX_MAP_META, [M_TAGS] = MX_MAP_TAGS,
+    [M_META] = MX_MAP_META, [M_TAGS] = MX_MAP_TAGS,   [M_X4] = MX_MAP_X4,
+    [M_XC4] = MX_MAP_XC4,   [M_XL] = MX_MAP_XL,
 };
+
+/* the maps of layout 3 that layout 2 did not have (the host index) */
+static bool new_in_3(int m)
+{
+	return m == M_X4 || m == M_XC4 || m == M_XL;
+}
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
@@ -142,6 +150,9 @@ void xdp_set_release(struct xdp_priv *p)
 	maps[M_BL] = p->bl;
 	maps[M_META] = p->meta;
 	maps[M_TAGS] = p->tags;
+	maps[M_X4] = p->x4;
+	maps[M_XC4] = p->xc4;
+	maps[M_XL] = p->xl;
 	for (i = 0; i < M_NR; i++) {
 		if (maps[i])
 			munmap(maps[i], p->len[i]);
@@ -202,24 +213,32 @@ static const struct {
     [M_BL] = {BPF_MAP_TYPE_ARRAY, 4, 8},
     [M_META] = {BPF_MAP_TYPE_ARRAY, 4, sizeof(struct mx_meta)},
     [M_TAGS] = {BPF_MAP_TYPE_ARRAY, 4, sizeof(struct mx_tagset)},
+    [M_X4] = {BPF_MAP_TYPE_ARRAY, 4, sizeof(struct mx_xb4)},
+    [M_XC4] = {BPF_MAP_TYPE_ARRAY, 4, sizeof(struct mx_ctr)},
+    [M_XL] = {BPF_MAP_TYPE_ARRAY, 4, sizeof(struct mx_xlog)},
 };
 
 /*
- * xdp_set_open - open every map pinned in dir, check its layout, mmap the
- * arrays (p fresh, or released)
+ * set_open - open every map pinned in dir, check its layout, mmap the
+ * arrays (p fresh, or released); v2: a pin directory of layout 2 (no host
+ * index) is opened too, with p->v2 set, for its upgrade (xdp_grow.c)
  */
-int xdp_set_open(const char *dir, struct xdp_priv *p)
+static int set_open(const char *dir, struct xdp_priv *p, bool v2)
 {
 	struct bpf_map_info info;
 	__u32 ilen, want_entries;
 	char path[4096];
-	int i, err, ncpus;
+	int i, err, ncpus, missing3 = 0;
 
 	for (i = 0; i < M_NR; i++) {
 		err = path_join(path, sizeof(path), dir, map_names[i]);
 		if (err)
 			return err;
 		p->fd[i] = bpf_obj_get(path);
+		if (p->fd[i] < 0 && errno == ENOENT && v2 && new_in_3(i)) {
+			missing3++;
+			continue;
+		}
 		if (p->fd[i] < 0) {
 			err = -errno;
 			if (err == -ENOENT && i > 0) {
@@ -242,8 +261,11 @@ int xdp_set_open(const char *dir, struct xdp_priv *p)
 	err = xdp_read_cfg(p, &p->cfg);
 	if (err)
 		return err;
-	if (p->cfg.magic != MX_MAGIC || p->cfg.layout != MX_LAYOUT)
+	p->v2 = v2 && p->cfg.layout == 2 && missing3 == 3;
+	if (p->cfg.magic != MX_MAGIC ||
+	    (p->cfg.layout != MX_LAYOUT && !p->v2) || (missing3 && !p->v2))
 		goto layout;
+	p->nx4 = mx_nx4(p->cfg.nb4);
 	ncpus = libbpf_num_possible_cpus();
 	if (ncpus <= 0)
 		return ncpus ? ncpus : -EINVAL;
@@ -254,6 +276,8 @@ int xdp_set_open(const char *dir, struct xdp_priv *p)
 	}
 	p->ncpus = (unsigned int)ncpus;
 	for (i = 0; i < M_NR; i++) {
+		if (p->fd[i] < 0)
+			continue; /* layout 2's missing index */
 		memset(&info, 0, sizeof(info));
 		ilen = sizeof(info);
 		if (bpf_obj_get_info_by_fd(p->fd[i], &info, &ilen))
@@ -282,6 +306,15 @@ int xdp_set_open(const char *dir, struct xdp_priv *p)
 		case M_TAGS:
 			want_entries = MX_TAGSETS;
 			break;
+		case M_X4:
+			want_entries = p->nx4;
+			break;
+		case M_XC4:
+			want_entries = p->nx4 * MX_X4_SLOTS * p->cfg.ncpus;
+			break;
+		case M_XL:
+			want_entries = p->cfg.ncpus;
+			break;
 		default:
 			want_entries = 1;
 		}
@@ -301,6 +334,13 @@ int xdp_set_open(const char *dir, struct xdp_priv *p)
 	if (!p->t4 || !p->t6 || !p->c4 || !p->c6 || !p->bm4 || !p->bm6 ||
 	    !p->bl || !p->meta || !p->tags)
 		return -errno;
+	if (!p->v2) {
+		p->x4 = xdp_map_mmap(p->fd[M_X4], p->len[M_X4]);
+		p->xc4 = xdp_map_mmap(p->fd[M_XC4], p->len[M_XC4]);
+		p->xl = xdp_map_mmap(p->fd[M_XL], p->len[M_XL]);
+		if (!p->x4 || !p->xc4 || !p->xl)
+			return -errno;
+	}
 	p->clock_off = xdp_clock_offset();
 	return 0;
 layout:
@@ -308,6 +348,17 @@ layout:
 	log_debug("%s: layout %u, this mxwall knows layout %u", dir,
 		  p->cfg.layout, MX_LAYOUT);
 	return -EPROTO;
+}
+
+int xdp_set_open(const char *dir, struct xdp_priv *p)
+{
+	return set_open(dir, p, false);
+}
+
+/* xdp_set_open_any - xdp_set_open, layout 2 accepted (p->v2 says so) */
+int xdp_set_open_any(const char *dir, struct xdp_priv *p)
+{
+	return set_open(dir, p, true);
 }
 
 /*
@@ -372,6 +423,11 @@ static int load_skel(const char *dir, const struct mx_cfg *cfg, bool prog,
 	bpf_map__set_max_entries(skel->maps.mx_c4, cfg->nb4 * cfg->ncpus);
 	bpf_map__set_max_entries(skel->maps.mx_c6, cfg->nb6 * cfg->ncpus);
 	bpf_map__set_max_entries(skel->maps.mx_meta, cfg->cap);
+	bpf_map__set_max_entries(skel->maps.mx_x4, mx_nx4(cfg->nb4));
+	bpf_map__set_max_entries(skel->maps.mx_xc4, mx_nx4(cfg->nb4) *
+							MX_X4_SLOTS *
+							cfg->ncpus);
+	bpf_map__set_max_entries(skel->maps.mx_xl, cfg->ncpus);
 	err = mxwall_bpf__load(skel);
 	if (err) {
 		mxwall_bpf__destroy(skel);
@@ -482,6 +538,38 @@ static int create_pins(struct backend *be)
 	return 0;
 }
 
+/*
+ * upgrade - a pin directory of layout 2 (no host index) to this layout, in
+ * place: a growth to the same capacity makes the new set (the index built
+ * as the entries are written), switches the interfaces' programs to it,
+ * adds the counts, and marks the old mx_cfg replaced, so that an older
+ * mxwall still running reopens and refuses layout 3 instead of writing a
+ * table whose index it would not keep. Under the pin directory's lock.
+ */
+static int upgrade(struct backend *be)
+{
+	int lfd = -1, err;
+
+	if (be->pin_lock_fd < 0) {
+		lfd = open(be->pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (lfd < 0 || flock(lfd, LOCK_EX)) {
+			err = -errno;
+			goto out;
+		}
+		/* upgraded by another process while we waited */
+		err = xdp_refresh(be, true);
+		if (err || !priv(be)->v2)
+			goto out;
+	}
+	log_info("upgrading the pinned maps of %s to layout %u (host index)",
+		 be->pin_dir, MX_LAYOUT);
+	err = xdp_grow(be, 0, 0, false);
+out:
+	if (lfd >= 0)
+		close(lfd);
+	return err;
+}
+
 static int xdp_open(struct backend *be, bool create)
 {
 	struct xdp_priv *p;
@@ -514,7 +602,9 @@ static int xdp_open(struct backend *be, bool create)
 		p->fd[i] = -1;
 	p->ctl_fd = -1;
 	be->priv = p;
-	err = xdp_set_open(be->pin_dir, p);
+	err = xdp_set_open_any(be->pin_dir, p);
+	if (!err && p->v2)
+		err = upgrade(be);
 	if (err) {
 		xdp_close(be);
 		return err;

@@ -40,8 +40,10 @@ static void sum_ctr(struct xdp_priv *p, const struct tpos *pos,
 
 	e->packets = e->bytes = 0;
 	for (cpu = 0; cpu < p->ncpus; cpu++) {
-		const struct mx_ctr *ct = xdp_tab_ctr(p, pos, cpu);
+		struct mx_ctr c = *xdp_tab_ctr(p, pos, cpu), *ct = &c;
 
+		/* what the host index counted for it, logged hits too */
+		xdp_x4_counts(p, pos, cpu, &c);
 		e->packets += mx_ctr_packets(ct);
 		e->bytes += mx_ctr_bytes(ct);
 		ts = mx_ctr_stamp(ct);
@@ -112,6 +114,7 @@ int xdp_zero_counters(struct backend *be, const struct cidr *nets, size_t n)
 	if (!n) {
 		memset(p->c4, 0, p->len[M_C4]);
 		memset(p->c6, 0, p->len[M_C6]);
+		xdp_x4_zero_all(p);
 		return 0;
 	}
 	pos = xcalloc(n, sizeof(*pos));

@@ -44,7 +44,8 @@
 #define MARK_COUNTED "counted"
 
 /* the maps each set has of its own (the others are shared) */
-static const int own_maps[] = {M_CFG, M_T4, M_T6, M_C4, M_C6, M_META};
+static const int own_maps[] = {M_CFG, M_T4,  M_T6,  M_C4, M_C6,
+			       M_META, M_X4, M_XC4, M_XL};
 
 static bool is_own(int m)
 {
@@ -160,27 +161,21 @@ static int switch_links(const struct backend *be, int prog_fd)
 	return err;
 }
 
-/* add_ctr - t += f: packets and bytes added, the later time stamp kept */
-static void add_ctr(struct mx_ctr *t, const struct mx_ctr *f)
-{
-	__u64 pk = (mx_ctr_packets(t) + mx_ctr_packets(f)) & MX_CTR_MASK;
-	__u64 by = (mx_ctr_bytes(t) + mx_ctr_bytes(f)) & MX_CTR_MASK;
-	__u32 ts = mx_ctr_stamp(t) > mx_ctr_stamp(f) ? mx_ctr_stamp(t)
-						     : mx_ctr_stamp(f);
-
-	t->pk = pk | (__u64)(ts & 0xffff) << 48;
-	t->by = by | (__u64)(ts >> 16) << 48;
-}
-
-/* add_counts - every entry's counts in the old set o added to the new n */
+/*
+ * add_counts - every entry's counts in the old set o added to the new n:
+ * its table slot's, and what o's host index counted for it (the hits
+ * still in o's logs counted first: no program runs on o any more)
+ */
 static void add_counts(struct xdp_priv *o, struct xdp_priv *n)
 {
 	struct tpos op, np;
+	struct mx_ctr sum;
 	struct cidr c;
 	unsigned int cpu;
 	__u32 id, nb;
 	int fam;
 
+	xdp_x4_fold_logs(o);
 	for (fam = 0; fam < 2; fam++) {
 		op.family = fam ? AF_INET6 : AF_INET;
 		nb = fam ? o->cfg.nb6 : o->cfg.nb4;
@@ -190,9 +185,12 @@ static void add_counts(struct xdp_priv *o, struct xdp_priv *n)
 				if (!xdp_tab_get(o, &op, &c, &id) ||
 				    !xdp_tab_find(n, &c, &np))
 					continue;
-				for (cpu = 0; cpu < o->ncpus; cpu++)
-					add_ctr(xdp_tab_ctr(n, &np, cpu),
-						xdp_tab_ctr(o, &op, cpu));
+				for (cpu = 0; cpu < o->ncpus; cpu++) {
+					sum = *xdp_tab_ctr(o, &op, cpu);
+					xdp_x4_counts(o, &op, cpu, &sum);
+					xdp_ctr_add(xdp_tab_ctr(n, &np, cpu),
+						    &sum);
+				}
 			}
 	}
 }
@@ -319,9 +317,11 @@ int xdp_grow(struct backend *be, __u32 need4, __u32 need6, bool force)
 		cfg.cap4 = next_cap(cfg.cap4, need4, cfg.cap4_max);
 	if (need6 > cfg.cap6)
 		cfg.cap6 = next_cap(cfg.cap6, need6, cfg.cap6_max);
-	if (cfg.cap4 == p->cfg.cap4 && cfg.cap6 == p->cfg.cap6)
+	/* the same capacity: only to upgrade a layout-2 set (xdp.c) */
+	if (cfg.cap4 == p->cfg.cap4 && cfg.cap6 == p->cfg.cap6 && !p->v2)
 		return force ? -ENOSPC : 0;
 	xdp_size_cfg(&cfg);
+	cfg.layout = MX_LAYOUT;
 	cfg.flags &= ~(MX_CFG_DIRTY | MX_CFG_REPLACED);
 	cfg.gen++;
 	log_debug("%s: tables grow to %u IPv4 and %u IPv6 entries", be->pin_dir,
@@ -402,7 +402,8 @@ int xdp_grow_recover(struct backend *be)
 	log_warn("finishing a growth of the tables that a crash interrupted");
 	memset(&o, 0, sizeof(o));
 	xdp_set_release(&o);
-	err = xdp_set_open(be->pin_dir, &o);
+	/* the old set may be of layout 2, the growth its upgrade */
+	err = xdp_set_open_any(be->pin_dir, &o);
 	if (err == -EUCLEAN || err == -EPROTO) {
 		/* the old pins are partly moved already: the count is done
 		 * (the mark guards it), only the moves are left */
@@ -437,6 +438,6 @@ int xdp_refresh(struct backend *be, bool force)
 	xdp_set_release(p);
 	err = xdp_grow_recover(be);
 	if (!err)
-		err = xdp_set_open(be->pin_dir, p);
+		err = xdp_set_open_any(be->pin_dir, p);
 	return err;
 }

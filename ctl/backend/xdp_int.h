@@ -33,6 +33,9 @@ enum {
 	M_BL,
 	M_META,
 	M_TAGS,
+	M_X4,
+	M_XC4,
+	M_XL,
 	M_NR
 };
 
@@ -49,6 +52,11 @@ struct xdp_priv {
 	__u64 *bm4, *bm6, *bl;	/* mmapped summaries */
 	struct mx_meta *meta;	/* [id] */
 	struct mx_tagset *tags; /* [tagset] */
+	struct mx_xb4 *x4;	/* the host index: [line] */
+	struct mx_ctr *xc4;	/* [(cpu * nx4 + line) * MX_X4_SLOTS + key] */
+	struct mx_xlog *xl;	/* [cpu] */
+	__u32 nx4;		/* lines of x4: mx_nx4(cfg.nb4) */
+	bool v2;		/* opened as layout 2 (no index): to upgrade */
 	__s64 clock_off;	/* unix - CLOCK_MONOTONIC seconds, at open */
 	size_t len[M_NR];	/* mmapped lengths */
 	int ctl_fd;		/* mx_ctl; -1 until made or found */
@@ -127,6 +135,7 @@ static inline void words6(const struct cidr *c, __u64 *hi, __u64 *lo)
 
 /* xdp.c: pins, sets of maps and configuration */
 int xdp_set_open(const char *dir, struct xdp_priv *p);
+int xdp_set_open_any(const char *dir, struct xdp_priv *p);
 void xdp_set_release(struct xdp_priv *p);
 int xdp_load_skel(const char *dir, const struct mx_cfg *cfg,
 		  struct mxwall_bpf **out);
@@ -176,6 +185,11 @@ bool xdp_tab_get(struct xdp_priv *p, const struct tpos *pos, struct cidr *c,
 		 __u32 *id);
 struct mx_ctr *xdp_tab_ctr(struct xdp_priv *p, const struct tpos *pos,
 			   unsigned int cpu);
+void xdp_ctr_add(struct mx_ctr *t, const struct mx_ctr *f);
+void xdp_x4_counts(struct xdp_priv *p, const struct tpos *pos,
+		   unsigned int cpu, struct mx_ctr *sum);
+void xdp_x4_fold_logs(struct xdp_priv *p);
+void xdp_x4_zero_all(struct xdp_priv *p);
 void xdp_tab_zero_ctr(struct xdp_priv *p, const struct tpos *pos);
 __u32 xdp_ts_of_unix(const struct xdp_priv *p, __s64 t);
 __s64 xdp_unix_of_ts(const struct xdp_priv *p, __u32 ts);

@@ -296,12 +296,36 @@ struct mx_ctr *xdp_tab_ctr(struct xdp_priv *p, const struct tpos *pos,
 	return &p->c6[(size_t)cpu * p->cfg.nb6 + pos->b].c[pos->j];
 }
 
+static long x_find(struct xdp_priv *p, __u32 a);
+static bool x_elig(__u64 key, __u32 exp);
+static struct mx_ctr *x_ctr(struct xdp_priv *p, __u32 s, unsigned int cpu);
+
+/* xdp_tab_zero_ctr - the counters of the entry at pos back to zero: its
+ * slot's, and in the index its index slot's and its hits still logged */
 void xdp_tab_zero_ctr(struct xdp_priv *p, const struct tpos *pos)
 {
-	unsigned int cpu;
+	const struct mx_slot4 *d;
+	unsigned int cpu, i;
+	long s = -1;
 
 	for (cpu = 0; cpu < p->ncpus; cpu++)
 		memset(xdp_tab_ctr(p, pos, cpu), 0, sizeof(struct mx_ctr));
+	if (!p->x4 || pos->family != AF_INET)
+		return;
+	d = &p->t4[pos->b].s[pos->j];
+	if (x_elig(d->key, d->exp))
+		s = x_find(p, (__u32)d->key);
+	if (s < 0)
+		return;
+	for (cpu = 0; cpu < p->ncpus; cpu++) {
+		struct mx_xlog *l = &p->xl[cpu];
+
+		memset(x_ctr(p, (__u32)s, cpu), 0, sizeof(struct mx_ctr));
+		for (i = 0; i < MX_XLOG; i++)
+			if (l->slot[i] == (__u32)s)
+				__atomic_store_n(&l->key[i], 0,
+						 __ATOMIC_RELAXED);
+	}
 }
 
 /* ctr_nonzero - has any CPU counted into the slot at pos */
@@ -388,6 +412,240 @@ static struct tab_rec *log_push(struct tab_log *log)
 	return r;
 }
 
+/* ---- the host index (mxwall_shared.h) ---- */
+
+/* xdp_ctr_add - t += f: packets and bytes added, the later stamp kept */
+void xdp_ctr_add(struct mx_ctr *t, const struct mx_ctr *f)
+{
+	__u64 pk = (mx_ctr_packets(t) + mx_ctr_packets(f)) & MX_CTR_MASK;
+	__u64 by = (mx_ctr_bytes(t) + mx_ctr_bytes(f)) & MX_CTR_MASK;
+	__u32 ts = mx_ctr_stamp(t) > mx_ctr_stamp(f) ? mx_ctr_stamp(t)
+						     : mx_ctr_stamp(f);
+
+	t->pk = pk | (__u64)(ts & 0xffff) << 48;
+	t->by = by | (__u64)(ts >> 16) << 48;
+}
+
+/* x_elig - may an IPv4 slot's key be in the index: a plain drop host
+ * with no expiry */
+static bool x_elig(__u64 key, __u32 exp)
+{
+	__u32 f = (__u32)(key >> 32);
+
+	return (__u32)key && MX_E_PLEN(f) == 32 &&
+	       !(f & (MX_E_ALLOW | MX_E_OBSERVE)) && !exp;
+}
+
+static __u32 *x_key(struct xdp_priv *p, __u32 s)
+{
+	return &p->x4[s / MX_X4_SLOTS].k[s % MX_X4_SLOTS];
+}
+
+static struct mx_ctr *x_ctr(struct xdp_priv *p, __u32 s, unsigned int cpu)
+{
+	return &p->xc4[(size_t)cpu * p->nx4 * MX_X4_SLOTS + s];
+}
+
+/* x_find - the index slot of host a, or -1 */
+static long x_find(struct xdp_priv *p, __u32 a)
+{
+	__u32 b[2] = {mx_x4_b1(a, p->nx4), mx_x4_b2(a, p->nx4)}, s;
+	int i;
+
+	for (i = 0; i < 2; i++)
+		for (s = b[i] * MX_X4_SLOTS; s < (b[i] + 1) * MX_X4_SLOTS; s++)
+			if (__atomic_load_n(x_key(p, s), __ATOMIC_ACQUIRE) == a)
+				return (long)s;
+	return -1;
+}
+
+/* x_add - host a into the index, its counters from zero; with both of
+ * its lines full it stays out (the table answers for it) */
+static void x_add(struct xdp_priv *p, __u32 a)
+{
+	__u32 b[2] = {mx_x4_b1(a, p->nx4), mx_x4_b2(a, p->nx4)}, s;
+	unsigned int cpu;
+	int i;
+
+	if (x_find(p, a) >= 0)
+		return;
+	for (i = 0; i < 2; i++)
+		for (s = b[i] * MX_X4_SLOTS; s < (b[i] + 1) * MX_X4_SLOTS;
+		     s++) {
+			if (*x_key(p, s))
+				continue;
+			for (cpu = 0; cpu < p->ncpus; cpu++)
+				memset(x_ctr(p, s, cpu), 0,
+				       sizeof(struct mx_ctr));
+			__atomic_store_n(x_key(p, s), a, __ATOMIC_RELEASE);
+			return;
+		}
+}
+
+/* x_elsewhere - does the table hold host a as an index-worthy entry in a
+ * slot other than pos */
+static bool x_elsewhere(struct xdp_priv *p, __u32 a, const struct tpos *pos)
+{
+	__u32 b[2] = {mx_t4_b1(a, 32, p->cfg.nb4 - 1),
+		      mx_t4_b2(a, 32, p->cfg.nb4 - 1)},
+	      j;
+	const struct mx_slot4 *d;
+	int i;
+
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < MX_T4_SLOTS; j++) {
+			if (b[i] == pos->b && j == pos->j)
+				continue;
+			d = &p->t4[b[i]].s[j];
+			if ((__u32)d->key == a && x_elig(d->key, d->exp))
+				return true;
+		}
+	return false;
+}
+
+/* x_logged - one logged hit as a counter */
+static void x_logged(const struct mx_xlog *l, __u32 i, struct mx_ctr *one)
+{
+	one->pk = 1 | (__u64)(l->ts[i] & 0xffff) << 48;
+	one->by = (l->len[i] & MX_CTR_MASK) | (__u64)(l->ts[i] >> 16) << 48;
+}
+
+/* x_take_logged - add to sum the hits of (index slot s, host a) in cpu's
+ * log, and take them out of it */
+static void x_take_logged(struct xdp_priv *p, __u32 s, __u32 a,
+			  unsigned int cpu, struct mx_ctr *sum)
+{
+	struct mx_xlog *l = &p->xl[cpu];
+	struct mx_ctr one;
+	__u32 i, n = __atomic_load_n(&l->n, __ATOMIC_ACQUIRE);
+
+	for (i = 0; i < n && i < MX_XLOG; i++) {
+		if (l->slot[i] != s || l->key[i] != a)
+			continue;
+		x_logged(l, i, &one);
+		xdp_ctr_add(sum, &one);
+		__atomic_store_n(&l->key[i], 0, __ATOMIC_RELAXED);
+	}
+}
+
+/*
+ * x_before - before the IPv4 slot at pos takes the contents nv: the host
+ * it holds leaves the index if it will no longer be an index-worthy entry
+ * of the table, its index counts added to the slot's own (the program
+ * stops matching it in the index before the table changes)
+ */
+static void x_before(struct xdp_priv *p, const struct tpos *pos,
+		     const struct mx_slot4 *nv)
+{
+	const struct mx_slot4 *d = &p->t4[pos->b].s[pos->j];
+	__u32 a = (__u32)d->key;
+	unsigned int cpu;
+	long s;
+
+	if (!p->x4 || !x_elig(d->key, d->exp))
+		return;
+	if (x_elig(nv->key, nv->exp) && (__u32)nv->key == a)
+		return;
+	if (x_elsewhere(p, a, pos))
+		return;
+	s = x_find(p, a);
+	if (s < 0)
+		return;
+	__atomic_store_n(x_key(p, (__u32)s), 0, __ATOMIC_RELEASE);
+	for (cpu = 0; cpu < p->ncpus; cpu++) {
+		struct mx_ctr sum = {0, 0};
+
+		/* its hits still logged too, taken out of the log (the
+		 * program skips them already: the key left the slot) */
+		x_take_logged(p, (__u32)s, a, cpu, &sum);
+		xdp_ctr_add(&sum, x_ctr(p, (__u32)s, cpu));
+		xdp_ctr_add(xdp_tab_ctr(p, pos, cpu), &sum);
+		memset(x_ctr(p, (__u32)s, cpu), 0, sizeof(struct mx_ctr));
+	}
+}
+
+/* x_after - the IPv4 slot at pos holds nv now: into the index if worthy */
+static void x_after(struct xdp_priv *p, const struct mx_slot4 *nv)
+{
+	if (p->x4 && x_elig(nv->key, nv->exp))
+		x_add(p, (__u32)nv->key);
+}
+
+/*
+ * xdp_x4_counts - add to sum what the index counted on cpu for the entry
+ * in the IPv4 slot at pos: its index slot's counters and its hits still
+ * in that CPU's log (exact at rest; under traffic a fold between the two
+ * reads may count up to MX_XLOG hits twice in this one reading)
+ */
+void xdp_x4_counts(struct xdp_priv *p, const struct tpos *pos,
+		   unsigned int cpu, struct mx_ctr *sum)
+{
+	const struct mx_slot4 *d;
+	const struct mx_xlog *l;
+	struct mx_ctr one;
+	__u32 a, i, n;
+	long s;
+
+	if (!p->x4 || pos->family != AF_INET)
+		return;
+	d = &p->t4[pos->b].s[pos->j];
+	a = (__u32)d->key;
+	if (!x_elig(d->key, d->exp))
+		return;
+	s = x_find(p, a);
+	if (s < 0)
+		return;
+	xdp_ctr_add(sum, x_ctr(p, (__u32)s, cpu));
+	l = &p->xl[cpu];
+	n = __atomic_load_n(&l->n, __ATOMIC_ACQUIRE);
+	for (i = 0; i < n && i < MX_XLOG; i++) {
+		if (l->slot[i] != (__u32)s || l->key[i] != a)
+			continue;
+		x_logged(l, i, &one);
+		xdp_ctr_add(sum, &one);
+	}
+}
+
+/*
+ * xdp_x4_fold_logs - count every logged hit into its index slot, as the
+ * program would: only for a set no program runs on any more (a growth,
+ * after the switch)
+ */
+void xdp_x4_fold_logs(struct xdp_priv *p)
+{
+	struct mx_xlog *l;
+	struct mx_ctr one;
+	unsigned int cpu;
+	__u32 i, s;
+
+	if (!p->x4)
+		return;
+	for (cpu = 0; cpu < p->ncpus; cpu++) {
+		l = &p->xl[cpu];
+		for (i = 0; i < l->n && i < MX_XLOG; i++) {
+			s = l->slot[i];
+			if (s >= p->nx4 * MX_X4_SLOTS ||
+			    *x_key(p, s) != l->key[i])
+				continue;
+			x_logged(l, i, &one);
+			xdp_ctr_add(x_ctr(p, s, cpu), &one);
+		}
+		l->n = 0;
+	}
+}
+
+/* xdp_x4_zero_all - every index counter and log back to zero */
+void xdp_x4_zero_all(struct xdp_priv *p)
+{
+	unsigned int cpu;
+
+	if (!p->x4)
+		return;
+	memset(p->xc4, 0, p->len[M_XC4]);
+	for (cpu = 0; cpu < p->ncpus; cpu++)
+		__atomic_store_n(&p->xl[cpu].n, 0, __ATOMIC_RELEASE);
+}
+
 /*
  * slot_store - put raw slot contents at pos, in the order the program
  * needs: a key is published last (and withdrawn first), with one atomic
@@ -429,10 +687,13 @@ static void slot_store6(struct mx_slot6 *d, const struct mx_slot6 *v)
 static void slot_put(struct xdp_priv *p, const struct tpos *pos,
 		     const struct tab_rec *v)
 {
-	if (pos->family == AF_INET)
+	if (pos->family == AF_INET) {
+		x_before(p, pos, &v->old.s4);
 		slot_store4(&p->t4[pos->b].s[pos->j], &v->old.s4);
-	else
+		x_after(p, &v->old.s4);
+	} else {
 		slot_store6(&p->t6[pos->b].s[pos->j], &v->old.s6);
+	}
 }
 
 /* slot_read - the raw contents at pos, into r->old */
@@ -466,22 +727,25 @@ void xdp_tab_write(struct xdp_priv *p, struct tab_log *log,
 		r->pos = *pos;
 		slot_read(p, pos, r);
 	}
-	if (!slot_is(p, pos, c) && ctr_nonzero(p, pos)) {
-		/* a new entry starts from zero */
-		if (r)
-			r->ctr = ctr_save(p, pos);
-		xdp_tab_zero_ctr(p, pos);
-	}
 	memset(&v, 0, sizeof(v));
 	if (c->family == AF_INET) {
 		v.old.s4.key = (__u64)flags << 32 | host4(c);
 		v.old.s4.exp = exp;
 		v.old.s4.id = id;
+		/* a host leaving the index brings its counts to the slot
+		 * first, so that they are saved (or kept) below */
+		x_before(p, pos, &v.old.s4);
 	} else {
 		words6(c, &v.old.s6.hi, &v.old.s6.lo);
 		v.old.s6.flags = flags;
 		v.old.s6.exp = exp;
 		v.old.s6.id = id;
+	}
+	if (!slot_is(p, pos, c) && ctr_nonzero(p, pos)) {
+		/* a new entry starts from zero */
+		if (r)
+			r->ctr = ctr_save(p, pos);
+		xdp_tab_zero_ctr(p, pos);
 	}
 	slot_put(p, pos, &v);
 }

@@ -124,8 +124,12 @@ static struct mx_bkt6 *t6_map;
 static struct mx_cline4 *c4_map;
 static struct mx_cline6 *c6_map;
 static struct mx_meta *meta_map;
-static size_t t4_len, t6_len, c4_len, c6_len, meta_len;
-static unsigned int ncpus, cap, nb4, nb6;
+static struct mx_xb4 *x4_map; /* the host index, its counters and logs */
+static struct mx_ctr *xc4_map;
+static struct mx_xlog *xl_map;
+static size_t t4_len, t6_len, c4_len, c6_len, meta_len, x4_len, xc4_len,
+    xl_len;
+static unsigned int ncpus, cap, nb4, nb6, nx4;
 /* where each present entry is: its bucket and slot in its family's table */
 static uint32_t bkt[NT], slot[NT];
 
@@ -198,7 +202,16 @@ static int maps_open(void)
 	c4_map = map_mmap(H.skel->maps.mx_c4, c4_len);
 	c6_map = map_mmap(H.skel->maps.mx_c6, c6_len);
 	meta_map = map_mmap(H.skel->maps.mx_meta, meta_len);
-	if (!t4_map || !t6_map || !c4_map || !c6_map || !meta_map)
+	nx4 = mx_nx4(nb4);
+	x4_len = round_page(sizeof(struct mx_xb4) * (size_t)nx4);
+	xc4_len = round_page(sizeof(struct mx_ctr) * (size_t)nx4 *
+			     MX_X4_SLOTS * ncpus);
+	xl_len = round_page(sizeof(struct mx_xlog) * (size_t)ncpus);
+	x4_map = map_mmap(H.skel->maps.mx_x4, x4_len);
+	xc4_map = map_mmap(H.skel->maps.mx_xc4, xc4_len);
+	xl_map = map_mmap(H.skel->maps.mx_xl, xl_len);
+	if (!t4_map || !t6_map || !c4_map || !c6_map || !meta_map ||
+	    !x4_map || !xc4_map || !xl_map)
 		return -errno;
 	return 0;
 }
@@ -213,6 +226,15 @@ static void maps_close(void)
 		munmap(c4_map, c4_len);
 	if (c6_map)
 		munmap(c6_map, c6_len);
+	if (x4_map)
+		munmap(x4_map, x4_len);
+	if (xc4_map)
+		munmap(xc4_map, xc4_len);
+	if (xl_map)
+		munmap(xl_map, xl_len);
+	x4_map = NULL;
+	xc4_map = NULL;
+	xl_map = NULL;
 	if (meta_map)
 		munmap(meta_map, meta_len);
 }
@@ -321,6 +343,43 @@ static int read_stats(struct mx_counters *c)
 	return 0;
 }
 
+/* entry_xctr - add what the host index counted for entry i: its index
+ * slot's counters and its hits still in the CPUs' logs */
+static void entry_xctr(unsigned int i, uint64_t *pk, uint64_t *by)
+{
+	__u32 a, b[2], s, c, k, n;
+	int found = -1;
+
+	if (ments[i].family != 4 || ments[i].plen != 32)
+		return;
+	memcpy(&a, ments[i].addr, 4);
+	a = ntohl(a);
+	b[0] = mx_x4_b1(a, nx4);
+	b[1] = mx_x4_b2(a, nx4);
+	for (k = 0; k < 2 && found < 0; k++)
+		for (s = 0; s < MX_X4_SLOTS; s++)
+			if (x4_map[b[k]].k[s] == a) {
+				found = (int)(b[k] * MX_X4_SLOTS + s);
+				break;
+			}
+	if (found < 0)
+		return;
+	for (c = 0; c < ncpus; c++) {
+		const struct mx_ctr *x =
+		    &xc4_map[((size_t)c * nx4) * MX_X4_SLOTS + (size_t)found];
+
+		*pk += mx_ctr_packets(x);
+		*by += mx_ctr_bytes(x);
+		n = xl_map[c].n;
+		for (k = 0; k < n && k < MX_XLOG; k++)
+			if (xl_map[c].slot[k] == (__u32)found &&
+			    xl_map[c].key[k] == a) {
+				*pk += 1;
+				*by += xl_map[c].len[k];
+			}
+	}
+}
+
 static void entry_ctr(unsigned int i, uint64_t *pk, uint64_t *by)
 {
 	unsigned int c;
@@ -336,6 +395,7 @@ static void entry_ctr(unsigned int i, uint64_t *pk, uint64_t *by)
 		*pk += mx_ctr_packets(x);
 		*by += mx_ctr_bytes(x);
 	}
+	entry_xctr(i, pk, by);
 }
 
 /* ---- phases ---- */
