@@ -482,8 +482,8 @@ static __always_inline void xfold(struct mx_xlog *l, __u32 cpu, __u32 nx)
  * plain drop entry, the longest match; the hit is logged, and counted
  * with the others every MX_XLOG-th hit
  */
-static __always_inline int xlookup(const struct mx_cfg *cfg, __u32 a,
-				   __u32 cpu, __u32 now, __u32 len)
+static __always_inline int xlookup(const struct mx_cfg *cfg, __u32 a, __u32 cpu,
+				   __u32 now, __u32 len)
 {
 	__u32 nx = mx_nx4(cfg->nb4), b1, b2, n;
 	struct mx_xb4 *x1, *x2;
@@ -591,7 +591,7 @@ int mxwall_xdp(struct xdp_md *ctx)
 	if (ip && base == V_MISS &&
 	    xlookup(cfg, bpf_ntohl(ip->saddr), cpu, now, len))
 		return verdict(cfg->flags & MX_CFG_OBSERVE ? V_OBSERVE
-							  : V_DROP);
+							   : V_DROP);
 	if (ip)
 		hit = lookup4(cfg, bpf_ntohl(ip->saddr), cpu, now, &h);
 	else if (ip6)

@@ -90,7 +90,7 @@ static inline __u32 mx_mix32(__u32 x)
 #define MX_MAP_META "mx_meta"	/* array[cap] of struct mx_meta */
 #define MX_MAP_TAGS "mx_tags"	/* array[MX_TAGSETS] of mx_tagset */
 #define MX_MAP_X4 "mx_x4"	/* array[mx_nx4(nb4)] of struct mx_xb4 */
-#define MX_MAP_XC4 "mx_xc4" /* array[ncpus * nx4 * MX_X4_SLOTS] of mx_ctr */
+#define MX_MAP_XC4 "mx_xc4"	/* array[ncpus * nx4 * MX_X4_SLOTS] of mx_ctr */
 #define MX_MAP_XL "mx_xl"	/* array[ncpus] of struct mx_xlog */
 /* the link of interface IFNAME is pinned as MX_LINK_PREFIX IFNAME */
 #define MX_LINK_PREFIX "link_"

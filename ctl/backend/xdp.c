@@ -424,9 +424,8 @@ static int load_skel(const char *dir, const struct mx_cfg *cfg, bool prog,
 	bpf_map__set_max_entries(skel->maps.mx_c6, cfg->nb6 * cfg->ncpus);
 	bpf_map__set_max_entries(skel->maps.mx_meta, cfg->cap);
 	bpf_map__set_max_entries(skel->maps.mx_x4, mx_nx4(cfg->nb4));
-	bpf_map__set_max_entries(skel->maps.mx_xc4, mx_nx4(cfg->nb4) *
-							MX_X4_SLOTS *
-							cfg->ncpus);
+	bpf_map__set_max_entries(skel->maps.mx_xc4,
+				 mx_nx4(cfg->nb4) * MX_X4_SLOTS * cfg->ncpus);
 	bpf_map__set_max_entries(skel->maps.mx_xl, cfg->ncpus);
 	err = mxwall_bpf__load(skel);
 	if (err) {

@@ -44,7 +44,7 @@
 #define MARK_COUNTED "counted"
 
 /* the maps each set has of its own (the others are shared) */
-static const int own_maps[] = {M_CFG, M_T4,  M_T6,  M_C4, M_C6,
+static const int own_maps[] = {M_CFG,  M_T4, M_T6,  M_C4, M_C6,
 			       M_META, M_X4, M_XC4, M_XL};
 
 static bool is_own(int m)

@@ -186,8 +186,8 @@ bool xdp_tab_get(struct xdp_priv *p, const struct tpos *pos, struct cidr *c,
 struct mx_ctr *xdp_tab_ctr(struct xdp_priv *p, const struct tpos *pos,
 			   unsigned int cpu);
 void xdp_ctr_add(struct mx_ctr *t, const struct mx_ctr *f);
-void xdp_x4_counts(struct xdp_priv *p, const struct tpos *pos,
-		   unsigned int cpu, struct mx_ctr *sum);
+void xdp_x4_counts(struct xdp_priv *p, const struct tpos *pos, unsigned int cpu,
+		   struct mx_ctr *sum);
 void xdp_x4_fold_logs(struct xdp_priv *p);
 void xdp_x4_zero_all(struct xdp_priv *p);
 void xdp_tab_zero_ctr(struct xdp_priv *p, const struct tpos *pos);

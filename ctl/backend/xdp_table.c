@@ -577,8 +577,8 @@ static void x_after(struct xdp_priv *p, const struct mx_slot4 *nv)
  * in that CPU's log (exact at rest; under traffic a fold between the two
  * reads may count up to MX_XLOG hits twice in this one reading)
  */
-void xdp_x4_counts(struct xdp_priv *p, const struct tpos *pos,
-		   unsigned int cpu, struct mx_ctr *sum)
+void xdp_x4_counts(struct xdp_priv *p, const struct tpos *pos, unsigned int cpu,
+		   struct mx_ctr *sum)
 {
 	const struct mx_slot4 *d;
 	const struct mx_xlog *l;

@@ -127,8 +127,7 @@ static struct mx_meta *meta_map;
 static struct mx_xb4 *x4_map; /* the host index, its counters and logs */
 static struct mx_ctr *xc4_map;
 static struct mx_xlog *xl_map;
-static size_t t4_len, t6_len, c4_len, c6_len, meta_len, x4_len, xc4_len,
-    xl_len;
+static size_t t4_len, t6_len, c4_len, c6_len, meta_len, x4_len, xc4_len, xl_len;
 static unsigned int ncpus, cap, nb4, nb6, nx4;
 /* where each present entry is: its bucket and slot in its family's table */
 static uint32_t bkt[NT], slot[NT];
@@ -204,14 +203,14 @@ static int maps_open(void)
 	meta_map = map_mmap(H.skel->maps.mx_meta, meta_len);
 	nx4 = mx_nx4(nb4);
 	x4_len = round_page(sizeof(struct mx_xb4) * (size_t)nx4);
-	xc4_len = round_page(sizeof(struct mx_ctr) * (size_t)nx4 *
-			     MX_X4_SLOTS * ncpus);
+	xc4_len = round_page(sizeof(struct mx_ctr) * (size_t)nx4 * MX_X4_SLOTS *
+			     ncpus);
 	xl_len = round_page(sizeof(struct mx_xlog) * (size_t)ncpus);
 	x4_map = map_mmap(H.skel->maps.mx_x4, x4_len);
 	xc4_map = map_mmap(H.skel->maps.mx_xc4, xc4_len);
 	xl_map = map_mmap(H.skel->maps.mx_xl, xl_len);
-	if (!t4_map || !t6_map || !c4_map || !c6_map || !meta_map ||
-	    !x4_map || !xc4_map || !xl_map)
+	if (!t4_map || !t6_map || !c4_map || !c6_map || !meta_map || !x4_map ||
+	    !xc4_map || !xl_map)
 		return -errno;
 	return 0;
 }

@@ -1331,6 +1331,145 @@ static void test_layout(void)
 		be2.ops->close(&be2);
 }
 
+/* in_index - is IPv4 host addr (dotted) in h's host index */
+static bool in_index(struct xh *h, const char *addr)
+{
+	int fd = bpf_map__fd(h->skel->maps.mx_x4);
+	struct bpf_map_info info;
+	__u32 ilen = sizeof(info), a, b[2], k, j;
+	struct mx_xb4 line;
+	struct in_addr in;
+
+	memset(&info, 0, sizeof(info));
+	if (inet_pton(AF_INET, addr, &in) != 1 ||
+	    bpf_obj_get_info_by_fd(fd, &info, &ilen))
+		return false;
+	a = ntohl(in.s_addr);
+	b[0] = mx_x4_b1(a, info.max_entries);
+	b[1] = mx_x4_b2(a, info.max_entries);
+	for (k = 0; k < 2; k++) {
+		if (bpf_map_lookup_elem(fd, &b[k], &line))
+			return false;
+		for (j = 0; j < MX_X4_SLOTS; j++)
+			if (line.k[j] == a)
+				return true;
+	}
+	return false;
+}
+
+/*
+ * the host index: a plain drop IPv4 host is answered from it and counted
+ * exactly (each SYN, across the folds of the per-CPU log); an entry that
+ * becomes observe, allow or gets an expiry leaves it with its counts, and
+ * one removed is never dropped by it
+ */
+static void test_host_index(void)
+{
+	const char *host = "192.0.2.50";
+	struct mx_entry e;
+	__u64 pk = 0, by = 0;
+	char d[64];
+	int i;
+
+	xh_entry(&e, host, MX_ACT_DROP, false, "");
+	ASSERT_EQ(H.be.ops->apply(&H.be, &e, 1, NULL, 0), 0, "block a host");
+	ASSERT_TRUE(in_index(&H, host), "a plain drop host is in the index");
+	for (i = 0; i < 2 * MX_XLOG + 3; i++) {
+		snprintf(d, sizeof(d), "index hit %d counted", i + 1);
+		check_syn(d, host, C_DROP, host);
+	}
+	ASSERT_EQ(entry_counts(host, &pk, &by, NULL), 0, "its counts");
+	ASSERT_U64(pk, 2 * MX_XLOG + 3, "every hit counted");
+	e.observe = true;
+	ASSERT_EQ(H.be.ops->apply(&H.be, &e, 1, NULL, 0), 0, "observe it");
+	ASSERT_TRUE(!in_index(&H, host), "an observe entry is not indexed");
+	check_syn("observed, not dropped", host, C_OBS, host);
+	ASSERT_EQ(entry_counts(host, &pk, &by, NULL), 0, "its counts");
+	ASSERT_U64(pk, 2 * MX_XLOG + 4, "the index's counts went along");
+	e.observe = false;
+	e.action = MX_ACT_ALLOW;
+	ASSERT_EQ(H.be.ops->apply(&H.be, &e, 1, NULL, 0), 0, "allow it");
+	ASSERT_TRUE(!in_index(&H, host), "an allow entry is not indexed");
+	check_syn("allowed", host, C_ALLOW, host);
+	e.action = MX_ACT_DROP;
+	e.expires = time(NULL) + 3600;
+	ASSERT_EQ(H.be.ops->apply(&H.be, &e, 1, NULL, 0), 0,
+		  "drop it for an hour");
+	ASSERT_TRUE(!in_index(&H, host), "an entry with an expiry is not "
+					 "indexed");
+	check_syn("dropped by the table", host, C_DROP, host);
+	e.expires = 0;
+	ASSERT_EQ(H.be.ops->apply(&H.be, &e, 1, NULL, 0), 0, "drop it again");
+	ASSERT_TRUE(in_index(&H, host), "back in the index");
+	check_syn("dropped by the index", host, C_DROP, host);
+	ASSERT_EQ(entry_counts(host, &pk, &by, NULL), 0, "its counts");
+	ASSERT_U64(pk, 2 * MX_XLOG + 7, "nothing lost on the way");
+	ASSERT_EQ(H.be.ops->apply(&H.be, NULL, 0, &e.net, 1), 0, "unblock it");
+	ASSERT_TRUE(!in_index(&H, host), "gone from the index");
+	check_syn("an unblocked host passes", host, C_MISS, NULL);
+}
+
+/*
+ * a pin directory of layout 2 (no host index) is upgraded in place by the
+ * next open: entries and counters kept, the index built, layout 3 pinned
+ */
+static void test_upgrade_v2(void)
+{
+	const char *names[] = {MX_MAP_X4, MX_MAP_XC4, MX_MAP_XL};
+	const char *host = "192.0.2.60";
+	struct pkt_opts o = {.family = 4, .src = host};
+	struct mx_entry e, *v = NULL;
+	struct mx_cfg cfg;
+	char path[256];
+	__u32 zero = 0, ret = 0;
+	size_t n = 0, k;
+	struct pkt p;
+	struct xh U;
+	int i;
+
+	if (xh_setup(&U, 0)) {
+		ASSERT_TRUE(0, "a second pin directory");
+		xh_teardown(&U);
+		return;
+	}
+	/* counts of a layout-2 set are in the table's counters: observe */
+	xh_entry(&e, host, MX_ACT_DROP, true, "");
+	ASSERT_EQ(U.be.ops->apply(&U.be, &e, 1, NULL, 0), 0, "an entry");
+	pkt_build(&p, &o);
+	for (i = 0; i < 3; i++)
+		xh_run(U.prog_fd, p.buf, p.len, 1, &ret, NULL);
+	U.be.ops->close(&U.be);
+	for (k = 0; k < 3; k++) {
+		snprintf(path, sizeof(path), "%s/%s", U.pin_dir, names[k]);
+		unlink(path);
+	}
+	bpf_map_lookup_elem(U.cfg_fd, &zero, &cfg);
+	cfg.layout = 2;
+	bpf_map_update_elem(U.cfg_fd, &zero, &cfg, BPF_ANY);
+	ASSERT_EQ(U.be.ops->open(&U.be, false), 0,
+		  "a layout-2 pin directory opens");
+	ASSERT_EQ(xh_reload(&U), 0, "and takes this program");
+	bpf_map_lookup_elem(U.cfg_fd, &zero, &cfg);
+	ASSERT_EQ(cfg.layout, MX_LAYOUT, "upgraded to this layout");
+	for (k = 0; k < 3; k++) {
+		snprintf(path, sizeof(path), "%s/%s", U.pin_dir, names[k]);
+		ASSERT_EQ(access(path, F_OK), 0, "the index's maps are pinned");
+	}
+	ASSERT_EQ(U.be.ops->dump(&U.be, &v, &n), 0, "entries read back");
+	ASSERT_TRUE(n == 1 && v[0].packets == 3, "entry and counts kept");
+	free(v);
+	v = NULL;
+	e.observe = false;
+	ASSERT_EQ(U.be.ops->apply(&U.be, &e, 1, NULL, 0), 0, "drop it");
+	ASSERT_TRUE(in_index(&U, host), "the upgraded set has an index");
+	xh_run(U.prog_fd, p.buf, p.len, 1, &ret, NULL);
+	ASSERT_EQ(ret, XDP_DROP, "dropped from the index");
+	ASSERT_EQ(U.be.ops->dump(&U.be, &v, &n), 0, "entries read back");
+	ASSERT_TRUE(n == 1 && v[0].packets == 4, "counted on");
+	free(v);
+	xh_teardown(&U);
+}
+
 static void on_signal(int sig)
 {
 	xh_teardown(&H);
@@ -1359,6 +1498,8 @@ int main(void)
 	TEST_RUN(test_repair);
 	TEST_RUN(test_reload);
 	TEST_RUN(test_layout);
+	TEST_RUN(test_host_index);
+	TEST_RUN(test_upgrade_v2);
 	xh_teardown(&H);
 	return test_finish();
 }

@@ -20,10 +20,13 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* the sizes pinned under MX_LAYOUT 2: changing one needs a new layout */
+/* the sizes pinned under MX_LAYOUT 3: changing one needs a new layout */
 static void test_sizes(void)
 {
-	ASSERT_EQ(MX_LAYOUT, 2, "layout number");
+	ASSERT_EQ(MX_LAYOUT, 3, "layout number");
+	ASSERT_EQ(sizeof(struct mx_xb4), 64, "an index line is one line");
+	ASSERT_EQ(sizeof(struct mx_xlog), 8 + 4 * 4 * MX_XLOG,
+		  "a CPU's log of index hits");
 	ASSERT_EQ(sizeof(struct mx_bkt4), 64, "an IPv4 bucket is one line");
 	ASSERT_EQ(sizeof(struct mx_bkt6), 64, "an IPv6 bucket is one line");
 	ASSERT_EQ(sizeof(struct mx_slot4), 16, "IPv4 slot");
@@ -184,9 +187,50 @@ static void test_bits(void)
 	ASSERT_EQ(mx_bm4_bit(0xc0000201U), 0xc00002U, "/24 bit is the /24");
 }
 
+/*
+ * the host index: its lines for a table at its fullest (two entries a
+ * bucket) leave a fifth of the slots free; a host's two lines are in
+ * range, spread evenly, and mostly differ
+ */
+static void test_index(void)
+{
+	__u32 nb, nx, a, b1, b2, same = 0, n = 1U << 16, max = 0;
+	__u32 *load;
+
+	for (nb = 1; nb <= (8U << 20); nb <<= 1) {
+		nx = mx_nx4(nb);
+		if ((__u64)nx * MX_X4_SLOTS * 4 < (__u64)nb * 2 * 5) {
+			ASSERT_TRUE(0, "index room for a table size");
+			return;
+		}
+	}
+	ASSERT_TRUE(1, "every table size has index room for 125% of its "
+		       "entries");
+	nx = mx_nx4(1U << 12);
+	load = calloc(nx, sizeof(*load));
+	for (a = 1; a <= n; a++) {
+		b1 = mx_x4_b1(a * 2654435761U, nx);
+		b2 = mx_x4_b2(a * 2654435761U, nx);
+		if (b1 >= nx || b2 >= nx) {
+			ASSERT_TRUE(0, "index lines in range");
+			free(load);
+			return;
+		}
+		same += b1 == b2;
+		load[b1]++;
+	}
+	for (a = 0; a < nx; a++)
+		if (load[a] > max)
+			max = load[a];
+	ASSERT_TRUE(same < n / 100, "a host's two index lines differ");
+	ASSERT_TRUE(max < 2 * n / nx + 16, "first index lines spread evenly");
+	free(load);
+}
+
 int main(void)
 {
 	TEST_RUN(test_sizes);
+	TEST_RUN(test_index);
 	TEST_RUN(test_slot);
 	TEST_RUN(test_mix);
 	TEST_RUN(test_buckets);
