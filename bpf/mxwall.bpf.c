@@ -500,7 +500,8 @@ static __always_inline int xlookup(const struct mx_cfg *cfg, __u32 a, __u32 cpu,
 	x2 = bpf_map_lookup_elem(&mx_x4, &b2);
 	if (!x1 || !x2)
 		return 0;
-	touch(x2);
+	/* the controller fills a host's first line first: the second is
+	 * read only when the host is not in the first */
 	j = xslot(x1, a);
 	if (j < 0) {
 		j = xslot(x2, a);

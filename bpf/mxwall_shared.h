@@ -301,11 +301,12 @@ struct mx_xb4 {
 	__u32 k[MX_X4_SLOTS];
 };
 
-/* index lines for a table of nb4 buckets: at most 80% of the slots used
- * when the table is as full as it gets (two entries a bucket) */
+/* index lines for a table of nb4 buckets: at most 90% of the slots used
+ * when the table is as full as it gets (two entries a bucket; a host
+ * whose two lines are full stays out, the table answers for it) */
 static inline __u32 mx_nx4(__u32 nb4)
 {
-	return nb4 * 5 / 32 + 1;
+	return (__u32)((__u64)nb4 * 9 / 64) + 1;
 }
 
 static inline __u32 mx_x4_b1(__u32 a, __u32 nx)
@@ -324,7 +325,7 @@ static inline __u32 mx_x4_b2(__u32 a, __u32 nx)
  * program on that CPU only; the controller reads it to add the hits
  * still in it.
  */
-#define MX_XLOG 16
+#define MX_XLOG 32
 struct mx_xlog {
 	__u32 n;
 	__u32 pad;

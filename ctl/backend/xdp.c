@@ -12,7 +12,12 @@
  *    newly loaded program with bpf_link_update(): maps and counters stay.
  *  - A pin directory made by another layout (MX_LAYOUT) is refused with
  *    -EPROTO, never reset; one with a map missing with -EUCLEAN (the
- *    command's one line comes from backend_strerror()).
+ *    command's one line comes from backend_strerror()). The exception is
+ *    layout 2, the layout before the host index: its first open upgrades
+ *    it in place (upgrade(): entries and counters kept).
+ *  - The host index (mxwall_shared.h) never holds a host the table does
+ *    not block as a plain drop entry: xdp_table.c takes a key out of it
+ *    before its table slot changes and puts it in after.
  *  - apply() writes slots into the mmapped tables in the order the program
  *    needs (a key is published last, with one atomic store, and withdrawn
  *    first: the program never matches half a slot); on any failure it

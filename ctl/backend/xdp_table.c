@@ -4,7 +4,9 @@
  * the index from (family, prefix) to entry id over the mmapped mx_meta,
  * and the two-choice tables of both families (slots written in the order
  * the program needs, counters addressed by slot and moved with their
- * entry, an undo log). The summaries, tag sets and mx_ctl are in
+ * entry, an undo log), and the host index of plain drop IPv4 hosts that
+ * the slot writer keeps (x_before, x_after), with its counters and logs.
+ * The summaries, tag sets and mx_ctl are in
  * xdp_sum.c, the program's clock in xdp_clock.c. Layouts:
  * bpf/mxwall_shared.h.
  */
