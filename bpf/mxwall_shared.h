@@ -325,7 +325,7 @@ static inline __u32 mx_x4_b2(__u32 a, __u32 nx)
  * program on that CPU only; the controller reads it to add the hits
  * still in it.
  */
-#define MX_XLOG 32
+#define MX_XLOG 64
 struct mx_xlog {
 	__u32 n;
 	__u32 pad;
