@@ -453,7 +453,7 @@ static __always_inline int xslot(const struct mx_xb4 *x, __u32 a)
  */
 static __always_inline void xfold(struct mx_xlog *l, __u32 cpu, __u32 nx)
 {
-	__u32 i, base = cpu * nx * MX_X4_SLOTS;
+	__u32 i, base = cpu * nx * MX_X4_STRIDE;
 	struct mx_xb4 *x;
 	struct mx_ctr *c;
 
@@ -465,10 +465,11 @@ static __always_inline void xfold(struct mx_xlog *l, __u32 cpu, __u32 nx)
 			touch(c);
 	}
 	for (i = 0; i < MX_XLOG; i++) {
-		__u32 s = l->slot[i], b = s / MX_X4_SLOTS, k = base + s;
+		__u32 s = l->slot[i], b = s / MX_X4_STRIDE, k = base + s;
+		__u32 j = s % MX_X4_STRIDE;
 
 		x = bpf_map_lookup_elem(&mx_x4, &b);
-		if (!x || x->k[s % MX_X4_SLOTS] != l->key[i])
+		if (!x || j >= MX_X4_SLOTS || x->k[j] != l->key[i])
 			continue;
 		c = bpf_map_lookup_elem(&mx_xc4, &k);
 		if (c)
@@ -501,9 +502,12 @@ static __always_inline int xlookup(const struct mx_cfg *cfg, __u32 a, __u32 cpu,
 	if (!x1 || !x2)
 		return 0;
 	/* the controller fills a host's first line first: the second is
-	 * read only when the host is not in the first */
+	 * read only when the host is not in the first and the first has
+	 * overflowed */
 	j = xslot(x1, a);
 	if (j < 0) {
+		if (!x1->ovf)
+			return 0;
 		j = xslot(x2, a);
 		if (j < 0)
 			return 0;
@@ -515,7 +519,7 @@ static __always_inline int xlookup(const struct mx_cfg *cfg, __u32 a, __u32 cpu,
 	n = l->n;
 	if (n >= MX_XLOG)
 		n = 0;
-	l->slot[n] = b1 * MX_X4_SLOTS + (__u32)j;
+	l->slot[n] = b1 * MX_X4_STRIDE + (__u32)j;
 	l->key[n] = a;
 	l->len[n] = len;
 	l->ts[n] = now;

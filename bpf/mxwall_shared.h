@@ -40,7 +40,7 @@
  *  - entry metadata in an array indexed by an entry id kept in the slot,
  *    for the controller only;
  *  - a host index (layout 3, MX_MAP_X4): the IPv4 hosts that are plain
- *    drop entries with no expiry, as bare 4-byte keys, sixteen to a
+ *    drop entries with no expiry, as bare 4-byte keys, fifteen to a
  *    64-byte line, two candidate lines; about 5 bytes an entry, so a
  *    flood from a million blocked hosts is answered from a few MiB that
  *    stay in the cache instead of a table line and a counter line out
@@ -90,8 +90,8 @@ static inline __u32 mx_mix32(__u32 x)
 #define MX_MAP_META "mx_meta"	/* array[cap] of struct mx_meta */
 #define MX_MAP_TAGS "mx_tags"	/* array[MX_TAGSETS] of mx_tagset */
 #define MX_MAP_X4 "mx_x4"	/* array[mx_nx4(nb4)] of struct mx_xb4 */
-#define MX_MAP_XC4 "mx_xc4"	/* array[ncpus * nx4 * MX_X4_SLOTS] of mx_ctr */
-#define MX_MAP_XL "mx_xl"	/* array[ncpus] of struct mx_xlog */
+#define MX_MAP_XC4 "mx_xc4" /* array[ncpus * nx4 * MX_X4_STRIDE] of mx_ctr */
+#define MX_MAP_XL "mx_xl"   /* array[ncpus] of struct mx_xlog */
 /* the link of interface IFNAME is pinned as MX_LINK_PREFIX IFNAME */
 #define MX_LINK_PREFIX "link_"
 
@@ -292,12 +292,19 @@ static inline __u32 mx_t6_b2(__u64 h, __u32 mask)
 /*
  * The host index (MX_MAP_X4): mx_nx4(nb4) lines of MX_X4_SLOTS keys (IPv4
  * addresses in host order; 0 = free, so 0.0.0.0 is never indexed), the
- * lines of a key chosen by mx_x4_b1 and mx_x4_b2. Index slot s is line
- * s / MX_X4_SLOTS, key s % MX_X4_SLOTS; its counters on a CPU are at
- * cpu * nx4 * MX_X4_SLOTS + s of MX_MAP_XC4.
+ * lines of a key chosen by mx_x4_b1 and mx_x4_b2. The controller puts a
+ * key in its first line when there is room; when there is none it sets
+ * that line's ovf (never cleared until the index is made anew) before the
+ * key goes to its second line, so a lookup that does not find a key in
+ * its first line reads the second only when ovf says it may be there.
+ * Index slot s is line s / MX_X4_STRIDE, key s % MX_X4_STRIDE (always
+ * below MX_X4_SLOTS); its counters on a CPU are at
+ * cpu * nx4 * MX_X4_STRIDE + s of MX_MAP_XC4.
  */
-#define MX_X4_SLOTS 16
+#define MX_X4_SLOTS 15
+#define MX_X4_STRIDE 16
 struct mx_xb4 {
+	__u32 ovf; /* a key of this first line went to its second */
 	__u32 k[MX_X4_SLOTS];
 };
 
@@ -306,7 +313,7 @@ struct mx_xb4 {
  * whose two lines are full stays out, the table answers for it) */
 static inline __u32 mx_nx4(__u32 nb4)
 {
-	return (__u32)((__u64)nb4 * 9 / 64) + 1;
+	return (__u32)((__u64)nb4 * 19 / 128) + 1;
 }
 
 static inline __u32 mx_x4_b1(__u32 a, __u32 nx)

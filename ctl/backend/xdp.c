@@ -315,7 +315,7 @@ static int set_open(const char *dir, struct xdp_priv *p, bool v2)
 			want_entries = p->nx4;
 			break;
 		case M_XC4:
-			want_entries = p->nx4 * MX_X4_SLOTS * p->cfg.ncpus;
+			want_entries = p->nx4 * MX_X4_STRIDE * p->cfg.ncpus;
 			break;
 		case M_XL:
 			want_entries = p->cfg.ncpus;
@@ -430,7 +430,7 @@ static int load_skel(const char *dir, const struct mx_cfg *cfg, bool prog,
 	bpf_map__set_max_entries(skel->maps.mx_meta, cfg->cap);
 	bpf_map__set_max_entries(skel->maps.mx_x4, mx_nx4(cfg->nb4));
 	bpf_map__set_max_entries(skel->maps.mx_xc4,
-				 mx_nx4(cfg->nb4) * MX_X4_SLOTS * cfg->ncpus);
+				 mx_nx4(cfg->nb4) * MX_X4_STRIDE * cfg->ncpus);
 	bpf_map__set_max_entries(skel->maps.mx_xl, cfg->ncpus);
 	err = mxwall_bpf__load(skel);
 	if (err) {

@@ -53,7 +53,7 @@ struct xdp_priv {
 	struct mx_meta *meta;	/* [id] */
 	struct mx_tagset *tags; /* [tagset] */
 	struct mx_xb4 *x4;	/* the host index: [line] */
-	struct mx_ctr *xc4;	/* [(cpu * nx4 + line) * MX_X4_SLOTS + key] */
+	struct mx_ctr *xc4;	/* [(cpu * nx4 + line) * MX_X4_STRIDE + key] */
 	struct mx_xlog *xl;	/* [cpu] */
 	__u32 nx4;		/* lines of x4: mx_nx4(cfg.nb4) */
 	bool v2;		/* opened as layout 2 (no index): to upgrade */

@@ -440,12 +440,12 @@ static bool x_elig(__u64 key, __u32 exp)
 
 static __u32 *x_key(struct xdp_priv *p, __u32 s)
 {
-	return &p->x4[s / MX_X4_SLOTS].k[s % MX_X4_SLOTS];
+	return &p->x4[s / MX_X4_STRIDE].k[s % MX_X4_STRIDE];
 }
 
 static struct mx_ctr *x_ctr(struct xdp_priv *p, __u32 s, unsigned int cpu)
 {
-	return &p->xc4[(size_t)cpu * p->nx4 * MX_X4_SLOTS + s];
+	return &p->xc4[(size_t)cpu * p->nx4 * MX_X4_STRIDE + s];
 }
 
 /* x_find - the index slot of host a, or -1 */
@@ -455,7 +455,8 @@ static long x_find(struct xdp_priv *p, __u32 a)
 	int i;
 
 	for (i = 0; i < 2; i++)
-		for (s = b[i] * MX_X4_SLOTS; s < (b[i] + 1) * MX_X4_SLOTS; s++)
+		for (s = b[i] * MX_X4_STRIDE;
+		     s < b[i] * MX_X4_STRIDE + MX_X4_SLOTS; s++)
 			if (__atomic_load_n(x_key(p, s), __ATOMIC_ACQUIRE) == a)
 				return (long)s;
 	return -1;
@@ -471,9 +472,13 @@ static void x_add(struct xdp_priv *p, __u32 a)
 
 	if (x_find(p, a) >= 0)
 		return;
-	for (i = 0; i < 2; i++)
-		for (s = b[i] * MX_X4_SLOTS; s < (b[i] + 1) * MX_X4_SLOTS;
-		     s++) {
+	for (i = 0; i < 2; i++) {
+		/* the first line full: the program must look in the second
+		 * (set before the key can appear there) */
+		if (i == 1)
+			__atomic_store_n(&p->x4[b[0]].ovf, 1, __ATOMIC_RELEASE);
+		for (s = b[i] * MX_X4_STRIDE;
+		     s < b[i] * MX_X4_STRIDE + MX_X4_SLOTS; s++) {
 			if (*x_key(p, s))
 				continue;
 			for (cpu = 0; cpu < p->ncpus; cpu++)
@@ -482,6 +487,7 @@ static void x_add(struct xdp_priv *p, __u32 a)
 			__atomic_store_n(x_key(p, s), a, __ATOMIC_RELEASE);
 			return;
 		}
+	}
 }
 
 /* x_elsewhere - does the table hold host a as an index-worthy entry in a
@@ -626,7 +632,8 @@ void xdp_x4_fold_logs(struct xdp_priv *p)
 		l = &p->xl[cpu];
 		for (i = 0; i < l->n && i < MX_XLOG; i++) {
 			s = l->slot[i];
-			if (s >= p->nx4 * MX_X4_SLOTS ||
+			if (s >= p->nx4 * MX_X4_STRIDE ||
+			    s % MX_X4_STRIDE >= MX_X4_SLOTS ||
 			    *x_key(p, s) != l->key[i])
 				continue;
 			x_logged(l, i, &one);

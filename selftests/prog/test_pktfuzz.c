@@ -203,8 +203,8 @@ static int maps_open(void)
 	meta_map = map_mmap(H.skel->maps.mx_meta, meta_len);
 	nx4 = mx_nx4(nb4);
 	x4_len = round_page(sizeof(struct mx_xb4) * (size_t)nx4);
-	xc4_len = round_page(sizeof(struct mx_ctr) * (size_t)nx4 * MX_X4_SLOTS *
-			     ncpus);
+	xc4_len = round_page(sizeof(struct mx_ctr) * (size_t)nx4 *
+			     MX_X4_STRIDE * ncpus);
 	xl_len = round_page(sizeof(struct mx_xlog) * (size_t)ncpus);
 	x4_map = map_mmap(H.skel->maps.mx_x4, x4_len);
 	xc4_map = map_mmap(H.skel->maps.mx_xc4, xc4_len);
@@ -358,14 +358,14 @@ static void entry_xctr(unsigned int i, uint64_t *pk, uint64_t *by)
 	for (k = 0; k < 2 && found < 0; k++)
 		for (s = 0; s < MX_X4_SLOTS; s++)
 			if (x4_map[b[k]].k[s] == a) {
-				found = (int)(b[k] * MX_X4_SLOTS + s);
+				found = (int)(b[k] * MX_X4_STRIDE + s);
 				break;
 			}
 	if (found < 0)
 		return;
 	for (c = 0; c < ncpus; c++) {
 		const struct mx_ctr *x =
-		    &xc4_map[((size_t)c * nx4) * MX_X4_SLOTS + (size_t)found];
+		    &xc4_map[((size_t)c * nx4) * MX_X4_STRIDE + (size_t)found];
 
 		*pk += mx_ctr_packets(x);
 		*by += mx_ctr_bytes(x);

@@ -1410,6 +1410,66 @@ static void test_host_index(void)
 }
 
 /*
+ * hosts whose first index line is full: the line says it overflowed, the
+ * rest go to their second lines and are found there, counted; a host of
+ * that first line that is not listed still passes
+ */
+static void test_index_overflow(void)
+{
+	int fd = bpf_map__fd(H.skel->maps.mx_x4);
+	struct mx_entry e[MX_X4_SLOTS + 5];
+	struct bpf_map_info info;
+	__u32 ilen = sizeof(info), nx, line = 0, a, n = 0, lonely = 0;
+	struct mx_xb4 x;
+	struct cidr del[MX_X4_SLOTS + 5];
+	char ip[INET_ADDRSTRLEN], d[96];
+	struct in_addr in;
+	size_t i;
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &ilen)) {
+		ASSERT_TRUE(0, "index map info");
+		return;
+	}
+	nx = info.max_entries;
+	/* hosts of 172.16/12 that share one first line */
+	for (a = 0xac100001U; a < 0xac200000U && n < MX_X4_SLOTS + 5; a++) {
+		if (n == 0)
+			line = mx_x4_b1(a, nx);
+		if (mx_x4_b1(a, nx) != line || mx_x4_b2(a, nx) == line)
+			continue;
+		in.s_addr = htonl(a);
+		inet_ntop(AF_INET, &in, ip, sizeof(ip));
+		xh_entry(&e[n], ip, MX_ACT_DROP, false, "");
+		del[n] = e[n].net;
+		n++;
+	}
+	for (a = 0xac200000U; a < 0xac2fffffU && !lonely; a++)
+		if (mx_x4_b1(a, nx) == line)
+			lonely = a;
+	ASSERT_TRUE(n == MX_X4_SLOTS + 5 && lonely,
+		    "hosts that share a first index line");
+	if (n != MX_X4_SLOTS + 5 || !lonely)
+		return;
+	ASSERT_EQ(H.be.ops->apply(&H.be, e, n, NULL, 0), 0, "block them all");
+	ASSERT_EQ(bpf_map_lookup_elem(fd, &line, &x), 0, "read the line");
+	ASSERT_TRUE(x.ovf, "the full line says it overflowed");
+	for (i = 0; i < n; i++) {
+		cidr_format(&e[i].net, ip, sizeof(ip));
+		snprintf(d, sizeof(d), "host %zu of the line dropped", i);
+		check_syn(d, ip, C_DROP, ip);
+	}
+	in.s_addr = htonl(lonely);
+	inet_ntop(AF_INET, &in, ip, sizeof(ip));
+	check_syn("an unlisted host of that line passes", ip, C_MISS, NULL);
+	ASSERT_EQ(H.be.ops->apply(&H.be, NULL, 0, del, n), 0, "unblock them");
+	for (i = 0; i < n; i++) {
+		cidr_format(&e[i].net, ip, sizeof(ip));
+		check_syn("and they pass", ip, C_MISS, NULL);
+	}
+}
+
+/*
  * a pin directory of layout 2 (no host index) is upgraded in place by the
  * next open: entries and counters kept, the index built, layout 3 pinned
  */
@@ -1499,6 +1559,7 @@ int main(void)
 	TEST_RUN(test_reload);
 	TEST_RUN(test_layout);
 	TEST_RUN(test_host_index);
+	TEST_RUN(test_index_overflow);
 	TEST_RUN(test_upgrade_v2);
 	xh_teardown(&H);
 	return test_finish();

@@ -25,6 +25,7 @@ static void test_sizes(void)
 {
 	ASSERT_EQ(MX_LAYOUT, 3, "layout number");
 	ASSERT_EQ(sizeof(struct mx_xb4), 64, "an index line is one line");
+	ASSERT_EQ(MX_X4_SLOTS, 15, "fifteen keys and a flag word");
 	ASSERT_EQ(sizeof(struct mx_xlog), 8 + 4 * 4 * MX_XLOG,
 		  "a CPU's log of index hits");
 	ASSERT_EQ(sizeof(struct mx_bkt4), 64, "an IPv4 bucket is one line");
