@@ -28,6 +28,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#include "mxwall_shared.h"
 #include "parse.h"
 
 struct ref_ctr {
@@ -201,16 +202,8 @@ int parse_xdp(struct xdp_md *ctx)
 	return smtp_syn(ctx, &ip, &ip6, &len) ? XDP_PASS : XDP_DROP;
 }
 
-/* idx_mix - lowbias32, as bench_xdp.c's mix() */
-static __always_inline __u32 idx_mix(__u32 x)
-{
-	x ^= x >> 16;
-	x *= 0x7feb352dU;
-	x ^= x >> 15;
-	x *= 0x846ca68bU;
-	x ^= x >> 16;
-	return x;
-}
+/* idx_mix - lowbias32 (mxwall_shared.h), as bench_xdp.c's mix() */
+#define idx_mix mx_mix32
 
 static __always_inline int idx_in(const struct idx_bkt *b, __u32 a)
 {
@@ -298,41 +291,52 @@ static __always_inline void idx_touch32(const __u32 *p)
 	asm volatile("" : : "r"(v));
 }
 
-SEC("xdp")
-int idx_ctr_xdp(struct xdp_md *ctx)
+/* idx_find - the index slot of host a (line * IDX_SLOTS + key); -1 if it
+ * is not in the index */
+static __always_inline int idx_find(__u32 a, __u32 *slot)
 {
-	struct ipv6hdr *ip6 = NULL;
-	struct iphdr *ip = NULL;
+	__u32 h = idx_mix(a), b1, b2;
 	struct idx_bkt *k1, *k2;
-	struct idx_log *l;
-	struct idx_ctr *c;
-	__u32 len = 0, a, h, b1, b2, zero = 0, base, i, n;
 	int j;
 
-	if (smtp_syn(ctx, &ip, &ip6, &len) || !ip)
-		return XDP_PASS;
-	a = bpf_ntohl(ip->saddr);
-	h = idx_mix(a);
 	b1 = (__u32)(((__u64)h * idx_nb) >> 32);
 	b2 = (__u32)(((__u64)idx_mix(h ^ 0x5bd1e995U) * idx_nb) >> 32);
 	k1 = bpf_map_lookup_elem(&idx_h4, &b1);
 	k2 = bpf_map_lookup_elem(&idx_h4, &b2);
 	if (!k1 || !k2 || !a)
-		return XDP_PASS;
+		return -1;
 	j = idx_slot(k1, a);
 	if (j < 0) {
 		j = idx_slot(k2, a);
 		if (j < 0)
-			return XDP_PASS;
+			return -1;
 		b1 = b2;
 	}
+	*slot = b1 * IDX_SLOTS + (__u32)j;
+	return 0;
+}
+
+SEC("xdp")
+int idx_ctr_xdp(struct xdp_md *ctx)
+{
+	struct ipv6hdr *ip6 = NULL;
+	struct iphdr *ip = NULL;
+	struct idx_log *l;
+	struct idx_ctr *c;
+	__u32 len = 0, a, slot, zero = 0, base, i, n;
+
+	if (smtp_syn(ctx, &ip, &ip6, &len) || !ip)
+		return XDP_PASS;
+	a = bpf_ntohl(ip->saddr);
+	if (idx_find(a, &slot))
+		return XDP_PASS;
 	l = bpf_map_lookup_elem(&idx_log, &zero);
 	if (!l)
 		return XDP_DROP;
 	n = l->n;
 	if (n >= IDX_BATCH)
 		n = 0;
-	l->slot[n] = b1 * IDX_SLOTS + (__u32)j;
+	l->slot[n] = slot;
 	l->len[n] = len;
 	l->n = ++n;
 	if (n < IDX_BATCH)
@@ -444,35 +448,21 @@ int idx_pos_xdp(struct xdp_md *ctx)
 {
 	struct ipv6hdr *ip6 = NULL;
 	struct iphdr *ip = NULL;
-	struct idx_bkt *k1, *k2;
 	struct idx_plog *l;
-	__u32 len = 0, a, h, b1, b2, zero = 0, n;
-	int j;
+	__u32 len = 0, a, slot, zero = 0, n;
 
 	if (smtp_syn(ctx, &ip, &ip6, &len) || !ip)
 		return XDP_PASS;
 	a = bpf_ntohl(ip->saddr);
-	h = idx_mix(a);
-	b1 = (__u32)(((__u64)h * idx_nb) >> 32);
-	b2 = (__u32)(((__u64)idx_mix(h ^ 0x5bd1e995U) * idx_nb) >> 32);
-	k1 = bpf_map_lookup_elem(&idx_h4, &b1);
-	k2 = bpf_map_lookup_elem(&idx_h4, &b2);
-	if (!k1 || !k2 || !a)
+	if (idx_find(a, &slot))
 		return XDP_PASS;
-	j = idx_slot(k1, a);
-	if (j < 0) {
-		j = idx_slot(k2, a);
-		if (j < 0)
-			return XDP_PASS;
-		b1 = b2;
-	}
 	l = bpf_map_lookup_elem(&idx_plog, &zero);
 	if (!l)
 		return XDP_DROP;
 	n = l->n;
 	if (n >= IDX_BATCH)
 		n = 0;
-	l->slot[n] = b1 * IDX_SLOTS + (__u32)j;
+	l->slot[n] = slot;
 	l->key[n] = a;
 	l->len[n] = len;
 	l->n = ++n;
