@@ -241,6 +241,8 @@ struct hit {
 	struct mx_ctr *ctr;
 };
 
+#define READ_ONCE(x) (*(volatile typeof(x) *)&(x))
+
 /*
  * touch - start the read of a line whose address does not depend on the
  * table: the counters of a bucket, read before the bucket says which slot
@@ -287,9 +289,11 @@ static __always_inline int probe4(struct mx_bkt4 *bk, struct mx_cline4 *cl,
 	return 0;
 }
 
-/* lookup4 - longest live match of an IPv4 source (host order) */
+/* lookup4 - longest live match of an IPv4 source (host order); no32: the
+ * host index says the table holds no /32 entry for it */
 static __always_inline int lookup4(const struct mx_cfg *cfg, __u32 src,
-				   __u32 cpu, __u32 now, struct hit *h)
+				   __u32 cpu, __u32 now, struct hit *h,
+				   int no32)
 {
 	__u32 i, n = cfg->n4, plen, a, nb = cfg->nb4, mask = nb - 1, b1, b2;
 	struct mx_cline4 *c1, *c2;
@@ -304,6 +308,8 @@ static __always_inline int lookup4(const struct mx_cfg *cfg, __u32 src,
 		plen = cfg->plen4[i];
 		if (plen == 0 || plen > 32)
 			break;
+		if (plen == 32 && no32)
+			continue;
 		a = plen == 32 ? src : src & ~(0xffffffffU >> plen);
 		if (!bm_test(&mx_bl, mx_bl4_bit(a, plen)))
 			continue;
@@ -478,44 +484,61 @@ static __always_inline void xfold(struct mx_xlog *l, __u32 cpu, __u32 nx)
 	l->n = 0;
 }
 
+/* what the host index says of an IPv4 source */
+enum xres {
+	X_NONE,	 /* no entry matches it at all (the /24 summary) */
+	X_NO32,	 /* no /32 entry: the table for its netblocks */
+	X_TABLE, /* the table answers */
+	X_DROP,	 /* a plain drop host: dropped, hit logged */
+};
+
 /*
- * xlookup - is IPv4 source a (host order) in the host index: then it is a
- * plain drop entry, the longest match; the hit is logged, and counted
- * with the others every MX_XLOG-th hit
+ * xlookup - look IPv4 source a (host order) up in the host index; a hit
+ * on a plain drop host is logged, and counted with the others every
+ * MX_XLOG-th hit. A key is read before its line's header word (the
+ * controller sets a slot's ask bit before it publishes a key and clears
+ * it after the table holds a plain drop entry for it).
  */
-static __always_inline int xlookup(const struct mx_cfg *cfg, __u32 a, __u32 cpu,
-				   __u32 now, __u32 len)
+static __always_inline enum xres xlookup(const struct mx_cfg *cfg, __u32 a,
+					 __u32 cpu, __u32 now, __u32 len)
 {
-	__u32 nx = mx_nx4(cfg->nb4), b1, b2, n;
+	__u32 nx = mx_nx4(cfg->nb4), b1, b2, n, hdr;
 	struct mx_xb4 *x1, *x2;
 	struct mx_xlog *l;
 	int j;
 
 	/* the /24 summary first: most sources that are not listed stop here
 	 * as they do without the index */
-	if (!a || !bm_test(&mx_bm4, mx_bm4_bit(a)))
-		return 0;
+	if (!bm_test(&mx_bm4, mx_bm4_bit(a)))
+		return X_NONE;
+	if (!a)
+		return X_TABLE;
 	b1 = mx_x4_b1(a, nx);
 	b2 = mx_x4_b2(a, nx);
 	x1 = bpf_map_lookup_elem(&mx_x4, &b1);
 	x2 = bpf_map_lookup_elem(&mx_x4, &b2);
 	if (!x1 || !x2)
-		return 0;
+		return X_TABLE;
 	/* the controller fills a host's first line first: the second is
 	 * read only when the host is not in the first and the first has
 	 * overflowed */
 	j = xslot(x1, a);
 	if (j < 0) {
-		if (!x1->ovf)
-			return 0;
-		j = xslot(x2, a);
+		barrier();
+		hdr = READ_ONCE(x1->hdr);
+		if (hdr & MX_X4_OVF)
+			j = xslot(x2, a);
 		if (j < 0)
-			return 0;
+			return hdr & MX_X4_PART ? X_TABLE : X_NO32;
+		x1 = x2;
 		b1 = b2;
 	}
+	barrier();
+	if (READ_ONCE(x1->hdr) & MX_X4_ASK(j))
+		return X_TABLE;
 	l = bpf_map_lookup_elem(&mx_xl, &cpu);
 	if (!l)
-		return 1;
+		return X_DROP;
 	n = l->n;
 	if (n >= MX_XLOG)
 		n = 0;
@@ -526,7 +549,7 @@ static __always_inline int xlookup(const struct mx_cfg *cfg, __u32 a, __u32 cpu,
 	l->n = ++n;
 	if (n >= MX_XLOG)
 		xfold(l, cpu, nx);
-	return 1;
+	return X_DROP;
 }
 
 SEC("xdp")
@@ -543,6 +566,7 @@ int mxwall_xdp(struct xdp_md *ctx)
 	struct hit h = {};
 	__u32 zero = 0, len = 0, cpu, now, frag = MX_FRAG_NONE;
 	enum verdict base = V_MISS;
+	enum xres x = X_TABLE;
 	void *l3;
 	int proto, hit;
 
@@ -592,13 +616,18 @@ int mxwall_xdp(struct xdp_md *ctx)
 	cpu = bpf_get_smp_processor_id();
 	/* jiffies: a load, where the coarse clock costs ~15 ns a packet */
 	now = (__u32)(bpf_jiffies64() >> MX_TS_SHIFT);
-	/* a whole SMTP SYN from a host of the index: dropped (observed) */
-	if (ip && base == V_MISS &&
-	    xlookup(cfg, bpf_ntohl(ip->saddr), cpu, now, len))
-		return verdict(cfg->flags & MX_CFG_OBSERVE ? V_OBSERVE
-							   : V_DROP);
+	/* a whole SMTP SYN: the host index first */
+	if (ip && base == V_MISS) {
+		x = xlookup(cfg, bpf_ntohl(ip->saddr), cpu, now, len);
+		if (x == X_DROP)
+			return verdict(cfg->flags & MX_CFG_OBSERVE ? V_OBSERVE
+								   : V_DROP);
+		if (x == X_NONE)
+			return verdict(base);
+	}
 	if (ip)
-		hit = lookup4(cfg, bpf_ntohl(ip->saddr), cpu, now, &h);
+		hit = lookup4(cfg, bpf_ntohl(ip->saddr), cpu, now, &h,
+			      x == X_NO32);
 	else if (ip6)
 		hit = lookup6(cfg, ip6, cpu, now, &h);
 	else

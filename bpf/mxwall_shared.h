@@ -39,20 +39,26 @@
  *    entry as absent, with or without a controller running;
  *  - entry metadata in an array indexed by an entry id kept in the slot,
  *    for the controller only;
- *  - a host index (layout 3, MX_MAP_X4): the IPv4 hosts that are plain
- *    drop entries with no expiry, as bare 4-byte keys, fifteen to a
- *    64-byte line, two candidate lines; about 5 bytes an entry, so a
- *    flood from a million blocked hosts is answered from a few MiB that
- *    stay in the cache instead of a table line and a counter line out
- *    of it. A key is in the index only while the table holds the same
- *    host as a plain drop entry (the controller takes it out of the
- *    index before it changes the table slot, and puts it in after), so
- *    a hit there is the longest match. Its counters are kept by index
- *    slot (MX_MAP_XC4) and counted in batches: a hit is logged (MX_MAP_XL,
- *    MX_XLOG hits a CPU) and every MX_XLOG-th hit the program reads the
- *    logged slots' counter lines all at once, then adds. An entry's
- *    counts are its table slot's, its index slot's and its hits still in
- *    the logs (the controller adds all three);
+ *  - a host index (layout 4, MX_MAP_X4): every IPv4 host entry (/32) as
+ *    a bare 4-byte key, fifteen to a 64-byte line, two candidate lines;
+ *    about 5 bytes an entry, so a flood from a million blocked hosts is
+ *    answered from a few MiB that stay in the cache instead of a table
+ *    line and a counter line out of it. A key found there with its slot's
+ *    "ask" bit clear is a plain drop entry with no expiry, the longest
+ *    match: dropped from the index alone. With the bit set (allow,
+ *    observe, an expiry) the table answers. A source not found is no
+ *    /32 entry at all, so the table is probed for its netblocks only
+ *    (a miss pays the index line instead of the /32 Bloom bit), unless
+ *    its first line says a host of it was left out (both lines full).
+ *    The controller keeps this true around every table change: a host
+ *    goes in (asking) before its slot is written and leaves after, its
+ *    bit is set before the slot stops being a plain drop and cleared
+ *    after it becomes one. Counters of the index-only hits are kept by
+ *    index slot (MX_MAP_XC4) and counted in batches: a hit is logged
+ *    (MX_MAP_XL, MX_XLOG hits a CPU) and every MX_XLOG-th hit the program
+ *    reads the logged slots' counter lines all at once, then adds. An
+ *    entry's counts are its table slot's, its index slot's and its hits
+ *    still in the logs (the controller adds all three);
  *  - memory that follows the entries: the tables, counters and metadata
  *    are made small and replaced by bigger ones as entries come (the
  *    controller fills the new maps and switches the program to them).
@@ -74,7 +80,7 @@ static inline __u32 mx_mix32(__u32 x)
 }
 
 /* bump on any change of a pinned layout below */
-#define MX_LAYOUT 3
+#define MX_LAYOUT 4
 #define MX_MAGIC 0x6d78776cU /* "mxwl" */
 
 /* map names: also the file names of the pins (< 16 characters) */
@@ -291,20 +297,29 @@ static inline __u32 mx_t6_b2(__u64 h, __u32 mask)
 
 /*
  * The host index (MX_MAP_X4): mx_nx4(nb4) lines of MX_X4_SLOTS keys (IPv4
- * addresses in host order; 0 = free, so 0.0.0.0 is never indexed), the
- * lines of a key chosen by mx_x4_b1 and mx_x4_b2. The controller puts a
- * key in its first line when there is room; when there is none it sets
- * that line's ovf (never cleared until the index is made anew) before the
- * key goes to its second line, so a lookup that does not find a key in
- * its first line reads the second only when ovf says it may be there.
+ * addresses in host order; 0 = free, so 0.0.0.0 is never indexed and the
+ * table always answers for it), the lines of a key chosen by mx_x4_b1 and
+ * mx_x4_b2, and a header word:
+ *  - MX_X4_ASK(j): the host in slot j is not a plain drop entry without
+ *    expiry (or is changing): the table answers for it;
+ *  - MX_X4_OVF: a host whose first line this is went to its second (the
+ *    controller puts a host in its first line when there is room, and
+ *    sets this before the key goes to the second), so a lookup that does
+ *    not find a host in its first line reads the second only when set;
+ *  - MX_X4_PART: a host whose first line this is found both lines full
+ *    and is in neither: a host not found may still have a /32 entry.
+ * OVF and PART are never cleared until the index is made anew (a growth).
  * Index slot s is line s / MX_X4_STRIDE, key s % MX_X4_STRIDE (always
  * below MX_X4_SLOTS); its counters on a CPU are at
  * cpu * nx4 * MX_X4_STRIDE + s of MX_MAP_XC4.
  */
 #define MX_X4_SLOTS 15
 #define MX_X4_STRIDE 16
+#define MX_X4_ASK(j) (1U << (j))
+#define MX_X4_OVF (1U << 31)
+#define MX_X4_PART (1U << 30)
 struct mx_xb4 {
-	__u32 ovf; /* a key of this first line went to its second */
+	__u32 hdr; /* MX_X4_ASK(slot) | MX_X4_OVF | MX_X4_PART */
 	__u32 k[MX_X4_SLOTS];
 };
 

@@ -12,12 +12,15 @@
  *    newly loaded program with bpf_link_update(): maps and counters stay.
  *  - A pin directory made by another layout (MX_LAYOUT) is refused with
  *    -EPROTO, never reset; one with a map missing with -EUCLEAN (the
- *    command's one line comes from backend_strerror()). The exception is
- *    layout 2, the layout before the host index: its first open upgrades
- *    it in place (upgrade(): entries and counters kept).
- *  - The host index (mxwall_shared.h) never holds a host the table does
- *    not block as a plain drop entry: xdp_table.c takes a key out of it
- *    before its table slot changes and puts it in after.
+ *    command's one line comes from backend_strerror()). The exceptions
+ *    are layout 2 (before the host index) and layout 3 (an index of the
+ *    plain drop hosts only): the first open upgrades them in place
+ *    (upgrade(): entries and counters kept).
+ *  - The host index (mxwall_shared.h) holds every IPv4 host entry and
+ *    answers alone only for the plain drop ones: xdp_table.c adds a host
+ *    (asking the table) before its table slot is written and takes it out
+ *    after; it sets a host's ask bit before its slot stops being a plain
+ *    drop entry and clears it after the slot becomes one.
  *  - apply() writes slots into the mmapped tables in the order the program
  *    needs (a key is published last, with one atomic store, and withdrawn
  *    first: the program never matches half a slot); on any failure it
@@ -80,7 +83,7 @@ const char *const map_names[M_NR] = {
     [M_XC4] = MX_MAP_XC4,   [M_XL] = MX_MAP_XL,
 };
 
-/* the maps of layout 3 that layout 2 did not have (the host index) */
+/* the maps that layout 2 did not have (the host index) */
 static bool new_in_3(int m)
 {
 	return m == M_X4 || m == M_XC4 || m == M_XL;
@@ -225,10 +228,11 @@ static const struct {
 
 /*
  * set_open - open every map pinned in dir, check its layout, mmap the
- * arrays (p fresh, or released); v2: a pin directory of layout 2 (no host
- * index) is opened too, with p->v2 set, for its upgrade (xdp_grow.c)
+ * arrays (p fresh, or released); older: a pin directory of layout 2 (no
+ * host index) or 3 (an index of plain drop hosts) is opened too, with
+ * p->older set to its layout, for its upgrade (xdp_grow.c)
  */
-static int set_open(const char *dir, struct xdp_priv *p, bool v2)
+static int set_open(const char *dir, struct xdp_priv *p, bool older)
 {
 	struct bpf_map_info info;
 	__u32 ilen, want_entries;
@@ -240,7 +244,7 @@ static int set_open(const char *dir, struct xdp_priv *p, bool v2)
 		if (err)
 			return err;
 		p->fd[i] = bpf_obj_get(path);
-		if (p->fd[i] < 0 && errno == ENOENT && v2 && new_in_3(i)) {
+		if (p->fd[i] < 0 && errno == ENOENT && older && new_in_3(i)) {
 			missing3++;
 			continue;
 		}
@@ -266,9 +270,13 @@ static int set_open(const char *dir, struct xdp_priv *p, bool v2)
 	err = xdp_read_cfg(p, &p->cfg);
 	if (err)
 		return err;
-	p->v2 = v2 && p->cfg.layout == 2 && missing3 == 3;
+	p->older = 0;
+	if (older && ((p->cfg.layout == 2 && missing3 == 3) ||
+		      (p->cfg.layout == 3 && !missing3)))
+		p->older = p->cfg.layout;
 	if (p->cfg.magic != MX_MAGIC ||
-	    (p->cfg.layout != MX_LAYOUT && !p->v2) || (missing3 && !p->v2))
+	    (p->cfg.layout != MX_LAYOUT && !p->older) ||
+	    (missing3 && p->older != 2))
 		goto layout;
 	p->nx4 = mx_nx4(p->cfg.nb4);
 	ncpus = libbpf_num_possible_cpus();
@@ -339,7 +347,7 @@ static int set_open(const char *dir, struct xdp_priv *p, bool v2)
 	if (!p->t4 || !p->t6 || !p->c4 || !p->c6 || !p->bm4 || !p->bm6 ||
 	    !p->bl || !p->meta || !p->tags)
 		return -errno;
-	if (!p->v2) {
+	if (p->older != 2) {
 		p->x4 = xdp_map_mmap(p->fd[M_X4], p->len[M_X4]);
 		p->xc4 = xdp_map_mmap(p->fd[M_XC4], p->len[M_XC4]);
 		p->xl = xdp_map_mmap(p->fd[M_XL], p->len[M_XL]);
@@ -360,7 +368,7 @@ int xdp_set_open(const char *dir, struct xdp_priv *p)
 	return set_open(dir, p, false);
 }
 
-/* xdp_set_open_any - xdp_set_open, layout 2 accepted (p->v2 says so) */
+/* xdp_set_open_any - xdp_set_open, layouts 2 and 3 accepted (p->older) */
 int xdp_set_open_any(const char *dir, struct xdp_priv *p)
 {
 	return set_open(dir, p, true);
@@ -543,11 +551,12 @@ static int create_pins(struct backend *be)
 }
 
 /*
- * upgrade - a pin directory of layout 2 (no host index) to this layout, in
- * place: a growth to the same capacity makes the new set (the index built
+ * upgrade - a pin directory of an older layout (2: no host index; 3: an
+ * index of the plain drop hosts only) to this layout, in place: a growth
+ * to the same capacity makes the new set (the index built
  * as the entries are written), switches the interfaces' programs to it,
  * adds the counts, and marks the old mx_cfg replaced, so that an older
- * mxwall still running reopens and refuses layout 3 instead of writing a
+ * mxwall still running reopens and refuses this layout instead of writing a
  * table whose index it would not keep. Under the pin directory's lock.
  */
 static int upgrade(struct backend *be)
@@ -562,11 +571,11 @@ static int upgrade(struct backend *be)
 		}
 		/* upgraded by another process while we waited */
 		err = xdp_refresh(be, true);
-		if (err || !priv(be)->v2)
+		if (err || !priv(be)->older)
 			goto out;
 	}
-	log_info("upgrading the pinned maps of %s to layout %u (host index)",
-		 be->pin_dir, MX_LAYOUT);
+	log_info("upgrading the pinned maps of %s from layout %u to %u",
+		 be->pin_dir, priv(be)->older, MX_LAYOUT);
 	err = xdp_grow(be, 0, 0, false);
 out:
 	if (lfd >= 0)
@@ -607,7 +616,7 @@ static int xdp_open(struct backend *be, bool create)
 	p->ctl_fd = -1;
 	be->priv = p;
 	err = xdp_set_open_any(be->pin_dir, p);
-	if (!err && p->v2)
+	if (!err && p->older)
 		err = upgrade(be);
 	if (err) {
 		xdp_close(be);

@@ -317,8 +317,8 @@ int xdp_grow(struct backend *be, __u32 need4, __u32 need6, bool force)
 		cfg.cap4 = next_cap(cfg.cap4, need4, cfg.cap4_max);
 	if (need6 > cfg.cap6)
 		cfg.cap6 = next_cap(cfg.cap6, need6, cfg.cap6_max);
-	/* the same capacity: only to upgrade a layout-2 set (xdp.c) */
-	if (cfg.cap4 == p->cfg.cap4 && cfg.cap6 == p->cfg.cap6 && !p->v2)
+	/* the same capacity: only to upgrade an older set (xdp.c) */
+	if (cfg.cap4 == p->cfg.cap4 && cfg.cap6 == p->cfg.cap6 && !p->older)
 		return force ? -ENOSPC : 0;
 	xdp_size_cfg(&cfg);
 	cfg.layout = MX_LAYOUT;
@@ -402,7 +402,7 @@ int xdp_grow_recover(struct backend *be)
 	log_warn("finishing a growth of the tables that a crash interrupted");
 	memset(&o, 0, sizeof(o));
 	xdp_set_release(&o);
-	/* the old set may be of layout 2, the growth its upgrade */
+	/* the old set may be of an older layout, the growth its upgrade */
 	err = xdp_set_open_any(be->pin_dir, &o);
 	if (err == -EUCLEAN || err == -EPROTO) {
 		/* the old pins are partly moved already: the count is done

@@ -56,7 +56,7 @@ struct xdp_priv {
 	struct mx_ctr *xc4;	/* [(cpu * nx4 + line) * MX_X4_STRIDE + key] */
 	struct mx_xlog *xl;	/* [cpu] */
 	__u32 nx4;		/* lines of x4: mx_nx4(cfg.nb4) */
-	bool v2;		/* opened as layout 2 (no index): to upgrade */
+	__u32 older;		/* opened as layout 2 or 3: to upgrade */
 	__s64 clock_off;	/* unix - CLOCK_MONOTONIC seconds, at open */
 	size_t len[M_NR];	/* mmapped lengths */
 	int ctl_fd;		/* mx_ctl; -1 until made or found */

@@ -299,7 +299,7 @@ struct mx_ctr *xdp_tab_ctr(struct xdp_priv *p, const struct tpos *pos,
 }
 
 static long x_find(struct xdp_priv *p, __u32 a);
-static bool x_elig(__u64 key, __u32 exp);
+static __u32 x_host(__u64 key);
 static struct mx_ctr *x_ctr(struct xdp_priv *p, __u32 s, unsigned int cpu);
 
 /* xdp_tab_zero_ctr - the counters of the entry at pos back to zero: its
@@ -315,8 +315,7 @@ void xdp_tab_zero_ctr(struct xdp_priv *p, const struct tpos *pos)
 	if (!p->x4 || pos->family != AF_INET)
 		return;
 	d = &p->t4[pos->b].s[pos->j];
-	if (x_elig(d->key, d->exp))
-		s = x_find(p, (__u32)d->key);
+	s = x_find(p, x_host(d->key));
 	if (s < 0)
 		return;
 	for (cpu = 0; cpu < p->ncpus; cpu++) {
@@ -428,19 +427,31 @@ void xdp_ctr_add(struct mx_ctr *t, const struct mx_ctr *f)
 	t->by = by | (__u64)(ts >> 16) << 48;
 }
 
-/* x_elig - may an IPv4 slot's key be in the index: a plain drop host
- * with no expiry */
+/* x_host - the host of an IPv4 slot's key if it is a /32 entry (the
+ * index holds every one), else 0 */
+static __u32 x_host(__u64 key)
+{
+	return MX_E_PLEN((__u32)(key >> 32)) == 32 ? (__u32)key : 0;
+}
+
+/* x_elig - may the index answer for an IPv4 slot alone: a plain drop
+ * host with no expiry */
 static bool x_elig(__u64 key, __u32 exp)
 {
 	__u32 f = (__u32)(key >> 32);
 
-	return (__u32)key && MX_E_PLEN(f) == 32 &&
-	       !(f & (MX_E_ALLOW | MX_E_OBSERVE)) && !exp;
+	return x_host(key) && !(f & (MX_E_ALLOW | MX_E_OBSERVE)) && !exp;
 }
 
 static __u32 *x_key(struct xdp_priv *p, __u32 s)
 {
 	return &p->x4[s / MX_X4_STRIDE].k[s % MX_X4_STRIDE];
+}
+
+/* x_hdr - the header word of index slot s's line */
+static __u32 *x_hdr(struct xdp_priv *p, __u32 s)
+{
+	return &p->x4[s / MX_X4_STRIDE].hdr;
 }
 
 static struct mx_ctr *x_ctr(struct xdp_priv *p, __u32 s, unsigned int cpu)
@@ -454,6 +465,8 @@ static long x_find(struct xdp_priv *p, __u32 a)
 	__u32 b[2] = {mx_x4_b1(a, p->nx4), mx_x4_b2(a, p->nx4)}, s;
 	int i;
 
+	if (!a)
+		return -1;
 	for (i = 0; i < 2; i++)
 		for (s = b[i] * MX_X4_STRIDE;
 		     s < b[i] * MX_X4_STRIDE + MX_X4_SLOTS; s++)
@@ -462,21 +475,25 @@ static long x_find(struct xdp_priv *p, __u32 a)
 	return -1;
 }
 
-/* x_add - host a into the index, its counters from zero; with both of
- * its lines full it stays out (the table answers for it) */
+/*
+ * x_add - host a into the index if it is not there, asking the table
+ * (its ask bit set before its key appears), its counters from zero; with
+ * both of its lines full it stays out and its first line says so
+ */
 static void x_add(struct xdp_priv *p, __u32 a)
 {
 	__u32 b[2] = {mx_x4_b1(a, p->nx4), mx_x4_b2(a, p->nx4)}, s;
 	unsigned int cpu;
 	int i;
 
-	if (x_find(p, a) >= 0)
+	if (!a || x_find(p, a) >= 0)
 		return;
 	for (i = 0; i < 2; i++) {
 		/* the first line full: the program must look in the second
 		 * (set before the key can appear there) */
 		if (i == 1)
-			__atomic_store_n(&p->x4[b[0]].ovf, 1, __ATOMIC_RELEASE);
+			__atomic_fetch_or(&p->x4[b[0]].hdr, MX_X4_OVF,
+					  __ATOMIC_RELEASE);
 		for (s = b[i] * MX_X4_STRIDE;
 		     s < b[i] * MX_X4_STRIDE + MX_X4_SLOTS; s++) {
 			if (*x_key(p, s))
@@ -484,15 +501,22 @@ static void x_add(struct xdp_priv *p, __u32 a)
 			for (cpu = 0; cpu < p->ncpus; cpu++)
 				memset(x_ctr(p, s, cpu), 0,
 				       sizeof(struct mx_ctr));
+			__atomic_fetch_or(x_hdr(p, s),
+					  MX_X4_ASK(s % MX_X4_STRIDE),
+					  __ATOMIC_RELEASE);
 			__atomic_store_n(x_key(p, s), a, __ATOMIC_RELEASE);
 			return;
 		}
 	}
+	__atomic_fetch_or(&p->x4[b[0]].hdr, MX_X4_PART, __ATOMIC_RELEASE);
 }
 
-/* x_elsewhere - does the table hold host a as an index-worthy entry in a
- * slot other than pos */
-static bool x_elsewhere(struct xdp_priv *p, __u32 a, const struct tpos *pos)
+/*
+ * x_elsewhere - does the table hold host a in a slot other than pos (elig:
+ * as a plain drop entry)
+ */
+static bool x_elsewhere(struct xdp_priv *p, __u32 a, const struct tpos *pos,
+			bool elig)
 {
 	__u32 b[2] = {mx_t4_b1(a, 32, p->cfg.nb4 - 1),
 		      mx_t4_b2(a, 32, p->cfg.nb4 - 1)},
@@ -505,7 +529,8 @@ static bool x_elsewhere(struct xdp_priv *p, __u32 a, const struct tpos *pos)
 			if (b[i] == pos->b && j == pos->j)
 				continue;
 			d = &p->t4[b[i]].s[j];
-			if ((__u32)d->key == a && x_elig(d->key, d->exp))
+			if (x_host(d->key) == a &&
+			    (!elig || x_elig(d->key, d->exp)))
 				return true;
 		}
 	return false;
@@ -537,34 +562,25 @@ static void x_take_logged(struct xdp_priv *p, __u32 s, __u32 a,
 }
 
 /*
- * x_before - before the IPv4 slot at pos takes the contents nv: the host
- * it holds leaves the index if it will no longer be an index-worthy entry
- * of the table, its index counts added to the slot's own (the program
- * stops matching it in the index before the table changes)
+ * x_ask - host a (in the table at pos) no longer answered from the index:
+ * its ask bit set first, then its index counts and its hits still logged
+ * added to the slot's own
  */
-static void x_before(struct xdp_priv *p, const struct tpos *pos,
-		     const struct mx_slot4 *nv)
+static void x_ask(struct xdp_priv *p, __u32 a, const struct tpos *pos)
 {
-	const struct mx_slot4 *d = &p->t4[pos->b].s[pos->j];
-	__u32 a = (__u32)d->key;
+	long s = x_find(p, a);
 	unsigned int cpu;
-	long s;
+	__u32 ask;
 
-	if (!p->x4 || !x_elig(d->key, d->exp))
-		return;
-	if (x_elig(nv->key, nv->exp) && (__u32)nv->key == a)
-		return;
-	if (x_elsewhere(p, a, pos))
-		return;
-	s = x_find(p, a);
 	if (s < 0)
 		return;
-	__atomic_store_n(x_key(p, (__u32)s), 0, __ATOMIC_RELEASE);
+	ask = MX_X4_ASK((__u32)s % MX_X4_STRIDE);
+	if (__atomic_fetch_or(x_hdr(p, (__u32)s), ask, __ATOMIC_SEQ_CST) & ask)
+		return;
 	for (cpu = 0; cpu < p->ncpus; cpu++) {
 		struct mx_ctr sum = {0, 0};
 
-		/* its hits still logged too, taken out of the log (the
-		 * program skips them already: the key left the slot) */
+		/* taken out of the log: a fold must not count them again */
 		x_take_logged(p, (__u32)s, a, cpu, &sum);
 		xdp_ctr_add(&sum, x_ctr(p, (__u32)s, cpu));
 		xdp_ctr_add(xdp_tab_ctr(p, pos, cpu), &sum);
@@ -572,11 +588,67 @@ static void x_before(struct xdp_priv *p, const struct tpos *pos,
 	}
 }
 
-/* x_after - the IPv4 slot at pos holds nv now: into the index if worthy */
-static void x_after(struct xdp_priv *p, const struct mx_slot4 *nv)
+/* x_answer - host a, a plain drop entry in the table now, answered from
+ * the index (its counters there are zero: cleared when it was asked) */
+static void x_answer(struct xdp_priv *p, __u32 a)
 {
-	if (p->x4 && x_elig(nv->key, nv->exp))
-		x_add(p, (__u32)nv->key);
+	long s = x_find(p, a);
+
+	if (s >= 0)
+		__atomic_fetch_and(x_hdr(p, (__u32)s),
+				   ~MX_X4_ASK((__u32)s % MX_X4_STRIDE),
+				   __ATOMIC_RELEASE);
+}
+
+/* x_del - host a out of the index (asked already: no counts left) */
+static void x_del(struct xdp_priv *p, __u32 a)
+{
+	long s = x_find(p, a);
+
+	if (s >= 0)
+		__atomic_store_n(x_key(p, (__u32)s), 0, __ATOMIC_RELEASE);
+}
+
+/*
+ * x_before - before the IPv4 slot at pos takes the contents nv: a new
+ * host goes into the index, asking the table; a plain drop host that the
+ * slot will no longer hold as one is asked from now on, its index counts
+ * moved to the slot (the program stops answering it from the index
+ * before the table changes)
+ */
+static void x_before(struct xdp_priv *p, const struct tpos *pos,
+		     const struct mx_slot4 *nv)
+{
+	const struct mx_slot4 *d = &p->t4[pos->b].s[pos->j];
+	__u32 a = x_host(d->key), b = x_host(nv->key);
+
+	if (!p->x4)
+		return;
+	x_add(p, b);
+	if (!a || !x_elig(d->key, d->exp))
+		return;
+	if (b == a && x_elig(nv->key, nv->exp))
+		return;
+	if (!x_elsewhere(p, a, pos, true))
+		x_ask(p, a, pos);
+}
+
+/*
+ * x_after - the IPv4 slot at pos held old and holds nv now: a host the
+ * table no longer holds leaves the index; a plain drop host is answered
+ * from it
+ */
+static void x_after(struct xdp_priv *p, const struct tpos *pos,
+		    const struct mx_slot4 *old, const struct mx_slot4 *nv)
+{
+	__u32 a = x_host(old->key), b = x_host(nv->key);
+
+	if (!p->x4)
+		return;
+	if (a && a != b && !x_elsewhere(p, a, pos, false))
+		x_del(p, a);
+	if (x_elig(nv->key, nv->exp))
+		x_answer(p, b);
 }
 
 /*
@@ -597,9 +669,7 @@ void xdp_x4_counts(struct xdp_priv *p, const struct tpos *pos, unsigned int cpu,
 	if (!p->x4 || pos->family != AF_INET)
 		return;
 	d = &p->t4[pos->b].s[pos->j];
-	a = (__u32)d->key;
-	if (!x_elig(d->key, d->exp))
-		return;
+	a = x_host(d->key);
 	s = x_find(p, a);
 	if (s < 0)
 		return;
@@ -697,9 +767,11 @@ static void slot_put(struct xdp_priv *p, const struct tpos *pos,
 		     const struct tab_rec *v)
 {
 	if (pos->family == AF_INET) {
+		struct mx_slot4 old = p->t4[pos->b].s[pos->j];
+
 		x_before(p, pos, &v->old.s4);
 		slot_store4(&p->t4[pos->b].s[pos->j], &v->old.s4);
-		x_after(p, &v->old.s4);
+		x_after(p, pos, &old, &v->old.s4);
 	} else {
 		slot_store6(&p->t6[pos->b].s[pos->j], &v->old.s6);
 	}

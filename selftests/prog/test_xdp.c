@@ -1331,8 +1331,12 @@ static void test_layout(void)
 		be2.ops->close(&be2);
 }
 
-/* in_index - is IPv4 host addr (dotted) in h's host index */
-static bool in_index(struct xh *h, const char *addr)
+/* index states of a host: in_index() */
+enum { X_OUT = -1, X_ANSWERED = 0, X_ASKS = 1 };
+
+/* in_index - is IPv4 host addr (dotted) in h's host index: X_OUT, or in it
+ * and answered from it (X_ANSWERED) or asking the table (X_ASKS) */
+static int in_index(struct xh *h, const char *addr)
 {
 	int fd = bpf_map__fd(h->skel->maps.mx_x4);
 	struct bpf_map_info info;
@@ -1343,25 +1347,26 @@ static bool in_index(struct xh *h, const char *addr)
 	memset(&info, 0, sizeof(info));
 	if (inet_pton(AF_INET, addr, &in) != 1 ||
 	    bpf_obj_get_info_by_fd(fd, &info, &ilen))
-		return false;
+		return X_OUT;
 	a = ntohl(in.s_addr);
 	b[0] = mx_x4_b1(a, info.max_entries);
 	b[1] = mx_x4_b2(a, info.max_entries);
 	for (k = 0; k < 2; k++) {
 		if (bpf_map_lookup_elem(fd, &b[k], &line))
-			return false;
+			return X_OUT;
 		for (j = 0; j < MX_X4_SLOTS; j++)
 			if (line.k[j] == a)
-				return true;
+				return line.hdr & MX_X4_ASK(j) ? X_ASKS
+							       : X_ANSWERED;
 	}
-	return false;
+	return X_OUT;
 }
 
 /*
  * the host index: a plain drop IPv4 host is answered from it and counted
  * exactly (each SYN, across the folds of the per-CPU log); an entry that
- * becomes observe, allow or gets an expiry leaves it with its counts, and
- * one removed is never dropped by it
+ * becomes observe, allow or gets an expiry stays in it but asks the table,
+ * its counts taken along, and one removed leaves it
  */
 static void test_host_index(void)
 {
@@ -1373,7 +1378,8 @@ static void test_host_index(void)
 
 	xh_entry(&e, host, MX_ACT_DROP, false, "");
 	ASSERT_EQ(H.be.ops->apply(&H.be, &e, 1, NULL, 0), 0, "block a host");
-	ASSERT_TRUE(in_index(&H, host), "a plain drop host is in the index");
+	ASSERT_EQ(in_index(&H, host), X_ANSWERED,
+		  "a plain drop host is answered from the index");
 	for (i = 0; i < 2 * MX_XLOG + 3; i++) {
 		snprintf(d, sizeof(d), "index hit %d counted", i + 1);
 		check_syn(d, host, C_DROP, host);
@@ -1382,30 +1388,32 @@ static void test_host_index(void)
 	ASSERT_U64(pk, 2 * MX_XLOG + 3, "every hit counted");
 	e.observe = true;
 	ASSERT_EQ(H.be.ops->apply(&H.be, &e, 1, NULL, 0), 0, "observe it");
-	ASSERT_TRUE(!in_index(&H, host), "an observe entry is not indexed");
+	ASSERT_EQ(in_index(&H, host), X_ASKS,
+		  "an observe entry asks the table");
 	check_syn("observed, not dropped", host, C_OBS, host);
 	ASSERT_EQ(entry_counts(host, &pk, &by, NULL), 0, "its counts");
 	ASSERT_U64(pk, 2 * MX_XLOG + 4, "the index's counts went along");
 	e.observe = false;
 	e.action = MX_ACT_ALLOW;
 	ASSERT_EQ(H.be.ops->apply(&H.be, &e, 1, NULL, 0), 0, "allow it");
-	ASSERT_TRUE(!in_index(&H, host), "an allow entry is not indexed");
+	ASSERT_EQ(in_index(&H, host), X_ASKS, "an allow entry asks the table");
 	check_syn("allowed", host, C_ALLOW, host);
 	e.action = MX_ACT_DROP;
 	e.expires = time(NULL) + 3600;
 	ASSERT_EQ(H.be.ops->apply(&H.be, &e, 1, NULL, 0), 0,
 		  "drop it for an hour");
-	ASSERT_TRUE(!in_index(&H, host), "an entry with an expiry is not "
-					 "indexed");
+	ASSERT_EQ(in_index(&H, host), X_ASKS,
+		  "an entry with an expiry asks the table");
 	check_syn("dropped by the table", host, C_DROP, host);
 	e.expires = 0;
 	ASSERT_EQ(H.be.ops->apply(&H.be, &e, 1, NULL, 0), 0, "drop it again");
-	ASSERT_TRUE(in_index(&H, host), "back in the index");
+	ASSERT_EQ(in_index(&H, host), X_ANSWERED,
+		  "answered from the index again");
 	check_syn("dropped by the index", host, C_DROP, host);
 	ASSERT_EQ(entry_counts(host, &pk, &by, NULL), 0, "its counts");
 	ASSERT_U64(pk, 2 * MX_XLOG + 7, "nothing lost on the way");
 	ASSERT_EQ(H.be.ops->apply(&H.be, NULL, 0, &e.net, 1), 0, "unblock it");
-	ASSERT_TRUE(!in_index(&H, host), "gone from the index");
+	ASSERT_EQ(in_index(&H, host), X_OUT, "gone from the index");
 	check_syn("an unblocked host passes", host, C_MISS, NULL);
 }
 
@@ -1453,7 +1461,8 @@ static void test_index_overflow(void)
 		return;
 	ASSERT_EQ(H.be.ops->apply(&H.be, e, n, NULL, 0), 0, "block them all");
 	ASSERT_EQ(bpf_map_lookup_elem(fd, &line, &x), 0, "read the line");
-	ASSERT_TRUE(x.ovf, "the full line says it overflowed");
+	ASSERT_TRUE(x.hdr & MX_X4_OVF, "the full line says it overflowed");
+	ASSERT_TRUE(!(x.hdr & MX_X4_PART), "no host left out");
 	for (i = 0; i < n; i++) {
 		cidr_format(&e[i].net, ip, sizeof(ip));
 		snprintf(d, sizeof(d), "host %zu of the line dropped", i);
@@ -1462,6 +1471,114 @@ static void test_index_overflow(void)
 	in.s_addr = htonl(lonely);
 	inet_ntop(AF_INET, &in, ip, sizeof(ip));
 	check_syn("an unlisted host of that line passes", ip, C_MISS, NULL);
+	ASSERT_EQ(H.be.ops->apply(&H.be, NULL, 0, del, n), 0, "unblock them");
+	for (i = 0; i < n; i++) {
+		cidr_format(&e[i].net, ip, sizeof(ip));
+		check_syn("and they pass", ip, C_MISS, NULL);
+	}
+}
+
+/* host_of_line - the next address from *a on (host order) whose first
+ * index line of nx is line, moved past it; 0 if none below 0xdf000000 */
+static __u32 host_of_line(__u32 *a, __u32 nx, __u32 line)
+{
+	for (; *a < 0xdf000000U; (*a)++)
+		if (mx_x4_b1(*a, nx) == line && mx_x4_b2(*a, nx) != line)
+			return (*a)++;
+	return 0;
+}
+
+static void host_entry(struct mx_entry *e, __u32 a, int action, bool observe)
+{
+	char ip[INET_ADDRSTRLEN];
+	struct in_addr in = {.s_addr = htonl(a)};
+
+	inet_ntop(AF_INET, &in, ip, sizeof(ip));
+	xh_entry(e, ip, action, observe, "");
+}
+
+/*
+ * hosts whose two index lines are both full stay out of the index, and
+ * their first line says a host of it was left out: the table answers for
+ * them (a plain drop host dropped and counted, an observe one observed),
+ * and an unlisted host of that line still passes
+ */
+static void test_index_full(void)
+{
+	int fd = bpf_map__fd(H.skel->maps.mx_x4);
+	struct mx_entry e[2 * MX_X4_SLOTS + 3];
+	struct cidr del[2 * MX_X4_SLOTS + 3];
+	struct bpf_map_info info;
+	__u32 ilen = sizeof(info), nx, l1, l2, a = 0x64400000U, t[3], i, k;
+	__u32 n = 0, nfill;
+	char ip[INET_ADDRSTRLEN];
+	struct mx_xb4 x;
+	bool ok = true;
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &ilen)) {
+		ASSERT_TRUE(0, "index map info");
+		return;
+	}
+	nx = info.max_entries;
+	/* t[0..2]: hosts with the same two lines l1, l2 (t[2] not listed) */
+	t[0] = host_of_line(&a, nx, mx_x4_b1(a, nx));
+	l1 = mx_x4_b1(t[0], nx);
+	l2 = mx_x4_b2(t[0], nx);
+	for (i = 1; i < 3 && ok; i++) {
+		while ((t[i] = host_of_line(&a, nx, l1)) &&
+		       mx_x4_b2(t[i], nx) != l2)
+			;
+		ok = t[i] != 0;
+	}
+	/* the free slots of each line filled by hosts whose first it is */
+	for (k = 0; k < 2 && ok; k++) {
+		__u32 line = k ? l2 : l1, used = 0;
+
+		ok = !bpf_map_lookup_elem(fd, &line, &x);
+		for (i = 0; i < MX_X4_SLOTS && ok; i++)
+			used += x.k[i] != 0;
+		for (i = used; i < MX_X4_SLOTS && ok; i++) {
+			__u32 h = host_of_line(&a, nx, line);
+
+			ok = h != 0;
+			host_entry(&e[n], h, MX_ACT_DROP, false);
+			del[n] = e[n].net;
+			n++;
+		}
+	}
+	nfill = n;
+	ASSERT_TRUE(ok && t[0], "hosts that fill two index lines");
+	if (!ok || !t[0])
+		return;
+	ASSERT_EQ(H.be.ops->apply(&H.be, e, n, NULL, 0), 0, "fill both lines");
+	host_entry(&e[n], t[0], MX_ACT_DROP, false);
+	del[n] = e[n].net;
+	ASSERT_EQ(H.be.ops->apply(&H.be, &e[n], 1, NULL, 0), 0,
+		  "a host with no room");
+	n++;
+	host_entry(&e[n], t[1], MX_ACT_DROP, true);
+	del[n] = e[n].net;
+	ASSERT_EQ(H.be.ops->apply(&H.be, &e[n], 1, NULL, 0), 0,
+		  "an observe host with no room");
+	n++;
+	ASSERT_EQ(bpf_map_lookup_elem(fd, &l1, &x), 0, "read the first line");
+	ASSERT_TRUE((x.hdr & MX_X4_OVF) && (x.hdr & MX_X4_PART),
+		    "the first line says a host of it was left out");
+	cidr_format(&e[n - 2].net, ip, sizeof(ip));
+	ASSERT_EQ(in_index(&H, ip), X_OUT, "the host is not in the index");
+	check_syn("the table drops the host left out", ip, C_DROP, ip);
+	check_syn("and counts it", ip, C_DROP, ip);
+	cidr_format(&e[n - 1].net, ip, sizeof(ip));
+	ASSERT_EQ(in_index(&H, ip), X_OUT, "the observe host is not either");
+	check_syn("the table observes the observe host", ip, C_OBS, ip);
+	host_entry(&e[n], t[2], MX_ACT_DROP, false);
+	cidr_format(&e[n].net, ip, sizeof(ip));
+	check_syn("an unlisted host of the lines passes", ip, C_MISS, NULL);
+	for (i = 0; i < nfill; i++) {
+		cidr_format(&e[i].net, ip, sizeof(ip));
+		ASSERT_EQ(in_index(&H, ip), X_ANSWERED, "a host with room");
+	}
 	ASSERT_EQ(H.be.ops->apply(&H.be, NULL, 0, del, n), 0, "unblock them");
 	for (i = 0; i < n; i++) {
 		cidr_format(&e[i].net, ip, sizeof(ip));
@@ -1521,12 +1638,102 @@ static void test_upgrade_v2(void)
 	v = NULL;
 	e.observe = false;
 	ASSERT_EQ(U.be.ops->apply(&U.be, &e, 1, NULL, 0), 0, "drop it");
-	ASSERT_TRUE(in_index(&U, host), "the upgraded set has an index");
+	ASSERT_EQ(in_index(&U, host), X_ANSWERED,
+		  "the upgraded set has an index");
 	xh_run(U.prog_fd, p.buf, p.len, 1, &ret, NULL);
 	ASSERT_EQ(ret, XDP_DROP, "dropped from the index");
 	ASSERT_EQ(U.be.ops->dump(&U.be, &v, &n), 0, "entries read back");
 	ASSERT_TRUE(n == 1 && v[0].packets == 4, "counted on");
 	free(v);
+	xh_teardown(&U);
+}
+
+/* entry_packets - the packets dumped for entry net (dotted host), or -1 */
+static long long entry_packets(struct xh *h, const char *net)
+{
+	struct mx_entry *v = NULL;
+	char buf[64];
+	long long pk = -1;
+	size_t n = 0, i;
+
+	if (h->be.ops->dump(&h->be, &v, &n))
+		return -1;
+	for (i = 0; i < n; i++) {
+		cidr_format(&v[i].net, buf, sizeof(buf));
+		if (!strcmp(buf, net))
+			pk = (long long)v[i].packets;
+	}
+	free(v);
+	return pk;
+}
+
+/*
+ * a pin directory of layout 3 (an index of the plain drop hosts only, the
+ * header word an overflow flag) is upgraded in place by the next open:
+ * entries and counts kept (the index's and the table's), every host in
+ * the new index, the observe one asking the table
+ */
+static void test_upgrade_v3(void)
+{
+	const char *obs = "192.0.2.61", *drop = "192.0.2.62";
+	struct pkt_opts o1 = {.family = 4, .src = obs};
+	struct pkt_opts o2 = {.family = 4, .src = drop};
+	struct mx_entry e[2];
+	struct mx_xb4 x;
+	struct mx_cfg cfg;
+	__u32 zero = 0, ret = 0, l, j, obs_a;
+	struct pkt p1, p2;
+	struct in_addr in;
+	struct xh U;
+	int i, xfd;
+
+	if (xh_setup(&U, 0)) {
+		ASSERT_TRUE(0, "a second pin directory");
+		xh_teardown(&U);
+		return;
+	}
+	xh_entry(&e[0], obs, MX_ACT_DROP, true, "");
+	xh_entry(&e[1], drop, MX_ACT_DROP, false, "");
+	ASSERT_EQ(U.be.ops->apply(&U.be, e, 2, NULL, 0), 0, "two entries");
+	pkt_build(&p1, &o1);
+	pkt_build(&p2, &o2);
+	for (i = 0; i < 3; i++)
+		xh_run(U.prog_fd, p1.buf, p1.len, 1, &ret, NULL);
+	/* some folded into the index's counters, some still logged */
+	for (i = 0; i < MX_XLOG + 5; i++)
+		xh_run(U.prog_fd, p2.buf, p2.len, 1, &ret, NULL);
+	U.be.ops->close(&U.be);
+	/* as layout 3 had it: the observe host out of the index, no ask
+	 * bits, the overflow flag in bit 0 */
+	inet_pton(AF_INET, obs, &in);
+	obs_a = ntohl(in.s_addr);
+	xfd = bpf_map__fd(U.skel->maps.mx_x4);
+	for (l = 0; !bpf_map_lookup_elem(xfd, &l, &x); l++) {
+		x.hdr = x.hdr & MX_X4_OVF ? 1 : 0;
+		for (j = 0; j < MX_X4_SLOTS; j++)
+			if (x.k[j] == obs_a)
+				x.k[j] = 0;
+		bpf_map_update_elem(xfd, &l, &x, BPF_ANY);
+	}
+	bpf_map_lookup_elem(U.cfg_fd, &zero, &cfg);
+	cfg.layout = 3;
+	bpf_map_update_elem(U.cfg_fd, &zero, &cfg, BPF_ANY);
+	ASSERT_EQ(U.be.ops->open(&U.be, false), 0,
+		  "a layout-3 pin directory opens");
+	ASSERT_EQ(xh_reload(&U), 0, "and takes this program");
+	bpf_map_lookup_elem(U.cfg_fd, &zero, &cfg);
+	ASSERT_EQ(cfg.layout, MX_LAYOUT, "upgraded to this layout");
+	ASSERT_EQ(entry_packets(&U, obs), 3, "the table's counts kept");
+	ASSERT_EQ(entry_packets(&U, drop), MX_XLOG + 5,
+		  "the index's counts kept, logged hits too");
+	ASSERT_EQ(in_index(&U, obs), X_ASKS, "the observe host asks the table");
+	ASSERT_EQ(in_index(&U, drop), X_ANSWERED, "the drop host is answered");
+	xh_run(U.prog_fd, p1.buf, p1.len, 1, &ret, NULL);
+	ASSERT_EQ(ret, XDP_PASS, "the observe host passes");
+	xh_run(U.prog_fd, p2.buf, p2.len, 1, &ret, NULL);
+	ASSERT_EQ(ret, XDP_DROP, "the drop host is dropped");
+	ASSERT_EQ(entry_packets(&U, obs), 4, "counted on");
+	ASSERT_EQ(entry_packets(&U, drop), MX_XLOG + 6, "counted on");
 	xh_teardown(&U);
 }
 
@@ -1560,7 +1767,9 @@ int main(void)
 	TEST_RUN(test_layout);
 	TEST_RUN(test_host_index);
 	TEST_RUN(test_index_overflow);
+	TEST_RUN(test_index_full);
 	TEST_RUN(test_upgrade_v2);
+	TEST_RUN(test_upgrade_v3);
 	xh_teardown(&H);
 	return test_finish();
 }
