@@ -20,12 +20,16 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* the sizes pinned under MX_LAYOUT 3: changing one needs a new layout */
+/* the sizes pinned under MX_LAYOUT 4: changing one needs a new layout */
 static void test_sizes(void)
 {
-	ASSERT_EQ(MX_LAYOUT, 3, "layout number");
+	ASSERT_EQ(MX_LAYOUT, 4, "layout number");
 	ASSERT_EQ(sizeof(struct mx_xb4), 64, "an index line is one line");
-	ASSERT_EQ(MX_X4_SLOTS, 15, "fifteen keys and a flag word");
+	ASSERT_EQ(MX_X4_SLOTS, 15, "fifteen keys and a header word");
+	/* the header: an ask bit a slot, below the two line flags */
+	ASSERT_TRUE(MX_X4_ASK(MX_X4_SLOTS - 1) < MX_X4_PART &&
+			MX_X4_PART < MX_X4_OVF && MX_X4_SLOTS <= MX_X4_STRIDE,
+		    "ask bits, PART and OVF do not overlap");
 	ASSERT_EQ(sizeof(struct mx_xlog), 8 + 4 * 4 * MX_XLOG,
 		  "a CPU's log of index hits");
 	ASSERT_EQ(sizeof(struct mx_bkt4), 64, "an IPv4 bucket is one line");
