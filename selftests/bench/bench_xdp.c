@@ -6,7 +6,8 @@
  * XDP_DROP program, through BPF_PROG_TEST_RUN with repeat, measured
  * interleaved in the same run (round by round, medians reported); and the
  * cost of one uncached memory read on this machine (a pointer chase over
- * 512 MiB), so that the extra ns over the empty program read as reads.
+ * 512 MiB, in every round of a row beside the programs), so that the
+ * extra ns over the empty program read as reads of the same moments.
  *
  *  hot:   the same frame repeated (one source, caches warm);
  *  flood: every run a different source (bench_flood rewrites it and
@@ -165,17 +166,90 @@ static const char *const prog_name[NPROG] = {"mxwall", "reference", "parse",
 					     "empty"};
 
 /*
- * measure - interleave ROUNDS runs of every program (same frame); the
- * median per-packet ns of each in m[]
+ * The memory-latency probe: a random cyclic walk over 512 MiB of 64-byte
+ * lines (Sattolo's shuffle), on transparent huge pages where the kernel
+ * gives them (as the kernel's own direct map is), so a step is a memory
+ * read, not a page walk. Made once; chase_ns() walks on from where the
+ * last walk stopped, so it can be measured in every round beside the
+ * programs: the machine's memory latency moves with what its neighbours
+ * do, and a row's "reads" divides by the latency of the same moments.
  */
+static struct {
+	__u32 *next;
+	size_t p;
+} chase;
+
+static int chase_init(void)
+{
+	const size_t lines = (512UL << 20) / 64;
+	__u32 *perm = malloc(lines * 4), x = 12345;
+	size_t i, j;
+
+	chase.next = aligned_alloc(2UL << 20, lines * 64);
+	if (!chase.next || !perm) {
+		free(chase.next);
+		free(perm);
+		chase.next = NULL;
+		return -ENOMEM;
+	}
+	madvise(chase.next, lines * 64, MADV_HUGEPAGE);
+	for (i = 0; i < lines; i++)
+		perm[i] = (__u32)i;
+	for (i = lines - 1; i > 0; i--) { /* one cycle through every line */
+		x = mix(x + (__u32)i);
+		j = x % i;
+		__u32 tmp = perm[i];
+		perm[i] = perm[j];
+		perm[j] = tmp;
+	}
+	for (i = 0; i < lines; i++)
+		chase.next[(size_t)perm[i] * 16] = perm[(i + 1) % lines];
+	free(perm);
+	return 0;
+}
+
+/* chase_ns - ns of one dependent load that misses every cache, over steps
+ * steps (after a warm-up of an eighth as many) */
+static double chase_ns(size_t steps)
+{
+	volatile __u32 sink;
+	size_t i, p = chase.p;
+	double t0, t1;
+
+	if (!chase.next)
+		return 0;
+	for (i = 0; i < steps / 8; i++)
+		p = chase.next[p * 16];
+	t0 = now_s();
+	for (i = 0; i < steps; i++)
+		p = chase.next[p * 16];
+	t1 = now_s();
+	sink = (__u32)p;
+	(void)sink;
+	chase.p = p;
+	return (t1 - t0) * 1e9 / (double)steps;
+}
+
+/* steps of the probe in each round of a row: ~50 ms */
+#define CHASE_ROUND_STEPS (1U << 18)
+
+/*
+ * measure - interleave ROUNDS runs of every program (same frame) and of
+ * the memory-latency probe; the median per-packet ns of each program in
+ * m[], the probe's median in *rd
+ */
+static double dmedian(double *v, unsigned int n);
+
 static int measure(const int *fds, const struct frame *f, __u32 repeat,
-		   struct mxbench_bpf *bs, bool flood, __u32 *m)
+		   struct mxbench_bpf *bs, bool flood, __u32 *m, double *rd)
 {
 	__u32 t[NPROG][32], ret, zero = 0;
+	double tr[32];
 	unsigned int r;
 	int err, k;
 
 	for (r = 0; r < rounds; r++) {
+		tr[r] = chase_ns(CHASE_ROUND_STEPS);
 		for (k = 0; k < NPROG; k++) {
 			if (flood) {
 				if (bpf_map_update_elem(
@@ -194,56 +268,9 @@ static int measure(const int *fds, const struct frame *f, __u32 repeat,
 	}
 	for (k = 0; k < NPROG; k++)
 		m[k] = median(t[k], rounds);
+	*rd = dmedian(tr, rounds);
 	return 0;
 }
-
-/*
- * uncached_read_ns - ns of one dependent load that misses every cache: a
- * random cyclic walk over 512 MiB of 64-byte lines (Sattolo's shuffle),
- * on transparent huge pages where the kernel gives them (as the kernel's
- * own direct map is), so a step is a memory read, not a page walk
- */
-static double uncached_read_ns(void)
-{
-	const size_t lines = (512UL << 20) / 64, steps = 8U << 20;
-	__u32 *next = aligned_alloc(2UL << 20, lines * 64),
-	      *perm = malloc(lines * 4);
-	volatile __u32 sink;
-	size_t i, j, p = 0;
-	double t0, t1;
-	__u32 x = 12345;
-
-	if (!next || !perm) {
-		free(next);
-		free(perm);
-		return 0;
-	}
-	madvise(next, lines * 64, MADV_HUGEPAGE);
-	for (i = 0; i < lines; i++)
-		perm[i] = (__u32)i;
-	for (i = lines - 1; i > 0; i--) { /* one cycle through every line */
-		x = mix(x + (__u32)i);
-		j = x % i;
-		__u32 tmp = perm[i];
-		perm[i] = perm[j];
-		perm[j] = tmp;
-	}
-	for (i = 0; i < lines; i++)
-		next[(size_t)perm[i] * 16] = perm[(i + 1) % lines];
-	free(perm);
-	for (i = 0; i < steps / 8; i++) /* warm up the walk */
-		p = next[p * 16];
-	t0 = now_s();
-	for (i = 0; i < steps; i++)
-		p = next[p * 16];
-	t1 = now_s();
-	sink = (__u32)p;
-	(void)sink;
-	free(next);
-	return (t1 - t0) * 1e9 / (double)steps;
-}
-
-static double read_ns;
 
 static void counters(struct xh *h, struct mx_counters *c)
 {
@@ -799,7 +826,7 @@ static int bench_size(size_t n, struct mxbench_bpf *bs, bool last)
 				     .dport = bc[i].dport,
 				     .flags = bc[i].flags};
 		char check[96] = "";
-		double runs;
+		double runs, rd = 0;
 		int k;
 
 		if (bc[i].hit && (!n || (bc[i].flood && !bc[i].nsrc)))
@@ -817,7 +844,7 @@ static int bench_size(size_t n, struct mxbench_bpf *bs, bool last)
 		bs->bss->v6 = bc[i].family == 6;
 		counters(&h, &c0);
 		err = measure(fds, &fr, bc[i].flood ? flood_repeat : hot_repeat,
-			      bs, bc[i].flood, m);
+			      bs, bc[i].flood, m, &rd);
 		if (err) {
 			fprintf(stderr, "test run: %s\n", strerror(-err));
 			goto out;
@@ -834,15 +861,14 @@ static int bench_size(size_t n, struct mxbench_bpf *bs, bool last)
 		       bc[i].flood ? "flood" : "hot", bc[i].name);
 		for (k = 0; k < NPROG; k++)
 			printf(" %5u |", m[k]);
-		printf(" %+5d | %+5d | %5.2f | %5.2f | %s\n",
+		printf(" %+5d | %+5d | %5.2f | %4.0f | %5.2f | %s\n",
 		       (int)m[P_OURS] - (int)m[P_EMPTY],
 		       (int)m[P_REF] - (int)m[P_EMPTY],
 		       m[P_REF] > m[P_EMPTY]
 			   ? ((double)m[P_OURS] - m[P_EMPTY]) /
 				 ((double)m[P_REF] - m[P_EMPTY])
 			   : 0.0,
-		       read_ns > 0 ? ((double)m[P_OURS] - m[P_EMPTY]) / read_ns
-				   : 0.0,
+		       rd, rd > 0 ? ((double)m[P_OURS] - m[P_EMPTY]) / rd : 0.0,
 		       check);
 		fflush(stdout);
 	}
@@ -924,16 +950,23 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_xdp: cannot load the helper programs\n");
 		return 1;
 	}
-	read_ns = uncached_read_ns();
+	if (chase_init()) {
+		fprintf(stderr, "bench_xdp: no memory for the latency probe\n");
+		return 1;
+	}
 	printf("# ns/packet, median of %u interleaved rounds; hot: %u "
 	       "repeats of one frame; flood: %u runs, a new source each\n"
-	       "# one uncached read (pointer chase over 512 MiB): %.0f ns\n"
+	       "# one uncached read (pointer chase over 512 MiB, %u steps in "
+	       "every round of a row, beside the programs): %.0f ns at the "
+	       "start\n"
 	       "# extra = over the empty program; ratio = mxwall extra / "
-	       "reference extra; reads = mxwall extra / one uncached read\n",
-	       rounds, hot_repeat, flood_repeat, read_ns);
+	       "reference extra; read = the row's probe (median); reads = "
+	       "mxwall extra / read\n",
+	       rounds, hot_repeat, flood_repeat, CHASE_ROUND_STEPS,
+	       chase_ns(8U << 20));
 	printf("| entries | run | packet | %s | %s | %s | %s | mxwall extra | "
-	       "ref extra | ratio | reads | mxwall's verdicts\n"
-	       "|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+	       "ref extra | ratio | read | reads | mxwall's verdicts\n"
+	       "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
 	       prog_name[0], prog_name[1], prog_name[2], prog_name[3]);
 	for (i = veth_only ? nsizes - 1 : 0; i < nsizes && !err; i++)
 		err = bench_size(sizes[i], bs, i + 1 == nsizes);
