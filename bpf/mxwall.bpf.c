@@ -486,14 +486,14 @@ static __always_inline void xfold(struct mx_xlog *l, __u32 cpu, __u32 nx)
 
 /* what the host index says of an IPv4 source */
 enum xres {
-	X_NONE,	 /* no entry matches it at all (the /24 summary) */
 	X_NO32,	 /* no /32 entry: the table for its netblocks */
 	X_TABLE, /* the table answers */
 	X_DROP,	 /* a plain drop host: dropped, hit logged */
 };
 
 /*
- * xlookup - look IPv4 source a (host order) up in the host index; a hit
+ * xlookup - look IPv4 source a (host order), whose /24 summary bit is set,
+ * up in the host index; a hit
  * on a plain drop host is logged, and counted with the others every
  * MX_XLOG-th hit. A key is read before its line's header word (the
  * controller sets a slot's ask bit before it publishes a key and clears
@@ -507,10 +507,6 @@ static __always_inline enum xres xlookup(const struct mx_cfg *cfg, __u32 a,
 	struct mx_xlog *l;
 	int j;
 
-	/* the /24 summary first: most sources that are not listed stop here
-	 * as they do without the index */
-	if (!bm_test(&mx_bm4, mx_bm4_bit(a)))
-		return X_NONE;
 	if (!a)
 		return X_TABLE;
 	b1 = mx_x4_b1(a, nx);
@@ -612,18 +608,21 @@ int mxwall_xdp(struct xdp_md *ctx)
 	if (base == V_MISS && (!th || !port_match(cfg, th->dest)))
 		return verdict(V_PASS);
 
+	/* a whole IPv4 SMTP SYN: most sources that are not listed stop at
+	 * the /24 summary, before anything else is read */
+	if (ip && base == V_MISS &&
+	    !bm_test(&mx_bm4, mx_bm4_bit(bpf_ntohl(ip->saddr))))
+		return verdict(base);
 	/* branch on the pointer: the verifier tracks it, not the family */
 	cpu = bpf_get_smp_processor_id();
 	/* jiffies: a load, where the coarse clock costs ~15 ns a packet */
 	now = (__u32)(bpf_jiffies64() >> MX_TS_SHIFT);
-	/* a whole SMTP SYN: the host index first */
+	/* then the host index */
 	if (ip && base == V_MISS) {
 		x = xlookup(cfg, bpf_ntohl(ip->saddr), cpu, now, len);
 		if (x == X_DROP)
 			return verdict(cfg->flags & MX_CFG_OBSERVE ? V_OBSERVE
 								   : V_DROP);
-		if (x == X_NONE)
-			return verdict(base);
 	}
 	if (ip)
 		hit = lookup4(cfg, bpf_ntohl(ip->saddr), cpu, now, &h,
