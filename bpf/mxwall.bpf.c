@@ -298,10 +298,12 @@ static __always_inline int lookup4(const struct mx_cfg *cfg, __u32 src,
 	__u32 i, n = cfg->n4, plen, a, nb = cfg->nb4, mask = nb - 1, b1, b2;
 	struct mx_cline4 *c1, *c2;
 	struct mx_bkt4 *k1, *k2;
+	int region;
 	__u64 key;
 
 	if (!n || !bm_test(&mx_bm4, mx_bm4_bit(src)))
 		return 0;
+	region = bm_test(&mx_bl, mx_rg4_bit(src));
 	for (i = 0; i < 33; i++) {
 		if (i >= n)
 			break;
@@ -309,6 +311,10 @@ static __always_inline int lookup4(const struct mx_cfg *cfg, __u32 src,
 		if (plen == 0 || plen > 32)
 			break;
 		if (plen == 32 && no32)
+			continue;
+		/* the netblocks of /16 to /31: only where the source's /24
+		 * has its region bit */
+		if (plen < 32 && plen >= MX_RG4_MIN && !region)
 			continue;
 		a = plen == 32 ? src : src & ~(0xffffffffU >> plen);
 		if (!bm_test(&mx_bl, mx_bl4_bit(a, plen)))

@@ -28,7 +28,10 @@
  *  - before each probe, a one-hash Bloom filter over every (family, prefix
  *    length, prefix) present (MX_MAP_BL, 2 MiB), so a source whose summary
  *    says "maybe" because of a neighbour does not cost a table read per
- *    prefix length;
+ *    prefix length; and in the same filter a region bit a /24 that an
+ *    IPv4 netblock of /16 to /31 covers or lies in (mx_rg4_bit), so a
+ *    source whose /24 has hosts only skips the netblock lengths with one
+ *    read instead of a Bloom read each;
  *  - per-CPU counters addressed by table slot (MX_MAP_C4, MX_MAP_C6: one
  *    counter line per bucket per CPU, at cpu * buckets + bucket), so the
  *    program starts the reads of the bucket lines and of their counter
@@ -390,6 +393,18 @@ static inline __u32 mx_bl4_bit(__u32 a, __u32 plen)
 {
 	return mx_mix32(a ^ (plen * 0x85ebca6bU) ^ 0x27d4eb2fU) >>
 	       (32 - MX_BM_BITS_LOG2);
+}
+
+/*
+ * The IPv4 region bits in mx_bl: IPv4 netblocks of MX_RG4_MIN to 31 bits
+ * set the bit of every /24 they cover or lie in (at most 256); a lookup
+ * probes those lengths only when its source's /24 has its bit set. (A
+ * "prefix length" of 33 keeps the bits apart from the entries' own.)
+ */
+#define MX_RG4_MIN 16
+static inline __u32 mx_rg4_bit(__u32 addr_host)
+{
+	return mx_bl4_bit(addr_host & 0xffffff00U, 33);
 }
 
 /* mx_bl bit of an IPv6 entry, from its mx_h6() */

@@ -552,12 +552,13 @@ static int create_pins(struct backend *be)
 
 /*
  * upgrade - a pin directory of an older layout (2: no host index; 3: an
- * index of the plain drop hosts only) to this layout, in place: a growth
- * to the same capacity makes the new set (the index built
- * as the entries are written), switches the interfaces' programs to it,
- * adds the counts, and marks the old mx_cfg replaced, so that an older
- * mxwall still running reopens and refuses this layout instead of writing a
- * table whose index it would not keep. Under the pin directory's lock.
+ * index of the plain drop hosts only, no region bits) to this layout, in
+ * place: the shared summaries rebuilt (region bits), then a growth to the
+ * same capacity makes the new set (the index built as the entries are
+ * written), switches the interfaces' programs to it, adds the counts, and
+ * marks the old mx_cfg replaced, so that an older mxwall still running
+ * reopens and refuses this layout instead of writing a table whose index
+ * it would not keep. Under the pin directory's lock.
  */
 static int upgrade(struct backend *be)
 {
@@ -576,7 +577,12 @@ static int upgrade(struct backend *be)
 	}
 	log_info("upgrading the pinned maps of %s from layout %u to %u",
 		 be->pin_dir, priv(be)->older, MX_LAYOUT);
-	err = xdp_grow(be, 0, 0, false);
+	/* the shared summaries first: this layout's program skips the IPv4
+	 * netblocks of a /24 whose region bit is clear (the old program
+	 * takes the new bits for Bloom false positives) */
+	err = xdp_summaries_rebuild(priv(be));
+	if (!err)
+		err = xdp_grow(be, 0, 0, false);
 out:
 	if (lfd >= 0)
 		close(lfd);

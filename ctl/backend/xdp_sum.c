@@ -312,6 +312,20 @@ static bool sum6(const struct cidr *c, __u64 *bm6, __u64 *bl,
 	return true;
 }
 
+/* rg4_each - set (with set()) the region bits of IPv4 entry c, if it is
+ * a netblock of MX_RG4_MIN to 31 bits: one a /24 it covers or lies in */
+static void rg4_each(const struct cidr *c, __u64 *bl,
+		     void (*set)(__u64 *, __u32))
+{
+	__u32 a = host4(c), i, n;
+
+	if (c->plen < MX_RG4_MIN || c->plen >= 32)
+		return;
+	n = c->plen >= 24 ? 1 : 1U << (24 - c->plen);
+	for (i = 0; i < n; i++)
+		set(bl, mx_rg4_bit(a + (i << 8)));
+}
+
 /*
  * sum_set - set the summary bits of entry c in bm4/bl (IPv4) or bm6/bl
  * (IPv6); *bm6_off: c is too short for the IPv6 summary. Plain stores:
@@ -325,6 +339,7 @@ static void sum_set(__u64 *bm4, __u64 *bl, __u64 *bm6, const struct cidr *c,
 	if (c->family == AF_INET) {
 		a = host4(c);
 		bm_set_bit(bl, mx_bl4_bit(a, c->plen));
+		rg4_each(c, bl, bm_set_bit);
 		if (c->plen >= 24)
 			bm_set_range(bm4, mx_bm4_bit(a), 1);
 		else
@@ -349,6 +364,7 @@ static void sum_publish_entry(struct xdp_priv *p, const struct cidr *c,
 	if (c->family == AF_INET) {
 		a = host4(c);
 		bm_publish_bit(p->bl, mx_bl4_bit(a, c->plen));
+		rg4_each(c, p->bl, bm_publish_bit);
 		b = mx_bm4_bit(a);
 		end = b + (c->plen >= 24 ? 1 : 1U << (24 - c->plen));
 		while (b < end && (b & 63))

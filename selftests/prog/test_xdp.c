@@ -1678,10 +1678,15 @@ static void test_upgrade_v3(void)
 	const char *obs = "192.0.2.61", *drop = "192.0.2.62";
 	struct pkt_opts o1 = {.family = 4, .src = obs};
 	struct pkt_opts o2 = {.family = 4, .src = drop};
-	struct mx_entry e[2];
+	struct pkt_opts o3 = {.family = 4, .src = "198.18.5.9"};
+	struct mx_entry e[3];
+	struct pkt p3;
+	__u64 w;
+	__u32 bit, word;
+	int blfd;
 	struct mx_xb4 x;
 	struct mx_cfg cfg;
-	__u32 zero = 0, ret = 0, l, j, obs_a;
+	__u32 zero = 0, ret = 0, l, j, obs_a, a4;
 	struct pkt p1, p2;
 	struct in_addr in;
 	struct xh U;
@@ -1694,7 +1699,8 @@ static void test_upgrade_v3(void)
 	}
 	xh_entry(&e[0], obs, MX_ACT_DROP, true, "");
 	xh_entry(&e[1], drop, MX_ACT_DROP, false, "");
-	ASSERT_EQ(U.be.ops->apply(&U.be, e, 2, NULL, 0), 0, "two entries");
+	xh_entry(&e[2], "198.18.4.0/22", MX_ACT_DROP, false, "");
+	ASSERT_EQ(U.be.ops->apply(&U.be, e, 3, NULL, 0), 0, "three entries");
 	pkt_build(&p1, &o1);
 	pkt_build(&p2, &o2);
 	for (i = 0; i < 3; i++)
@@ -1715,6 +1721,15 @@ static void test_upgrade_v3(void)
 				x.k[j] = 0;
 		bpf_map_update_elem(xfd, &l, &x, BPF_ANY);
 	}
+	/* and no region bits: layout 3 had none */
+	blfd = bpf_map__fd(U.skel->maps.mx_bl);
+	for (a4 = 0xc6120400U; a4 < 0xc6120800U; a4 += 256) {
+		bit = mx_rg4_bit(a4);
+		word = bit / 64;
+		bpf_map_lookup_elem(blfd, &word, &w);
+		w &= ~(1ULL << (bit % 64));
+		bpf_map_update_elem(blfd, &word, &w, BPF_ANY);
+	}
 	bpf_map_lookup_elem(U.cfg_fd, &zero, &cfg);
 	cfg.layout = 3;
 	bpf_map_update_elem(U.cfg_fd, &zero, &cfg, BPF_ANY);
@@ -1734,6 +1749,11 @@ static void test_upgrade_v3(void)
 	ASSERT_EQ(ret, XDP_DROP, "the drop host is dropped");
 	ASSERT_EQ(entry_packets(&U, obs), 4, "counted on");
 	ASSERT_EQ(entry_packets(&U, drop), MX_XLOG + 6, "counted on");
+	pkt_build(&p3, &o3);
+	xh_run(U.prog_fd, p3.buf, p3.len, 1, &ret, NULL);
+	ASSERT_EQ(ret, XDP_DROP,
+		  "a source in the netblock is dropped "
+		  "(the summaries were rebuilt)");
 	xh_teardown(&U);
 }
 
