@@ -89,6 +89,9 @@ time.sleep(30)' "$2" &
 
 absent() { ! recorded "$1"; }
 
+# prog_gone ID - the kernel frees a program an RCU grace period after its
+# last reference goes: wait up to 5 s for it
+prog_gone() { local i; for ((i = 0; i < 50; i++)); do bpftool prog show id "$1" >/dev/null 2>&1 || return 0; sleep 0.1; done; return 1; }
 wire_link_prog() { bpftool -j link show pinned "$PIN_DIR/wire_link" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["prog_id"])'; }
 
 # a record of another layout in the way (an older mxwall): made again
@@ -138,7 +141,7 @@ check "attach again" mxw attach veth0
 id2=$(wire_link_prog)
 check "a new program runs" test -n "$id2" -a "$id1" != "$id2"
 # the kernel frees a replaced program after an RCU grace period: wait for it
-check "the old one is gone" bash -c "for i in \$(seq 50); do bpftool prog show id $id1 >/dev/null 2>&1 || exit 0; sleep 0.1; done; exit 1"
+check "the old one is gone" prog_gone "$id1"
 check "the record stays" recorded 10.250.4.1
 
 # switch to nft: the record stays and goes on
@@ -153,5 +156,5 @@ check "forged SYN not noted under nft" absent 100.64.1.10
 id3=$(wire_link_prog)
 check "detach" mxw detach veth0
 check_eq "no pins left" "$(ls -A "$PIN_DIR" 2>/dev/null | wc -l)" 0
-check "the program is gone" bash -c "! bpftool prog show id $id3"
+check "the program is gone" prog_gone "$id3"
 net_finish

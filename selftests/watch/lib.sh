@@ -159,13 +159,16 @@ stop_watch() {
 # sql QUERY - against the state database (read side)
 sql() { sqlite3 -cmd ".timeout 5000" "$DB" "$1" 2>/dev/null; }
 
-# wait_sql QUERY VALUE [SECS] - until the query returns VALUE
+# wait_sql QUERY VALUE [SECS] - until the query returns VALUE (else says
+# what it returned last)
 wait_sql() {
-	local i lim=$(( ${3:-5} * 20 ))
+	local i v lim=$(( ${3:-5} * 20 ))
 	for ((i = 0; i < lim; i++)); do
-		[ "$(sql "$1")" = "$2" ] && return 0
+		v=$(sql "$1")
+		[ "$v" = "$2" ] && return 0
 		sleep 0.05
 	done
+	echo "wait_sql: '$1' returned '$v', not '$2'" >&2
 	return 1
 }
 
