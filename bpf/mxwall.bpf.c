@@ -499,11 +499,10 @@ enum xres {
 
 /*
  * xlookup - look IPv4 source a (host order), whose /24 summary bit is set,
- * up in the host index; a hit
- * on a plain drop host is logged, and counted with the others every
- * MX_XLOG-th hit. A key is read before its line's header word (the
- * controller sets a slot's ask bit before it publishes a key and clears
- * it after the table holds a plain drop entry for it).
+ * up in the host index; a hit on a plain drop host is logged, and counted
+ * with the others every MX_XLOG-th hit. A key is read before its line's
+ * header word (the controller sets a slot's ask bit before it publishes a
+ * key and clears it after the table holds a plain drop entry for it).
  */
 static __always_inline enum xres xlookup(const struct mx_cfg *cfg, __u32 a,
 					 __u32 cpu, __u32 now, __u32 len)

@@ -4,8 +4,8 @@
  * the index from (family, prefix) to entry id over the mmapped mx_meta,
  * and the two-choice tables of both families (slots written in the order
  * the program needs, counters addressed by slot and moved with their
- * entry, an undo log), and the host index of plain drop IPv4 hosts that
- * the slot writer keeps (x_before, x_after), with its counters and logs.
+ * entry, an undo log), and the host index of every IPv4 host that the
+ * slot writer keeps (x_before, x_after), with its counters and logs.
  * The summaries, tag sets and mx_ctl are in
  * xdp_sum.c, the program's clock in xdp_clock.c. Layouts:
  * bpf/mxwall_shared.h.
@@ -301,31 +301,29 @@ struct mx_ctr *xdp_tab_ctr(struct xdp_priv *p, const struct tpos *pos,
 static long x_find(struct xdp_priv *p, __u32 a);
 static __u32 x_host(__u64 key);
 static struct mx_ctr *x_ctr(struct xdp_priv *p, __u32 s, unsigned int cpu);
+static void x_logged_sum(struct xdp_priv *p, __u32 s, __u32 a, unsigned int cpu,
+			 struct mx_ctr *sum, bool take);
 
 /* xdp_tab_zero_ctr - the counters of the entry at pos back to zero: its
  * slot's, and in the index its index slot's and its hits still logged */
 void xdp_tab_zero_ctr(struct xdp_priv *p, const struct tpos *pos)
 {
-	const struct mx_slot4 *d;
-	unsigned int cpu, i;
-	long s = -1;
+	struct mx_ctr gone;
+	unsigned int cpu;
+	__u32 a;
+	long s;
 
 	for (cpu = 0; cpu < p->ncpus; cpu++)
 		memset(xdp_tab_ctr(p, pos, cpu), 0, sizeof(struct mx_ctr));
 	if (!p->x4 || pos->family != AF_INET)
 		return;
-	d = &p->t4[pos->b].s[pos->j];
-	s = x_find(p, x_host(d->key));
+	a = x_host(p->t4[pos->b].s[pos->j].key);
+	s = x_find(p, a);
 	if (s < 0)
 		return;
 	for (cpu = 0; cpu < p->ncpus; cpu++) {
-		struct mx_xlog *l = &p->xl[cpu];
-
 		memset(x_ctr(p, (__u32)s, cpu), 0, sizeof(struct mx_ctr));
-		for (i = 0; i < MX_XLOG; i++)
-			if (l->slot[i] == (__u32)s)
-				__atomic_store_n(&l->key[i], 0,
-						 __ATOMIC_RELAXED);
+		x_logged_sum(p, (__u32)s, a, cpu, &gone, true);
 	}
 }
 
@@ -543,10 +541,10 @@ static void x_logged(const struct mx_xlog *l, __u32 i, struct mx_ctr *one)
 	one->by = (l->len[i] & MX_CTR_MASK) | (__u64)(l->ts[i] >> 16) << 48;
 }
 
-/* x_take_logged - add to sum the hits of (index slot s, host a) in cpu's
- * log, and take them out of it */
-static void x_take_logged(struct xdp_priv *p, __u32 s, __u32 a,
-			  unsigned int cpu, struct mx_ctr *sum)
+/* x_logged_sum - add to sum the hits of (index slot s, host a) in cpu's
+ * log; take: and take them out of it (a fold skips them then) */
+static void x_logged_sum(struct xdp_priv *p, __u32 s, __u32 a, unsigned int cpu,
+			 struct mx_ctr *sum, bool take)
 {
 	struct mx_xlog *l = &p->xl[cpu];
 	struct mx_ctr one;
@@ -557,7 +555,8 @@ static void x_take_logged(struct xdp_priv *p, __u32 s, __u32 a,
 			continue;
 		x_logged(l, i, &one);
 		xdp_ctr_add(sum, &one);
-		__atomic_store_n(&l->key[i], 0, __ATOMIC_RELAXED);
+		if (take)
+			__atomic_store_n(&l->key[i], 0, __ATOMIC_RELAXED);
 	}
 }
 
@@ -581,7 +580,7 @@ static void x_ask(struct xdp_priv *p, __u32 a, const struct tpos *pos)
 		struct mx_ctr sum = {0, 0};
 
 		/* taken out of the log: a fold must not count them again */
-		x_take_logged(p, (__u32)s, a, cpu, &sum);
+		x_logged_sum(p, (__u32)s, a, cpu, &sum, true);
 		xdp_ctr_add(&sum, x_ctr(p, (__u32)s, cpu));
 		xdp_ctr_add(xdp_tab_ctr(p, pos, cpu), &sum);
 		memset(x_ctr(p, (__u32)s, cpu), 0, sizeof(struct mx_ctr));
@@ -660,28 +659,17 @@ static void x_after(struct xdp_priv *p, const struct tpos *pos,
 void xdp_x4_counts(struct xdp_priv *p, const struct tpos *pos, unsigned int cpu,
 		   struct mx_ctr *sum)
 {
-	const struct mx_slot4 *d;
-	const struct mx_xlog *l;
-	struct mx_ctr one;
-	__u32 a, i, n;
+	__u32 a;
 	long s;
 
 	if (!p->x4 || pos->family != AF_INET)
 		return;
-	d = &p->t4[pos->b].s[pos->j];
-	a = x_host(d->key);
+	a = x_host(p->t4[pos->b].s[pos->j].key);
 	s = x_find(p, a);
 	if (s < 0)
 		return;
 	xdp_ctr_add(sum, x_ctr(p, (__u32)s, cpu));
-	l = &p->xl[cpu];
-	n = __atomic_load_n(&l->n, __ATOMIC_ACQUIRE);
-	for (i = 0; i < n && i < MX_XLOG; i++) {
-		if (l->slot[i] != (__u32)s || l->key[i] != a)
-			continue;
-		x_logged(l, i, &one);
-		xdp_ctr_add(sum, &one);
-	}
+	x_logged_sum(p, (__u32)s, a, cpu, sum, false);
 }
 
 /*
@@ -763,18 +751,28 @@ static void slot_store6(struct mx_slot6 *d, const struct mx_slot6 *v)
 	__atomic_store_n(&d->flags, v->flags, __ATOMIC_RELEASE);
 }
 
-static void slot_put(struct xdp_priv *p, const struct tpos *pos,
-		     const struct tab_rec *v)
+/* slot_write - v into the slot at pos, the host index kept after it
+ * (x_before() done by the caller) */
+static void slot_write(struct xdp_priv *p, const struct tpos *pos,
+		       const struct tab_rec *v)
 {
 	if (pos->family == AF_INET) {
 		struct mx_slot4 old = p->t4[pos->b].s[pos->j];
 
-		x_before(p, pos, &v->old.s4);
 		slot_store4(&p->t4[pos->b].s[pos->j], &v->old.s4);
 		x_after(p, pos, &old, &v->old.s4);
 	} else {
 		slot_store6(&p->t6[pos->b].s[pos->j], &v->old.s6);
 	}
+}
+
+/* slot_put - v into the slot at pos, the host index kept around it */
+static void slot_put(struct xdp_priv *p, const struct tpos *pos,
+		     const struct tab_rec *v)
+{
+	if (pos->family == AF_INET)
+		x_before(p, pos, &v->old.s4);
+	slot_write(p, pos, v);
 }
 
 /* slot_read - the raw contents at pos, into r->old */
@@ -828,7 +826,7 @@ void xdp_tab_write(struct xdp_priv *p, struct tab_log *log,
 			r->ctr = ctr_save(p, pos);
 		xdp_tab_zero_ctr(p, pos);
 	}
-	slot_put(p, pos, &v);
+	slot_write(p, pos, &v);
 }
 
 /* xdp_tab_clear - free the slot at pos (its counters stay, for undo) */
